@@ -1,0 +1,111 @@
+# kumo: `make` builds everything into build/; `make SAN=1` into build-san/
+# with AddressSanitizer and UndefinedBehaviorSanitizer. `make test` runs the
+# unit tests and the system tests (RabbitMQ must be up: tools/test-all
+# starts it). Sources are found by directory; a directory's main.c is its
+# program, the rest its library.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS =
+endif
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libsystemd libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -pthread -I. $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+LDFLAGS += -pthread $(SANFLAGS)
+
+LIB_RMQ = -lrabbitmq
+LIB_MHD = -lmicrohttpd
+LIB_SQL = -lsqlite3
+LIB_JSON = -ljansson
+LIB_INI = -linih
+LIB_UUID = -luuid
+LIB_SD = -lsystemd
+LIB_CURL = -lcurl
+
+COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
+DB_SRC      := $(wildcard db/*.c)
+API_SRC     := $(filter-out api/main.c,$(wildcard api/*.c api/filters/*.c))
+SCHED_SRC   := $(filter-out scheduler/main.c,$(wildcard scheduler/*.c scheduler/filters/*.c scheduler/weighers/*.c))
+COMPUTE_SRC := $(filter-out compute/main.c,$(wildcard compute/*.c compute/virt/*.c))
+CLI_SRC     := $(filter-out cli/main.c,$(wildcard cli/*.c))
+MANAGE_SRC  := $(wildcard tools/manage/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCOMMON  := $(BUILD)/libkumo_common.a
+LIBDB      := $(BUILD)/libkumo_db.a
+LIBAPI     := $(BUILD)/libkumo_api.a
+LIBSCHED   := $(BUILD)/libkumo_sched.a
+LIBCOMPUTE := $(BUILD)/libkumo_compute.a
+LIBCLI     := $(BUILD)/libkumo_cli.a
+
+BASE_LIBS = $(LIB_RMQ) $(LIB_JSON) $(LIB_INI) $(LIB_UUID) $(LIB_SD)
+
+PROGS = $(BUILD)/kumo-api $(BUILD)/kumo-scheduler $(BUILD)/kumo-compute \
+        $(BUILD)/kumo-manage $(BUILD)/kumo $(BUILD)/rpc-echo $(BUILD)/rpc-bench
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all clean test unit system install
+all: $(PROGS) $(UNIT_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBDB): $(call obj,$(DB_SRC))
+$(LIBAPI): $(call obj,$(API_SRC))
+$(LIBSCHED): $(call obj,$(SCHED_SRC))
+$(LIBCOMPUTE): $(call obj,$(COMPUTE_SRC))
+$(LIBCLI): $(call obj,$(CLI_SRC))
+$(BUILD)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kumo-api: $(call obj,api/main.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(BASE_LIBS)
+$(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
+# kumo-compute never links db/ (DESIGN.md: computes report through RPC).
+$(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
+$(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
+$(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(BASE_LIBS)
+$(BUILD)/rpc-echo: $(call obj,tools/rpc-echo.c) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
+$(BUILD)/rpc-bench: $(call obj,tools/bench/rpc-bench.c) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
+
+# Unit tests link every library; the linker takes what each needs.
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CURL) $(BASE_LIBS)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+system: all
+	KUMO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/system tests/interop
+
+test: unit system
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,133 @@
+/*
+ * common/: what every kumo program shares.
+ *
+ *   log        stderr logging with levels and the request id of the thread
+ *   num        range-checked number parsing (never atoi)
+ *   uuid       uuid4 strings, with and without dashes
+ *   time       monotonic milliseconds, ISO 8601 timestamps
+ *   str        bounded copies that report truncation
+ *   config     the one kumo.conf, as a table of keys (config.c)
+ *   daemon     argument parsing, signals, sd_notify (daemon.c)
+ *
+ * The RPC library has its own header: common/rpc/rpc.h.
+ */
+#ifndef KUMO_COMMON_H
+#define KUMO_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- log.c -------------------------------------------------------------- */
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_init(const char *progname, enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+int log_level_parse(const char *s, enum log_level *out);
+/* The request id printed on this thread's lines; NULL clears. Copied. */
+void log_set_reqid(const char *reqid);
+const char *log_get_reqid(void); /* borrowed; "" when none */
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* ---- util.c ------------------------------------------------------------- */
+
+/* Parse all of s as a base-10 integer within [min, max]. 0 or -1. */
+int num_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int num_parse_int(const char *s, int min, int max, int *out);
+int num_parse_double(const char *s, double min, double max, double *out);
+
+#define UUID_STR_LEN 37 /* 36 chars and the NUL */
+#define UUID_HEX_LEN 33 /* 32 hex chars and the NUL */
+void uuid_new_str(char out[UUID_STR_LEN]); /* 8-4-4-4-12, lower case */
+void uuid_new_hex(char out[UUID_HEX_LEN]); /* 32 hex, no dashes */
+bool uuid_valid(const char *s);            /* canonical 8-4-4-4-12 form */
+
+uint64_t now_ms(void);         /* CLOCK_MONOTONIC */
+uint64_t now_us(void);         /* CLOCK_MONOTONIC */
+/* UTC now as "2026-11-25T13:49:11Z" (Nova's format). */
+void time_iso8601(char out[32]);
+
+/* strlcpy semantics: returns -1 when src did not fit (dst still terminated). */
+int str_copy(char *dst, const char *src, size_t size);
+/* snprintf that returns -1 on error or truncation. */
+int str_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- config.c ----------------------------------------------------------- */
+
+#define CONF_STR 256
+
+struct kumo_conf {
+	/* [DEFAULT] */
+	char host[CONF_STR];
+	char transport_url[1024];
+	char control_exchange[CONF_STR];
+	char state_path[CONF_STR];
+	char osapi_compute_listen[CONF_STR];
+	int osapi_compute_listen_port;
+	char compute_driver[CONF_STR]; /* "libvirt" or "fake" */
+	int rpc_response_timeout;      /* seconds */
+	int rpc_workers;               /* RPC server worker threads */
+	int heartbeat_timeout_threshold; /* AMQP heartbeat, seconds, 0 = off */
+	int report_interval;           /* compute heartbeat to the conductor, s */
+	int service_down_time;         /* a service is down after this many s */
+	int api_workers;               /* HTTP worker threads */
+	char log_level[16];
+	/* [api] */
+	char auth_strategy[CONF_STR];
+	char api_paste_config[CONF_STR];
+	int64_t max_request_body_size;
+	/* [database] */
+	char db_connection[CONF_STR];
+	/* [filter_scheduler] */
+	char enabled_filters[1024];
+	char weight_classes[1024];
+	double cpu_allocation_ratio;
+	double ram_allocation_ratio;
+	double disk_allocation_ratio;
+	double ram_weight_multiplier; /* > 0 spreads, < 0 stacks */
+	/* [scheduler] */
+	int max_attempts;
+	/* [libvirt] */
+	char libvirt_connection_uri[CONF_STR];
+	char libvirt_virt_type[CONF_STR];
+	/* [fake] */
+	int fake_vcpus;
+	int fake_memory_mb;
+	int fake_local_gb;
+	int fake_spawn_delay_ms;  /* test knob: each spawn sleeps this long */
+	bool fake_spawn_fail;     /* test knob: every spawn fails */
+};
+
+/* Defaults into conf, then the file (NULL = defaults only). On a bad key or
+ * value, writes "file:line: message" to err and returns -1. */
+int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen);
+/* Path of the SQLite file named by [database] connection, or NULL. Borrowed. */
+const char *conf_db_path(const struct kumo_conf *conf);
+
+/* ---- daemon.c ----------------------------------------------------------- */
+
+/* Every daemon: -c/--config-file FILE, -n (check config, exit), -d (debug),
+ * -h. Loads the config or exits 1 naming file:line. Returns 1 when -n was
+ * given and the config is fine (the caller exits 0). */
+int daemon_args(int argc, char **argv, const char *progname,
+    struct kumo_conf *conf, const char *extra_usage);
+/* SIGTERM/SIGINT set the stop flag, SIGHUP the reload flag. */
+void daemon_signals(void);
+extern volatile int daemon_stop_flag;
+extern volatile int daemon_hup_flag;
+/* sd_notify wrappers; no-ops outside systemd. */
+void daemon_ready(const char *status);
+void daemon_status(const char *status);
+void daemon_stopping(void);
+void daemon_watchdog(void);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * kumo.conf: one ini file for every daemon. The keys are a table: section,
+ * name, type, where the value goes, bounds and default. An unknown section
+ * or key, or a value out of range, is an error naming file:line.
+ */
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common.h"
+
+enum conf_type { CT_STR, CT_INT, CT_I64, CT_DOUBLE, CT_BOOL };
+
+struct conf_key {
+	const char *section;
+	const char *name;
+	enum conf_type type;
+	size_t off;
+	size_t size;      /* CT_STR: buffer size */
+	double min, max;  /* numbers */
+	const char *def;
+};
+
+#define OFF(f) offsetof(struct kumo_conf, f)
+#define STR(sec, key, f, d) { sec, key, CT_STR, OFF(f), sizeof(((struct kumo_conf *)0)->f), 0, 0, d }
+#define INT(sec, key, f, lo, hi, d) { sec, key, CT_INT, OFF(f), 0, lo, hi, d }
+#define I64(sec, key, f, lo, hi, d) { sec, key, CT_I64, OFF(f), 0, lo, hi, d }
+#define DBL(sec, key, f, lo, hi, d) { sec, key, CT_DOUBLE, OFF(f), 0, lo, hi, d }
+#define BOOL(sec, key, f, d) { sec, key, CT_BOOL, OFF(f), 0, 0, 0, d }
+
+static const struct conf_key conf_keys[] = {
+	STR("DEFAULT", "host", host, ""), /* "" = gethostname() */
+	STR("DEFAULT", "transport_url", transport_url, "rabbit://guest:guest@127.0.0.1:5672/"),
+	STR("DEFAULT", "control_exchange", control_exchange, "kumo"),
+	STR("DEFAULT", "state_path", state_path, "/var/lib/kumo"),
+	STR("DEFAULT", "osapi_compute_listen", osapi_compute_listen, "127.0.0.1"),
+	INT("DEFAULT", "osapi_compute_listen_port", osapi_compute_listen_port, 1, 65535, "8774"),
+	STR("DEFAULT", "compute_driver", compute_driver, "libvirt"),
+	INT("DEFAULT", "rpc_response_timeout", rpc_response_timeout, 1, 3600, "60"),
+	INT("DEFAULT", "executor_thread_pool_size", rpc_workers, 1, 256, "16"),
+	INT("DEFAULT", "heartbeat_timeout_threshold", heartbeat_timeout_threshold, 0, 3600, "60"),
+	INT("DEFAULT", "report_interval", report_interval, 1, 3600, "10"),
+	INT("DEFAULT", "service_down_time", service_down_time, 2, 86400, "60"),
+	INT("DEFAULT", "osapi_compute_workers", api_workers, 1, 256, "4"),
+	STR("DEFAULT", "log_level", log_level, "info"),
+	STR("api", "auth_strategy", auth_strategy, "noauth2"),
+	STR("api", "api_paste_config", api_paste_config, "/etc/kumo/api-pipeline.ini"),
+	I64("api", "max_request_body_size", max_request_body_size, 1024, 1073741824, "114688"),
+	STR("database", "connection", db_connection, "sqlite:////var/lib/kumo/kumo.db"),
+	STR("filter_scheduler", "enabled_filters", enabled_filters,
+	    "ComputeFilter,RamFilter,CoreFilter,DiskFilter,AvailabilityZoneFilter"),
+	STR("filter_scheduler", "weight_classes", weight_classes, "RamWeigher"),
+	DBL("filter_scheduler", "cpu_allocation_ratio", cpu_allocation_ratio, 0.01, 1000, "4.0"),
+	DBL("filter_scheduler", "ram_allocation_ratio", ram_allocation_ratio, 0.01, 1000, "1.0"),
+	DBL("filter_scheduler", "disk_allocation_ratio", disk_allocation_ratio, 0.01, 1000, "1.0"),
+	DBL("filter_scheduler", "ram_weight_multiplier", ram_weight_multiplier, -1000, 1000, "1.0"),
+	INT("scheduler", "max_attempts", max_attempts, 1, 100, "3"),
+	STR("libvirt", "connection_uri", libvirt_connection_uri, "qemu:///system"),
+	STR("libvirt", "virt_type", libvirt_virt_type, "auto"),
+	INT("fake", "vcpus", fake_vcpus, 1, 1 << 20, "64"),
+	INT("fake", "memory_mb", fake_memory_mb, 1, 1 << 30, "131072"),
+	INT("fake", "local_gb", fake_local_gb, 1, 1 << 30, "2000"),
+	INT("fake", "spawn_delay_ms", fake_spawn_delay_ms, 0, 600000, "0"),
+	BOOL("fake", "spawn_fail", fake_spawn_fail, "false"),
+};
+
+/* Values a key may take, beyond its type. */
+static const struct {
+	const char *name;
+	const char *allowed[4];
+} conf_enums[] = {
+	{ "compute_driver", { "libvirt", "fake", NULL } },
+	{ "auth_strategy", { "noauth2", NULL } },
+	{ "virt_type", { "auto", "kvm", "qemu", NULL } },
+	{ "log_level", { "error", "warning", "info", "debug" } },
+};
+
+struct conf_parse {
+	struct kumo_conf *conf;
+	char *err;
+	size_t errlen;
+	const char *path;
+};
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int check_enum(const char *name, const char *v)
+{
+	for (size_t i = 0; i < sizeof conf_enums / sizeof *conf_enums; i++) {
+		if (strcmp(conf_enums[i].name, name) != 0)
+			continue;
+		for (size_t j = 0; j < 4 && conf_enums[i].allowed[j]; j++)
+			if (strcmp(conf_enums[i].allowed[j], v) == 0)
+				return 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Stores one value; returns NULL or a static description of what is wrong. */
+static const char *conf_set(struct kumo_conf *conf, const struct conf_key *k,
+    const char *v)
+{
+	char *base = (char *)conf + k->off;
+	double d;
+	int64_t i64;
+	int i;
+
+	switch (k->type) {
+	case CT_STR:
+		if (str_copy(base, v, k->size) < 0)
+			return "value too long";
+		if (check_enum(k->name, v) < 0)
+			return "value not one of the allowed ones";
+		return NULL;
+	case CT_INT:
+		if (num_parse_int(v, (int)k->min, (int)k->max, &i) < 0)
+			return "not an integer in range";
+		memcpy(base, &i, sizeof i);
+		return NULL;
+	case CT_I64:
+		if (num_parse_i64(v, (int64_t)k->min, (int64_t)k->max, &i64) < 0)
+			return "not an integer in range";
+		memcpy(base, &i64, sizeof i64);
+		return NULL;
+	case CT_DOUBLE:
+		if (num_parse_double(v, k->min, k->max, &d) < 0)
+			return "not a number in range";
+		memcpy(base, &d, sizeof d);
+		return NULL;
+	case CT_BOOL: {
+		bool b;
+		if (parse_bool(v, &b) < 0)
+			return "not a boolean (true/false)";
+		memcpy(base, &b, sizeof b);
+		return NULL;
+	}
+	}
+	return "bad key type";
+}
+
+static const struct conf_key *conf_find(const char *section, const char *name,
+    bool *section_known)
+{
+	*section_known = false;
+	for (size_t i = 0; i < sizeof conf_keys / sizeof *conf_keys; i++) {
+		if (strcmp(conf_keys[i].section, section) != 0)
+			continue;
+		*section_known = true;
+		if (strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	}
+	return NULL;
+}
+
+/* inih hands us no line number: returning 0 makes ini_parse() return the
+ * line of the first error, and we keep the first message. */
+static int conf_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct conf_parse *p = user;
+	const struct conf_key *k;
+	const char *why;
+	bool section_known;
+
+	if (p->err[0] != '\0')
+		return 0;
+	k = conf_find(section, name, &section_known);
+	if (k == NULL) {
+		if (!section_known)
+			snprintf(p->err, p->errlen, "unknown section [%s]", section);
+		else
+			snprintf(p->err, p->errlen, "unknown key '%s' in [%s]", name,
+			    section);
+		return 0;
+	}
+	if ((why = conf_set(p->conf, k, value)) != NULL) {
+		snprintf(p->err, p->errlen, "[%s] %s = %s: %s", section, name,
+		    value, why);
+		return 0;
+	}
+	return 1;
+}
+
+int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen)
+{
+	struct conf_parse p = { conf, err, errlen, path };
+	char msg[512] = "";
+	int line;
+
+	memset(conf, 0, sizeof *conf);
+	for (size_t i = 0; i < sizeof conf_keys / sizeof *conf_keys; i++)
+		if (conf_set(conf, &conf_keys[i], conf_keys[i].def) != NULL)
+			fatalx("config default of %s is invalid", conf_keys[i].name);
+	if (path != NULL) {
+		p.err = msg;
+		p.errlen = sizeof msg;
+		line = ini_parse(path, conf_handler, &p);
+		if (line == -1) {
+			snprintf(err, errlen, "%s: cannot open", path);
+			return -1;
+		}
+		if (line != 0) {
+			if (msg[0] == '\0')
+				snprintf(msg, sizeof msg, "syntax error");
+			snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+			return -1;
+		}
+	}
+	if (conf->host[0] == '\0' && gethostname(conf->host, sizeof conf->host) < 0)
+		str_copy(conf->host, "localhost", sizeof conf->host);
+	conf->host[sizeof conf->host - 1] = '\0';
+	if (conf_db_path(conf) == NULL) {
+		snprintf(err, errlen, "%s: [database] connection must be sqlite:///PATH",
+		    path ? path : "(defaults)");
+		return -1;
+	}
+	return 0;
+}
+
+const char *conf_db_path(const struct kumo_conf *conf)
+{
+	static const char prefix[] = "sqlite:///";
+
+	if (strncmp(conf->db_connection, prefix, sizeof prefix - 1) != 0)
+		return NULL;
+	if (conf->db_connection[sizeof prefix - 1] == '\0')
+		return NULL;
+	/* sqlite:////abs/path -> /abs/path; sqlite:///rel -> rel (SQLAlchemy's rule) */
+	return conf->db_connection + sizeof prefix - 1;
+}

@@ -1,0 +1,87 @@
+/* What every kumo daemon does the same way: arguments, signals, systemd. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "common.h"
+
+volatile int daemon_stop_flag;
+volatile int daemon_hup_flag;
+
+static void usage(const char *progname, const char *extra, FILE *f)
+{
+	fprintf(f, "usage: %s [-c|--config-file FILE] [-n] [-d]%s%s\n"
+	    "  -c, --config-file FILE  configuration (default /etc/kumo/kumo.conf)\n"
+	    "  -n                      check the configuration and exit\n"
+	    "  -d                      debug logging\n",
+	    progname, extra ? " " : "", extra ? extra : "");
+}
+
+int daemon_args(int argc, char **argv, const char *progname,
+    struct kumo_conf *conf, const char *extra_usage)
+{
+	static const struct option longopts[] = {
+		{ "config-file", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = "/etc/kumo/kumo.conf";
+	char err[1024];
+	enum log_level lvl;
+	int check = 0, debug = 0, ch;
+
+	log_init(progname, LOG_LVL_INFO);
+	while ((ch = getopt_long(argc, argv, "c:ndh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'n': check = 1; break;
+		case 'd': debug = 1; break;
+		case 'h': usage(progname, extra_usage, stdout); exit(0);
+		default: usage(progname, extra_usage, stderr); exit(2);
+		}
+	}
+	if (conf_load(conf, path, err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n", progname, err);
+		exit(1);
+	}
+	if (log_level_parse(conf->log_level, &lvl) == 0)
+		log_set_level(debug ? LOG_LVL_DEBUG : lvl);
+	if (check) {
+		printf("%s: configuration %s OK\n", progname, path);
+		return 1;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		daemon_hup_flag = 1;
+	else
+		daemon_stop_flag = 1;
+}
+
+void daemon_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void daemon_ready(const char *status)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=%s", status ? status : "ready");
+}
+
+void daemon_status(const char *status) { sd_notifyf(0, "STATUS=%s", status); }
+void daemon_stopping(void) { sd_notify(0, "STOPPING=1"); }
+void daemon_watchdog(void) { sd_notify(0, "WATCHDOG=1"); }

@@ -1,0 +1,137 @@
+/*
+ * common/rpc: oslo.messaging-compatible RPC over RabbitMQ (librabbitmq-c).
+ *
+ * Wire format: ../shared/research/oslo-messaging-wire.md. A kumo process and
+ * a Python oslo.messaging process can call and cast to each other.
+ *
+ *   transport   one per process: broker URL(s), connections, reply queue
+ *   client      rpc_call (waits for the reply), rpc_cast (one way),
+ *               fanout cast (target.fanout = true)
+ *   server      topic + server name, a method table, a bounded worker pool
+ *
+ * Threading model: a transport and its servers may be used from any number
+ * of threads at once. rpc_call blocks only its calling thread. Handlers run
+ * on the server's worker threads, several at a time; a handler must be
+ * thread-safe with respect to its `arg`.
+ *
+ * JSON ownership follows jansson: `args` passed to rpc_call/rpc_cast is
+ * stolen (freed by the library, even on error); a handler's `args` is
+ * borrowed; a handler's *result is owned by the library once returned;
+ * rpc_call's *result is the caller's.
+ */
+#ifndef KUMO_RPC_H
+#define KUMO_RPC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Request context: travels as `_context_<key>` entries of the message. */
+struct rpc_ctx {
+	char request_id[64];  /* "req-<uuid>" */
+	char user_id[128];
+	char project_id[128];
+	bool is_admin;
+	json_t *roles;        /* array of strings or NULL; owned */
+	json_t *extra;        /* every other _context_ key received, or NULL; owned */
+};
+
+void rpc_ctx_init(struct rpc_ctx *ctx, const char *request_id,
+    const char *user_id, const char *project_id, bool is_admin);
+void rpc_ctx_clear(struct rpc_ctx *ctx); /* frees roles/extra */
+/* A fresh context for a process's own work (periodic tasks): new request id. */
+void rpc_ctx_init_service(struct rpc_ctx *ctx);
+
+enum rpc_err_kind {
+	RPC_ERR_NONE = 0,
+	RPC_ERR_REMOTE,    /* the server's handler failed: cls/module/message */
+	RPC_ERR_TIMEOUT,   /* no reply within the timeout (oslo MessagingTimeout) */
+	RPC_ERR_TRANSPORT, /* broker unreachable, publish refused, etc. */
+	RPC_ERR_INVALID,   /* bad arguments to the library call */
+};
+
+struct rpc_error {
+	enum rpc_err_kind kind;
+	char cls[128];     /* e.g. "ValueError", "NoSuchMethod", "NoValidHost" */
+	char module[128];  /* e.g. "builtins", "oslo_messaging.rpc.dispatcher" */
+	char message[1024];
+};
+
+/* Fill an error (handlers use this to fail a call). module NULL = "kumo". */
+void rpc_error_set(struct rpc_error *err, const char *cls, const char *module,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+struct rpc_conf {
+	const char *transport_url;    /* rabbit://u:p@h1:5672,u:p@h2:5672/vhost */
+	const char *control_exchange; /* default "kumo" when NULL */
+	int default_timeout_s;        /* rpc_response_timeout; 60 when 0 */
+	int heartbeat_s;              /* AMQP heartbeat; 60 when 0, -1 = off */
+};
+
+struct rpc_transport;
+
+/* Parses the URL and returns at once; connections are made on first use
+ * and re-made after a broker failure (backoff 1 s, +2 s, up to 30 s,
+ * round robin over the hosts). NULL on a bad URL (logged). */
+struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf);
+void rpc_transport_free(struct rpc_transport *t);
+
+struct rpc_target {
+	const char *exchange;  /* NULL = the transport's control_exchange */
+	const char *topic;     /* required */
+	const char *server;    /* NULL = any server of the topic */
+	bool fanout;           /* cast to every server of the topic */
+	const char *version;   /* sent as "version" when set */
+	const char *namespace; /* sent as "namespace" when set */
+};
+
+/* Waits for the reply up to timeout_ms (0 = the transport's default).
+ * 0 and *result (JSON null when the method returned nothing), or -1 and
+ * err. Never blocks longer than the timeout, even when the broker is down. */
+int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
+    const struct rpc_ctx *ctx, const char *method, json_t *args,
+    int timeout_ms, json_t **result, struct rpc_error *err);
+
+/* Returns once the broker confirmed the message (publisher confirms).
+ * 0, or -1 and err (RPC_ERR_TRANSPORT). */
+int rpc_cast(struct rpc_transport *t, const struct rpc_target *target,
+    const struct rpc_ctx *ctx, const char *method, json_t *args,
+    struct rpc_error *err);
+
+/* A server method. Return 0 with *result set (NULL means JSON null), or -1
+ * with err filled (sent as an oslo failure to callers; casts just log). */
+typedef int (*rpc_handler_fn)(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err);
+
+struct rpc_method {
+	const char *name;
+	rpc_handler_fn fn;
+};
+
+struct rpc_server_conf {
+	const char *topic;     /* required */
+	const char *server;    /* required: the T.S queue's S */
+	const char *exchange;  /* NULL = control_exchange */
+	const struct rpc_method *methods; /* table, n_methods entries, borrowed */
+	size_t n_methods;
+	void *arg;             /* passed to every handler */
+	int workers;           /* worker threads; 8 when 0 */
+};
+
+struct rpc_server;
+
+struct rpc_server *rpc_server_new(struct rpc_transport *t,
+    const struct rpc_server_conf *conf);
+/* Declares exchanges, queues, bindings and starts consuming. Returns 0 once
+ * consuming, -1 when the broker cannot be reached within timeout_ms (the
+ * server keeps retrying in the background either way after a 0). */
+int rpc_server_start(struct rpc_server *s, int timeout_ms);
+/* Several servers (e.g. topics scheduler and conductor) share a transport. */
+/* Stop consuming, let in-flight handlers finish up to grace_ms, delete the
+ * fanout queue. */
+void rpc_server_stop(struct rpc_server *s, int grace_ms);
+void rpc_server_free(struct rpc_server *s);
+/* True while the server's connection is up and consuming (for watchdogs). */
+bool rpc_server_healthy(const struct rpc_server *s);
+
+#endif

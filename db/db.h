@@ -1,0 +1,248 @@
+/*
+ * db/: kumo's state in one SQLite file (WAL, foreign keys, busy timeout).
+ * No SQL outside this directory. Only the controller (kumo-api,
+ * kumo-scheduler, kumo-manage) links it; kumo-compute never does.
+ *
+ *   core.c        open/close, connection pool, migrations, transactions
+ *   flavors.c     flavors
+ *   images.c      images
+ *   instances.c   instances, instance_actions, instance_faults
+ *   hosts.c       compute_nodes, services, allocations (claims)
+ *
+ * Thread safety: a struct db may be used from many threads at once; each
+ * call borrows one of its SQLite connections for its duration.
+ * Every multi-row change is one transaction.
+ *
+ * Return values: DB_OK (0) or a negative enum db_status. Structs are plain
+ * values with fixed-size strings (no ownership); lists are arrays the
+ * caller frees with free().
+ */
+#ifndef KUMO_DB_H
+#define KUMO_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum db_status {
+	DB_OK = 0,
+	DB_ERROR = -1,    /* SQLite failed; logged where it happened */
+	DB_NOTFOUND = -2,
+	DB_CONFLICT = -3, /* a unique key exists, or an expected state differs */
+	DB_NOSPACE = -4,  /* a claim does not fit the host */
+	DB_INUSE = -5,    /* referenced by a live row (image, flavor) */
+	DB_SCHEMA = -6,   /* the file's schema is older than this program */
+};
+
+#define DB_NAME 256  /* names, ids from users: at most 255 bytes */
+#define DB_TS 32     /* ISO 8601 "2026-11-25T13:49:11Z", "" = null */
+
+struct db;
+
+/* ---- core.c ---- */
+/* Opens (creating the file if absent). Daemons then call db_check_schema;
+ * kumo-manage db sync calls db_migrate. */
+int db_open(const char *path, struct db **out);
+void db_close(struct db *db);
+int db_migrate(struct db *db);               /* applies missing migrations */
+int db_schema_version(struct db *db, int *out);
+int db_check_schema(struct db *db);          /* DB_OK or DB_SCHEMA */
+const char *db_strerror(int status);         /* static text */
+
+/* ---- flavors.c ---- */
+struct db_flavor {
+	int64_t id;                 /* internal row id */
+	char flavorid[DB_NAME];     /* API id: "1" or a uuid */
+	char name[DB_NAME];
+	int vcpus;
+	int memory_mb;
+	int root_gb;
+	int ephemeral_gb;
+	int swap;                   /* MiB */
+	double rxtx_factor;
+	bool is_public;
+	bool disabled;
+	char description[1024];     /* "" = null */
+	char created_at[DB_TS];
+};
+
+int db_flavor_create(struct db *db, struct db_flavor *f); /* DB_CONFLICT on dup id/name; sets f->id */
+int db_flavor_get(struct db *db, const char *flavorid, struct db_flavor *out);
+int db_flavor_list(struct db *db, struct db_flavor **out, size_t *n);
+int db_flavor_delete(struct db *db, const char *flavorid);
+
+/* ---- images.c ---- */
+struct db_image {
+	char id[37];
+	char name[DB_NAME];
+	char status[16];            /* queued, saving, active, killed, deleted */
+	char disk_format[16];       /* raw, qcow2 */
+	char container_format[16];  /* bare */
+	int64_t size;               /* bytes, -1 = unknown */
+	char checksum[33];          /* md5 hex, "" = none */
+	char os_hash_algo[16];      /* "sha256" */
+	char os_hash_value[129];
+	char owner[DB_NAME];        /* project id */
+	char visibility[16];        /* public, private, shared, community */
+	int min_disk;
+	int min_ram;
+	bool protected_;
+	char properties[4096];      /* JSON object text: kernel_id, ... */
+	char created_at[DB_TS];
+	char updated_at[DB_TS];
+};
+
+int db_image_create(struct db *db, const struct db_image *img);
+int db_image_get(struct db *db, const char *id, struct db_image *out);
+int db_image_list(struct db *db, struct db_image **out, size_t *n);
+int db_image_update(struct db *db, const struct db_image *img);
+int db_image_delete(struct db *db, const char *id); /* DB_INUSE if a live instance uses it */
+
+/* ---- instances.c ---- */
+struct db_instance {
+	int64_t id;
+	char uuid[37];
+	char name[DB_NAME];
+	char project_id[DB_NAME];
+	char user_id[DB_NAME];
+	char image_ref[37];
+	/* the flavor as it was at boot (Nova embeds it likewise) */
+	char flavorid[DB_NAME];
+	char flavor_name[DB_NAME];
+	int vcpus;
+	int memory_mb;
+	int root_gb;
+	int ephemeral_gb;
+	int swap;
+	char vm_state[16];
+	char task_state[32];        /* "" = none */
+	int power_state;            /* enum power_state */
+	char host[DB_NAME];         /* "" until scheduled */
+	char node[DB_NAME];
+	char availability_zone[DB_NAME]; /* "" = any */
+	char key_name[DB_NAME];
+	char reservation_id[32];
+	char request_id[64];        /* the creating request */
+	char created_at[DB_TS];
+	char updated_at[DB_TS];
+	char launched_at[DB_TS];
+	char terminated_at[DB_TS];
+	char deleted_at[DB_TS];
+	bool deleted;
+};
+
+struct db_instance_filter {
+	const char *project_id;     /* NULL = all projects */
+	const char *host;           /* NULL = any */
+	const char *vm_state;       /* NULL = any */
+	bool include_deleted;
+	const char *marker;         /* uuid: rows after it in sort order */
+	int limit;                  /* 0 = no limit */
+};
+
+/* Inserts the instance and its "create" action in one transaction. */
+int db_instance_create(struct db *db, struct db_instance *inst);
+int db_instance_get(struct db *db, const char *uuid, struct db_instance *out); /* not deleted */
+int db_instance_list(struct db *db, const struct db_instance_filter *f,
+    struct db_instance **out, size_t *n);  /* newest first */
+/* Sets the states (and host/node when not NULL). If expect_task is not NULL
+ * the row's task_state must equal it, else DB_CONFLICT. launched_at is set
+ * the first time vm_state becomes active. */
+int db_instance_set_state(struct db *db, const char *uuid,
+    const char *vm_state, const char *task_state, int power_state,
+    const char *host, const char *node, const char *expect_task);
+/* Marks deleted, and deletes its allocation, in one transaction. */
+int db_instance_destroy(struct db *db, const char *uuid);
+/* Counts live instances, cores and ram of a project (quota checks). */
+int db_instance_usage(struct db *db, const char *project_id,
+    int64_t *instances, int64_t *cores, int64_t *ram_mb);
+
+struct db_fault {
+	int code;
+	char message[256];
+	char details[4096];
+	char created_at[DB_TS];
+};
+int db_fault_add(struct db *db, const char *instance_uuid, int code,
+    const char *message, const char *details);
+int db_fault_get_latest(struct db *db, const char *instance_uuid, struct db_fault *out);
+
+struct db_action {
+	char action[32];            /* create, delete, reboot, stop, start */
+	char instance_uuid[37];
+	char request_id[64];
+	char user_id[DB_NAME];
+	char project_id[DB_NAME];
+	char start_time[DB_TS];
+	char finish_time[DB_TS];
+	char message[256];          /* "" or "Error" */
+};
+int db_action_start(struct db *db, const struct db_action *a);
+/* Sets finish_time (and message) on the newest action of this request. */
+int db_action_finish(struct db *db, const char *instance_uuid,
+    const char *request_id, const char *message);
+int db_action_list(struct db *db, const char *instance_uuid,
+    struct db_action **out, size_t *n);
+
+/* ---- hosts.c ---- */
+struct db_compute_node {
+	int64_t id;
+	char uuid[37];
+	char host[DB_NAME];
+	char hypervisor_hostname[DB_NAME];
+	char hypervisor_type[32];   /* "QEMU", "fake" */
+	int hypervisor_version;
+	char host_ip[64];
+	int vcpus;
+	int memory_mb;
+	int local_gb;
+	/* used = the sum of allocations (derived on read, never stored) */
+	int vcpus_used;
+	int memory_mb_used;
+	int local_gb_used;
+	int running_vms;
+	double cpu_allocation_ratio;
+	double ram_allocation_ratio;
+	double disk_allocation_ratio;
+	char updated_at[DB_TS];
+};
+
+/* Insert or update by host (resources and ratios, not the usage). */
+int db_compute_node_upsert(struct db *db, struct db_compute_node *n);
+int db_compute_node_list(struct db *db, struct db_compute_node **out, size_t *n);
+int db_compute_node_get(struct db *db, const char *host, struct db_compute_node *out);
+
+struct db_service {
+	int64_t id;
+	char uuid[37];
+	char host[DB_NAME];
+	char binary[64];            /* kumo-compute, kumo-scheduler, kumo-conductor */
+	char topic[64];
+	bool disabled;
+	char disabled_reason[256];
+	bool forced_down;
+	int64_t report_count;
+	int64_t last_seen_up;       /* unix seconds, 0 = never */
+	char updated_at[DB_TS];
+	char created_at[DB_TS];
+};
+
+/* Insert or refresh last_seen_up (= now) and report_count of (host, binary). */
+int db_service_heartbeat(struct db *db, const char *host, const char *binary,
+    const char *topic);
+int db_service_list(struct db *db, struct db_service **out, size_t *n);
+int db_service_get(struct db *db, const char *host, const char *binary,
+    struct db_service *out);
+int db_service_set_disabled(struct db *db, const char *host,
+    const char *binary, bool disabled, const char *reason);
+
+/* Atomically: check that vcpus/memory/disk fit the node's capacity times its
+ * allocation ratios, given every other allocation on it, and record the
+ * allocation of instance_uuid, replacing one it held before (a reschedule).
+ * DB_NOSPACE when it does not fit, DB_NOTFOUND for an unknown host.
+ * Safe across threads and processes (BEGIN IMMEDIATE). */
+int db_claim(struct db *db, const char *instance_uuid, const char *host,
+    int vcpus, int memory_mb, int disk_gb);
+int db_allocation_delete(struct db *db, const char *instance_uuid);
+
+#endif
