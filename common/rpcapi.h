@@ -1,0 +1,86 @@
+/*
+ * kumo's internal RPC API: the client half of every method the daemons
+ * serve, so that a caller never builds a message by hand (Nova's
+ * */rpcapi.py). The server halves are the method tables in
+ * scheduler/ (topics "scheduler" and "conductor") and compute/ (topic
+ * "compute", server = host). All go to the control exchange, version "1.0".
+ *
+ * Flow of a boot (DESIGN.md):
+ *   api        db insert (building/scheduling) -> sched_build_instances
+ *   scheduler  pick host, db_claim, set host + task spawning (expecting
+ *              scheduling; a deleted/changed instance frees the claim and
+ *              stops) -> compute_build_and_run_instance
+ *   compute    driver spawn -> cond_instance_update(active, none, running,
+ *              expect spawning); on failure -> cond_build_failed
+ *   conductor  build_failed: reschedule on another host (retry.hosts grows)
+ *              up to max_attempts, else ERROR + fault
+ * Delete:
+ *   api        task deleting; no host -> db destroy at once; else
+ *              compute_terminate_instance
+ *   compute    driver destroy -> cond_instance_deleted
+ *   conductor  db_instance_destroy (frees the allocation)
+ *
+ * Every function returns 0, or -1 with err filled. `args` JSON objects
+ * are documented beside each function: they are the wire contract.
+ */
+#ifndef KUMO_RPCAPI_H
+#define KUMO_RPCAPI_H
+
+#include <jansson.h>
+
+#include "common/rpc/rpc.h"
+
+#define TOPIC_SCHEDULER "scheduler"
+#define TOPIC_CONDUCTOR "conductor"
+#define TOPIC_COMPUTE "compute"
+#define RPCAPI_VERSION "1.0"
+
+/* The instance as a compute host needs it to build (compute has no DB):
+ * {"uuid","name","vcpus","memory_mb","root_gb","ephemeral_gb","swap",
+ *  "image_ref","flavorid","project_id","user_id"}; built by the caller. */
+
+/* scheduler.build_instances {"instance_uuid": s, "retry": {"num_attempts": n,
+ * "hosts": [s...]}} cast. retry NULL on the first attempt (stolen). */
+int sched_build_instances(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *instance_uuid, json_t *retry, struct rpc_error *err);
+
+/* compute.<host>.build_and_run_instance {"instance": {...}, "retry": {...}}
+ * cast; instance and retry are stolen. */
+int compute_build_and_run_instance(struct rpc_transport *t,
+    const struct rpc_ctx *ctx, const char *host, json_t *instance,
+    json_t *retry, struct rpc_error *err);
+
+/* compute.<host>.terminate_instance {"instance_uuid": s} cast. */
+int compute_terminate_instance(struct rpc_transport *t,
+    const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
+    struct rpc_error *err);
+
+/* conductor.instance_update {"instance_uuid","vm_state","task_state",
+ * "power_state","expected_task_state" (or null)} cast. */
+int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *instance_uuid, const char *vm_state, const char *task_state,
+    int power_state, const char *expected_task_state, struct rpc_error *err);
+
+/* conductor.build_failed {"instance_uuid","host","reason","retry"} cast:
+ * reschedule or set ERROR with a fault. retry is stolen. */
+int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *instance_uuid, const char *host, const char *reason,
+    json_t *retry, struct rpc_error *err);
+
+/* conductor.instance_deleted {"instance_uuid"} cast. */
+int cond_instance_deleted(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *instance_uuid, struct rpc_error *err);
+
+/* conductor.compute_node_update {"host", "resources": {"vcpus","memory_mb",
+ * "local_gb","hypervisor_type","hypervisor_version","hypervisor_hostname"}}
+ * cast; resources stolen. */
+int cond_compute_node_update(struct rpc_transport *t,
+    const struct rpc_ctx *ctx, const char *host, json_t *resources,
+    struct rpc_error *err);
+
+/* conductor.service_heartbeat {"host","binary","topic"} cast. */
+int cond_service_heartbeat(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *host, const char *binary, const char *topic,
+    struct rpc_error *err);
+
+#endif
