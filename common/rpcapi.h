@@ -1,7 +1,7 @@
 /*
  * kumo's internal RPC API: the client half of every method the daemons
  * serve, so that a caller never builds a message by hand (Nova's
- * */rpcapi.py). The server halves are the method tables in
+ * rpcapi.py modules). The server halves are the method tables in
  * scheduler/ (topics "scheduler" and "conductor") and compute/ (topic
  * "compute", server = host). All go to the control exchange, version "1.0".
  *
