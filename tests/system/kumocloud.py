@@ -1,0 +1,288 @@
+"""A whole kumo cloud for system tests: real RabbitMQ (its own vhost), a real
+SQLite file, and the real daemons (kumo-api, kumo-scheduler, one or more
+kumo-compute on the fake driver), each with its own config file and log.
+
+Binaries come from $KUMO_BUILD (default: build/ of this checkout).
+At stop, every daemon must exit 0 on SIGTERM and its log must hold no
+AddressSanitizer or UndefinedBehaviorSanitizer report.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("KUMO_BUILD", os.path.join(ROOT, "build"))
+RABBITMQCTL = "/usr/sbin/rabbitmqctl"
+SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout, interval=0.05, what="condition"):
+    """Polls pred() until it returns a true value; that value is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def rabbitmqctl(*args):
+    subprocess.run([RABBITMQCTL, "-q", *args], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.raw = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.raw[:300])
+
+
+class Daemon:
+    def __init__(self, name, argv, log_path, env):
+        self.name = name
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env)
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit code (None if it had to be killed)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.log.close()
+                return None
+        self.log.close()
+        return self.proc.returncode
+
+
+class Cloud:
+    def __init__(self, computes=1, fake=None, scheduler_opts=None, extra_default=None):
+        self.dir = tempfile.mkdtemp(prefix="kumo-test-")
+        self.vhost = "kumo-test-" + uuid.uuid4().hex[:12]
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.daemons = {}
+        self.n_computes = computes
+        self.fake = fake or {}
+        self.scheduler_opts = scheduler_opts or {}
+        self.extra_default = extra_default or {}
+        self.env = dict(os.environ)
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+
+    # -- configuration ----------------------------------------------------
+    def conf_path(self, host):
+        return os.path.join(self.dir, "%s.conf" % host)
+
+    def write_conf(self, host, fake=None):
+        pipeline = os.path.join(ROOT, "etc", "kumo", "api-pipeline.ini")
+        lines = ["[DEFAULT]",
+                 "host = %s" % host,
+                 "transport_url = rabbit://guest:guest@127.0.0.1:5672/%s" % self.vhost,
+                 "control_exchange = kumo",
+                 "state_path = %s" % os.path.join(self.dir, "state-" + host),
+                 "osapi_compute_listen = 127.0.0.1",
+                 "osapi_compute_listen_port = %d" % self.port,
+                 "compute_driver = fake",
+                 "rpc_response_timeout = 10",
+                 "report_interval = 1",
+                 "service_down_time = 4"]
+        lines += ["%s = %s" % kv for kv in self.extra_default.items()]
+        lines += ["[api]", "api_paste_config = %s" % pipeline,
+                  "[database]",
+                  "connection = sqlite:///%s" % os.path.join(self.dir, "kumo.db"),
+                  "[filter_scheduler]"]
+        lines += ["%s = %s" % kv for kv in self.scheduler_opts.items()]
+        merged = dict(self.fake)
+        merged.update(fake or {})
+        lines += ["[fake]"] + ["%s = %s" % kv for kv in merged.items()]
+        path = self.conf_path(host)
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def manage(self, *args, check=True):
+        return subprocess.run([os.path.join(BUILD, "kumo-manage"), "-c",
+                               self.conf_path("controller"), *args],
+                              capture_output=True, text=True, env=self.env,
+                              timeout=60, check=check)
+
+    # -- daemons ------------------------------------------------------------
+    def start_daemon(self, name, binary, conf):
+        d = Daemon(name, [os.path.join(BUILD, binary), "-c", conf],
+                   os.path.join(self.dir, name + ".log"), self.env)
+        self.daemons[name] = d
+        return d
+
+    def start_compute(self, host, fake=None):
+        conf = self.write_conf(host, fake)
+        return self.start_daemon(host, "kumo-compute", conf)
+
+    def stop_daemon(self, name):
+        d = self.daemons.pop(name)
+        rc = d.stop()
+        self.check_log(d)
+        return rc
+
+    def start(self):
+        rabbitmqctl("add_vhost", self.vhost)
+        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        ctl = self.write_conf("controller")
+        self.manage("db", "sync")
+        self.manage("flavor", "create-defaults")
+        self.start_daemon("scheduler", "kumo-scheduler", ctl)
+        for i in range(1, self.n_computes + 1):
+            self.start_compute("compute%d" % i)
+        self.start_daemon("api", "kumo-api", ctl)
+        wait_for(self._api_up, 30, what="kumo-api to listen")
+        if self.n_computes:
+            self.wait_computes_up(self.n_computes)
+        return self
+
+    def _api_up(self):
+        try:
+            return self.get("/", token=None).status == 200
+        except OSError:
+            for d in self.daemons.values():
+                if d.proc.poll() is not None:
+                    raise AssertionError("%s exited early:\n%s" % (d.name, d.log_text()[-3000:]))
+            return False
+
+    def wait_computes_up(self, n, timeout=30):
+        def up():
+            r = self.get("/v2.1/os-hypervisors/detail")
+            return r.status == 200 and len(r.json["hypervisors"]) >= n
+        wait_for(up, timeout, what="%d hypervisors" % n)
+
+    def check_log(self, d):
+        text = d.log_text()
+        m = SANITIZER_RE.search(text)
+        assert m is None, "%s: sanitizer report in its log:\n%s" % (
+            d.name, text[max(0, m.start() - 200):m.start() + 4000])
+
+    def stop(self):
+        failures = []
+        # API first (it casts), computes next, the scheduler last.
+        order = ["api"] + [n for n in self.daemons if n.startswith("compute")] + ["scheduler"]
+        for name in order:
+            if name not in self.daemons:
+                continue
+            d = self.daemons.pop(name)
+            rc = d.stop()
+            if rc != 0:
+                failures.append("%s exited %r on SIGTERM:\n%s" % (name, rc, d.log_text()[-3000:]))
+            try:
+                self.check_log(d)
+            except AssertionError as e:
+                failures.append(str(e))
+        try:
+            rabbitmqctl("delete_vhost", self.vhost)
+        except subprocess.SubprocessError:
+            pass
+        if not failures:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        assert not failures, "\n\n".join(failures)
+
+    def logs(self):
+        return {n: d.log_text() for n, d in self.daemons.items()}
+
+    # -- HTTP ---------------------------------------------------------------
+    def request(self, method, path, body=None, token="admin:admin", headers=None,
+                raw=None, timeout=30):
+        hdrs = {"Accept": "application/json"}
+        if token is not None:
+            hdrs["X-Auth-Token"] = token
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return Response(r.status, r.getheaders(), r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.headers.items(), e.read())
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    # -- resources ------------------------------------------------------------
+    def create_image(self, name="cirros"):
+        r = self.post("/v2/images", {"name": name, "disk_format": "qcow2",
+                                     "container_format": "bare"})
+        assert r.status == 201, r
+        return r.json["id"]
+
+    def boot(self, name, image, flavor="1", **extra):
+        server = {"name": name, "imageRef": image, "flavorRef": flavor}
+        server.update(extra)
+        r = self.post("/v2.1/servers", {"server": server})
+        assert r.status == 202, r
+        return r.json["server"]["id"]
+
+    def server(self, sid):
+        r = self.get("/v2.1/servers/%s" % sid)
+        return r.json["server"] if r.status == 200 else None
+
+    def wait_status(self, sid, status, timeout=30):
+        def check():
+            s = self.server(sid)
+            if s is not None and s["status"] == status:
+                return s
+            if s is not None and s["status"] == "ERROR" and status != "ERROR":
+                raise AssertionError("server %s went to ERROR: %r" % (sid, s.get("fault")))
+            return None
+        return wait_for(check, timeout, what="server %s to be %s" % (sid, status))
+
+    def wait_gone(self, sid, timeout=30):
+        wait_for(lambda: self.get("/v2.1/servers/%s" % sid).status == 404, timeout,
+                 what="server %s to be gone" % sid)
