@@ -1,0 +1,197 @@
+/* Unit tests of common/: config loading, number parsing, uuids, states. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/common.h"
+#include "common/states.h"
+
+static char *write_tmp(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/kumo-conf-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_conf_defaults(void **state)
+{
+	struct kumo_conf c;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(conf_load(&c, NULL, err, sizeof err), 0);
+	assert_string_equal(c.control_exchange, "kumo");
+	assert_int_equal(c.osapi_compute_listen_port, 8774);
+	assert_int_equal(c.rpc_response_timeout, 60);
+	assert_int_equal(c.max_request_body_size, 114688);
+	assert_true(c.cpu_allocation_ratio == 4.0);
+	assert_string_equal(conf_db_path(&c), "/var/lib/kumo/kumo.db");
+	assert_true(c.host[0] != '\0');
+}
+
+static void test_conf_values(void **state)
+{
+	struct kumo_conf c;
+	char err[512] = "";
+	char *p = write_tmp(
+	    "# comment\n[DEFAULT]\nhost = compute7\ncompute_driver = fake\n"
+	    "osapi_compute_listen_port = 18774\n"
+	    "[filter_scheduler]\nram_allocation_ratio = 1.5\n"
+	    "[database]\nconnection = sqlite:////tmp/x.db\n"
+	    "[fake]\nspawn_fail = true\nvcpus = 8\n");
+
+	(void)state;
+	assert_int_equal(conf_load(&c, p, err, sizeof err), 0);
+	assert_string_equal(c.host, "compute7");
+	assert_string_equal(c.compute_driver, "fake");
+	assert_int_equal(c.osapi_compute_listen_port, 18774);
+	assert_true(c.ram_allocation_ratio == 1.5);
+	assert_string_equal(conf_db_path(&c), "/tmp/x.db");
+	assert_true(c.fake_spawn_fail);
+	assert_int_equal(c.fake_vcpus, 8);
+	unlink(p);
+}
+
+/* Each bad file names the file and the line of its first error. */
+static void test_conf_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *what;
+	} cases[] = {
+		{ "[DEFAULT]\nhost = a\nbogus = 1\n", 3, "unknown key 'bogus'" },
+		{ "[nosuch]\nx = 1\n", 2, "unknown section [nosuch]" },
+		{ "[DEFAULT]\nosapi_compute_listen_port = 70000\n", 2, "not an integer in range" },
+		{ "[DEFAULT]\nosapi_compute_listen_port = 12abc\n", 2, "not an integer in range" },
+		{ "[DEFAULT]\nrpc_response_timeout = -1\n", 2, "not an integer in range" },
+		{ "[DEFAULT]\ncompute_driver = xen\n", 2, "not one of the allowed" },
+		{ "[filter_scheduler]\ncpu_allocation_ratio = nan\n", 2, "not a number" },
+		{ "[fake]\nspawn_fail = maybe\n", 2, "not a boolean" },
+		{ "\n\n[DEFAULT\n", 3, "syntax error" },
+	};
+	char err[512], want[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct kumo_conf c;
+		char *p = write_tmp(cases[i].text);
+
+		err[0] = '\0';
+		assert_int_equal(conf_load(&c, p, err, sizeof err), -1);
+		snprintf(want, sizeof want, "%s:%d: ", p, cases[i].line);
+		if (strncmp(err, want, strlen(want)) != 0 ||
+		    strstr(err, cases[i].what) == NULL)
+			fail_msg("case %zu: got '%s', want '%s...%s'", i, err, want,
+			    cases[i].what);
+		unlink(p);
+	}
+}
+
+static void test_conf_missing_file(void **state)
+{
+	struct kumo_conf c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(conf_load(&c, "/nonexistent/kumo.conf", err, sizeof err), -1);
+	assert_non_null(strstr(err, "cannot open"));
+}
+
+static void test_num_parse(void **state)
+{
+	int64_t v;
+	int i;
+	double d;
+
+	(void)state;
+	assert_int_equal(num_parse_i64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(num_parse_i64("-1", 0, 100, &v), -1);
+	assert_int_equal(num_parse_i64("101", 0, 100, &v), -1);
+	assert_int_equal(num_parse_i64("", 0, 100, &v), -1);
+	assert_int_equal(num_parse_i64(" 5", 0, 100, &v), -1);
+	assert_int_equal(num_parse_i64("5 ", 0, 100, &v), -1);
+	assert_int_equal(num_parse_i64("99999999999999999999", 0, INT64_MAX, &v), -1);
+	assert_int_equal(num_parse_int("0x10", 0, 100, &i), -1);
+	assert_int_equal(num_parse_double("1.5", 0, 2, &d), 0);
+	assert_int_equal(num_parse_double("inf", 0, 1e300, &d), -1);
+	assert_int_equal(num_parse_double("1e999", 0, 1e300, &d), -1);
+}
+
+static void test_uuid(void **state)
+{
+	char s[UUID_STR_LEN], h[UUID_HEX_LEN], s2[UUID_STR_LEN];
+
+	(void)state;
+	uuid_new_str(s);
+	uuid_new_str(s2);
+	uuid_new_hex(h);
+	assert_true(uuid_valid(s));
+	assert_string_not_equal(s, s2);
+	assert_int_equal(strlen(h), 32);
+	assert_false(uuid_valid(h));
+	assert_false(uuid_valid("not-a-uuid"));
+	assert_false(uuid_valid("1234567812345678123456781234567812345"));
+	assert_false(uuid_valid("g2345678-1234-1234-1234-123456781234"));
+	assert_false(uuid_valid(NULL));
+}
+
+static void test_str(void **state)
+{
+	char b[4];
+
+	(void)state;
+	assert_int_equal(str_copy(b, "abc", sizeof b), 0);
+	assert_int_equal(str_copy(b, "abcd", sizeof b), -1);
+	assert_string_equal(b, "abc");
+	assert_int_equal(str_fmt(b, sizeof b, "%d", 123), 0);
+	assert_int_equal(str_fmt(b, sizeof b, "%d", 1234), -1);
+}
+
+static void test_states(void **state)
+{
+	(void)state;
+	assert_string_equal(state_api_status(VM_STATE_BUILDING, TASK_SCHEDULING), "BUILD");
+	assert_string_equal(state_api_status(VM_STATE_ACTIVE, TASK_NONE), "ACTIVE");
+	assert_string_equal(state_api_status(VM_STATE_ACTIVE, TASK_DELETING), "ACTIVE");
+	assert_string_equal(state_api_status(VM_STATE_ACTIVE, TASK_REBOOTING), "REBOOT");
+	assert_string_equal(state_api_status(VM_STATE_STOPPED, TASK_NONE), "SHUTOFF");
+	assert_string_equal(state_api_status(VM_STATE_ERROR, TASK_NONE), "ERROR");
+	assert_string_equal(state_api_status("weird", TASK_NONE), "UNKNOWN");
+	assert_true(state_vm_transition_ok(VM_STATE_BUILDING, VM_STATE_ACTIVE));
+	assert_true(state_vm_transition_ok(VM_STATE_BUILDING, VM_STATE_ERROR));
+	assert_false(state_vm_transition_ok(VM_STATE_DELETED, VM_STATE_ACTIVE));
+	assert_false(state_vm_transition_ok(VM_STATE_STOPPED, VM_STATE_BUILDING));
+	assert_false(state_vm_transition_ok("bogus", VM_STATE_ACTIVE));
+	assert_true(state_task_valid(TASK_NONE));
+	assert_false(state_task_valid("nope"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_conf_values),
+		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_missing_file),
+		cmocka_unit_test(test_num_parse),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_str),
+		cmocka_unit_test(test_states),
+	};
+	log_init("test_common", LOG_LVL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
