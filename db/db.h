@@ -3,7 +3,8 @@
  * No SQL outside this directory. Only the controller (kumo-api,
  * kumo-scheduler, kumo-manage) links it; kumo-compute never does.
  *
- *   core.c        open/close, connection pool, migrations, transactions
+ *   core.c        open/close, connection pool, statements, transactions
+ *   migrations.c  the schema as numbered migrations (schema_migrations)
  *   flavors.c     flavors
  *   images.c      images
  *   instances.c   instances, instance_actions, instance_faults
@@ -47,6 +48,7 @@ void db_close(struct db *db);
 int db_migrate(struct db *db);               /* applies missing migrations */
 int db_schema_version(struct db *db, int *out);
 int db_check_schema(struct db *db);          /* DB_OK or DB_SCHEMA */
+int db_schema_latest(void);                  /* the version this program needs */
 const char *db_strerror(int status);         /* static text */
 
 /* ---- flavors.c ---- */
@@ -68,7 +70,8 @@ struct db_flavor {
 
 int db_flavor_create(struct db *db, struct db_flavor *f); /* DB_CONFLICT on dup id/name; sets f->id */
 int db_flavor_get(struct db *db, const char *flavorid, struct db_flavor *out);
-int db_flavor_list(struct db *db, struct db_flavor **out, size_t *n);
+int db_flavor_get_by_name(struct db *db, const char *name, struct db_flavor *out);
+int db_flavor_list(struct db *db, struct db_flavor **out, size_t *n); /* by flavorid */
 int db_flavor_delete(struct db *db, const char *flavorid);
 
 /* ---- images.c ---- */

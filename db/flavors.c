@@ -1,0 +1,123 @@
+/* Flavors: hard-deleted, since instances embed the flavor they booted with. */
+#include <stdlib.h>
+
+#include "common/common.h"
+#include "db/db_internal.h"
+
+#define F(field, type) DB_COL(struct db_flavor, field, type)
+/* In the order of SELECT_COLS; the insert binds all but id. */
+static const struct db_col flavor_cols[] = {
+	F(id, DB_COL_I64),
+	F(flavorid, DB_COL_TEXT),
+	F(name, DB_COL_TEXT),
+	F(vcpus, DB_COL_INT),
+	F(memory_mb, DB_COL_INT),
+	F(root_gb, DB_COL_INT),
+	F(ephemeral_gb, DB_COL_INT),
+	F(swap, DB_COL_INT),
+	F(rxtx_factor, DB_COL_DOUBLE),
+	F(is_public, DB_COL_BOOL),
+	F(disabled, DB_COL_BOOL),
+	F(description, DB_COL_TEXT),
+	F(created_at, DB_COL_TEXT),
+};
+#undef F
+
+#define SELECT_COLS \
+	"SELECT id, flavorid, name, vcpus, memory_mb, root_gb, ephemeral_gb," \
+	" swap, rxtx_factor, is_public, disabled, description, created_at" \
+	" FROM flavors"
+
+static const char insert_sql[] =
+    "INSERT INTO flavors (flavorid, name, vcpus, memory_mb, root_gb,"
+    " ephemeral_gb, swap, rxtx_factor, is_public, disabled, description,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char get_sql[] = SELECT_COLS " WHERE flavorid = ?";
+static const char get_by_name_sql[] = SELECT_COLS " WHERE name = ?";
+/* Nova's default order: flavorid ascending. */
+static const char list_sql[] = SELECT_COLS " ORDER BY flavorid";
+static const char delete_sql[] = "DELETE FROM flavors WHERE flavorid = ?";
+
+int db_flavor_create(struct db *db, struct db_flavor *f)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (f->created_at[0] == '\0')
+		time_iso8601(f->created_at);
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, insert_sql, &st)) == DB_OK &&
+	    (rc = db_row_bind(st, 1, flavor_cols + 1,
+	    DB_NELEM(flavor_cols) - 1, f)) == DB_OK &&
+	    (rc = db_step_done(c, st, "flavor create")) == DB_OK)
+		f->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	db_conn_put(db, c);
+	return rc;
+}
+
+static int get_by(struct db *db, const char *sql, const char *key,
+    struct db_flavor *out)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
+		db_bind_text(st, 1, key);
+		rc = db_query_one(c, st, flavor_cols, DB_NELEM(flavor_cols), out,
+		    "flavor get");
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_flavor_get(struct db *db, const char *flavorid, struct db_flavor *out)
+{
+	return get_by(db, get_sql, flavorid, out);
+}
+
+int db_flavor_get_by_name(struct db *db, const char *name, struct db_flavor *out)
+{
+	return get_by(db, get_by_name_sql, name, out);
+}
+
+int db_flavor_list(struct db *db, struct db_flavor **out, size_t *n)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, list_sql, &st)) == DB_OK)
+		rc = db_query_list(c, st, flavor_cols, DB_NELEM(flavor_cols),
+		    sizeof **out, &arr, n, "flavor list");
+	db_conn_put(db, c);
+	*out = arr;
+	return rc;
+}
+
+int db_flavor_delete(struct db *db, const char *flavorid)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, delete_sql, &st)) == DB_OK) {
+		db_bind_text(st, 1, flavorid);
+		if ((rc = db_step_done(c, st, "flavor delete")) == DB_OK &&
+		    db_changes(c) == 0)
+			rc = DB_NOTFOUND;
+	}
+	db_conn_put(db, c);
+	return rc;
+}

@@ -1,0 +1,278 @@
+/*
+ * The schema, as numbered migrations. Each runs once, in its own
+ * BEGIN IMMEDIATE transaction, and is recorded in schema_migrations; never
+ * edit a released migration, append the next one.
+ *
+ * Conventions: "" in a struct is NULL here; timestamps are ISO 8601 UTC
+ * text; instances are soft-deleted (deleted, deleted_at); compute node
+ * usage is never stored, it is the sum of the node's allocations.
+ */
+#include <string.h>
+
+#include "common/common.h"
+#include "db/db_internal.h"
+
+static const char migration_1[] =
+    "CREATE TABLE flavors ("
+    " id INTEGER PRIMARY KEY,"
+    " flavorid TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL UNIQUE,"
+    " vcpus INTEGER NOT NULL CHECK (vcpus > 0),"
+    " memory_mb INTEGER NOT NULL CHECK (memory_mb > 0),"
+    " root_gb INTEGER NOT NULL DEFAULT 0 CHECK (root_gb >= 0),"
+    " ephemeral_gb INTEGER NOT NULL DEFAULT 0 CHECK (ephemeral_gb >= 0),"
+    " swap INTEGER NOT NULL DEFAULT 0 CHECK (swap >= 0),"
+    " rxtx_factor REAL NOT NULL DEFAULT 1.0,"
+    " is_public INTEGER NOT NULL DEFAULT 1,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " description TEXT,"
+    " created_at TEXT NOT NULL);"
+
+    "CREATE TABLE images ("
+    " id TEXT PRIMARY KEY,"
+    " name TEXT,"
+    " status TEXT NOT NULL,"
+    " disk_format TEXT,"
+    " container_format TEXT,"
+    " size INTEGER NOT NULL DEFAULT -1,"
+    " checksum TEXT,"
+    " os_hash_algo TEXT,"
+    " os_hash_value TEXT,"
+    " owner TEXT,"
+    " visibility TEXT NOT NULL DEFAULT 'shared',"
+    " min_disk INTEGER NOT NULL DEFAULT 0,"
+    " min_ram INTEGER NOT NULL DEFAULT 0,"
+    " protected INTEGER NOT NULL DEFAULT 0,"
+    " properties TEXT,"
+    " created_at TEXT NOT NULL,"
+    " updated_at TEXT);"
+
+    "CREATE TABLE instances ("
+    " id INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL,"
+    " project_id TEXT NOT NULL,"
+    " user_id TEXT NOT NULL,"
+    " image_ref TEXT,"
+    " flavorid TEXT,"
+    " flavor_name TEXT,"
+    " vcpus INTEGER NOT NULL,"
+    " memory_mb INTEGER NOT NULL,"
+    " root_gb INTEGER NOT NULL,"
+    " ephemeral_gb INTEGER NOT NULL DEFAULT 0,"
+    " swap INTEGER NOT NULL DEFAULT 0,"
+    " vm_state TEXT NOT NULL,"
+    " task_state TEXT,"
+    " power_state INTEGER NOT NULL DEFAULT 0,"
+    " host TEXT,"
+    " node TEXT,"
+    " availability_zone TEXT,"
+    " key_name TEXT,"
+    " reservation_id TEXT,"
+    " request_id TEXT,"
+    " created_at TEXT NOT NULL,"
+    " updated_at TEXT,"
+    " launched_at TEXT,"
+    " terminated_at TEXT,"
+    " deleted_at TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX instances_project_idx ON instances (project_id, deleted);"
+    "CREATE INDEX instances_host_idx ON instances (host, deleted);"
+    "CREATE INDEX instances_image_idx ON instances (image_ref, deleted);"
+
+    "CREATE TABLE instance_actions ("
+    " id INTEGER PRIMARY KEY,"
+    " action TEXT NOT NULL,"
+    " instance_uuid TEXT NOT NULL REFERENCES instances (uuid),"
+    " request_id TEXT,"
+    " user_id TEXT,"
+    " project_id TEXT,"
+    " start_time TEXT NOT NULL,"
+    " finish_time TEXT,"
+    " message TEXT);"
+    "CREATE INDEX instance_actions_uuid_idx ON instance_actions (instance_uuid, request_id);"
+
+    "CREATE TABLE instance_faults ("
+    " id INTEGER PRIMARY KEY,"
+    " instance_uuid TEXT NOT NULL REFERENCES instances (uuid),"
+    " code INTEGER NOT NULL,"
+    " message TEXT,"
+    " details TEXT,"
+    " created_at TEXT NOT NULL);"
+    "CREATE INDEX instance_faults_uuid_idx ON instance_faults (instance_uuid);"
+
+    "CREATE TABLE compute_nodes ("
+    " id INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL UNIQUE,"
+    " host TEXT NOT NULL UNIQUE,"
+    " hypervisor_hostname TEXT,"
+    " hypervisor_type TEXT,"
+    " hypervisor_version INTEGER NOT NULL DEFAULT 0,"
+    " host_ip TEXT,"
+    " vcpus INTEGER NOT NULL CHECK (vcpus >= 0),"
+    " memory_mb INTEGER NOT NULL CHECK (memory_mb >= 0),"
+    " local_gb INTEGER NOT NULL CHECK (local_gb >= 0),"
+    " cpu_allocation_ratio REAL NOT NULL CHECK (cpu_allocation_ratio > 0),"
+    " ram_allocation_ratio REAL NOT NULL CHECK (ram_allocation_ratio > 0),"
+    " disk_allocation_ratio REAL NOT NULL CHECK (disk_allocation_ratio > 0),"
+    " created_at TEXT NOT NULL,"
+    " updated_at TEXT);"
+
+    "CREATE TABLE services ("
+    " id INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL UNIQUE,"
+    " host TEXT NOT NULL,"
+    " binary TEXT NOT NULL,"
+    " topic TEXT,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " disabled_reason TEXT,"
+    " forced_down INTEGER NOT NULL DEFAULT 0,"
+    " report_count INTEGER NOT NULL DEFAULT 0,"
+    " last_seen_up INTEGER NOT NULL DEFAULT 0,"
+    " created_at TEXT NOT NULL,"
+    " updated_at TEXT,"
+    " UNIQUE (host, binary));"
+
+    /* One allocation per instance: a reschedule replaces it. */
+    "CREATE TABLE allocations ("
+    " id INTEGER PRIMARY KEY,"
+    " instance_uuid TEXT NOT NULL UNIQUE,"
+    " compute_node_id INTEGER NOT NULL"
+    "  REFERENCES compute_nodes (id) ON DELETE CASCADE,"
+    " vcpus INTEGER NOT NULL CHECK (vcpus >= 0),"
+    " memory_mb INTEGER NOT NULL CHECK (memory_mb >= 0),"
+    " disk_gb INTEGER NOT NULL CHECK (disk_gb >= 0),"
+    " created_at TEXT NOT NULL);"
+    "CREATE INDEX allocations_node_idx ON allocations (compute_node_id);";
+
+static const struct migration {
+	int version;
+	const char *sql;
+} migrations[] = {
+	{ 1, migration_1 },
+};
+
+#define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)
+
+static const char create_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)";
+static const char table_exists_sql[] =
+    "SELECT count(*) FROM sqlite_master"
+    " WHERE type = 'table' AND name = 'schema_migrations'";
+static const char version_sql[] =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+static const char applied_sql[] =
+    "SELECT count(*) FROM schema_migrations WHERE version = ?";
+static const char record_sql[] =
+    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)";
+
+/* One integer from a query without parameters (or bound by the caller). */
+static int query_int(struct db_conn *c, sqlite3_stmt *st, int *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = DB_OK;
+	} else {
+		rc = db_status_of(c, rc, "schema version");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int version_of(struct db_conn *c, int *out)
+{
+	sqlite3_stmt *st;
+	int exists = 0, rc;
+
+	*out = 0;
+	if ((rc = db_stmt(c, table_exists_sql, &st)) != DB_OK ||
+	    (rc = query_int(c, st, &exists)) != DB_OK || !exists)
+		return rc;
+	if ((rc = db_stmt(c, version_sql, &st)) != DB_OK)
+		return rc;
+	return query_int(c, st, out);
+}
+
+static int apply_one(struct db_conn *c, const struct migration *m)
+{
+	sqlite3_stmt *st;
+	char now[DB_TS];
+	int done = 0, rc;
+
+	if ((rc = db_begin(c, true)) != DB_OK)
+		return rc;
+	if ((rc = db_exec_script(c, create_table_sql)) != DB_OK ||
+	    (rc = db_stmt(c, applied_sql, &st)) != DB_OK)
+		goto fail;
+	sqlite3_bind_int(st, 1, m->version);
+	if ((rc = query_int(c, st, &done)) != DB_OK)
+		goto fail;
+	if (done) {
+		db_rollback(c);
+		return DB_OK;
+	}
+	time_iso8601(now);
+	if ((rc = db_exec_script(c, m->sql)) != DB_OK ||
+	    (rc = db_stmt(c, record_sql, &st)) != DB_OK)
+		goto fail;
+	sqlite3_bind_int(st, 1, m->version);
+	db_bind_text(st, 2, now);
+	if ((rc = db_step_done(c, st, "record migration")) != DB_OK)
+		goto fail;
+	if ((rc = db_commit(c)) != DB_OK)
+		return rc;
+	log_info("db: applied migration %d", m->version);
+	return DB_OK;
+fail:
+	db_rollback(c);
+	return rc;
+}
+
+int db_migrate(struct db *db)
+{
+	struct db_conn *c;
+	int rc = DB_OK;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	for (size_t i = 0; i < DB_NELEM(migrations) && rc == DB_OK; i++)
+		rc = apply_one(c, &migrations[i]);
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_schema_version(struct db *db, int *out)
+{
+	struct db_conn *c;
+	int rc;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	rc = version_of(c, out);
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_check_schema(struct db *db)
+{
+	int v, rc;
+
+	if ((rc = db_schema_version(db, &v)) != DB_OK)
+		return rc;
+	if (v < LATEST_VERSION) {
+		log_warnx("db: schema version %d, this program needs %d:"
+		    " run kumo-manage db sync", v, LATEST_VERSION);
+		return DB_SCHEMA;
+	}
+	if (v > LATEST_VERSION) {
+		log_warnx("db: schema version %d is newer than this program's %d",
+		    v, LATEST_VERSION);
+		return DB_SCHEMA;
+	}
+	return DB_OK;
+}
+
+int db_schema_latest(void) { return LATEST_VERSION; }
