@@ -1,0 +1,219 @@
+/*
+ * scheduler.build_instances: pick a host for an instance in "scheduling",
+ * claim its resources there, hand the instance to that compute host.
+ * Several schedulers (and worker threads) may race for one host: the claim
+ * is the atomic step, and a lost race falls back to the next best host.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/rpcapi.h"
+#include "common/states.h"
+#include "scheduler/sched.h"
+
+#define NO_VALID_HOST \
+	"No valid host was found. There are not enough hosts available."
+
+/* The compute nodes and their kumo-compute service rows. */
+struct candidates {
+	struct db_compute_node *nodes;
+	struct db_service *services;
+	struct sched_host *hosts;
+	size_t n;
+};
+
+static void candidates_free(struct candidates *c)
+{
+	free(c->nodes);
+	free(c->services);
+	free(c->hosts);
+	memset(c, 0, sizeof *c);
+}
+
+static int candidates_load(struct db *db, struct candidates *c)
+{
+	size_t n_svc = 0;
+
+	memset(c, 0, sizeof *c);
+	if (db_compute_node_list(db, &c->nodes, &c->n) != DB_OK ||
+	    db_service_list(db, &c->services, &n_svc) != DB_OK)
+		goto fail;
+	if ((c->hosts = calloc(c->n ? c->n : 1, sizeof *c->hosts)) == NULL)
+		goto fail;
+	for (size_t i = 0; i < c->n; i++) {
+		c->hosts[i].node = &c->nodes[i];
+		for (size_t j = 0; j < n_svc; j++)
+			if (strcmp(c->services[j].host, c->nodes[i].host) == 0 &&
+			    strcmp(c->services[j].binary, "kumo-compute") == 0)
+				c->hosts[i].service = &c->services[j];
+	}
+	return 0;
+fail:
+	candidates_free(c);
+	return -1;
+}
+
+static json_t *instance_json(const struct db_instance *i)
+{
+	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:s, "
+	    "s:s}", "uuid", i->uuid, "name", i->name, "vcpus", i->vcpus,
+	    "memory_mb", i->memory_mb, "root_gb", i->root_gb, "ephemeral_gb",
+	    i->ephemeral_gb, "swap", i->swap, "image_ref", i->image_ref,
+	    "flavorid", i->flavorid, "project_id", i->project_id, "user_id",
+	    i->user_id);
+}
+
+/* Claims on the best host that still has room; its index, or -1 with
+ * *dberr set when the DB failed (not when every host was full). */
+static int claim_best(struct sched *s, const struct db_instance *inst,
+    const struct sched_host *hosts, size_t n, int disk_gb, bool *dberr)
+{
+	int rc;
+
+	*dberr = false;
+	for (size_t i = 0; i < n; i++) {
+		rc = db_claim(s->db, inst->uuid, hosts[i].node->host,
+		    inst->vcpus, inst->memory_mb, disk_gb);
+		if (rc == DB_OK)
+			return (int)i;
+		if (rc == DB_NOSPACE || rc == DB_NOTFOUND) {
+			log_debug("claim of %s on %s lost a race: %s", inst->uuid,
+			    hosts[i].node->host, db_strerror(rc));
+			continue;
+		}
+		*dberr = true;
+		return -1;
+	}
+	return -1;
+}
+
+/* Records the host on the instance, then casts to it. A delete may have
+ * come meanwhile: then the claim is freed and nothing is built. */
+static int send_to_host(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, const struct db_compute_node *node,
+    const struct sched_retry *retry, struct rpc_error *err)
+{
+	const char *nodename = node->hypervisor_hostname[0] ?
+	    node->hypervisor_hostname : node->host;
+	struct rpc_error cast_err;
+	int rc;
+
+	rc = db_instance_set_state(s->db, inst->uuid, VM_STATE_BUILDING,
+	    TASK_SPAWNING, POWER_NOSTATE, node->host, nodename, TASK_SCHEDULING);
+	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
+		log_info("instance %s changed while scheduling (deleted?): "
+		    "claim on %s freed", inst->uuid, node->host);
+		db_allocation_delete(s->db, inst->uuid);
+		return 0;
+	}
+	if (rc != DB_OK) {
+		db_allocation_delete(s->db, inst->uuid);
+		rpc_error_set(err, "DBError", NULL, "instance %s: %s",
+		    inst->uuid, db_strerror(rc));
+		return -1;
+	}
+	log_info("instance %s: scheduled on %s (attempt %d)", inst->uuid,
+	    node->host, retry->num_attempts);
+	if (compute_build_and_run_instance(s->rpc, ctx, node->host,
+	    instance_json(inst), wire_retry_json(retry, node->host),
+	    &cast_err) < 0) {
+		log_warnx("instance %s: cannot reach compute %s: %s", inst->uuid,
+		    node->host, cast_err.message);
+		db_allocation_delete(s->db, inst->uuid);
+		cond_set_error(s, ctx, inst->uuid, TASK_SPAWNING,
+		    "Build of instance could not be sent to its host",
+		    cast_err.message);
+	}
+	return 0;
+}
+
+static int schedule(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, const struct sched_retry *retry,
+    struct rpc_error *err)
+{
+	struct sched_request req = {
+		.vcpus = inst->vcpus, .memory_mb = inst->memory_mb,
+		.disk_gb = sched_disk_gb(inst->root_gb, inst->ephemeral_gb,
+		    inst->swap),
+		.availability_zone = inst->availability_zone,
+		.ignore_hosts = retry->hosts, .n_ignore_hosts = retry->n_hosts,
+	};
+	struct sched_policy pol;
+	struct candidates c;
+	char why[1024];
+	bool dberr;
+	size_t n;
+	int best, rc;
+
+	sched_policy_from_conf(&pol, s->conf);
+	pol.now = (int64_t)time(NULL);
+	if (candidates_load(s->db, &c) < 0) {
+		rpc_error_set(err, "DBError", NULL, "cannot list compute nodes");
+		return -1;
+	}
+	n = sched_select(&s->plugins, c.hosts, c.n, &req, &pol, why,
+	    sizeof why);
+	best = claim_best(s, inst, c.hosts, n, req.disk_gb, &dberr);
+	if (best >= 0) {
+		rc = send_to_host(s, ctx, inst, c.hosts[best].node, retry, err);
+	} else if (dberr) {
+		rpc_error_set(err, "DBError", NULL, "claim for %s failed",
+		    inst->uuid);
+		rc = -1;
+	} else {
+		log_info("instance %s: no valid host (%zu hosts): %s",
+		    inst->uuid, c.n, why);
+		cond_set_error(s, ctx, inst->uuid, TASK_SCHEDULING,
+		    NO_VALID_HOST, why);
+		rc = 0;
+	}
+	candidates_free(&c);
+	return rc;
+}
+
+static const struct wire_field build_fields[] = {
+	{ "instance_uuid", WIRE_UUID, 0, 0, false },
+	{ "retry", WIRE_OBJECT, 0, 0, true },
+};
+
+static int build_instances(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	struct sched_retry retry;
+	struct db_instance inst;
+	const char *uuid;
+	int rc;
+
+	*result = NULL;
+	if (wire_check(args, build_fields, sizeof build_fields /
+	    sizeof *build_fields, err) < 0 ||
+	    wire_retry(json_object_get(args, "retry"), &retry, err) < 0)
+		return -1;
+	uuid = wire_str(args, "instance_uuid");
+	rc = db_instance_get(s->db, uuid, &inst);
+	if (rc == DB_NOTFOUND || (rc == DB_OK &&
+	    strcmp(inst.task_state, TASK_SCHEDULING) != 0)) {
+		log_info("instance %s is gone or no longer scheduling: skipped",
+		    uuid);
+		return 0;
+	}
+	if (rc != DB_OK) {
+		rpc_error_set(err, "DBError", NULL, "instance %s: %s", uuid,
+		    db_strerror(rc));
+		return -1;
+	}
+	/* Nova's populate_retry: this attempt counts. */
+	if (++retry.num_attempts > s->conf->max_attempts) {
+		cond_set_error(s, ctx, uuid, TASK_SCHEDULING, NO_VALID_HOST,
+		    "Exceeded max scheduling attempts");
+		return 0;
+	}
+	return schedule(s, ctx, &inst, &retry, err);
+}
+
+const struct rpc_method sched_methods[] = {
+	{ "build_instances", build_instances },
+};
+const size_t sched_n_methods = sizeof sched_methods / sizeof *sched_methods;

@@ -1,0 +1,269 @@
+/*
+ * The conductor topic, served by kumo-scheduler: computes have no database
+ * and report here (Nova's conductor). Every argument is checked against its
+ * table first; a raced update (the instance was deleted or changed
+ * meanwhile) is normal life and logged at info, not an error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/rpcapi.h"
+#include "common/states.h"
+#include "scheduler/sched.h"
+
+#define NFIELDS(t) (sizeof t / sizeof *t)
+
+void cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
+    const char *uuid, const char *expect_task, const char *message,
+    const char *details)
+{
+	int rc;
+
+	rc = db_instance_set_state(s->db, uuid, VM_STATE_ERROR, TASK_NONE,
+	    POWER_NOSTATE, NULL, NULL, expect_task);
+	if (rc != DB_OK) {
+		log_info("instance %s not set to error (%s): changed meanwhile",
+		    uuid, db_strerror(rc));
+		return;
+	}
+	if (db_fault_add(s->db, uuid, 500, message, details) != DB_OK)
+		log_warnx("instance %s: fault not recorded", uuid);
+	if (db_action_finish(s->db, uuid, ctx->request_id, "Error") != DB_OK)
+		log_info("instance %s: no action of request %s to finish", uuid,
+		    ctx->request_id);
+}
+
+static int db_fail(struct rpc_error *err, const char *uuid, int rc)
+{
+	rpc_error_set(err, "DBError", NULL, "%s: %s", uuid, db_strerror(rc));
+	return -1;
+}
+
+static const struct wire_field update_fields[] = {
+	{ "instance_uuid", WIRE_UUID, 0, 0, false },
+	{ "vm_state", WIRE_VM_STATE, 0, 0, false },
+	{ "task_state", WIRE_TASK, 0, 0, false },
+	{ "power_state", WIRE_POWER, 0, 0, false },
+	{ "expected_task_state", WIRE_TASK, 0, 0, true },
+};
+
+static int instance_update(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	struct db_instance cur;
+	const char *uuid, *vm;
+	int rc;
+
+	*result = NULL;
+	if (wire_check(args, update_fields, NFIELDS(update_fields), err) < 0)
+		return -1;
+	uuid = wire_str(args, "instance_uuid");
+	vm = wire_str(args, "vm_state");
+	if ((rc = db_instance_get(s->db, uuid, &cur)) == DB_NOTFOUND) {
+		log_info("instance %s is gone: update to %s dropped", uuid, vm);
+		return 0;
+	}
+	if (rc != DB_OK)
+		return db_fail(err, uuid, rc);
+	if (!state_vm_transition_ok(cur.vm_state, vm)) {
+		rpc_error_set(err, "InstanceInvalidState", NULL,
+		    "instance %s: %s -> %s is not allowed", uuid, cur.vm_state, vm);
+		return -1;
+	}
+	rc = db_instance_set_state(s->db, uuid, vm, wire_str(args, "task_state"),
+	    (int)wire_int(args, "power_state"), NULL, NULL,
+	    wire_str(args, "expected_task_state"));
+	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
+		log_info("instance %s: update to %s dropped, it changed "
+		    "meanwhile (a delete?)", uuid, vm);
+		return 0;
+	}
+	if (rc != DB_OK)
+		return db_fail(err, uuid, rc);
+	log_info("instance %s is %s", uuid, vm);
+	if (strcmp(vm, VM_STATE_ACTIVE) == 0)
+		db_action_finish(s->db, uuid, ctx->request_id, NULL);
+	return 0;
+}
+
+static const struct wire_field failed_fields[] = {
+	{ "instance_uuid", WIRE_UUID, 0, 0, false },
+	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
+	{ "reason", WIRE_STR, 0, 4095, false },
+	{ "retry", WIRE_OBJECT, 0, 0, true },
+};
+
+static bool retry_has(const struct sched_retry *r, const char *host)
+{
+	for (size_t i = 0; i < r->n_hosts; i++)
+		if (strcmp(r->hosts[i], host) == 0)
+			return true;
+	return false;
+}
+
+/* Back to "scheduling" with no host, then to the scheduler again with the
+ * failed host excluded. */
+static void reschedule(struct sched *s, const struct rpc_ctx *ctx,
+    const char *uuid, const char *host, const struct sched_retry *r)
+{
+	struct rpc_error e;
+	int rc;
+
+	rc = db_instance_set_state(s->db, uuid, VM_STATE_BUILDING,
+	    TASK_SCHEDULING, POWER_NOSTATE, "", "", TASK_SPAWNING);
+	if (rc != DB_OK) {
+		log_info("instance %s not rescheduled (%s): changed meanwhile",
+		    uuid, db_strerror(rc));
+		return;
+	}
+	if (sched_build_instances(s->rpc, ctx, uuid,
+	    wire_retry_json(r, retry_has(r, host) ? NULL : host), &e) < 0) {
+		log_warnx("instance %s: reschedule not sent: %s", uuid,
+		    e.message);
+		cond_set_error(s, ctx, uuid, TASK_SCHEDULING,
+		    "Build of instance could not be rescheduled", e.message);
+	}
+}
+
+static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
+    json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	const char *uuid, *host, *reason;
+	struct sched_retry r;
+	char msg[256];
+
+	*result = NULL;
+	if (wire_check(args, failed_fields, NFIELDS(failed_fields), err) < 0 ||
+	    wire_retry(json_object_get(args, "retry"), &r, err) < 0)
+		return -1;
+	uuid = wire_str(args, "instance_uuid");
+	host = wire_str(args, "host");
+	reason = wire_str(args, "reason");
+	db_allocation_delete(s->db, uuid);
+	if (r.num_attempts < s->conf->max_attempts) {
+		log_warnx("instance %s: build on %s failed (attempt %d of %d), "
+		    "rescheduling: %s", uuid, host, r.num_attempts,
+		    s->conf->max_attempts, reason);
+		reschedule(s, ctx, uuid, host, &r);
+		return 0;
+	}
+	log_warnx("instance %s: build on %s failed, no attempt left: %s", uuid,
+	    host, reason);
+	/* Nova's MaxRetriesExceeded; the fault message column is 255 bytes. */
+	snprintf(msg, sizeof msg, "Exceeded maximum number of retries. Exceeded "
+	    "max scheduling attempts %d for instance %s. Last exception: %s",
+	    s->conf->max_attempts, uuid, reason);
+	cond_set_error(s, ctx, uuid, TASK_SPAWNING, msg, reason);
+	return 0;
+}
+
+static const struct wire_field uuid_fields[] = {
+	{ "instance_uuid", WIRE_UUID, 0, 0, false },
+};
+
+static int instance_deleted(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	const char *uuid;
+	int rc;
+
+	(void)ctx;
+	*result = NULL;
+	if (wire_check(args, uuid_fields, NFIELDS(uuid_fields), err) < 0)
+		return -1;
+	uuid = wire_str(args, "instance_uuid");
+	rc = db_instance_destroy(s->db, uuid);
+	if (rc == DB_NOTFOUND) {
+		log_info("instance %s was already deleted", uuid);
+		return 0;
+	}
+	if (rc != DB_OK)
+		return db_fail(err, uuid, rc);
+	log_info("instance %s deleted", uuid);
+	return 0;
+}
+
+static const struct wire_field node_fields[] = {
+	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
+	{ "resources", WIRE_OBJECT, 0, 0, false },
+};
+
+static const struct wire_field resource_fields[] = {
+	{ "vcpus", WIRE_INT, 0, 1 << 20, false },
+	{ "memory_mb", WIRE_INT, 0, 1 << 30, false },
+	{ "local_gb", WIRE_INT, 0, 1 << 30, false },
+	{ "hypervisor_type", WIRE_STR, 1, 31, false },
+	{ "hypervisor_version", WIRE_INT, 0, 1 << 30, false },
+	{ "hypervisor_hostname", WIRE_STR, 1, DB_NAME - 1, false },
+};
+
+static int compute_node_update(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	struct db_compute_node n;
+	const json_t *res;
+	int rc;
+
+	(void)ctx;
+	*result = NULL;
+	if (wire_check(args, node_fields, NFIELDS(node_fields), err) < 0)
+		return -1;
+	res = json_object_get(args, "resources");
+	if (wire_check(res, resource_fields, NFIELDS(resource_fields), err) < 0)
+		return -1;
+	memset(&n, 0, sizeof n);
+	str_copy(n.host, wire_str(args, "host"), sizeof n.host);
+	str_copy(n.hypervisor_hostname, wire_str(res, "hypervisor_hostname"),
+	    sizeof n.hypervisor_hostname);
+	str_copy(n.hypervisor_type, wire_str(res, "hypervisor_type"),
+	    sizeof n.hypervisor_type);
+	n.hypervisor_version = (int)wire_int(res, "hypervisor_version");
+	n.vcpus = (int)wire_int(res, "vcpus");
+	n.memory_mb = (int)wire_int(res, "memory_mb");
+	n.local_gb = (int)wire_int(res, "local_gb");
+	n.cpu_allocation_ratio = s->conf->cpu_allocation_ratio;
+	n.ram_allocation_ratio = s->conf->ram_allocation_ratio;
+	n.disk_allocation_ratio = s->conf->disk_allocation_ratio;
+	if ((rc = db_compute_node_upsert(s->db, &n)) != DB_OK)
+		return db_fail(err, n.host, rc);
+	log_debug("compute node %s: %d vcpus, %d MB, %d GB", n.host, n.vcpus,
+	    n.memory_mb, n.local_gb);
+	return 0;
+}
+
+static const struct wire_field heartbeat_fields[] = {
+	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
+	{ "binary", WIRE_STR, 1, 63, false },
+	{ "topic", WIRE_STR, 1, 63, false },
+};
+
+static int service_heartbeat(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	int rc;
+
+	(void)ctx;
+	*result = NULL;
+	if (wire_check(args, heartbeat_fields, NFIELDS(heartbeat_fields),
+	    err) < 0)
+		return -1;
+	rc = db_service_heartbeat(s->db, wire_str(args, "host"),
+	    wire_str(args, "binary"), wire_str(args, "topic"));
+	if (rc != DB_OK)
+		return db_fail(err, wire_str(args, "host"), rc);
+	return 0;
+}
+
+const struct rpc_method cond_methods[] = {
+	{ "instance_update", instance_update },
+	{ "build_failed", build_failed },
+	{ "instance_deleted", instance_deleted },
+	{ "compute_node_update", compute_node_update },
+	{ "service_heartbeat", service_heartbeat },
+};
+const size_t cond_n_methods = sizeof cond_methods / sizeof *cond_methods;

@@ -1,0 +1,134 @@
+/*
+ * kumo-scheduler: placement (topic "scheduler") and the conductor (topic
+ * "conductor") in one process, on one transport, over one database.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/common.h"
+#include "common/rpc/rpc.h"
+#include "common/rpcapi.h"
+#include "scheduler/sched.h"
+
+#define START_TIMEOUT_MS 30000 /* to reach the broker at start-up */
+#define STOP_GRACE_MS 30000    /* for in-flight handlers at shutdown */
+#define TICK_MS 200
+
+static struct db *open_db(const struct kumo_conf *conf)
+{
+	const char *path = conf_db_path(conf);
+	struct db *db;
+	int rc;
+
+	if ((rc = db_open(path, &db)) != DB_OK)
+		fatalx("cannot open database %s: %s", path, db_strerror(rc));
+	rc = db_check_schema(db);
+	if (rc == DB_SCHEMA)
+		fatalx("database %s has an older schema than this program: run "
+		    "'kumo-manage db sync' first", path);
+	if (rc != DB_OK)
+		fatalx("database %s: %s", path, db_strerror(rc));
+	return db;
+}
+
+static struct rpc_transport *open_transport(const struct kumo_conf *conf)
+{
+	struct rpc_conf rc = {
+		.transport_url = conf->transport_url,
+		.control_exchange = conf->control_exchange,
+		.default_timeout_s = conf->rpc_response_timeout,
+		.heartbeat_s = conf->heartbeat_timeout_threshold ?
+		    conf->heartbeat_timeout_threshold : -1,
+	};
+	struct rpc_transport *t;
+
+	if ((t = rpc_transport_new(&rc)) == NULL)
+		fatalx("bad transport_url");
+	return t;
+}
+
+static struct rpc_server *start_server(struct sched *s, const char *topic,
+    const struct rpc_method *methods, size_t n)
+{
+	struct rpc_server_conf sc = {
+		.topic = topic, .server = s->conf->host, .methods = methods,
+		.n_methods = n, .arg = s, .workers = s->conf->rpc_workers,
+	};
+	struct rpc_server *srv;
+
+	if ((srv = rpc_server_new(s->rpc, &sc)) == NULL)
+		fatalx("cannot create the %s RPC server", topic);
+	if (rpc_server_start(srv, START_TIMEOUT_MS) < 0)
+		fatalx("topic %s: cannot reach the broker within %d s", topic,
+		    START_TIMEOUT_MS / 1000);
+	return srv;
+}
+
+/* This process's own service rows, as computes send theirs over RPC. */
+static void heartbeat(struct sched *s)
+{
+	if (db_service_heartbeat(s->db, s->conf->host, "kumo-scheduler",
+	    TOPIC_SCHEDULER) != DB_OK ||
+	    db_service_heartbeat(s->db, s->conf->host, "kumo-conductor",
+	    TOPIC_CONDUCTOR) != DB_OK)
+		log_warnx("service heartbeat not recorded");
+}
+
+static void run(struct sched *s, struct rpc_server *const *srv, size_t n)
+{
+	const struct timespec tick = { 0, TICK_MS * 1000000L };
+	uint64_t next = now_ms() + (uint64_t)s->conf->report_interval * 1000;
+	bool healthy;
+
+	while (!daemon_stop_flag) {
+		nanosleep(&tick, NULL);
+		healthy = true;
+		for (size_t i = 0; i < n; i++)
+			healthy = healthy && rpc_server_healthy(srv[i]);
+		if (healthy)
+			daemon_watchdog();
+		if (now_ms() >= next) {
+			heartbeat(s);
+			next = now_ms() + (uint64_t)s->conf->report_interval * 1000;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct kumo_conf conf;
+	struct sched s = { .conf = &conf };
+	struct rpc_server *srv[2];
+	char err[512];
+	int check;
+
+	check = daemon_args(argc, argv, "kumo-scheduler", &conf, NULL);
+	if (sched_plugins_load(&s.plugins, conf.enabled_filters,
+	    conf.weight_classes, err, sizeof err) < 0)
+		fatalx("%s", err);
+	if (check)
+		return 0;
+	daemon_signals();
+	s.db = open_db(&conf);
+	s.rpc = open_transport(&conf);
+	srv[0] = start_server(&s, TOPIC_SCHEDULER, sched_methods,
+	    sched_n_methods);
+	srv[1] = start_server(&s, TOPIC_CONDUCTOR, cond_methods,
+	    cond_n_methods);
+	heartbeat(&s);
+	log_info("serving topics %s and %s as %s", TOPIC_SCHEDULER,
+	    TOPIC_CONDUCTOR, conf.host);
+	daemon_ready("scheduling");
+	run(&s, srv, 2);
+	log_info("stopping");
+	daemon_stopping();
+	for (size_t i = 0; i < 2; i++)
+		rpc_server_stop(srv[i], STOP_GRACE_MS);
+	for (size_t i = 0; i < 2; i++)
+		rpc_server_free(srv[i]);
+	rpc_transport_free(s.rpc);
+	db_close(s.db);
+	return 0;
+}

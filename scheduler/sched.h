@@ -1,0 +1,190 @@
+/*
+ * scheduler/: kumo-scheduler, which serves two RPC topics from one process:
+ * "scheduler" (placement) and "conductor" (state updates from computes).
+ *
+ *   select.c       the pure part: filter, weigh and order candidate hosts
+ *   registry.c     the tables of filters and weighers, enabled by name
+ *   filters/       one host filter per file (Nova's names)
+ *   weighers/      one weigher per file
+ *   build.c        scheduler.build_instances: pick, claim, cast to compute
+ *   conductor.c    conductor.* methods: instance updates, reschedules,
+ *                  deletes, compute node and service reports
+ *   wire.c         validation of arguments received over RPC
+ *
+ * The pure part (select.c, filters, weighers) touches neither the DB nor
+ * the broker, so unit tests drive it with hand-made host lists.
+ */
+#ifndef KUMO_SCHED_H
+#define KUMO_SCHED_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "common/rpc/rpc.h"
+#include "db/db.h"
+
+#define SCHED_MAX_PLUGINS 16
+#define SCHED_MAX_RETRY_HOSTS 100
+
+/* What a placement needs to know of the request (Nova's RequestSpec). */
+struct sched_request {
+	int vcpus;
+	int memory_mb;
+	int disk_gb;                   /* sched_disk_gb() of the flavor */
+	const char *availability_zone; /* "" = any */
+	const char *const *ignore_hosts; /* hosts of earlier attempts */
+	size_t n_ignore_hosts;
+};
+
+/* The knobs filters and weighers read, from kumo.conf, and the clock. */
+struct sched_policy {
+	double cpu_allocation_ratio;
+	double ram_allocation_ratio;
+	double disk_allocation_ratio;
+	double ram_weight_multiplier;
+	int service_down_time;         /* seconds */
+	int64_t now;                   /* unix seconds */
+};
+
+/* One candidate: a compute node and its service row (NULL = never
+ * reported, treated as down). Both borrowed. */
+struct sched_host {
+	const struct db_compute_node *node;
+	const struct db_service *service;
+	double weight;                 /* set by sched_select */
+};
+
+/* A filter returns true when the host can take the request. It bails out
+ * on its first line when it does not apply. */
+typedef bool (*sched_filter_fn)(const struct sched_host *host,
+    const struct sched_request *req, const struct sched_policy *pol);
+/* A weigher returns the raw weight of a host; sched_select normalises the
+ * raw weights of all hosts to [0, 1] and multiplies by `multiplier`. */
+typedef double (*sched_weigher_fn)(const struct sched_host *host,
+    const struct sched_policy *pol);
+typedef double (*sched_multiplier_fn)(const struct sched_policy *pol);
+
+struct sched_filter {
+	const char *name;
+	sched_filter_fn fn;
+};
+
+struct sched_weigher {
+	const char *name;
+	sched_weigher_fn fn;
+	sched_multiplier_fn multiplier;
+};
+
+/* The enabled plugins, in config order. */
+struct sched_plugins {
+	const struct sched_filter *filters[SCHED_MAX_PLUGINS];
+	size_t n_filters;
+	const struct sched_weigher *weighers[SCHED_MAX_PLUGINS];
+	size_t n_weighers;
+};
+
+/* ---- registry.c ---- */
+/* Enables the comma-separated names of enabled_filters and weight_classes.
+ * On an unknown or repeated name: -1 and a message naming it in err. */
+int sched_plugins_load(struct sched_plugins *p, const char *filters,
+    const char *weighers, char *err, size_t errlen);
+const struct sched_filter *sched_filter_find(const char *name);
+const struct sched_weigher *sched_weigher_find(const char *name);
+
+/* ---- select.c ---- */
+/* Disk a flavor takes on a host, in GB: root + ephemeral + swap rounded up
+ * (what the claim records and DiskFilter checks). */
+int sched_disk_gb(int root_gb, int ephemeral_gb, int swap_mb);
+/* True when `used + want` fits `total * ratio` (the one rounding rule). */
+bool sched_fits(int total, int used, double ratio, int want);
+bool sched_service_up(const struct db_service *svc,
+    const struct sched_policy *pol);
+/* Filters hosts in place (the survivors first, in their input order),
+ * weighs and orders them best first; returns how many survive. When none
+ * does, `why` names the first filter that left no host. */
+size_t sched_select(const struct sched_plugins *p, struct sched_host *hosts,
+    size_t n, const struct sched_request *req, const struct sched_policy *pol,
+    char *why, size_t whylen);
+void sched_policy_from_conf(struct sched_policy *pol,
+    const struct kumo_conf *conf);
+
+/* ---- filters/ ---- */
+bool filter_compute(const struct sched_host *, const struct sched_request *,
+    const struct sched_policy *);
+bool filter_ram(const struct sched_host *, const struct sched_request *,
+    const struct sched_policy *);
+bool filter_core(const struct sched_host *, const struct sched_request *,
+    const struct sched_policy *);
+bool filter_disk(const struct sched_host *, const struct sched_request *,
+    const struct sched_policy *);
+bool filter_availability_zone(const struct sched_host *,
+    const struct sched_request *, const struct sched_policy *);
+
+/* ---- weighers/ ---- */
+double weigher_ram(const struct sched_host *, const struct sched_policy *);
+double weigher_ram_multiplier(const struct sched_policy *);
+
+/* ---- the daemon's state, shared by the RPC handlers ---- */
+struct sched {
+	const struct kumo_conf *conf;  /* borrowed */
+	struct db *db;                 /* borrowed */
+	struct rpc_transport *rpc;     /* borrowed */
+	struct sched_plugins plugins;
+};
+
+/* ---- build.c ---- */
+extern const struct rpc_method sched_methods[];
+extern const size_t sched_n_methods;
+
+/* ---- conductor.c ---- */
+extern const struct rpc_method cond_methods[];
+extern const size_t cond_n_methods;
+/* Sets the instance ERROR (expecting task_state expect_task, NULL = any),
+ * records a fault and finishes the create action with "Error". */
+void cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
+    const char *uuid, const char *expect_task, const char *message,
+    const char *details);
+
+/* ---- wire.c: arguments from the wire, checked against a table ---- */
+enum wire_type {
+	WIRE_STR,      /* string, length in [min, max] bytes */
+	WIRE_UUID,     /* canonical uuid string */
+	WIRE_INT,      /* integer in [min, max] */
+	WIRE_VM_STATE, /* a known vm_state */
+	WIRE_TASK,     /* a known task_state ("" included) */
+	WIRE_POWER,    /* a known power_state number */
+	WIRE_OBJECT,   /* any JSON object, checked by its handler */
+	WIRE_STRLIST,  /* array of at most max strings of 1..255 bytes */
+};
+
+struct wire_field {
+	const char *key;
+	enum wire_type type;
+	int64_t min, max;
+	bool nullable;     /* JSON null (or absent) is accepted */
+};
+
+/* Checks that args is an object holding every field of the table (n
+ * entries) with its type. -1 with err (InvalidParameterValue) otherwise. */
+int wire_check(const json_t *args, const struct wire_field *fields, size_t n,
+    struct rpc_error *err);
+/* Accessors for fields wire_check accepted; NULL/0 for null. Borrowed. */
+const char *wire_str(const json_t *args, const char *key);
+int64_t wire_int(const json_t *args, const char *key);
+
+/* The retry record of a build: {"num_attempts": n, "hosts": [s...]}. */
+struct sched_retry {
+	int num_attempts;
+	const char *hosts[SCHED_MAX_RETRY_HOSTS]; /* borrowed from the JSON */
+	size_t n_hosts;
+};
+/* retry may be NULL or JSON null (a first attempt). */
+int wire_retry(const json_t *retry, struct sched_retry *out,
+    struct rpc_error *err);
+/* A new JSON retry record with `host` appended (NULL = none). */
+json_t *wire_retry_json(const struct sched_retry *r, const char *host);
+
+#endif
