@@ -1,0 +1,104 @@
+/*
+ * Arguments received over RPC come from the controller, through a broker
+ * other hosts can publish to: every field is checked against a table
+ * before use (STYLE 20).
+ */
+#include <string.h>
+
+#include "compute/compute.h"
+
+#define BAD "InvalidParameterValue"
+#define NFIELDS(t) (sizeof t / sizeof *t)
+
+static int check_one(const json_t *v, const struct compute_arg *a)
+{
+	size_t len;
+
+	switch (a->type) {
+	case ARG_STR:
+	case ARG_UUID:
+		if (!json_is_string(v))
+			return -1;
+		len = json_string_length(v);
+		if (strlen(json_string_value(v)) != len)
+			return -1;
+		if (a->type == ARG_UUID)
+			return (len == 0 && a->min == 0) ||
+			    uuid_valid(json_string_value(v)) ? 0 : -1;
+		return (int64_t)len < a->min || (int64_t)len > a->max ? -1 : 0;
+	case ARG_INT:
+		return json_is_integer(v) && json_integer_value(v) >= a->min &&
+		    json_integer_value(v) <= a->max ? 0 : -1;
+	case ARG_OBJECT:
+		return json_is_object(v) ? 0 : -1;
+	}
+	return -1;
+}
+
+int compute_args_check(const json_t *obj, const struct compute_arg *args,
+    size_t n, struct rpc_error *err)
+{
+	const json_t *v;
+
+	if (!json_is_object(obj)) {
+		rpc_error_set(err, BAD, NULL, "arguments are not an object");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v = json_object_get(obj, args[i].key);
+		if ((v == NULL || json_is_null(v)) && args[i].nullable)
+			continue;
+		if (v == NULL || check_one(v, &args[i]) < 0) {
+			rpc_error_set(err, BAD, NULL, "%s argument '%s'",
+			    v == NULL ? "missing" : "bad", args[i].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct compute_arg instance_args[] = {
+	{ "uuid", ARG_UUID, 1, 0, false },
+	{ "name", ARG_STR, 0, VIRT_NAME - 1, false },
+	{ "vcpus", ARG_INT, 1, 1 << 16, false },
+	{ "memory_mb", ARG_INT, 1, 1 << 30, false },
+	{ "root_gb", ARG_INT, 0, 1 << 30, false },
+	{ "ephemeral_gb", ARG_INT, 0, 1 << 30, false },
+	{ "swap", ARG_INT, 0, 1 << 30, false },
+	{ "image_ref", ARG_UUID, 0, 0, false },
+	{ "flavorid", ARG_STR, 1, VIRT_NAME - 1, false },
+	{ "project_id", ARG_STR, 0, VIRT_NAME - 1, false },
+	{ "user_id", ARG_STR, 0, VIRT_NAME - 1, false },
+};
+
+static void copy_str(char *dst, size_t size, const json_t *obj,
+    const char *key)
+{
+	str_copy(dst, json_string_value(json_object_get(obj, key)), size);
+}
+
+static int get_int(const json_t *obj, const char *key)
+{
+	return (int)json_integer_value(json_object_get(obj, key));
+}
+
+int compute_args_instance(const json_t *obj, struct virt_instance *out,
+    struct rpc_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (compute_args_check(obj, instance_args, NFIELDS(instance_args),
+	    err) < 0)
+		return -1;
+	copy_str(out->uuid, sizeof out->uuid, obj, "uuid");
+	copy_str(out->name, sizeof out->name, obj, "name");
+	copy_str(out->image_ref, sizeof out->image_ref, obj, "image_ref");
+	copy_str(out->flavorid, sizeof out->flavorid, obj, "flavorid");
+	copy_str(out->project_id, sizeof out->project_id, obj, "project_id");
+	copy_str(out->user_id, sizeof out->user_id, obj, "user_id");
+	out->vcpus = get_int(obj, "vcpus");
+	out->memory_mb = get_int(obj, "memory_mb");
+	out->root_gb = get_int(obj, "root_gb");
+	out->ephemeral_gb = get_int(obj, "ephemeral_gb");
+	out->swap = get_int(obj, "swap");
+	return 0;
+}

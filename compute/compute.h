@@ -1,0 +1,78 @@
+/*
+ * compute/: kumo-compute, the service on every hypervisor host. It has no
+ * database (the Makefile does not link db/): it builds and destroys what
+ * RPC asks for, through a virt driver, and reports to the conductor.
+ *
+ *   manager.c   the RPC methods of topic "compute" (server = host)
+ *   report.c    the periodic service heartbeat and compute node report
+ *   locks.c     one operation at a time per instance (Nova's
+ *               synchronized(instance.uuid))
+ *   args.c      validation of arguments received over RPC
+ *   virt/       the drivers (virt.h)
+ */
+#ifndef KUMO_COMPUTE_H
+#define KUMO_COMPUTE_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "common/common.h"
+#include "common/rpc/rpc.h"
+#include "compute/virt/virt.h"
+
+/* ---- locks.c ---- */
+struct compute_locks {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char (*busy)[UUID_STR_LEN];
+	size_t n, cap;
+};
+
+void compute_locks_init(struct compute_locks *l);
+void compute_locks_fini(struct compute_locks *l);
+/* Waits until no other thread holds uuid, then holds it. -1 on OOM. */
+int compute_lock(struct compute_locks *l, const char *uuid);
+void compute_unlock(struct compute_locks *l, const char *uuid);
+
+/* The daemon's state, shared by the RPC handlers. */
+struct compute {
+	const struct kumo_conf *conf;  /* borrowed */
+	struct virt_driver *driver;    /* borrowed */
+	struct rpc_transport *rpc;     /* borrowed */
+	struct compute_locks locks;
+	bool report_failing;           /* only the main thread reports */
+};
+
+/* ---- manager.c ---- */
+extern const struct rpc_method compute_methods[];
+extern const size_t compute_n_methods;
+
+/* ---- report.c ---- */
+/* Casts the service heartbeat and the driver's resources to the
+ * conductor; logs when reporting starts or stops failing. */
+void compute_report(struct compute *c);
+
+/* ---- args.c: arguments from the wire, checked against a table ---- */
+enum compute_arg_type {
+	ARG_STR,     /* string of [min, max] bytes, no NUL inside */
+	ARG_UUID,    /* canonical uuid, or "" when min is 0 */
+	ARG_INT,     /* integer in [min, max] */
+	ARG_OBJECT,  /* any object */
+};
+
+struct compute_arg {
+	const char *key;
+	enum compute_arg_type type;
+	int64_t min, max;
+	bool nullable;  /* null or absent accepted */
+};
+
+/* -1 and err (InvalidParameterValue) unless obj holds every field. */
+int compute_args_check(const json_t *obj, const struct compute_arg *args,
+    size_t n, struct rpc_error *err);
+/* The "instance" object of build_and_run_instance, checked and copied. */
+int compute_args_instance(const json_t *obj, struct virt_instance *out,
+    struct rpc_error *err);
+
+#endif

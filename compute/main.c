@@ -1,0 +1,100 @@
+/*
+ * kumo-compute: serves topic "compute" as server = [DEFAULT] host, builds
+ * through the configured virt driver, reports to the conductor.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/common.h"
+#include "common/rpc/rpc.h"
+#include "common/rpcapi.h"
+#include "compute/compute.h"
+
+#define START_TIMEOUT_MS 30000 /* to reach the broker at start-up */
+#define STOP_GRACE_MS 60000    /* in-flight builds finish at shutdown */
+#define TICK_MS 200
+
+static struct rpc_transport *open_transport(const struct kumo_conf *conf)
+{
+	struct rpc_conf rc = {
+		.transport_url = conf->transport_url,
+		.control_exchange = conf->control_exchange,
+		.default_timeout_s = conf->rpc_response_timeout,
+		.heartbeat_s = conf->heartbeat_timeout_threshold ?
+		    conf->heartbeat_timeout_threshold : -1,
+	};
+	struct rpc_transport *t;
+
+	if ((t = rpc_transport_new(&rc)) == NULL)
+		fatalx("bad transport_url");
+	return t;
+}
+
+static struct rpc_server *start_server(struct compute *c)
+{
+	struct rpc_server_conf sc = {
+		.topic = TOPIC_COMPUTE, .server = c->conf->host,
+		.methods = compute_methods, .n_methods = compute_n_methods,
+		.arg = c, .workers = c->conf->rpc_workers,
+	};
+	struct rpc_server *srv;
+
+	if ((srv = rpc_server_new(c->rpc, &sc)) == NULL)
+		fatalx("cannot create the compute RPC server");
+	if (rpc_server_start(srv, START_TIMEOUT_MS) < 0)
+		fatalx("cannot reach the broker within %d s",
+		    START_TIMEOUT_MS / 1000);
+	return srv;
+}
+
+static void run(struct compute *c, struct rpc_server *srv)
+{
+	const struct timespec tick = { 0, TICK_MS * 1000000L };
+	uint64_t period = (uint64_t)c->conf->report_interval * 1000;
+	uint64_t next = now_ms() + period;
+
+	while (!daemon_stop_flag) {
+		nanosleep(&tick, NULL);
+		if (rpc_server_healthy(srv))
+			daemon_watchdog();
+		if (now_ms() >= next) {
+			compute_report(c);
+			next = now_ms() + period;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct kumo_conf conf;
+	struct compute c = { .conf = &conf };
+	struct rpc_server *srv;
+	char err[512];
+	int check;
+
+	check = daemon_args(argc, argv, "kumo-compute", &conf, NULL);
+	if ((c.driver = virt_driver_new(&conf, err, sizeof err)) == NULL)
+		fatalx("%s", err);
+	if (check) {
+		virt_driver_free(c.driver);
+		return 0;
+	}
+	daemon_signals();
+	compute_locks_init(&c.locks);
+	c.rpc = open_transport(&conf);
+	srv = start_server(&c);
+	compute_report(&c);
+	log_info("serving topic %s as %s with the %s driver", TOPIC_COMPUTE,
+	    conf.host, c.driver->ops->name);
+	daemon_ready("serving");
+	run(&c, srv);
+	log_info("stopping: letting in-flight operations finish");
+	daemon_stopping();
+	rpc_server_stop(srv, STOP_GRACE_MS);
+	rpc_server_free(srv);
+	rpc_transport_free(c.rpc);
+	compute_locks_fini(&c.locks);
+	virt_driver_free(c.driver);
+	return 0;
+}

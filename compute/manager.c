@@ -1,0 +1,129 @@
+/*
+ * The "compute" topic (server = this host): build and destroy instances
+ * through the virt driver, then tell the conductor. Handlers run on the
+ * RPC worker pool; the driver is thread-safe and compute_lock keeps two
+ * operations on one instance apart. The received context goes on with
+ * every cast, so the request id follows the request.
+ */
+#include <string.h>
+
+#include "common/rpcapi.h"
+#include "common/states.h"
+#include "compute/compute.h"
+
+#define NFIELDS(t) (sizeof t / sizeof *t)
+
+static const struct compute_arg build_args[] = {
+	{ "instance", ARG_OBJECT, 0, 0, false },
+	{ "retry", ARG_OBJECT, 0, 0, true },
+};
+
+/* Tells the conductor how the build ended; the retry goes back as it came. */
+static int report_build(struct compute *c, const struct rpc_ctx *ctx,
+    const char *uuid, const json_t *retry, const char *reason,
+    struct rpc_error *err)
+{
+	json_t *r = retry && !json_is_null(retry) ? json_deep_copy(retry) : NULL;
+
+	if (reason == NULL) {
+		json_decref(r);
+		return cond_instance_update(c->rpc, ctx, uuid, VM_STATE_ACTIVE,
+		    TASK_NONE, POWER_RUNNING, TASK_SPAWNING, err);
+	}
+	return cond_build_failed(c->rpc, ctx, uuid, c->conf->host, reason, r,
+	    err);
+}
+
+/* A bad "instance" whose uuid is readable still fails its build, so that
+ * the instance does not stay in "spawning". */
+static void fail_unreadable(struct compute *c, const struct rpc_ctx *ctx,
+    const json_t *inst, const json_t *retry, const struct rpc_error *why)
+{
+	const char *uuid = json_string_value(json_object_get(inst, "uuid"));
+	struct rpc_error e;
+
+	if (uuid == NULL || !uuid_valid(uuid))
+		return;
+	if (report_build(c, ctx, uuid, retry, why->message, &e) < 0)
+		log_warnx("instance %s: build failure not reported: %s", uuid,
+		    e.message);
+}
+
+static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct compute *c = arg;
+	struct virt_instance inst;
+	const json_t *retry;
+	char reason[512];
+	int rc;
+
+	*result = NULL;
+	if (compute_args_check(args, build_args, NFIELDS(build_args), err) < 0)
+		return -1;
+	retry = json_object_get(args, "retry");
+	if (compute_args_instance(json_object_get(args, "instance"), &inst,
+	    err) < 0) {
+		fail_unreadable(c, ctx, json_object_get(args, "instance"), retry,
+		    err);
+		return -1;
+	}
+	if (compute_lock(&c->locks, inst.uuid) < 0) {
+		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
+		return -1;
+	}
+	log_info("instance %s: spawning (%d vcpus, %d MB)", inst.uuid,
+	    inst.vcpus, inst.memory_mb);
+	reason[0] = '\0';
+	rc = c->driver->ops->spawn(c->driver, &inst, reason, sizeof reason);
+	compute_unlock(&c->locks, inst.uuid);
+	if (rc == VIRT_EXISTS)
+		log_info("instance %s was already spawned here", inst.uuid);
+	else if (rc != VIRT_OK)
+		log_warnx("instance %s: spawn failed: %s", inst.uuid, reason);
+	else
+		log_info("instance %s: running", inst.uuid);
+	return report_build(c, ctx, inst.uuid, retry,
+	    rc == VIRT_OK || rc == VIRT_EXISTS ? NULL : reason, err);
+}
+
+static const struct compute_arg terminate_args[] = {
+	{ "instance_uuid", ARG_UUID, 1, 0, false },
+};
+
+static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct compute *c = arg;
+	const char *uuid;
+	int rc;
+
+	*result = NULL;
+	if (compute_args_check(args, terminate_args, NFIELDS(terminate_args),
+	    err) < 0)
+		return -1;
+	uuid = json_string_value(json_object_get(args, "instance_uuid"));
+	if (compute_lock(&c->locks, uuid) < 0) {
+		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
+		return -1;
+	}
+	rc = c->driver->ops->destroy(c->driver, uuid);
+	compute_unlock(&c->locks, uuid);
+	if (rc == VIRT_NOTFOUND) {
+		log_info("instance %s: not on this host, nothing to destroy",
+		    uuid);
+	} else if (rc != VIRT_OK) {
+		rpc_error_set(err, "InstanceTerminationFailure", NULL,
+		    "instance %s: destroy failed", uuid);
+		return -1;
+	} else {
+		log_info("instance %s: destroyed", uuid);
+	}
+	return cond_instance_deleted(c->rpc, ctx, uuid, err);
+}
+
+const struct rpc_method compute_methods[] = {
+	{ "build_and_run_instance", build_and_run_instance },
+	{ "terminate_instance", terminate_instance },
+};
+const size_t compute_n_methods = NFIELDS(compute_methods);

@@ -1,0 +1,99 @@
+/*
+ * compute/virt/: hypervisor drivers behind one ops struct (STYLE 8), as
+ * Nova's ComputeDriver. kumo-compute calls only these; a driver's own
+ * types (libvirt's, the fake's) never leave its file.
+ *
+ *   virt.c     the table of drivers, chosen by [DEFAULT] compute_driver
+ *   fake.c     in memory, for tests and benchmarks ([fake] knobs)
+ *
+ * Every op may be called from several threads at once.
+ */
+#ifndef KUMO_VIRT_H
+#define KUMO_VIRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/common.h"
+
+enum virt_status {
+	VIRT_OK = 0,
+	VIRT_ERROR = -1,    /* the hypervisor failed; reason given or logged */
+	VIRT_NOTFOUND = -2, /* no such instance on this host */
+	VIRT_EXISTS = -3,   /* spawn of an instance already here */
+};
+
+#define VIRT_NAME 256
+
+/* What a driver needs to build an instance (the RPC "instance" object). */
+struct virt_instance {
+	char uuid[UUID_STR_LEN];
+	char name[VIRT_NAME];
+	int vcpus;
+	int memory_mb;
+	int root_gb;
+	int ephemeral_gb;
+	int swap;                   /* MiB */
+	char image_ref[UUID_STR_LEN];
+	char flavorid[VIRT_NAME];
+	char project_id[VIRT_NAME];
+	char user_id[VIRT_NAME];
+};
+
+/* The host's capacity, reported to the conductor. */
+struct virt_host_resources {
+	int vcpus;
+	int memory_mb;
+	int local_gb;
+	char hypervisor_type[32];   /* "fake", "QEMU" */
+	int hypervisor_version;     /* major * 1000000 + minor * 1000 + micro */
+	char hypervisor_hostname[VIRT_NAME];
+};
+
+struct virt_info {
+	int power_state;            /* enum power_state (common/states.h) */
+	int vcpus;
+	int memory_mb;
+};
+
+struct virt_driver;
+
+struct virt_ops {
+	const char *name;
+	/* VIRT_OK, or an error with a one-line reason for the user's fault. */
+	int (*spawn)(struct virt_driver *d, const struct virt_instance *inst,
+	    char *reason, size_t reasonlen);
+	/* Stops and removes the instance; VIRT_NOTFOUND when absent. */
+	int (*destroy)(struct virt_driver *d, const char *uuid);
+	int (*reboot)(struct virt_driver *d, const char *uuid, bool hard);
+	int (*power_on)(struct virt_driver *d, const char *uuid);
+	int (*power_off)(struct virt_driver *d, const char *uuid);
+	int (*get_info)(struct virt_driver *d, const char *uuid,
+	    struct virt_info *out);
+	/* *out: a NUL-terminated string the caller frees. */
+	int (*get_console_output)(struct virt_driver *d, const char *uuid,
+	    char **out);
+	int (*host_resources)(struct virt_driver *d,
+	    struct virt_host_resources *out);
+	/* *uuids: an array of *n uuids the caller frees with free(). */
+	int (*list_instances)(struct virt_driver *d,
+	    char (**uuids)[UUID_STR_LEN], size_t *n);
+	void (*free)(struct virt_driver *d);
+};
+
+struct virt_driver {
+	const struct virt_ops *ops;
+	void *impl;                 /* the driver's own state */
+};
+
+/* The driver named by conf->compute_driver, or NULL with a reason in err
+ * (unknown name, a driver not built in, or its start-up failed). */
+struct virt_driver *virt_driver_new(const struct kumo_conf *conf, char *err,
+    size_t errlen);
+void virt_driver_free(struct virt_driver *d);
+
+/* ---- fake.c ---- */
+struct virt_driver *virt_fake_new(const struct kumo_conf *conf, char *err,
+    size_t errlen);
+
+#endif
