@@ -388,6 +388,23 @@ int db_query_one(struct db_conn *c, sqlite3_stmt *st, const struct db_col *cols,
 	return rc;
 }
 
+int db_query_i64(struct db_conn *c, sqlite3_stmt *st, int64_t *out,
+    const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = DB_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = DB_NOTFOUND;
+	} else {
+		rc = db_status_of(c, rc, what);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 int db_query_list(struct db_conn *c, sqlite3_stmt *st, const struct db_col *cols,
     size_t ncols, size_t elem, void **out, size_t *n, const char *what)
 {

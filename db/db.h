@@ -141,19 +141,27 @@ struct db_instance_filter {
 	bool include_deleted;
 	const char *marker;         /* uuid: rows after it in sort order */
 	int limit;                  /* 0 = no limit */
+	const char *name;           /* NULL = any, else a substring of the name */
 };
 
 /* Inserts the instance and its "create" action in one transaction. */
 int db_instance_create(struct db *db, struct db_instance *inst);
 int db_instance_get(struct db *db, const char *uuid, struct db_instance *out); /* not deleted */
+int db_instance_get_any(struct db *db, const char *uuid, struct db_instance *out); /* deleted too */
+/* Newest first. A marker that names no instance (deleted ones count) is
+ * DB_NOTFOUND. */
 int db_instance_list(struct db *db, const struct db_instance_filter *f,
-    struct db_instance **out, size_t *n);  /* newest first */
+    struct db_instance **out, size_t *n);
 /* Sets the states (and host/node when not NULL). If expect_task is not NULL
  * the row's task_state must equal it, else DB_CONFLICT. launched_at is set
- * the first time vm_state becomes active. */
+ * the first time vm_state becomes active. A NULL vm_state or task_state,
+ * or a negative power_state, leaves that one unchanged; "" host/node clear
+ * them. DB_NOTFOUND for a missing or deleted instance. */
 int db_instance_set_state(struct db *db, const char *uuid,
     const char *vm_state, const char *task_state, int power_state,
     const char *host, const char *node, const char *expect_task);
+/* Renames a live instance (PUT /servers/{id}). */
+int db_instance_set_name(struct db *db, const char *uuid, const char *name);
 /* Marks deleted, and deletes its allocation, in one transaction. */
 int db_instance_destroy(struct db *db, const char *uuid);
 /* Counts live instances, cores and ram of a project (quota checks). */
@@ -210,7 +218,9 @@ struct db_compute_node {
 	char updated_at[DB_TS];
 };
 
-/* Insert or update by host (resources and ratios, not the usage). */
+/* Insert or update by host (resources and ratios, not the usage); sets
+ * n->id, n->uuid (a new one on first insert when "") and n->updated_at.
+ * The ratios must be > 0. */
 int db_compute_node_upsert(struct db *db, struct db_compute_node *n);
 int db_compute_node_list(struct db *db, struct db_compute_node **out, size_t *n);
 int db_compute_node_get(struct db *db, const char *host, struct db_compute_node *out);
@@ -246,6 +256,6 @@ int db_service_set_disabled(struct db *db, const char *host,
  * Safe across threads and processes (BEGIN IMMEDIATE). */
 int db_claim(struct db *db, const char *instance_uuid, const char *host,
     int vcpus, int memory_mb, int disk_gb);
-int db_allocation_delete(struct db *db, const char *instance_uuid);
+int db_allocation_delete(struct db *db, const char *instance_uuid); /* idempotent */
 
 #endif

@@ -71,6 +71,9 @@ int db_row_read(sqlite3_stmt *st, const struct db_col *cols, size_t n,
 /* Steps st for one row read into out: DB_NOTFOUND when there is none. */
 int db_query_one(struct db_conn *c, sqlite3_stmt *st, const struct db_col *cols,
     size_t ncols, void *out, const char *what);
+/* Steps st for one row and reads its first column: DB_NOTFOUND if none. */
+int db_query_i64(struct db_conn *c, sqlite3_stmt *st, int64_t *out,
+    const char *what);
 /* Steps st to the end, reading every row into a malloc'ed array. */
 int db_query_list(struct db_conn *c, sqlite3_stmt *st, const struct db_col *cols,
     size_t ncols, size_t elem, void **out, size_t *n, const char *what);
