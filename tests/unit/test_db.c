@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,12 +156,515 @@ static void test_flavors(void **state)
 	assert_int_equal(db_flavor_get(fx->db, "", &g), DB_NOTFOUND);
 }
 
+/* ---- images -------------------------------------------------------------- */
+
+static struct db_image image(const char *id, const char *name)
+{
+	struct db_image img;
+
+	memset(&img, 0, sizeof img);
+	snprintf(img.id, sizeof img.id, "%s", id);
+	snprintf(img.name, sizeof img.name, "%s", name);
+	strcpy(img.status, "queued");
+	strcpy(img.disk_format, "qcow2");
+	strcpy(img.container_format, "bare");
+	img.size = -1;
+	strcpy(img.visibility, "public");
+	strcpy(img.properties, "{}");
+	return img;
+}
+
+#define IMG1 "11111111-1111-4111-8111-111111111111"
+#define IMG2 "22222222-2222-4222-8222-222222222222"
+
+static void test_images(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_image img = image(IMG1, "cirros"), got, *list;
+	size_t n;
+
+	assert_int_equal(db_image_create(fx->db, &img), DB_OK);
+	assert_int_equal(db_image_create(fx->db, &img), DB_CONFLICT);
+	assert_int_equal(db_image_get(fx->db, IMG1, &got), DB_OK);
+	assert_string_equal(got.name, "cirros");
+	assert_int_equal(got.size, -1);
+	assert_string_equal(got.checksum, "");
+	assert_string_equal(got.properties, "{}");
+	assert_int_equal(got.created_at[19], 'Z');
+
+	strcpy(got.status, "active");
+	got.size = 12345;
+	strcpy(got.checksum, "0123456789abcdef0123456789abcdef");
+	got.protected_ = true;
+	assert_int_equal(db_image_update(fx->db, &got), DB_OK);
+	assert_int_equal(db_image_get(fx->db, IMG1, &got), DB_OK);
+	assert_string_equal(got.status, "active");
+	assert_int_equal(got.size, 12345);
+	assert_true(got.protected_);
+
+	img = image(IMG2, "");
+	assert_int_equal(db_image_create(fx->db, &img), DB_OK);
+	assert_int_equal(db_image_list(fx->db, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, IMG2); /* newest first */
+	assert_string_equal(list[0].name, "");
+	free(list);
+
+	strcpy(img.id, "33333333-3333-4333-8333-333333333333");
+	assert_int_equal(db_image_update(fx->db, &img), DB_NOTFOUND);
+	assert_int_equal(db_image_delete(fx->db, IMG2), DB_OK);
+	assert_int_equal(db_image_delete(fx->db, IMG2), DB_NOTFOUND);
+	assert_int_equal(db_image_get(fx->db, IMG2, &got), DB_NOTFOUND);
+}
+
+/* ---- instances ----------------------------------------------------------- */
+
+static void instance(struct db_instance *inst, const char *name,
+    const char *project, int vcpus, int ram)
+{
+	memset(inst, 0, sizeof *inst);
+	snprintf(inst->name, sizeof inst->name, "%s", name);
+	snprintf(inst->project_id, sizeof inst->project_id, "%s", project);
+	strcpy(inst->user_id, "user1");
+	strcpy(inst->image_ref, IMG1);
+	strcpy(inst->flavorid, "1");
+	strcpy(inst->flavor_name, "m1.tiny");
+	inst->vcpus = vcpus;
+	inst->memory_mb = ram;
+	inst->root_gb = 1;
+	strcpy(inst->vm_state, "building");
+	strcpy(inst->task_state, "scheduling");
+	strcpy(inst->request_id, "req-1");
+}
+
+static void test_instances(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_instance inst, got;
+	struct db_image img = image(IMG1, "cirros");
+	struct db_action *acts;
+	struct db_fault fault;
+	int64_t ni, nc, nr;
+	size_t n;
+
+	assert_int_equal(db_image_create(fx->db, &img), DB_OK);
+	instance(&inst, "vm1", "p1", 2, 1024);
+	assert_int_equal(db_instance_create(fx->db, &inst), DB_OK);
+	assert_true(uuid_valid(inst.uuid));
+	assert_true(inst.id > 0);
+	assert_int_equal(db_instance_create(fx->db, &inst), DB_CONFLICT);
+
+	assert_int_equal(db_instance_get(fx->db, inst.uuid, &got), DB_OK);
+	assert_string_equal(got.name, "vm1");
+	assert_string_equal(got.task_state, "scheduling");
+	assert_string_equal(got.host, "");
+	assert_string_equal(got.launched_at, "");
+	assert_false(got.deleted);
+
+	/* The create action came with it. */
+	assert_int_equal(db_action_list(fx->db, inst.uuid, &acts, &n), DB_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(acts[0].action, "create");
+	assert_string_equal(acts[0].request_id, "req-1");
+	assert_string_equal(acts[0].finish_time, "");
+	free(acts);
+	assert_int_equal(db_action_finish(fx->db, inst.uuid, "req-1", ""), DB_OK);
+	assert_int_equal(db_action_finish(fx->db, inst.uuid, "req-x", ""), DB_NOTFOUND);
+	assert_int_equal(db_action_list(fx->db, inst.uuid, &acts, &n), DB_OK);
+	assert_int_equal(acts[0].finish_time[19], 'Z');
+	free(acts);
+
+	/* expect_task guards the transition. */
+	assert_int_equal(db_instance_set_state(fx->db, inst.uuid, "building",
+	    "spawning", 0, "host1", "node1", "deleting"), DB_CONFLICT);
+	assert_int_equal(db_instance_set_state(fx->db, inst.uuid, "building",
+	    "spawning", 0, "host1", "node1", "scheduling"), DB_OK);
+	assert_int_equal(db_instance_set_state(fx->db, inst.uuid, "active",
+	    "", 1, NULL, NULL, "spawning"), DB_OK);
+	assert_int_equal(db_instance_get(fx->db, inst.uuid, &got), DB_OK);
+	assert_string_equal(got.vm_state, "active");
+	assert_string_equal(got.task_state, "");
+	assert_int_equal(got.power_state, 1);
+	assert_string_equal(got.host, "host1");
+	assert_string_equal(got.node, "node1");
+	assert_int_equal(got.launched_at[19], 'Z');
+	/* "" expect_task matches no task. */
+	assert_int_equal(db_instance_set_state(fx->db, inst.uuid, NULL,
+	    "rebooting", -1, NULL, NULL, ""), DB_OK);
+	assert_int_equal(db_instance_get(fx->db, inst.uuid, &got), DB_OK);
+	assert_string_equal(got.vm_state, "active");
+	assert_string_equal(got.task_state, "rebooting");
+	assert_int_equal(got.power_state, 1);
+	assert_int_equal(db_instance_set_name(fx->db, inst.uuid, "renamed"), DB_OK);
+
+	assert_int_equal(db_image_delete(fx->db, IMG1), DB_INUSE);
+
+	assert_int_equal(db_fault_get_latest(fx->db, inst.uuid, &fault), DB_NOTFOUND);
+	assert_int_equal(db_fault_add(fx->db, inst.uuid, 500, "first", ""), DB_OK);
+	assert_int_equal(db_fault_add(fx->db, inst.uuid, 404, "second", "trace"), DB_OK);
+	assert_int_equal(db_fault_get_latest(fx->db, inst.uuid, &fault), DB_OK);
+	assert_int_equal(fault.code, 404);
+	assert_string_equal(fault.message, "second");
+	assert_string_equal(fault.details, "trace");
+	assert_int_equal(db_fault_add(fx->db, "nope", 500, "x", ""), DB_NOTFOUND);
+
+	assert_int_equal(db_instance_usage(fx->db, "p1", &ni, &nc, &nr), DB_OK);
+	assert_int_equal(ni, 1);
+	assert_int_equal(nc, 2);
+	assert_int_equal(nr, 1024);
+
+	/* Soft delete: gone from get, list and usage; kept for get_any. */
+	assert_int_equal(db_instance_destroy(fx->db, inst.uuid), DB_OK);
+	assert_int_equal(db_instance_destroy(fx->db, inst.uuid), DB_NOTFOUND);
+	assert_int_equal(db_instance_get(fx->db, inst.uuid, &got), DB_NOTFOUND);
+	assert_int_equal(db_instance_get_any(fx->db, inst.uuid, &got), DB_OK);
+	assert_true(got.deleted);
+	assert_string_equal(got.vm_state, "deleted");
+	assert_int_equal(got.deleted_at[19], 'Z');
+	assert_int_equal(db_instance_set_state(fx->db, inst.uuid, "active", "",
+	    1, NULL, NULL, NULL), DB_NOTFOUND);
+	assert_int_equal(db_instance_set_state(fx->db, "missing", "active", "",
+	    1, NULL, NULL, NULL), DB_NOTFOUND);
+	assert_int_equal(db_instance_usage(fx->db, "p1", &ni, &nc, &nr), DB_OK);
+	assert_int_equal(ni, 0);
+	assert_int_equal(db_image_delete(fx->db, IMG1), DB_OK);
+}
+
+static void test_instance_list(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_instance_filter f;
+	struct db_instance inst, *list;
+	char uuids[7][37], name[16];
+	size_t n;
+
+	for (int i = 0; i < 7; i++) {
+		snprintf(name, sizeof name, "vm%d", i);
+		instance(&inst, name, i % 2 ? "odd" : "even", 1, 512);
+		assert_int_equal(db_instance_create(fx->db, &inst), DB_OK);
+		memcpy(uuids[i], inst.uuid, 37);
+	}
+	assert_int_equal(db_instance_destroy(fx->db, uuids[6]), DB_OK);
+
+	memset(&f, 0, sizeof f);
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 6);
+	assert_string_equal(list[0].uuid, uuids[5]); /* newest first */
+	assert_string_equal(list[5].uuid, uuids[0]);
+	free(list);
+	assert_int_equal(db_instance_list(fx->db, NULL, &list, &n), DB_OK);
+	assert_int_equal(n, 6);
+	free(list);
+
+	f.include_deleted = true;
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 7);
+	assert_true(list[0].deleted);
+	free(list);
+
+	/* Pages of 2, following the marker, then the end. */
+	memset(&f, 0, sizeof f);
+	f.limit = 2;
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[1].uuid, uuids[4]);
+	free(list);
+	f.marker = uuids[4];
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].uuid, uuids[3]);
+	assert_string_equal(list[1].uuid, uuids[2]);
+	free(list);
+	f.marker = uuids[0];
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 0);
+	assert_null(list);
+	f.marker = "00000000-0000-4000-8000-000000000000";
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_NOTFOUND);
+	/* A deleted marker still pages. */
+	f.marker = uuids[6];
+	f.limit = 0;
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 6);
+	free(list);
+
+	memset(&f, 0, sizeof f);
+	f.project_id = "odd";
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 3);
+	free(list);
+	f.name = "vm3";
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 1);
+	free(list);
+	assert_int_equal(db_instance_set_state(fx->db, uuids[1], "active", "",
+	    1, "h1", "h1", NULL), DB_OK);
+	memset(&f, 0, sizeof f);
+	f.host = "h1";
+	f.vm_state = "active";
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].uuid, uuids[1]);
+	free(list);
+}
+
+/* ---- hosts --------------------------------------------------------------- */
+
+static void node(struct db *db, const char *host, int vcpus, int ram, int disk,
+    double cpu_ratio)
+{
+	struct db_compute_node cn;
+
+	memset(&cn, 0, sizeof cn);
+	snprintf(cn.host, sizeof cn.host, "%s", host);
+	snprintf(cn.hypervisor_hostname, sizeof cn.hypervisor_hostname, "%s", host);
+	strcpy(cn.hypervisor_type, "fake");
+	cn.vcpus = vcpus;
+	cn.memory_mb = ram;
+	cn.local_gb = disk;
+	cn.cpu_allocation_ratio = cpu_ratio;
+	cn.ram_allocation_ratio = 1.0;
+	cn.disk_allocation_ratio = 1.0;
+	assert_int_equal(db_compute_node_upsert(db, &cn), DB_OK);
+	assert_true(cn.id > 0);
+	assert_true(uuid_valid(cn.uuid));
+}
+
+#define U(n) "00000000-0000-4000-8000-00000000000" #n
+
+static void test_compute_nodes(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_compute_node cn, *list;
+	size_t n;
+
+	node(fx->db, "h2", 8, 8192, 100, 1.0);
+	node(fx->db, "h1", 4, 4096, 50, 1.0);
+	assert_int_equal(db_compute_node_get(fx->db, "h1", &cn), DB_OK);
+	char first_uuid[37];
+	memcpy(first_uuid, cn.uuid, sizeof first_uuid);
+	node(fx->db, "h1", 16, 4096, 50, 2.0); /* update keeps the uuid */
+	assert_int_equal(db_compute_node_get(fx->db, "h1", &cn), DB_OK);
+	assert_string_equal(cn.uuid, first_uuid);
+	assert_int_equal(cn.vcpus, 16);
+	assert_true(cn.cpu_allocation_ratio == 2.0);
+	assert_int_equal(cn.vcpus_used, 0);
+	assert_int_equal(cn.running_vms, 0);
+
+	assert_int_equal(db_claim(fx->db, U(1), "h1", 2, 1024, 10), DB_OK);
+	assert_int_equal(db_claim(fx->db, U(2), "h1", 1, 512, 5), DB_OK);
+	assert_int_equal(db_compute_node_list(fx->db, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].host, "h1");
+	assert_int_equal(list[0].vcpus_used, 3);
+	assert_int_equal(list[0].memory_mb_used, 1536);
+	assert_int_equal(list[0].local_gb_used, 15);
+	assert_int_equal(list[0].running_vms, 2);
+	assert_int_equal(list[1].vcpus_used, 0);
+	free(list);
+	assert_int_equal(db_compute_node_get(fx->db, "nope", &cn), DB_NOTFOUND);
+}
+
+static void test_services(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_service s, *list;
+	size_t n;
+
+	assert_int_equal(db_service_heartbeat(fx->db, "c1", "kumo-compute", "compute"), DB_OK);
+	assert_int_equal(db_service_heartbeat(fx->db, "c1", "kumo-compute", "compute"), DB_OK);
+	assert_int_equal(db_service_heartbeat(fx->db, "ctl", "kumo-scheduler", "scheduler"), DB_OK);
+	assert_int_equal(db_service_get(fx->db, "c1", "kumo-compute", &s), DB_OK);
+	assert_int_equal(s.report_count, 2);
+	assert_true(s.last_seen_up > 0);
+	assert_true(uuid_valid(s.uuid));
+	assert_false(s.disabled);
+
+	assert_int_equal(db_service_set_disabled(fx->db, "c1", "kumo-compute",
+	    true, "maintenance"), DB_OK);
+	assert_int_equal(db_service_get(fx->db, "c1", "kumo-compute", &s), DB_OK);
+	assert_true(s.disabled);
+	assert_string_equal(s.disabled_reason, "maintenance");
+	assert_int_equal(db_service_set_disabled(fx->db, "c1", "kumo-compute",
+	    false, NULL), DB_OK);
+	assert_int_equal(db_service_get(fx->db, "c1", "kumo-compute", &s), DB_OK);
+	assert_false(s.disabled);
+	assert_string_equal(s.disabled_reason, "");
+	assert_int_equal(db_service_set_disabled(fx->db, "zz", "kumo-compute",
+	    true, NULL), DB_NOTFOUND);
+
+	assert_int_equal(db_service_list(fx->db, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].host, "c1");
+	assert_string_equal(list[1].binary, "kumo-scheduler");
+	free(list);
+}
+
+static void test_claims(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_compute_node cn;
+	struct db_instance inst;
+
+	/* 2 cores x 2.0 = 4 vcpus; 2048 MB x 1.0; 20 GB x 1.0 */
+	node(fx->db, "small", 2, 2048, 20, 2.0);
+	assert_int_equal(db_claim(fx->db, U(1), "nohost", 1, 1, 1), DB_NOTFOUND);
+	assert_int_equal(db_claim(fx->db, U(1), "small", 3, 1024, 10), DB_OK);
+	/* Exactly at the limit fits; one more does not, on each resource. */
+	assert_int_equal(db_claim(fx->db, U(2), "small", 2, 1024, 10), DB_NOSPACE);
+	assert_int_equal(db_claim(fx->db, U(2), "small", 1, 1025, 10), DB_NOSPACE);
+	assert_int_equal(db_claim(fx->db, U(2), "small", 1, 1024, 11), DB_NOSPACE);
+	assert_int_equal(db_claim(fx->db, U(2), "small", 1, 1024, 10), DB_OK);
+	assert_int_equal(db_claim(fx->db, U(3), "small", 0, 1, 0), DB_NOSPACE);
+	assert_int_equal(db_compute_node_get(fx->db, "small", &cn), DB_OK);
+	assert_int_equal(cn.vcpus_used, 4);
+	assert_int_equal(cn.memory_mb_used, 2048);
+	assert_int_equal(cn.running_vms, 2);
+
+	/* A re-claim replaces the instance's own allocation. */
+	assert_int_equal(db_claim(fx->db, U(1), "small", 3, 1024, 10), DB_OK);
+	assert_int_equal(db_claim(fx->db, U(1), "small", 1, 512, 5), DB_OK);
+	assert_int_equal(db_compute_node_get(fx->db, "small", &cn), DB_OK);
+	assert_int_equal(cn.vcpus_used, 2);
+	assert_int_equal(cn.memory_mb_used, 1536);
+	assert_int_equal(cn.running_vms, 2);
+	/* ... and may move it to another host. */
+	node(fx->db, "other", 1, 1024, 10, 1.0);
+	assert_int_equal(db_claim(fx->db, U(1), "other", 1, 512, 5), DB_OK);
+	assert_int_equal(db_compute_node_get(fx->db, "small", &cn), DB_OK);
+	assert_int_equal(cn.running_vms, 1);
+
+	assert_int_equal(db_allocation_delete(fx->db, U(1)), DB_OK);
+	assert_int_equal(db_allocation_delete(fx->db, U(1)), DB_OK);
+	assert_int_equal(db_compute_node_get(fx->db, "other", &cn), DB_OK);
+	assert_int_equal(cn.running_vms, 0);
+
+	/* Destroying an instance frees its allocation. */
+	instance(&inst, "vm", "p", 1, 1024);
+	assert_int_equal(db_instance_create(fx->db, &inst), DB_OK);
+	assert_int_equal(db_claim(fx->db, inst.uuid, "small", 2, 1024, 10), DB_OK);
+	assert_int_equal(db_claim(fx->db, U(3), "small", 1, 1, 1), DB_NOSPACE);
+	assert_int_equal(db_instance_destroy(fx->db, inst.uuid), DB_OK);
+	assert_int_equal(db_claim(fx->db, U(3), "small", 1, 1, 1), DB_OK);
+	assert_int_equal(db_claim(fx->db, U(4), "small", -1, 1, 1), DB_ERROR);
+}
+
+/* ---- concurrency --------------------------------------------------------- */
+
+#define CLAIMERS 20 /* more than the pool: some threads wait for a connection */
+#define CLAIMS_EACH 20
+#define HOST_VCPUS 7
+
+struct claimer {
+	struct db *db;
+	int index;
+	int ok, nospace, other;
+};
+
+static void claim_batch(struct db *db, int index, int *ok, int *nospace, int *other)
+{
+	char uuid[37];
+
+	for (int i = 0; i < CLAIMS_EACH; i++) {
+		snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%06d%06d",
+		    index, i);
+		switch (db_claim(db, uuid, "tiny", 1, 64, 1)) {
+		case DB_OK: (*ok)++; break;
+		case DB_NOSPACE: (*nospace)++; break;
+		default: (*other)++; break;
+		}
+	}
+}
+
+static void *claimer_main(void *arg)
+{
+	struct claimer *cl = arg;
+
+	claim_batch(cl->db, cl->index, &cl->ok, &cl->nospace, &cl->other);
+	return NULL;
+}
+
+static void assert_tiny_full(struct db *db)
+{
+	struct db_compute_node cn;
+
+	assert_int_equal(db_compute_node_get(db, "tiny", &cn), DB_OK);
+	assert_int_equal(cn.vcpus_used, HOST_VCPUS);
+	assert_int_equal(cn.running_vms, HOST_VCPUS);
+}
+
+static void test_claim_threads(void **state)
+{
+	struct fixture *fx = *state;
+	struct claimer cl[CLAIMERS];
+	pthread_t th[CLAIMERS];
+	int ok = 0, nospace = 0;
+
+	node(fx->db, "tiny", HOST_VCPUS, 1 << 20, 1 << 20, 1.0);
+	for (int i = 0; i < CLAIMERS; i++) {
+		cl[i] = (struct claimer){ .db = fx->db, .index = i };
+		assert_int_equal(pthread_create(&th[i], NULL, claimer_main, &cl[i]), 0);
+	}
+	for (int i = 0; i < CLAIMERS; i++) {
+		pthread_join(th[i], NULL);
+		ok += cl[i].ok;
+		nospace += cl[i].nospace;
+		assert_int_equal(cl[i].other, 0);
+	}
+	assert_int_equal(ok, HOST_VCPUS);
+	assert_int_equal(nospace, CLAIMERS * CLAIMS_EACH - HOST_VCPUS);
+	assert_tiny_full(fx->db);
+}
+
+/* Separate processes, each with its own struct db on the same file: the
+ * scheduler and kumo-api as deployed. A child exits with its successes. */
+#define PROCS 6
+
+static void test_claim_processes(void **state)
+{
+	struct fixture *fx = *state;
+	pid_t pids[PROCS];
+	int ok = 0, status;
+
+	node(fx->db, "tiny", HOST_VCPUS, 1 << 20, 1 << 20, 1.0);
+	for (int i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct db *db;
+			int n_ok = 0, n_nospace = 0, n_other = 0;
+
+			if (db_open(fx->path, &db) != DB_OK)
+				_exit(255);
+			claim_batch(db, i, &n_ok, &n_nospace, &n_other);
+			db_close(db);
+			_exit(n_other ? 255 : n_ok);
+		}
+	}
+	for (int i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_not_equal(WEXITSTATUS(status), 255);
+		ok += WEXITSTATUS(status);
+	}
+	assert_int_equal(ok, HOST_VCPUS);
+	assert_tiny_full(fx->db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flavors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instance_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compute_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_processes, setup, teardown),
 	};
 
 	log_init("test_db", LOG_LVL_ERROR);
