@@ -1,0 +1,244 @@
+/*
+ * kumo-manage: the operator's database tool, as nova-manage.
+ *
+ *   kumo-manage [-c|--config-file FILE] [-n] [-d] GROUP COMMAND
+ *
+ * Exit status: 0 success, 1 failure, 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "db/db.h"
+
+#define PROG "kumo-manage"
+
+enum { EXIT_USAGE = 2 };
+
+struct manage {
+	struct kumo_conf conf;
+	const char *path; /* the SQLite file */
+	struct db *db;
+};
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* mkdir -p of the directory holding path. */
+static int make_parent_dirs(const char *path)
+{
+	char dir[CONF_STR];
+
+	if (str_copy(dir, path, sizeof dir) < 0) {
+		log_warnx("%s: path too long", path);
+		return -1;
+	}
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+			log_warn("mkdir %s", dir);
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Opens the database; with migrate, creates and migrates it, else checks
+ * its schema is current. */
+static int open_db(struct manage *m, bool migrate)
+{
+	int rc;
+
+	if (!migrate && access(m->path, F_OK) < 0) {
+		log_warnx("no database at %s: run " PROG " db sync", m->path);
+		return -1;
+	}
+	if (migrate && make_parent_dirs(m->path) < 0)
+		return -1;
+	if (db_open(m->path, &m->db) != DB_OK)
+		return -1;
+	rc = migrate ? db_migrate(m->db) : db_check_schema(m->db);
+	if (rc != DB_OK) {
+		log_warnx("%s: %s", m->path, db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- db ------------------------------------------------------------------ */
+
+static int cmd_db_sync(struct manage *m)
+{
+	int v;
+
+	if (open_db(m, true) < 0 || db_schema_version(m->db, &v) != DB_OK)
+		return -1;
+	printf("database %s at schema version %d\n", m->path, v);
+	return 0;
+}
+
+static int cmd_db_version(struct manage *m)
+{
+	int v;
+
+	if (access(m->path, F_OK) < 0) {
+		log_warnx("no database at %s: run " PROG " db sync", m->path);
+		return -1;
+	}
+	if (db_open(m->path, &m->db) != DB_OK ||
+	    db_schema_version(m->db, &v) != DB_OK)
+		return -1;
+	printf("%d\n", v);
+	if (v != db_schema_latest())
+		fprintf(stderr, "%s: this program needs schema version %d\n",
+		    PROG, db_schema_latest());
+	return 0;
+}
+
+/* ---- flavor -------------------------------------------------------------- */
+
+static const struct {
+	const char *flavorid, *name;
+	int vcpus, memory_mb, root_gb;
+} default_flavors[] = {
+	{ "1", "m1.tiny", 1, 512, 1 },
+	{ "2", "m1.small", 1, 2048, 20 },
+	{ "3", "m1.medium", 2, 4096, 40 },
+	{ "4", "m1.large", 4, 8192, 80 },
+	{ "5", "m1.xlarge", 8, 16384, 160 },
+};
+
+static int cmd_flavor_create_defaults(struct manage *m)
+{
+	struct db_flavor f;
+	int rc, failed = 0;
+
+	if (open_db(m, false) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof default_flavors / sizeof *default_flavors; i++) {
+		memset(&f, 0, sizeof f);
+		str_copy(f.flavorid, default_flavors[i].flavorid, sizeof f.flavorid);
+		str_copy(f.name, default_flavors[i].name, sizeof f.name);
+		f.vcpus = default_flavors[i].vcpus;
+		f.memory_mb = default_flavors[i].memory_mb;
+		f.root_gb = default_flavors[i].root_gb;
+		f.rxtx_factor = 1.0;
+		f.is_public = true;
+		if (db_flavor_get(m->db, f.flavorid, &f) == DB_OK) {
+			printf("flavor %s (%s) exists\n", f.flavorid, f.name);
+			continue;
+		}
+		if ((rc = db_flavor_create(m->db, &f)) == DB_OK) {
+			printf("flavor %s (%s) created\n", f.flavorid, f.name);
+			continue;
+		}
+		log_warnx("flavor %s (%s): %s", f.flavorid, f.name,
+		    rc == DB_CONFLICT ? "its name is taken by another flavor" :
+		    db_strerror(rc));
+		failed = 1;
+	}
+	return failed ? -1 : 0;
+}
+
+static int cmd_flavor_list(struct manage *m)
+{
+	struct db_flavor *list;
+	size_t n;
+
+	if (open_db(m, false) < 0 || db_flavor_list(m->db, &list, &n) != DB_OK)
+		return -1;
+	printf("%-36s  %-20s  %5s  %8s  %6s  %9s  %6s  %s\n", "ID", "Name",
+	    "vCPUs", "RAM(MB)", "Disk", "Ephemeral", "Public", "Disabled");
+	for (size_t i = 0; i < n; i++)
+		printf("%-36s  %-20s  %5d  %8d  %6d  %9d  %6s  %s\n",
+		    list[i].flavorid, list[i].name, list[i].vcpus,
+		    list[i].memory_mb, list[i].root_gb, list[i].ephemeral_gb,
+		    list[i].is_public ? "yes" : "no",
+		    list[i].disabled ? "yes" : "no");
+	free(list);
+	return 0;
+}
+
+/* ---- service ------------------------------------------------------------- */
+
+static int cmd_service_list(struct manage *m)
+{
+	struct db_service *list;
+	time_t now = time(NULL);
+	size_t n;
+
+	if (open_db(m, false) < 0 || db_service_list(m->db, &list, &n) != DB_OK)
+		return -1;
+	printf("%-4s  %-16s  %-24s  %-8s  %-5s  %-20s  %s\n", "Id", "Binary",
+	    "Host", "Status", "State", "Updated At", "Disabled Reason");
+	for (size_t i = 0; i < n; i++) {
+		bool up = !list[i].forced_down &&
+		    now - list[i].last_seen_up <= m->conf.service_down_time;
+		printf("%-4lld  %-16s  %-24s  %-8s  %-5s  %-20s  %s\n",
+		    (long long)list[i].id, list[i].binary, list[i].host,
+		    list[i].disabled ? "disabled" : "enabled", up ? "up" : "down",
+		    list[i].updated_at, list[i].disabled_reason);
+	}
+	free(list);
+	return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static const struct command {
+	const char *group, *name;
+	int (*fn)(struct manage *);
+	const char *help;
+} commands[] = {
+	{ "db", "sync", cmd_db_sync, "create or migrate the database" },
+	{ "db", "version", cmd_db_version, "print the schema version" },
+	{ "flavor", "create-defaults", cmd_flavor_create_defaults,
+	    "create m1.tiny .. m1.xlarge (ids 1-5) where missing" },
+	{ "flavor", "list", cmd_flavor_list, "list flavors" },
+	{ "service", "list", cmd_service_list, "list services and whether they are up" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [-c|--config-file FILE] [-n] [-d] GROUP COMMAND\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(f, "  %-7s %-16s %s\n", commands[i].group, commands[i].name,
+		    commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	struct manage m;
+	const struct command *cmd = NULL;
+	int rc;
+
+	memset(&m, 0, sizeof m);
+	if (daemon_args(argc, argv, PROG, &m.conf, "GROUP COMMAND") == 1)
+		return 0;
+	if (argc - optind != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(argv[optind], commands[i].group) == 0 &&
+		    strcmp(argv[optind + 1], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, PROG ": unknown command: %s %s\n", argv[optind],
+		    argv[optind + 1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	m.path = conf_db_path(&m.conf);
+	rc = cmd->fn(&m);
+	db_close(m.db);
+	return rc < 0 ? 1 : 0;
+}
