@@ -91,6 +91,9 @@ $(BUILD)/rpc-echo: $(call obj,tools/rpc-echo.c) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
 $(BUILD)/rpc-bench: $(call obj,tools/bench/rpc-bench.c) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
+PROGS += $(BUILD)/rpc-call
+$(BUILD)/rpc-call: $(call obj,tools/rpc-call.c) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
 
 # Unit tests link every library; the linker takes what each needs.
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)

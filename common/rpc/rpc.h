@@ -116,6 +116,12 @@ struct rpc_server_conf {
 	size_t n_methods;
 	void *arg;             /* passed to every handler */
 	int workers;           /* worker threads; 8 when 0 */
+	/* oslo Target matching (optional): a request whose "namespace"
+	 * differs (absent = NULL), or whose "version" is not compatible with
+	 * this one (same major, minor <= ours; NULL accepts any), is answered
+	 * with UnsupportedVersion. */
+	const char *namespace;
+	const char *version;
 };
 
 struct rpc_server;

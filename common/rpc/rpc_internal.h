@@ -1,0 +1,266 @@
+/*
+ * common/rpc internals, shared by the files of common/rpc/ and the unit
+ * tests (tests/unit/test_rpc_codec.c). Not for the daemons: they include
+ * rpc.h only.
+ *
+ *   url.c        transport_url parsing
+ *   codec.c      envelope, context, request, reply and failure (de)coding
+ *   conn.c       one AMQP connection: open with backoff, declare, publish
+ *                with confirms, read deliveries with a size cap
+ *   transport.c  the transport: publisher pool, service thread (reply
+ *                consumer, pool heartbeats), table of pending calls
+ *   client.c     rpc_call, rpc_cast
+ *   server.c     rpc_server_*: listen thread, entity declaration
+ *   dispatch.c   worker pool, method dispatch, replies
+ */
+#ifndef KUMO_RPC_INTERNAL_H
+#define KUMO_RPC_INTERNAL_H
+
+#include <amqp.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "common/rpc/rpc.h"
+
+#define RPC_MAX_BODY (16u << 20)       /* bigger messages are rejected */
+#define RPC_MAX_HOSTS 16
+#define RPC_QUEUE_TTL_MS 1800000       /* x-expires of reply and fanout queues */
+#define RPC_ENVELOPE_VERSION "2.0"
+#define RPC_FRAME_MAX 131072
+#define RPC_DEDUP 16                   /* _unique_id history per server */
+#define RPC_NAME_MAX 256               /* exchange, queue, routing key */
+
+/* ---- url.c -------------------------------------------------------------- */
+
+struct rpc_host {
+	char host[256];
+	int port;
+	char user[256];
+	char pass[256];
+};
+
+struct rpc_url {
+	struct rpc_host hosts[RPC_MAX_HOSTS];
+	size_t n_hosts;
+	char vhost[256];
+};
+
+/* rabbit://u:p@h1:5672,u:p@h2/vhost. A host without credentials takes the
+ * previous host's (guest/guest for the first). 0, or -1 with err filled. */
+int rpc_url_parse(const char *url, struct rpc_url *out, char *err, size_t errlen);
+
+/* ---- codec.c ------------------------------------------------------------ */
+
+enum rpc_decode_status {
+	RPC_DEC_OK = 0,
+	RPC_DEC_TOO_BIG,     /* over RPC_MAX_BODY */
+	RPC_DEC_BAD_JSON,    /* body or oslo.message is not JSON */
+	RPC_DEC_BAD_VERSION, /* oslo.version not 2.x */
+	RPC_DEC_NOT_OBJECT,  /* the message is not a JSON object */
+};
+
+/* The body for msg: {"oslo.version": "2.0", "oslo.message": "<msg>"}.
+ * Returns a malloc'd buffer (*len bytes, NUL-terminated) or NULL. */
+char *rpc_envelope_encode(const json_t *msg, size_t *len);
+/* The message inside a body (envelope 2.0, or an envelope-less dict).
+ * *out is a new reference on RPC_DEC_OK; err names the reason otherwise. */
+enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
+    json_t **out, char *err, size_t errlen);
+
+/* Adds the `_context_*` keys for ctx to msg (NULL ctx: an empty one). */
+int rpc_ctx_encode(const struct rpc_ctx *ctx, json_t *msg);
+/* Removes every `_context_*` key from msg into ctx (initialised here).
+ * 0, or -1 with err (a field of the wrong type or too long). */
+int rpc_ctx_decode(json_t *msg, struct rpc_ctx *ctx, char *err, size_t errlen);
+
+/* A request as the server sees it. Strings borrow from msg. */
+struct rpc_request {
+	json_t *msg;            /* owned */
+	const char *method;
+	json_t *args;           /* borrowed, an object */
+	const char *namespace;  /* NULL when absent */
+	const char *version;    /* NULL when absent ("1.0") */
+	const char *msg_id;     /* NULL for casts */
+	const char *reply_q;    /* set when msg_id is */
+	const char *unique_id;  /* NULL when absent */
+	int monitor_s;          /* _timeout (call monitor), 0 when null */
+	struct rpc_ctx ctx;
+	struct rpc_error *invalid; /* owned; set: answer with this failure */
+};
+
+/* Takes msg (stolen, even on error). 0, or -1 with err filled; on -1
+ * req->msg_id/reply_q are still set when the message had valid ones, so
+ * the caller can answer with the failure. */
+int rpc_request_decode(json_t *msg, struct rpc_request *req, struct rpc_error *err);
+void rpc_request_clear(struct rpc_request *req);
+
+/* args stolen (NULL = {}). msg_id/reply_q NULL for a cast; monitor_s 0 =
+ * `_timeout` null. Returns a new object or NULL. */
+json_t *rpc_request_encode(const struct rpc_target *target,
+    const struct rpc_ctx *ctx, const char *method, json_t *args,
+    const char *msg_id, const char *reply_q, const char *unique_id);
+
+/* A reply: result stolen (NULL = null); failure NULL for a success. */
+json_t *rpc_reply_encode(const char *msg_id, const char *unique_id,
+    json_t *result, const struct rpc_error *failure, bool ending);
+
+struct rpc_reply {
+	const char *msg_id;     /* borrowed from the message */
+	bool ending;
+	bool heartbeat;         /* ending false, result and failure null */
+	bool failed;            /* err holds the remote failure */
+	json_t *result;         /* borrowed */
+	struct rpc_error err;
+};
+/* msg borrowed; the reply borrows from it. 0, or -1 with why. */
+int rpc_reply_decode(json_t *msg, struct rpc_reply *r, char *why, size_t whylen);
+
+/* The failure string of a reply: {"class", "module", "message", "tb",
+ * "args", "kwargs"} as JSON text. Returns a new string or NULL. */
+char *rpc_failure_encode(const struct rpc_error *e);
+/* Parses a failure string into e (kind RPC_ERR_REMOTE). 0 or -1. */
+int rpc_failure_decode(const char *s, struct rpc_error *e);
+
+/* ---- conn.c ------------------------------------------------------------- */
+
+struct rpc_transport;
+
+struct rpc_conn {
+	amqp_connection_state_t st;
+	uint64_t last_tag;       /* publisher confirms: tag of the last publish */
+	uint64_t last_used_ms;
+	int next_consumer;       /* consumer tags "1", "2", ... as oslo */
+	char *declared[8];       /* exchanges declared on this connection */
+	size_t n_declared;
+	struct rpc_conn *next;   /* pool list */
+};
+
+/* Opens a connection (channel 1; confirm mode when confirms) to the next
+ * host, honouring the transport's reconnect backoff. Gives up at
+ * deadline_ms (0 = never) or when *stop becomes true. NULL on failure. */
+struct rpc_conn *rpc_conn_open(struct rpc_transport *t, bool confirms,
+    uint64_t deadline_ms, const volatile bool *stop);
+/* Closes politely (channel.close, connection.close) when polite, else just
+ * drops the socket (after an error). NULL is fine. */
+void rpc_conn_free(struct rpc_conn *c, bool polite);
+
+int rpc_conn_declare_exchange(struct rpc_conn *c, const char *name,
+    const char *type, bool auto_delete);
+/* ttl_ms > 0 adds x-expires (int32). */
+int rpc_conn_declare_queue(struct rpc_conn *c, const char *name, int ttl_ms);
+int rpc_conn_bind(struct rpc_conn *c, const char *queue,
+    const char *exchange, const char *key);
+int rpc_conn_consume(struct rpc_conn *c, const char *queue);
+int rpc_conn_delete_queue(struct rpc_conn *c, const char *queue);
+
+enum rpc_pub_status {
+	RPC_PUB_OK = 0,
+	RPC_PUB_RETURNED,  /* mandatory and unroutable (basic.return) */
+	RPC_PUB_NACKED,    /* the broker refused it (basic.nack) */
+	RPC_PUB_BROKEN,    /* the connection failed: drop it, retry elsewhere */
+};
+/* Publishes with the oslo properties and waits for the confirm until
+ * deadline_ms. expiration NULL = none. */
+enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
+    const char *key, bool mandatory, const char *expiration,
+    const void *body, size_t len, uint64_t deadline_ms);
+
+struct rpc_delivery {
+	uint64_t tag;
+	void *body;        /* malloc'd, NULL when too_big or empty */
+	size_t len;
+	bool too_big;      /* body over RPC_MAX_BODY, discarded */
+};
+/* Waits up to timeout_ms for a delivery. 1 with d filled, 0 on timeout,
+ * -1 when the connection failed (or the broker cancelled a consumer). */
+int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delivery *d);
+int rpc_conn_ack(struct rpc_conn *c, uint64_t tag);
+int rpc_conn_reject(struct rpc_conn *c, uint64_t tag);
+/* Lets the library send and check heartbeats on an idle connection.
+ * 0, or -1 when the connection is gone. */
+int rpc_conn_service(struct rpc_conn *c);
+/* Sends a heartbeat frame (while a consumer cannot read). */
+int rpc_conn_send_heartbeat(struct rpc_conn *c);
+
+/* ---- transport.c -------------------------------------------------------- */
+
+/* Condition variables on CLOCK_MONOTONIC (the clock of now_ms()). */
+void rpc_cond_init(pthread_cond_t *cv);
+/* pthread_cond_timedwait until deadline_ms; false once it has passed. */
+bool rpc_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline_ms);
+/* pthread_create with every signal blocked in the new thread, so that
+ * signals reach the program's own threads. 0 or -1. */
+int rpc_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg);
+
+/* Borrowed views of the transport for the other files. */
+const char *rpc_transport_exchange(const struct rpc_transport *t);
+int rpc_transport_timeout_ms(const struct rpc_transport *t);
+int rpc_transport_heartbeat_s(const struct rpc_transport *t);
+const struct rpc_url *rpc_transport_url(const struct rpc_transport *t);
+
+/* Reconnect backoff shared by a transport's connections: which host to try
+ * next and when. rpc_backoff_wait sleeps until the next attempt may start
+ * (0), or returns -1 at deadline_ms or on *stop. */
+int rpc_backoff_wait(struct rpc_transport *t, uint64_t deadline_ms,
+    const volatile bool *stop, size_t *host);
+void rpc_backoff_result(struct rpc_transport *t, size_t host, bool ok);
+
+/* Publishes through the pool, retrying on broken connections (with the
+ * same body, so the receiver's _unique_id check drops duplicates) until
+ * deadline_ms. exchange_type non-NULL declares the exchange first ("topic"
+ * non-auto-delete, "fanout" auto-delete). */
+enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
+    const char *exchange_type, const char *key, bool mandatory,
+    const char *expiration, const void *body, size_t len, uint64_t deadline_ms);
+
+/* Pending calls, matched by _msg_id by the reply consumer. */
+struct rpc_pending {
+	char msg_id[UUID_HEX_LEN];
+	pthread_cond_t cv;
+	bool done;
+	json_t *result;          /* owned; last non-null result seen */
+	struct rpc_error err;    /* kind != NONE when failed */
+	struct rpc_pending *next;
+};
+/* Starts the reply consumer if needed and waits until the reply queue
+ * exists. Copies its name to reply_q. 0, or -1 at deadline_ms. */
+int rpc_reply_queue_ready(struct rpc_transport *t, uint64_t deadline_ms,
+    char reply_q[RPC_NAME_MAX]);
+void rpc_pending_add(struct rpc_transport *t, struct rpc_pending *p);
+void rpc_pending_remove(struct rpc_transport *t, struct rpc_pending *p);
+/* Waits until p is done or deadline_ms; removes p. true when done. */
+bool rpc_pending_wait(struct rpc_transport *t, struct rpc_pending *p, uint64_t deadline_ms);
+
+/* ---- dispatch.c --------------------------------------------------------- */
+
+struct rpc_server;
+struct rpc_pool;
+
+struct rpc_pool *rpc_pool_new(struct rpc_server *s, int workers, size_t capacity);
+/* Queues a request (taken). Blocks while the queue is full, calling
+ * idle(arg) about every second. 0, or -1 when the pool is stopping. */
+int rpc_pool_push(struct rpc_pool *p, struct rpc_request *req,
+    void (*idle)(void *), void *arg);
+/* Waits up to grace_ms for queued and running requests; then drops what
+ * is still queued (logged). Returns the number of handlers still running. */
+int rpc_pool_drain(struct rpc_pool *p, int grace_ms);
+/* Joins the workers (waits for stuck handlers) and frees. */
+void rpc_pool_free(struct rpc_pool *p);
+/* Sends call-monitor heartbeats for running calls that asked for them. */
+void rpc_pool_monitor(struct rpc_pool *p);
+
+/* What dispatch needs from the server (server.c). */
+struct rpc_transport *rpc_server_transport(const struct rpc_server *s);
+const struct rpc_server_conf *rpc_server_conf_of(const struct rpc_server *s);
+bool rpc_server_stopping(const struct rpc_server *s);
+
+/* Runs one request on the calling thread: dispatch, then the reply. */
+void rpc_dispatch(struct rpc_server *s, struct rpc_request *req);
+/* Sends a reply for msg_id to reply_q (mandatory; retried on
+ * basic.return as oslo does, then dropped with a log line). */
+void rpc_send_reply(struct rpc_server *s, const char *msg_id,
+    const char *reply_q, json_t *result, const struct rpc_error *failure,
+    bool ending);
+
+#endif

@@ -1,0 +1,504 @@
+/*
+ * The transport: what one process shares between its callers and servers.
+ *
+ *   backoff   when the next connection attempt may start, to which host
+ *   pool      publish connections (confirm mode), one thread each at a time
+ *   service   one thread, started on first use: consumes the reply queue
+ *             and completes pending calls; every second it lets idle pool
+ *             connections send and check heartbeats
+ *   pending   calls waiting for a reply, by _msg_id, each with a condvar
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "common/rpc/rpc_internal.h"
+
+#define POOL_MAX 16
+#define PENDING_BUCKETS 64
+#define SERVICE_TICK_MS 1000
+#define POOL_IDLE_SERVICE_MS 2000 /* idle this long: service its heartbeats */
+#define RETRY_PAUSE_MS 200
+
+struct rpc_transport {
+	struct rpc_url url;
+	char exchange[RPC_NAME_MAX];
+	int timeout_ms;
+	int heartbeat_s;
+
+	pthread_mutex_t bo_mu;
+	pthread_cond_t bo_cv;
+	uint64_t bo_next_ms;     /* no attempt may start before this */
+	int bo_delay_s;          /* last delay; 0 after a success */
+	size_t bo_host;
+
+	pthread_mutex_t mu;      /* everything below */
+	pthread_cond_t pool_cv;  /* a pool connection came back */
+	pthread_cond_t ready_cv; /* reply queue ready */
+	pthread_cond_t svc_cv;   /* wakes the service thread */
+	struct rpc_conn *idle;   /* LIFO: the hot connection is reused */
+	int n_conns;
+	bool svc_running;
+	volatile bool stopping;
+	bool reply_wanted;
+	bool reply_ready;
+	pthread_t svc;
+	char reply_q[RPC_NAME_MAX];
+	struct rpc_pending *pending[PENDING_BUCKETS];
+};
+
+void rpc_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+bool rpc_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline_ms)
+{
+	struct timespec ts;
+
+	if (now_ms() >= deadline_ms)
+		return false;
+	ts.tv_sec = (time_t)(deadline_ms / 1000);
+	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
+	pthread_cond_timedwait(cv, mu, &ts);
+	return now_ms() < deadline_ms;
+}
+
+int rpc_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(thr, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		log_warn("rpc: pthread_create");
+		return -1;
+	}
+	return 0;
+}
+
+struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf)
+{
+	struct rpc_transport *t;
+	char err[256], hex[UUID_HEX_LEN];
+
+	if (conf == NULL || conf->transport_url == NULL) {
+		log_warnx("rpc: no transport_url");
+		return NULL;
+	}
+	t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	if (rpc_url_parse(conf->transport_url, &t->url, err, sizeof err) == -1) {
+		log_warnx("rpc: bad transport_url: %s", err);
+		goto fail;
+	}
+	if (str_copy(t->exchange, conf->control_exchange ? conf->control_exchange : "kumo",
+	    sizeof t->exchange) == -1 || t->exchange[0] == '\0') {
+		log_warnx("rpc: bad control_exchange");
+		goto fail;
+	}
+	t->timeout_ms = (conf->default_timeout_s > 0 ? conf->default_timeout_s : 60) * 1000;
+	t->heartbeat_s = conf->heartbeat_s == 0 ? 60 : conf->heartbeat_s < 0 ? 0 : conf->heartbeat_s;
+	uuid_new_hex(hex);
+	str_fmt(t->reply_q, sizeof t->reply_q, "reply_%s", hex);
+	pthread_mutex_init(&t->bo_mu, NULL);
+	rpc_cond_init(&t->bo_cv);
+	pthread_mutex_init(&t->mu, NULL);
+	rpc_cond_init(&t->pool_cv);
+	rpc_cond_init(&t->ready_cv);
+	rpc_cond_init(&t->svc_cv);
+	return t;
+fail:
+	free(t);
+	return NULL;
+}
+
+void rpc_transport_free(struct rpc_transport *t)
+{
+	struct rpc_conn *c;
+
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stopping = true;
+	pthread_cond_broadcast(&t->svc_cv);
+	pthread_cond_broadcast(&t->pool_cv);
+	pthread_cond_broadcast(&t->ready_cv);
+	pthread_mutex_unlock(&t->mu);
+	if (t->svc_running)
+		pthread_join(t->svc, NULL);
+	while ((c = t->idle) != NULL) {
+		t->idle = c->next;
+		rpc_conn_free(c, true);
+	}
+	pthread_mutex_destroy(&t->mu);
+	pthread_mutex_destroy(&t->bo_mu);
+	pthread_cond_destroy(&t->bo_cv);
+	pthread_cond_destroy(&t->pool_cv);
+	pthread_cond_destroy(&t->ready_cv);
+	pthread_cond_destroy(&t->svc_cv);
+	free(t);
+}
+
+const char *rpc_transport_exchange(const struct rpc_transport *t) { return t->exchange; }
+int rpc_transport_timeout_ms(const struct rpc_transport *t) { return t->timeout_ms; }
+int rpc_transport_heartbeat_s(const struct rpc_transport *t) { return t->heartbeat_s; }
+const struct rpc_url *rpc_transport_url(const struct rpc_transport *t) { return &t->url; }
+
+/* ---- backoff: one attempt at a time; 1 s, +2 s, up to 30 s ------------- */
+
+int rpc_backoff_wait(struct rpc_transport *t, uint64_t deadline_ms,
+    const volatile bool *stop, size_t *host)
+{
+	pthread_mutex_lock(&t->bo_mu);
+	for (;;) {
+		uint64_t now = now_ms(), until = now + 100;
+		if (now >= t->bo_next_ms) {
+			/* Hold the gate for the length of one attempt. */
+			t->bo_next_ms = now + 6000;
+			*host = t->bo_host;
+			pthread_mutex_unlock(&t->bo_mu);
+			return 0;
+		}
+		if ((stop != NULL && *stop) || t->stopping ||
+		    (deadline_ms != 0 && now >= deadline_ms))
+			break;
+		if (t->bo_next_ms < until)
+			until = t->bo_next_ms;
+		if (deadline_ms != 0 && deadline_ms < until)
+			until = deadline_ms;
+		rpc_cond_wait_until(&t->bo_cv, &t->bo_mu, until);
+	}
+	pthread_mutex_unlock(&t->bo_mu);
+	return -1;
+}
+
+void rpc_backoff_result(struct rpc_transport *t, size_t host, bool ok)
+{
+	pthread_mutex_lock(&t->bo_mu);
+	if (ok) {
+		if (t->bo_delay_s != 0)
+			log_info("rpc: connected to %s:%d again", t->url.hosts[host].host,
+			    t->url.hosts[host].port);
+		t->bo_delay_s = 0;
+		t->bo_next_ms = 0;
+	} else {
+		t->bo_delay_s = t->bo_delay_s == 0 ? 1 : t->bo_delay_s + 2;
+		if (t->bo_delay_s > 30)
+			t->bo_delay_s = 30;
+		t->bo_next_ms = now_ms() + (uint64_t)t->bo_delay_s * 1000;
+		if (host == t->bo_host)
+			t->bo_host = (t->bo_host + 1) % t->url.n_hosts;
+		log_info("rpc: next connection attempt in %d s", t->bo_delay_s);
+	}
+	pthread_cond_broadcast(&t->bo_cv);
+	pthread_mutex_unlock(&t->bo_mu);
+}
+
+/* ---- publish pool -------------------------------------------------------- */
+
+static void *service_main(void *arg);
+
+/* Called with t->mu held. */
+static void service_start(struct rpc_transport *t)
+{
+	if (t->svc_running || t->stopping)
+		return;
+	if (rpc_thread_start(&t->svc, service_main, t) == 0)
+		t->svc_running = true;
+}
+
+static struct rpc_conn *pool_get(struct rpc_transport *t, uint64_t deadline_ms,
+    bool *fresh)
+{
+	struct rpc_conn *c = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		if (t->stopping)
+			break;
+		if ((c = t->idle) != NULL) {
+			t->idle = c->next;
+			*fresh = false;
+			break;
+		}
+		if (t->n_conns < POOL_MAX) {
+			t->n_conns++;
+			service_start(t);
+			pthread_mutex_unlock(&t->mu);
+			c = rpc_conn_open(t, true, deadline_ms, &t->stopping);
+			*fresh = true;
+			if (c != NULL)
+				return c;
+			pthread_mutex_lock(&t->mu);
+			t->n_conns--;
+			pthread_cond_signal(&t->pool_cv);
+			break;
+		}
+		if (!rpc_cond_wait_until(&t->pool_cv, &t->mu, deadline_ms))
+			break;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return c;
+}
+
+static void pool_put(struct rpc_transport *t, struct rpc_conn *c, bool broken)
+{
+	pthread_mutex_lock(&t->mu);
+	if (broken) {
+		t->n_conns--;
+	} else {
+		c->next = t->idle;
+		t->idle = c;
+	}
+	pthread_cond_signal(&t->pool_cv);
+	pthread_mutex_unlock(&t->mu);
+	if (broken)
+		rpc_conn_free(c, false);
+}
+
+enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
+    const char *exchange_type, const char *key, bool mandatory,
+    const char *expiration, const void *body, size_t len, uint64_t deadline_ms)
+{
+	enum rpc_pub_status st = RPC_PUB_BROKEN;
+	int fresh_failures = 0;
+	bool fresh;
+
+	/* A connection that fails three times right after it was made
+	 * (refused declaration, no permission) will not get better. */
+	while (fresh_failures < 3) {
+		struct rpc_conn *c = pool_get(t, deadline_ms, &fresh);
+		if (c == NULL)
+			return RPC_PUB_BROKEN;
+		if (exchange_type != NULL && rpc_conn_declare_exchange(c, exchange,
+		    exchange_type, strcmp(exchange_type, "fanout") == 0) == -1)
+			st = RPC_PUB_BROKEN;
+		else
+			st = rpc_conn_publish(c, exchange, key, mandatory, expiration,
+			    body, len, deadline_ms);
+		pool_put(t, c, st == RPC_PUB_BROKEN);
+		if (st != RPC_PUB_BROKEN || now_ms() + RETRY_PAUSE_MS >= deadline_ms)
+			return st;
+		fresh_failures += fresh;
+		if (!fresh)
+			continue; /* a stale pooled connection: retry at once */
+		pthread_mutex_lock(&t->mu);
+		rpc_cond_wait_until(&t->svc_cv, &t->mu, now_ms() + RETRY_PAUSE_MS);
+		pthread_mutex_unlock(&t->mu);
+	}
+	return st;
+}
+
+/* Heartbeats for pool connections idle for a while. Called with t->mu. */
+static void pool_service(struct rpc_transport *t)
+{
+	struct rpc_conn **pp = &t->idle, *c;
+	uint64_t now = now_ms();
+
+	while ((c = *pp) != NULL) {
+		if (now - c->last_used_ms >= POOL_IDLE_SERVICE_MS && rpc_conn_service(c) == -1) {
+			*pp = c->next;
+			t->n_conns--;
+			rpc_conn_free(c, false);
+			continue;
+		}
+		pp = &c->next;
+	}
+}
+
+/* ---- pending calls and the reply consumer -------------------------------- */
+
+static size_t bucket(const char *msg_id)
+{
+	size_t h = 5381;
+
+	for (; *msg_id; msg_id++)
+		h = h * 33 + (unsigned char)*msg_id;
+	return h % PENDING_BUCKETS;
+}
+
+void rpc_pending_add(struct rpc_transport *t, struct rpc_pending *p)
+{
+	size_t b = bucket(p->msg_id);
+
+	pthread_mutex_lock(&t->mu);
+	p->next = t->pending[b];
+	t->pending[b] = p;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Called with t->mu. */
+static void pending_unlink(struct rpc_transport *t, struct rpc_pending *p)
+{
+	struct rpc_pending **pp = &t->pending[bucket(p->msg_id)];
+
+	for (; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+	}
+}
+
+void rpc_pending_remove(struct rpc_transport *t, struct rpc_pending *p)
+{
+	pthread_mutex_lock(&t->mu);
+	pending_unlink(t, p);
+	pthread_mutex_unlock(&t->mu);
+}
+
+bool rpc_pending_wait(struct rpc_transport *t, struct rpc_pending *p, uint64_t deadline_ms)
+{
+	bool done;
+
+	pthread_mutex_lock(&t->mu);
+	while (!p->done && !t->stopping && rpc_cond_wait_until(&p->cv, &t->mu, deadline_ms))
+		;
+	done = p->done;
+	pending_unlink(t, p);
+	pthread_mutex_unlock(&t->mu);
+	return done;
+}
+
+int rpc_reply_queue_ready(struct rpc_transport *t, uint64_t deadline_ms,
+    char reply_q[RPC_NAME_MAX])
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&t->mu);
+	if (!t->reply_wanted) {
+		t->reply_wanted = true;
+		service_start(t);
+		pthread_cond_signal(&t->svc_cv);
+	}
+	while (!t->reply_ready) {
+		if (t->stopping || !rpc_cond_wait_until(&t->ready_cv, &t->mu, deadline_ms)) {
+			rc = t->reply_ready ? 0 : -1;
+			break;
+		}
+	}
+	memcpy(reply_q, t->reply_q, RPC_NAME_MAX);
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+static void on_reply(struct rpc_transport *t, const struct rpc_delivery *d)
+{
+	struct rpc_reply r;
+	struct rpc_pending *p;
+	json_t *msg;
+	char why[256];
+
+	if (d->too_big || rpc_envelope_decode(d->body, d->len, &msg, why, sizeof why) != RPC_DEC_OK) {
+		log_warnx("rpc: reply dropped: %s", d->too_big ? "too big" : why);
+		return;
+	}
+	if (rpc_reply_decode(msg, &r, why, sizeof why) == -1) {
+		log_warnx("rpc: reply dropped: %s", why);
+		json_decref(msg);
+		return;
+	}
+	pthread_mutex_lock(&t->mu);
+	for (p = t->pending[bucket(r.msg_id)]; p != NULL; p = p->next)
+		if (strcmp(p->msg_id, r.msg_id) == 0)
+			break;
+	if (p != NULL && !p->done) {
+		if (r.failed) {
+			p->err = r.err;
+		} else if (!json_is_null(r.result)) {
+			json_decref(p->result);
+			p->result = json_incref(r.result);
+		}
+		if (r.ending) {
+			p->done = true;
+			pthread_cond_signal(&p->cv);
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (p == NULL)
+		log_info("rpc: reply to unknown or timed-out call %s dropped", r.msg_id);
+	json_decref(msg);
+}
+
+/* Connects the reply consumer: declare reply_<hex>, consume it. */
+static struct rpc_conn *reply_connect(struct rpc_transport *t)
+{
+	struct rpc_conn *c = rpc_conn_open(t, false, now_ms() + SERVICE_TICK_MS, &t->stopping);
+
+	if (c == NULL)
+		return NULL;
+	if (rpc_conn_declare_queue(c, t->reply_q, RPC_QUEUE_TTL_MS) == -1 ||
+	    rpc_conn_consume(c, t->reply_q) == -1) {
+		rpc_conn_free(c, false);
+		rpc_backoff_result(t, SIZE_MAX, false);
+		return NULL;
+	}
+	pthread_mutex_lock(&t->mu);
+	t->reply_ready = true;
+	pthread_cond_broadcast(&t->ready_cv);
+	pthread_mutex_unlock(&t->mu);
+	return c;
+}
+
+static void reply_step(struct rpc_transport *t, struct rpc_conn **rc)
+{
+	struct rpc_delivery d;
+	int r;
+
+	if (*rc == NULL && (*rc = reply_connect(t)) == NULL)
+		return;
+	r = rpc_conn_next_delivery(*rc, SERVICE_TICK_MS, &d);
+	if (r == 1) {
+		if (rpc_conn_ack(*rc, d.tag) == -1)
+			r = -1;
+		on_reply(t, &d);
+		free(d.body);
+	}
+	if (r == -1) {
+		pthread_mutex_lock(&t->mu);
+		t->reply_ready = false;
+		pthread_mutex_unlock(&t->mu);
+		rpc_conn_free(*rc, false);
+		*rc = NULL;
+		log_warnx("rpc: reply consumer lost its connection; reconnecting");
+	}
+}
+
+static void *service_main(void *arg)
+{
+	struct rpc_transport *t = arg;
+	struct rpc_conn *rc = NULL;
+	uint64_t next_sweep = now_ms() + SERVICE_TICK_MS;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->stopping) {
+		if (t->reply_wanted) {
+			pthread_mutex_unlock(&t->mu);
+			reply_step(t, &rc);
+			pthread_mutex_lock(&t->mu);
+		} else {
+			rpc_cond_wait_until(&t->svc_cv, &t->mu, next_sweep);
+		}
+		if (now_ms() >= next_sweep) {
+			pool_service(t);
+			next_sweep = now_ms() + SERVICE_TICK_MS;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	rpc_conn_free(rc, true);
+	return NULL;
+}
