@@ -9,6 +9,8 @@
  *   images.c      images
  *   instances.c   instances, instance_actions, instance_faults
  *   hosts.c       compute_nodes, services, allocations (claims)
+ *   keypairs.c    keypairs
+ *   quotas.c      per-project quota limits
  *
  * Thread safety: a struct db may be used from many threads at once; each
  * call borrows one of its SQLite connections for its duration.
@@ -257,5 +259,42 @@ int db_service_set_disabled(struct db *db, const char *host,
 int db_claim(struct db *db, const char *instance_uuid, const char *host,
     int vcpus, int memory_mb, int disk_gb);
 int db_allocation_delete(struct db *db, const char *instance_uuid); /* idempotent */
+
+/* ---- keypairs.c ---- */
+struct db_keypair {
+	int64_t id;
+	char name[DB_NAME];
+	char user_id[DB_NAME];
+	char type[16];              /* "ssh" */
+	char fingerprint[128];
+	char public_key[8192];
+	char created_at[DB_TS];
+};
+
+/* DB_CONFLICT when the user has a keypair of that name; sets k->id. */
+int db_keypair_create(struct db *db, struct db_keypair *k);
+int db_keypair_get(struct db *db, const char *user_id, const char *name,
+    struct db_keypair *out);
+int db_keypair_list(struct db *db, const char *user_id,
+    struct db_keypair **out, size_t *n);  /* by name */
+int db_keypair_delete(struct db *db, const char *user_id, const char *name);
+
+/* ---- quotas.c ---- */
+/* A project's limit for one resource ("instances", "cores", "ram",
+ * "key_pairs"); -1 = unlimited. DB_NOTFOUND: no override, the caller's
+ * default applies. */
+struct db_quota {
+	char project_id[DB_NAME];
+	char resource[64];
+	int64_t hard_limit;
+};
+
+int db_quota_get(struct db *db, const char *project_id, const char *resource,
+    int64_t *limit);
+int db_quota_set(struct db *db, const char *project_id, const char *resource,
+    int64_t limit);                     /* insert or replace */
+int db_quota_delete(struct db *db, const char *project_id); /* all of it; idempotent */
+int db_quota_list(struct db *db, const char *project_id,
+    struct db_quota **out, size_t *n);  /* by resource */
 
 #endif

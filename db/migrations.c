@@ -145,11 +145,31 @@ static const char migration_1[] =
     " created_at TEXT NOT NULL);"
     "CREATE INDEX allocations_node_idx ON allocations (compute_node_id);";
 
+static const char migration_2[] =
+    "CREATE TABLE keypairs ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " user_id TEXT NOT NULL,"
+    " type TEXT NOT NULL DEFAULT 'ssh',"
+    " fingerprint TEXT,"
+    " public_key TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " UNIQUE (user_id, name));"
+
+    "CREATE TABLE quotas ("
+    " id INTEGER PRIMARY KEY,"
+    " project_id TEXT NOT NULL,"
+    " resource TEXT NOT NULL,"
+    " hard_limit INTEGER NOT NULL CHECK (hard_limit >= -1),"
+    " updated_at TEXT NOT NULL,"
+    " UNIQUE (project_id, resource));";
+
 static const struct migration {
 	int version;
 	const char *sql;
 } migrations[] = {
 	{ 1, migration_1 },
+	{ 2, migration_2 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)

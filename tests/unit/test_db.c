@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/common.h"
 #include "db/db.h"
@@ -549,6 +550,91 @@ static void test_claims(void **state)
 	assert_int_equal(db_claim(fx->db, U(4), "small", -1, 1, 1), DB_ERROR);
 }
 
+/* Too long for a struct field: refused on write, DB_ERROR on read. */
+static void test_no_truncation(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_flavor f = flavor("1", "m1.tiny", 1, 512, 1), g;
+	struct db_instance inst;
+	char longtext[300];
+	sqlite3 *h;
+
+	memset(longtext, 'x', sizeof longtext - 1);
+	longtext[sizeof longtext - 1] = '\0';
+	assert_int_equal(db_flavor_create(fx->db, &f), DB_OK);
+	instance(&inst, "vm", "p", 1, 512);
+	assert_int_equal(db_instance_create(fx->db, &inst), DB_OK);
+	assert_int_equal(db_fault_add(fx->db, inst.uuid, 500, longtext, ""), DB_ERROR);
+	assert_int_equal(db_instance_set_state(fx->db, inst.uuid, NULL, NULL, -1,
+	    longtext, NULL, NULL), DB_ERROR);
+	assert_int_equal(db_instance_set_name(fx->db, inst.uuid, longtext), DB_ERROR);
+	assert_int_equal(db_instance_get(fx->db, inst.uuid, &inst), DB_OK);
+	assert_string_equal(inst.name, "vm");
+
+	assert_int_equal(sqlite3_open(fx->path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "UPDATE flavors SET name = printf('%.300c', 'y')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(db_flavor_get(fx->db, "1", &g), DB_ERROR);
+}
+
+/* ---- keypairs, quotas ---------------------------------------------------- */
+
+static void test_keypairs(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_keypair k, got, *list;
+	size_t n;
+
+	memset(&k, 0, sizeof k);
+	strcpy(k.name, "mykey");
+	strcpy(k.user_id, "u1");
+	strcpy(k.type, "ssh");
+	strcpy(k.fingerprint, "aa:bb");
+	strcpy(k.public_key, "ssh-ed25519 AAAA test");
+	assert_int_equal(db_keypair_create(fx->db, &k), DB_OK);
+	assert_true(k.id > 0);
+	assert_int_equal(db_keypair_create(fx->db, &k), DB_CONFLICT);
+	strcpy(k.user_id, "u2"); /* names are per user */
+	assert_int_equal(db_keypair_create(fx->db, &k), DB_OK);
+	strcpy(k.name, "another");
+	assert_int_equal(db_keypair_create(fx->db, &k), DB_OK);
+
+	assert_int_equal(db_keypair_get(fx->db, "u1", "mykey", &got), DB_OK);
+	assert_string_equal(got.public_key, "ssh-ed25519 AAAA test");
+	assert_int_equal(db_keypair_list(fx->db, "u2", &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "another");
+	free(list);
+	assert_int_equal(db_keypair_delete(fx->db, "u1", "mykey"), DB_OK);
+	assert_int_equal(db_keypair_delete(fx->db, "u1", "mykey"), DB_NOTFOUND);
+	assert_int_equal(db_keypair_get(fx->db, "u1", "mykey", &got), DB_NOTFOUND);
+}
+
+static void test_quotas(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_quota *list;
+	int64_t v;
+	size_t n;
+
+	assert_int_equal(db_quota_get(fx->db, "p1", "cores", &v), DB_NOTFOUND);
+	assert_int_equal(db_quota_set(fx->db, "p1", "cores", 20), DB_OK);
+	assert_int_equal(db_quota_set(fx->db, "p1", "cores", 40), DB_OK);
+	assert_int_equal(db_quota_set(fx->db, "p1", "instances", -1), DB_OK);
+	assert_int_equal(db_quota_set(fx->db, "p1", "ram", -2), DB_ERROR);
+	assert_int_equal(db_quota_get(fx->db, "p1", "cores", &v), DB_OK);
+	assert_int_equal(v, 40);
+	assert_int_equal(db_quota_list(fx->db, "p1", &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].resource, "cores");
+	assert_int_equal(list[1].hard_limit, -1);
+	free(list);
+	assert_int_equal(db_quota_delete(fx->db, "p1"), DB_OK);
+	assert_int_equal(db_quota_delete(fx->db, "p1"), DB_OK);
+	assert_int_equal(db_quota_get(fx->db, "p1", "cores", &v), DB_NOTFOUND);
+}
+
 /* ---- concurrency --------------------------------------------------------- */
 
 #define CLAIMERS 20 /* more than the pool: some threads wait for a connection */
@@ -663,6 +749,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compute_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keypairs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quotas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_processes, setup, teardown),
 	};

@@ -65,12 +65,9 @@ static int open_db(struct manage *m, bool migrate)
 		return -1;
 	if (db_open(m->path, &m->db) != DB_OK)
 		return -1;
+	/* db/ has logged why when this fails. */
 	rc = migrate ? db_migrate(m->db) : db_check_schema(m->db);
-	if (rc != DB_OK) {
-		log_warnx("%s: %s", m->path, db_strerror(rc));
-		return -1;
-	}
-	return 0;
+	return rc == DB_OK ? 0 : -1;
 }
 
 /* ---- db ------------------------------------------------------------------ */
