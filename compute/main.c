@@ -11,7 +11,7 @@
 #include "common/rpcapi.h"
 #include "compute/compute.h"
 
-#define START_TIMEOUT_MS 30000 /* to reach the broker at start-up */
+#define START_TIMEOUT_MS 30000 /* between "still trying" lines */
 #define STOP_GRACE_MS 60000    /* in-flight builds finish at shutdown */
 #define TICK_MS 200
 
@@ -42,9 +42,9 @@ static struct rpc_server *start_server(struct compute *c)
 
 	if ((srv = rpc_server_new(c->rpc, &sc)) == NULL)
 		fatalx("cannot create the compute RPC server");
-	if (rpc_server_start(srv, START_TIMEOUT_MS) < 0)
-		fatalx("cannot reach the broker within %d s",
-		    START_TIMEOUT_MS / 1000);
+	/* The library keeps trying in the background and says so. */
+	while (rpc_server_start(srv, START_TIMEOUT_MS) < 0 && !daemon_stop_flag)
+		;
 	return srv;
 }
 

@@ -13,7 +13,7 @@
 
 #define NFIELDS(t) (sizeof t / sizeof *t)
 
-void cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
+int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
     const char *uuid, const char *expect_task, const char *message,
     const char *details)
 {
@@ -24,13 +24,14 @@ void cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
 	if (rc != DB_OK) {
 		log_info("instance %s not set to error (%s): changed meanwhile",
 		    uuid, db_strerror(rc));
-		return;
+		return -1;
 	}
 	if (db_fault_add(s->db, uuid, 500, message, details) != DB_OK)
 		log_warnx("instance %s: fault not recorded", uuid);
 	if (db_action_finish(s->db, uuid, ctx->request_id, "Error") != DB_OK)
 		log_info("instance %s: no action of request %s to finish", uuid,
 		    ctx->request_id);
+	return 0;
 }
 
 static int db_fail(struct rpc_error *err, const char *uuid, int rc)
@@ -117,6 +118,7 @@ static void reschedule(struct sched *s, const struct rpc_ctx *ctx,
 		    uuid, db_strerror(rc));
 		return;
 	}
+	db_allocation_delete(s->db, uuid);
 	if (sched_build_instances(s->rpc, ctx, uuid,
 	    wire_retry_json(r, retry_has(r, host) ? NULL : host), &e) < 0) {
 		log_warnx("instance %s: reschedule not sent: %s", uuid,
@@ -126,13 +128,42 @@ static void reschedule(struct sched *s, const struct rpc_ctx *ctx,
 	}
 }
 
+/* A failure report counts only from the host the instance is spawning on:
+ * a late, repeated or stray one must not free a live claim. */
+static bool failure_current(struct sched *s, const char *uuid,
+    const char *host)
+{
+	struct db_instance inst;
+
+	if (db_instance_get(s->db, uuid, &inst) != DB_OK ||
+	    strcmp(inst.task_state, TASK_SPAWNING) != 0 ||
+	    strcmp(inst.host, host) != 0) {
+		log_info("instance %s: build failure from %s dropped: the "
+		    "instance is not spawning there", uuid, host);
+		return false;
+	}
+	return true;
+}
+
+static void fail_for_good(struct sched *s, const struct rpc_ctx *ctx,
+    const char *uuid, const char *reason)
+{
+	char msg[256];
+
+	/* Nova's MaxRetriesExceeded; the fault message column is 255 bytes. */
+	snprintf(msg, sizeof msg, "Exceeded maximum number of retries. Exceeded "
+	    "max scheduling attempts %d for instance %s. Last exception: %s",
+	    s->conf->max_attempts, uuid, reason);
+	if (cond_set_error(s, ctx, uuid, TASK_SPAWNING, msg, reason) == 0)
+		db_allocation_delete(s->db, uuid);
+}
+
 static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
     json_t **result, struct rpc_error *err)
 {
 	struct sched *s = arg;
 	const char *uuid, *host, *reason;
 	struct sched_retry r;
-	char msg[256];
 
 	*result = NULL;
 	if (wire_check(args, failed_fields, NFIELDS(failed_fields), err) < 0 ||
@@ -141,7 +172,8 @@ static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	uuid = wire_str(args, "instance_uuid");
 	host = wire_str(args, "host");
 	reason = wire_str(args, "reason");
-	db_allocation_delete(s->db, uuid);
+	if (!failure_current(s, uuid, host))
+		return 0;
 	if (r.num_attempts < s->conf->max_attempts) {
 		log_warnx("instance %s: build on %s failed (attempt %d of %d), "
 		    "rescheduling: %s", uuid, host, r.num_attempts,
@@ -151,11 +183,7 @@ static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	}
 	log_warnx("instance %s: build on %s failed, no attempt left: %s", uuid,
 	    host, reason);
-	/* Nova's MaxRetriesExceeded; the fault message column is 255 bytes. */
-	snprintf(msg, sizeof msg, "Exceeded maximum number of retries. Exceeded "
-	    "max scheduling attempts %d for instance %s. Last exception: %s",
-	    s->conf->max_attempts, uuid, reason);
-	cond_set_error(s, ctx, uuid, TASK_SPAWNING, msg, reason);
+	fail_for_good(s, ctx, uuid, reason);
 	return 0;
 }
 

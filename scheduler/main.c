@@ -12,7 +12,7 @@
 #include "common/rpcapi.h"
 #include "scheduler/sched.h"
 
-#define START_TIMEOUT_MS 30000 /* to reach the broker at start-up */
+#define START_TIMEOUT_MS 30000 /* between "still trying" lines */
 #define STOP_GRACE_MS 30000    /* for in-flight handlers at shutdown */
 #define TICK_MS 200
 
@@ -60,9 +60,9 @@ static struct rpc_server *start_server(struct sched *s, const char *topic,
 
 	if ((srv = rpc_server_new(s->rpc, &sc)) == NULL)
 		fatalx("cannot create the %s RPC server", topic);
-	if (rpc_server_start(srv, START_TIMEOUT_MS) < 0)
-		fatalx("topic %s: cannot reach the broker within %d s", topic,
-		    START_TIMEOUT_MS / 1000);
+	/* The library keeps trying in the background and says so. */
+	while (rpc_server_start(srv, START_TIMEOUT_MS) < 0 && !daemon_stop_flag)
+		;
 	return srv;
 }
 

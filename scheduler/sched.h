@@ -143,8 +143,9 @@ extern const size_t sched_n_methods;
 extern const struct rpc_method cond_methods[];
 extern const size_t cond_n_methods;
 /* Sets the instance ERROR (expecting task_state expect_task, NULL = any),
- * records a fault and finishes the create action with "Error". */
-void cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
+ * records a fault and finishes the create action with "Error". -1 when
+ * the instance changed meanwhile (logged). */
+int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
     const char *uuid, const char *expect_task, const char *message,
     const char *details);
 
