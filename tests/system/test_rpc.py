@@ -1,0 +1,279 @@
+"""common/rpc against the real broker: rpc-echo servers and the rpc-call
+client (KUMO_BUILD, default /work/main/build). Each test uses its own topic;
+every wait is bounded; processes are killed in teardown."""
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from rpchelp import (RABBITMQ, Procs, amqp_conn, call1, envelope,  # noqa: E402
+                     publish_raw, rpc_call, topic, wait_for)
+
+
+@pytest.fixture
+def procs():
+    p = Procs()
+    yield p
+    p.close()
+
+
+def test_call_echo(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    payload = {'a': [1, 2.5, 'x', None, True], 'u': 'h\u00e9\u4e2d "q"', 'n': {'d': {}}}
+    r = call1(t, 'echo', {'payload': payload})
+    assert r['ok'] and r['result'] == payload
+
+
+def test_cast(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    lines = rpc_call(t, 'tick', {}, '--cast', '--count', '5', check=True)
+    assert lines[-1]['summary']['ok'] == 5
+    wait_for(lambda: call1(t, 'stats')['result']['ticks'] == 5, 10)
+
+
+def test_fanout_to_three_servers(procs):
+    t = topic()
+    for s in ('s1', 's2', 's3'):
+        procs.echo(t, s)
+    r = call1(t, 'tick', {}, '--fanout')
+    assert r['ok'] and r['result'] is None
+    for s in ('s1', 's2', 's3'):
+        wait_for(lambda: call1(t, 'stats', {}, '--server', s)['result']['ticks'] == 1, 10)
+
+
+def test_call_specific_server(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    procs.echo(t, 's2')
+    lines = rpc_call(t, 'whoami', {}, '--server', 's2', '--count', '20', check=True)
+    assert {x['result'] for x in lines[:-1]} == {'s2'}
+    # Without a server, calls are shared between both (competing consumers).
+    lines = rpc_call(t, 'whoami', {}, '--count', '40', check=True)
+    assert {x['result'] for x in lines[:-1]} == {'s1', 's2'}
+
+
+def test_timeout_no_server():
+    t = topic()
+    start = time.time()
+    r = call1(t, 'echo', {'payload': 1}, '--timeout', '1000')
+    assert not r['ok'] and r['kind'] == 'timeout'
+    assert r['class'] == 'MessagingTimeout'
+    assert time.time() - start < 5
+    assert 900 <= r['ms'] < 2500
+
+
+def test_timeout_slow_handler(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    r = call1(t, 'sleep', {'seconds': 2}, '--timeout', '500')
+    assert r['kind'] == 'timeout' and r['ms'] < 1500
+    # The late reply is dropped; the server still answers.
+    assert call1(t, 'sleep', {'seconds': 0.1})['result'] == 0.1
+
+
+def test_remote_error(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    r = call1(t, 'fail', {'message': 'it broke: \u00e9'})
+    assert not r['ok'] and r['kind'] == 'remote'
+    assert (r['class'], r['module'], r['message']) == ('ValueError', 'builtins', 'it broke: \u00e9')
+    r = call1(t, 'sleep', {'seconds': 'x'})
+    assert r['class'] == 'ValueError'
+
+
+def test_unknown_method(procs):
+    t = topic()
+    p = procs.echo(t, 's1')
+    r = call1(t, 'no_such_method')
+    assert r['kind'] == 'remote'
+    assert r['class'] == 'NoSuchMethod'
+    assert r['module'] == 'oslo_messaging.rpc.dispatcher'
+    assert r['message'] == 'Endpoint does not support RPC method no_such_method'
+    assert p.poll() is None
+
+
+def test_version_and_namespace(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    # rpc-echo serves no namespace and any version.
+    assert call1(t, 'echo', {'payload': 1}, '--version', '7.3')['ok']
+    r = call1(t, 'echo', {'payload': 1}, '--namespace', 'baseapi')
+    assert r['class'] == 'UnsupportedVersion'
+
+
+def test_context_and_request_id_in_logs(procs):
+    t = topic()
+    p = procs.echo(t, 's1', '-d')
+    rid = 'req-' + str(uuid.uuid4())
+    r = call1(t, 'context', {}, '--request-id', rid, '--user', 'alice', '--project', 'p1')
+    res = r['result']
+    assert res['request_id'] == rid
+    assert (res['user_id'], res['project_id'], res['is_admin']) == ('alice', 'p1', False)
+    assert res['roles'] == ['member']
+    p.terminate()
+    _, err = p.communicate(timeout=15)
+    line = [x for x in err.decode().splitlines() if 'context() called' in x]
+    assert line and rid in line[0], err.decode()[-2000:]
+
+
+def test_concurrent_calls(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    lines = rpc_call(t, 'echo', {'payload': 'x' * 100}, '--threads', '8', '--count', '200',
+                     '--timeout', '20000', timeout=60)
+    summary = lines[-1]['summary']
+    assert summary['ok'] == 200 and summary['failed'] == 0, lines[-1]
+    assert sorted(x['i'] for x in lines[:-1]) == list(range(200))
+    assert all(x['result'] == 'x' * 100 for x in lines[:-1])
+
+
+def test_failover_to_second_host(procs):
+    t = topic()
+    url = 'rabbit://guest:guest@127.0.0.1:5679,guest:guest@127.0.0.1:5672/'
+    procs.echo(t, 's1', url=url)
+    r = call1(t, 'echo', {'payload': 'rr'}, '--timeout', '15000', url=url)
+    assert r['result'] == 'rr'
+
+
+def test_bad_vhost_fails_in_time():
+    r = call1(topic(), 'echo', {'payload': 1}, '--timeout', '2000',
+              url='rabbit://guest:guest@127.0.0.1:5672/no-such-vhost')
+    assert not r['ok'] and r['kind'] in ('transport', 'timeout')
+    assert r['ms'] < 3500
+
+
+def test_stop_deletes_fanout_queue(procs):
+    t = topic()
+    p = procs.echo(t, 's1')
+    conn = amqp_conn()
+    ch = conn.channel()
+    try:
+        # The broker has T and T.S and one T_fanout_<hex> for this server.
+        ch.queue_declare(t, passive=True)
+        ch.queue_declare(t + '.s1', passive=True)
+        p.terminate()
+        assert p.wait(15) == 0
+    finally:
+        conn.close()
+    out = subprocess.run(['rabbitmqctl', '-q', 'list_queues', 'name'], capture_output=True,
+                         timeout=60).stdout.decode()
+    assert t + '_fanout_' not in out
+    assert t + '.s1' in out.split()
+
+
+def test_malformed_messages(procs):
+    """Garbage on the server's queue is logged and dropped or answered with a
+    failure; the server keeps serving."""
+    t = topic()
+    p = procs.echo(t, 's1')
+    conn = amqp_conn()
+    ch = conn.channel()
+    try:
+        reply_q = 'reply_' + uuid.uuid4().hex
+        ch.queue_declare(reply_q, durable=False, auto_delete=False, exclusive=False,
+                         arguments={'x-expires': 60000})
+        bad = [
+            b'not json at all',
+            b'\xff\xfe\x00binary',
+            b'',
+            b'[1, 2, 3]',
+            json.dumps({'oslo.version': '3.0', 'oslo.message': '{}'}),
+            json.dumps({'oslo.version': '2.0', 'oslo.message': '{broken'}),
+            json.dumps({'oslo.version': '2.0', 'oslo.message': 42}),
+            envelope({'method': 42, 'args': {}}),
+            envelope({'method': 'echo', 'args': [1, 2]}),
+            envelope({'method': 'echo', 'args': {'payload': 1}, '_msg_id': 5}),
+            envelope({'method': 'echo', '_context_roles': 'admin'}),
+            b'x' * (17 << 20),  # over the 16 MiB cap
+        ]
+        for body in bad:
+            publish_raw(ch, 'kumo', t, body)
+        # A call with mistyped args is answered with a failure.
+        msg_id = uuid.uuid4().hex
+        publish_raw(ch, 'kumo', t, envelope({
+            'method': 'echo', 'args': ['x'], '_msg_id': msg_id, '_reply_q': reply_q,
+            '_unique_id': uuid.uuid4().hex}))
+        # An envelope-less (1.0) call is answered normally.
+        msg_id2 = uuid.uuid4().hex
+        publish_raw(ch, 'kumo', t, json.dumps({
+            'method': 'echo', 'args': {'payload': 'v1'}, '_msg_id': msg_id2,
+            '_reply_q': reply_q}))
+        replies = {}
+
+        def got_replies():
+            m = ch.basic_get(reply_q, no_ack=True)
+            if m is not None:
+                body = json.loads(m.body)
+                inner = json.loads(body['oslo.message'])
+                replies[inner['_msg_id']] = inner
+            return len(replies) == 2
+        wait_for(got_replies, 20, 0.05)
+        f = json.loads(replies[msg_id]['failure'])
+        assert f['class'] == 'ValueError' and 'args' in f['message']
+        assert replies[msg_id]['ending'] is True and replies[msg_id]['result'] is None
+        assert replies[msg_id2]['result'] == 'v1' and replies[msg_id2]['failure'] is None
+        ch.queue_delete(reply_q)
+    finally:
+        conn.close()
+    assert p.poll() is None
+    assert call1(t, 'echo', {'payload': 'still here'})['result'] == 'still here'
+
+
+def test_duplicate_unique_id_dropped(procs):
+    t = topic()
+    procs.echo(t, 's1')
+    conn = amqp_conn()
+    ch = conn.channel()
+    try:
+        uid = uuid.uuid4().hex
+        for _ in range(3):
+            publish_raw(ch, 'kumo', t, envelope({'method': 'tick', 'args': {},
+                                                 '_unique_id': uid}))
+    finally:
+        conn.close()
+    time.sleep(0.5)
+    assert call1(t, 'stats')['result']['ticks'] == 1
+
+
+def rabbitmq(cmd):
+    subprocess.run([RABBITMQ, cmd], check=True, timeout=240,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_broker_restart(procs):
+    """Calls in flight during a broker restart fail within their timeout;
+    afterwards calls work again, the server reconnects by itself."""
+    t = topic()
+    procs.echo(t, 's1')
+    timeout_ms = 3000
+    client = procs.spawn([os.path.join(os.environ.get('KUMO_BUILD', '/work/main/build'),
+                                       'rpc-call'),
+                          '--timeout', str(timeout_ms), '--count', '100000', '--interval', '50',
+                          t, 'echo', json.dumps({'payload': 'p'})],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2)
+        rabbitmq('restart')
+        # The server and the running client reconnect with backoff.
+        wait_for(lambda: call1(t, 'echo', {'payload': 'back'}, '--timeout', '2000',
+                               timeout=30).get('ok'), 90, 1)
+        time.sleep(3)
+    finally:
+        rabbitmq('start')
+        client.terminate()
+    out, _ = client.communicate(timeout=30)
+    lines = [json.loads(x) for x in out.decode().splitlines() if x.strip()]
+    fails = [x for x in lines if not x['ok']]
+    assert lines and fails, 'the restart should have failed some calls'
+    # No call ever took much longer than its timeout.
+    assert max(x['ms'] for x in lines) < timeout_ms + 2000
+    assert {x['kind'] for x in fails} <= {'timeout', 'transport'}
+    # The client recovered: its last calls succeeded.
+    assert all(x['ok'] for x in lines[-5:]), lines[-10:]
