@@ -1,0 +1,366 @@
+/*
+ * api/: kumo-api, the Compute API (and Glance's image calls) over HTTP.
+ *
+ *   server.c       libmicrohttpd glue: per-request state, body, replies
+ *   pipeline.c     api-pipeline.ini -> the ordered filter list; runs it
+ *   errors.c       the one error catalogue { code, status, format }
+ *   router.c       the route table; 404/405, path ids, policy, JSON bodies
+ *   pyrepr.c       Python repr() of JSON values (Nova's schema messages)
+ *   view.c         shared JSON pieces: links, timestamps, hostId
+ *   sha224.c       SHA-224 for hostId, as Nova computes it
+ *   versions.c     GET /, GET /v2.1
+ *   flavors.c      /v2.1/flavors
+ *   servers.c      /v2.1/servers list, show, delete and their views
+ *   servers_create.c  POST /v2.1/servers: validation and the boot cast
+ *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services
+ *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
+ *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
+ *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
+ *
+ * A request: libmicrohttpd calls the access handler several times; the
+ * state (struct api_req) hangs on its per-connection pointer and is freed
+ * once, in the completion callback. The filters' request hooks run when the
+ * headers are in, in pipeline order; the body then streams in (bounded by
+ * r->body_limit); the app (the router) runs on the complete request; the
+ * response hooks of the filters that ran run in reverse order; the reply is
+ * queued; the complete hooks run once it is sent.
+ */
+#ifndef KUMO_API_H
+#define KUMO_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+
+struct MHD_Connection;
+struct MHD_Daemon;
+struct db;
+struct rpc_transport;
+struct api_req;
+
+/* Microversions, as major * 1000 + minor: 2.1 = 2001. */
+#define API_MV(maj, min) ((maj) * 1000 + (min))
+#define API_MV_MIN API_MV(2, 1)
+#define API_MV_MAX API_MV(2, 93)
+#define API_MV_MAX_STR "2.93"
+
+/* ---- errors.c: the catalogue ------------------------------------------- */
+
+enum api_err {
+	ERR_NONE = 0,
+	ERR_BAD_REQUEST,       /* 400, a message made by the caller */
+	ERR_MALFORMED_BODY,
+	ERR_INVALID_INPUT,     /* 400, Nova's schema message with a path */
+	ERR_FLAVOR_REF,        /* 400, unknown flavorRef on create */
+	ERR_IMAGE_REF,         /* 400, unknown imageRef on create */
+	ERR_IMAGE_NOT_ACTIVE,
+	ERR_MV_MALFORMED,
+	ERR_UNAUTHORIZED,
+	ERR_BAD_TOKEN,
+	ERR_POLICY,            /* 403 */
+	ERR_IMAGE_READONLY,
+	ERR_IMAGE_PROTECTED,
+	ERR_NOT_FOUND,         /* 404, no such route */
+	ERR_INSTANCE_NOT_FOUND,
+	ERR_FLAVOR_NOT_FOUND,
+	ERR_IMAGE_NOT_FOUND,
+	ERR_HYPERVISOR_NOT_FOUND,
+	ERR_METHOD,            /* 405 */
+	ERR_MV_UNSUPPORTED,    /* 406 */
+	ERR_FLAVOR_NAME_EXISTS,
+	ERR_FLAVOR_ID_EXISTS,
+	ERR_IMAGE_IN_USE,
+	ERR_IMAGE_EXISTS,
+	ERR_TOO_LARGE,         /* 413 */
+	ERR_MEDIA_TYPE,        /* 415 */
+	ERR_INTERNAL,          /* 500 */
+	ERR_RPC,               /* 500, the broker refused a cast */
+	ERR__COUNT
+};
+
+/* Records error e on r, formatting the catalogue's text with the
+ * arguments (every catalogue format takes only %s). The first error wins.
+ * Returns API_ERROR, for `return api_error(...)`. */
+int api_error(struct api_req *r, enum api_err e, ...);
+/* The status of e, and Nova's fault name for a status ("itemNotFound"). */
+int api_err_status(enum api_err e);
+const char *api_fault_name(int status);
+/* {"<kind>": {"code": N, "message": msg}}; new reference. */
+json_t *api_error_body(int status, const char *msg);
+
+/* ---- pipeline.c --------------------------------------------------------- */
+
+enum api_rc { API_NEXT = 0, API_DONE = 1, API_ERROR = 2 };
+
+/* One filter (STYLE: one file each). request runs before the app (headers
+ * only, no body yet) and returns NEXT, DONE (it answered) or ERROR (it
+ * called api_error). response runs after the app, in reverse order, for the
+ * filters whose request ran; complete runs once the reply is sent. Either
+ * hook may be NULL. */
+struct api_filter {
+	const char *name;
+	enum api_rc (*request)(struct api_req *r);
+	void (*response)(struct api_req *r);
+	void (*complete)(struct api_req *r);
+};
+
+typedef enum api_rc (*api_app_fn)(struct api_req *r);
+
+#define API_MAX_FILTERS 16
+
+struct api_pipeline {
+	const struct api_filter *filters[API_MAX_FILTERS];
+	size_t n;
+	api_app_fn app;
+};
+
+/* Parses an api-pipeline.ini ([pipeline:main] pipeline = f1 f2 ... app).
+ * On error writes "file:line: message" to err and returns -1. */
+int api_pipeline_load(const char *path, struct api_pipeline *p,
+    char *err, size_t errlen);
+/* The same from a string (unit tests); `name` is used in messages. */
+int api_pipeline_parse(const char *name, const char *text,
+    struct api_pipeline *p, char *err, size_t errlen);
+
+/* The filters, each defined in filters/<name>.c. */
+extern const struct api_filter filter_request_id;
+extern const struct api_filter filter_faultwrap;
+extern const struct api_filter filter_sizelimit;
+extern const struct api_filter filter_access_log;
+extern const struct api_filter filter_auth;
+extern const struct api_filter filter_microversion;
+
+/* Pure helpers of the filters, for unit tests. */
+/* True when v is "req-" and a canonical uuid. */
+bool reqid_acceptable(const char *v);
+/* Parses "X.Y" or "latest": 0 and *mv, -1 malformed. */
+int mv_parse(const char *s, int *mv);
+/* The compute entry of an OpenStack-API-Version value ("compute 2.37",
+ * possibly among other services); NULL when none. Writes into buf. */
+const char *mv_from_openstack_header(const char *v, char *buf, size_t len);
+/* noauth2: "user:project" -> 0 and the parts, -1 when malformed. */
+int auth_parse_token(const char *tok, char *user, size_t ulen,
+    char *project, size_t plen);
+
+/* ---- the daemon and a request -------------------------------------------- */
+
+struct api {
+	const struct kumo_conf *conf;
+	struct db *db;
+	struct rpc_transport *rpc;
+	struct api_pipeline pipeline;
+	struct MHD_Daemon *mhd;
+	volatile int in_flight;   /* requests begun and not completed */
+};
+
+enum route_flags {
+	ROUTE_NOAUTH = 1 << 0,   /* version documents */
+	ROUTE_NOVERSION = 1 << 1, /* no microversion headers (GET /, Glance) */
+	ROUTE_BODY = 1 << 2,     /* a JSON object body is required */
+	ROUTE_ADMIN = 1 << 3,    /* policy: admin only */
+	ROUTE_SERVER_ID = 1 << 4, /* {id} must be a uuid, else Instance not found */
+};
+
+struct api_route {
+	const char *method;
+	const char *pattern;      /* "/v2.1/servers/{id}": {id} is one segment */
+	enum api_rc (*handler)(struct api_req *r);
+	const char *policy;       /* named in the 403 message */
+	int flags;
+};
+
+#define API_MAX_HEADERS 12
+
+struct api_header {
+	const char *name;          /* static */
+	char value[320];
+};
+
+struct api_req {
+	struct api *api;
+	struct MHD_Connection *conn;
+	const char *method;        /* borrowed from MHD for the request's life */
+	const char *path;
+	uint64_t start_us;
+	char reqid[64];
+	char base_url[160];        /* "http://host:port" for links */
+
+	/* body */
+	char *body;
+	size_t body_len, body_cap;
+	int64_t body_limit;
+	json_t *json_in;           /* the parsed body, for ROUTE_BODY routes */
+
+	/* filters */
+	size_t n_ran;              /* filters whose request hook ran */
+	bool answered;             /* a filter or the app produced the reply */
+
+	/* identity (auth) */
+	bool authed;
+	bool is_admin;
+	char user_id[256];
+	char project_id[256];
+
+	/* microversion */
+	int mv;
+	char mv_echo[32];          /* echoed in the headers; "" = none */
+
+	/* route */
+	const struct api_route *route;
+	int route_status;          /* 0, 404 or 405 */
+	char allow[64];            /* for 405 */
+	char id[256];              /* the {id} segment, unescaped */
+
+	/* reply */
+	int status;
+	json_t *json_out;          /* owned */
+	const char *content_type;  /* NULL = application/json */
+	struct api_header headers[API_MAX_HEADERS];
+	size_t n_headers;
+	size_t reply_bytes;
+
+	/* error (api_error) */
+	enum api_err err;
+	char err_msg[1024];
+};
+
+/* A request header; NULL when absent. Borrowed. */
+const char *api_header_get(struct api_req *r, const char *name);
+/* A query argument; NULL when absent. Borrowed. */
+const char *api_query_get(struct api_req *r, const char *name);
+/* Adds a reply header (name static); silently drops past the limit. */
+void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets the reply; body is stolen (NULL = empty). Returns API_DONE. */
+int api_reply(struct api_req *r, int status, json_t *body);
+
+/* Starts libmicrohttpd on conf's listen address: 0 or -1 (logged). */
+int api_server_start(struct api *api);
+/* Stops accepting, waits up to grace_ms for requests in flight, stops. */
+void api_server_stop(struct api *api, int grace_ms);
+
+/* ---- router.c ----------------------------------------------------------- */
+
+/* The terminal app "compute_app". */
+enum api_rc api_router_app(struct api_req *r);
+/* Finds the route of method+path: the route, or NULL with *status 404 or
+ * 405 (and allow filled for 405); id receives the {id} segment. */
+const struct api_route *api_route_match(const char *method, const char *path,
+    int *status, char *allow, size_t allowlen, char *id, size_t idlen);
+/* Sets r->route/route_status/id from r->method and r->path. */
+void api_route_request(struct api_req *r);
+
+/* ---- pyrepr.c ------------------------------------------------------------- */
+
+/* Python's repr() of a JSON value, as Nova's messages show it ("{'a': 1}").
+ * Truncated with "..." to fit. */
+void api_pyrepr(const json_t *v, char *buf, size_t len);
+/* "Invalid input for field/attribute <field>. Value: <repr>. <msg>". */
+int api_invalid(struct api_req *r, const char *field, const json_t *value,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A schema error at the top level: just the message. */
+int api_invalid_top(struct api_req *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- validate.c: Nova's JSON-schema checks and their messages ---------- */
+
+/* Each returns 0, or API_ERROR with r's error set ("Invalid input for
+ * field/attribute <field>. Value: <repr>. <jsonschema's message>"). */
+/* additionalProperties: every key of obj must be in allowed (NULL-ended). */
+int v_no_extra(struct api_req *r, const char *field, const json_t *obj,
+    const char *const *allowed);
+/* required: "'<key>' is a required property" (field NULL at the top). */
+int v_required(struct api_req *r, const char *field, const json_t *obj,
+    const char *key);
+int v_object(struct api_req *r, const char *field, const json_t *v);
+/* A string of min..max bytes into out (size > max). */
+int v_string(struct api_req *r, const char *field, const json_t *v,
+    size_t min, size_t max, char *out, size_t size);
+/* Nova's 'name' format plus our rule: no control characters, not only
+ * whitespace. */
+int v_name(struct api_req *r, const char *field, const json_t *v, char *out,
+    size_t size);
+/* {'type': ['integer', 'string'], 'pattern': '^[0-9]*$', minimum, maximum} */
+int v_int_param(struct api_req *r, const char *field, const json_t *v,
+    int64_t min, int64_t max, int64_t *out);
+/* parameter_types.boolean: true/false or their usual spellings. */
+int v_bool_param(struct api_req *r, const char *field, const json_t *v,
+    bool *out);
+
+/* ---- view.c ------------------------------------------------------------- */
+
+/* [{"rel": "self", "href": base/v2.1/<coll>/<id>}, {"rel": "bookmark", ...}] */
+json_t *view_links(const struct api_req *r, const char *coll, const char *id);
+/* [{"rel": "bookmark", "href": base/<coll>/<id>}] */
+json_t *view_bookmark(const struct api_req *r, const char *coll, const char *id);
+/* A JSON string of s; bytes that are not valid UTF-8 become '?'. */
+json_t *view_str(const char *s);
+/* "" -> null, else the string. */
+json_t *view_str_or_null(const char *s);
+/* "2026-11-25T13:49:11Z" -> "2026-11-25T13:49:11.000000"; "" -> null. */
+json_t *view_time_usec(const char *iso);
+/* Nova's hostId: sha224(project_id + host) hex; "" without a host. */
+void view_host_id(const char *project_id, const char *host, char out[57]);
+void sha224_hex(const void *data, size_t len, char out[57]);
+
+/* ---- handlers (router.c's table) ---------------------------------------- */
+
+enum api_rc versions_root(struct api_req *r);
+enum api_rc versions_v21(struct api_req *r);
+
+enum api_rc flavors_list(struct api_req *r);
+enum api_rc flavors_detail(struct api_req *r);
+enum api_rc flavors_show(struct api_req *r);
+enum api_rc flavors_create(struct api_req *r);
+enum api_rc flavors_delete(struct api_req *r);
+
+enum api_rc servers_list(struct api_req *r);
+enum api_rc servers_detail(struct api_req *r);
+enum api_rc servers_show(struct api_req *r);
+enum api_rc servers_create(struct api_req *r);
+enum api_rc servers_delete(struct api_req *r);
+
+enum api_rc hypervisors_list(struct api_req *r);
+enum api_rc hypervisors_detail(struct api_req *r);
+enum api_rc hypervisors_show(struct api_req *r);
+enum api_rc services_list(struct api_req *r);
+
+enum api_rc images_create(struct api_req *r);
+enum api_rc images_list(struct api_req *r);
+enum api_rc images_show(struct api_req *r);
+enum api_rc images_delete(struct api_req *r);
+enum api_rc images_nova_list(struct api_req *r);
+enum api_rc images_nova_detail(struct api_req *r);
+enum api_rc images_nova_show(struct api_req *r);
+
+enum api_rc limits_show(struct api_req *r);
+enum api_rc azs_list(struct api_req *r);
+
+/* ---- validation (pure, unit-tested) ------------------------------------- */
+
+struct db_flavor;
+
+/* Validates a flavor create body at microversion mv into f (flavorid ""
+ * when the body has no id). 0, or API_ERROR with r's error set. */
+int flavors_validate_create(struct api_req *r, const json_t *body, int mv,
+    struct db_flavor *f);
+
+struct server_create {
+	char name[256];
+	char image_ref[37];
+	char flavor_ref[256];
+	char availability_zone[256];
+	char description[256];
+	bool has_description;
+	int min_count;
+	int max_count;
+};
+
+/* Validates a server create body at microversion mv. 0, or API_ERROR. */
+int servers_validate_create(struct api_req *r, const json_t *body, int mv,
+    struct server_create *sc);
+
+#endif

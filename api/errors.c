@@ -1,0 +1,101 @@
+/*
+ * The one error catalogue: every client-visible failure of kumo-api is a
+ * code here, with its HTTP status and its message (Nova's wording). Only
+ * the faultwrap filter turns a recorded error into a body.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "api/api.h"
+
+static const struct {
+	int status;
+	const char *format;   /* only %s conversions */
+} catalogue[ERR__COUNT] = {
+	[ERR_NONE] = { 500, "Unexpected API Error." },
+	[ERR_BAD_REQUEST] = { 400, "%s" },
+	[ERR_MALFORMED_BODY] = { 400, "Malformed request body" },
+	[ERR_INVALID_INPUT] = { 400, "%s" },
+	[ERR_FLAVOR_REF] = { 400, "Flavor %s could not be found." },
+	/* Nova's words when Glance does not know the image (transcript 31). */
+	[ERR_IMAGE_REF] = { 400, "Can not find requested image" },
+	[ERR_IMAGE_NOT_ACTIVE] = { 400, "Image %s is not active." },
+	[ERR_MV_MALFORMED] = { 400, "API Version String %s is of invalid format. "
+	    "Must be of format MajorNum.MinorNum." },
+	[ERR_UNAUTHORIZED] = { 401, "Authentication required" },
+	[ERR_BAD_TOKEN] = { 401, "Malformed X-Auth-Token: expected user:project" },
+	[ERR_POLICY] = { 403, "Policy doesn't allow %s to be performed." },
+	[ERR_IMAGE_READONLY] = { 403, "Attribute '%s' is read-only." },
+	[ERR_IMAGE_PROTECTED] = { 403, "Image %s is protected and cannot be deleted." },
+	[ERR_NOT_FOUND] = { 404, "The resource could not be found." },
+	[ERR_INSTANCE_NOT_FOUND] = { 404, "Instance %s could not be found." },
+	[ERR_FLAVOR_NOT_FOUND] = { 404, "Flavor %s could not be found." },
+	[ERR_IMAGE_NOT_FOUND] = { 404, "Image %s could not be found." },
+	[ERR_HYPERVISOR_NOT_FOUND] = { 404, "Hypervisor %s could not be found." },
+	[ERR_METHOD] = { 405, "The method %s is not allowed for this resource." },
+	[ERR_MV_UNSUPPORTED] = { 406, "Version %s is not supported by the API. "
+	    "Minimum is 2.1 and maximum is " API_MV_MAX_STR "." },
+	[ERR_FLAVOR_NAME_EXISTS] = { 409, "Flavor with name %s already exists." },
+	[ERR_FLAVOR_ID_EXISTS] = { 409, "Flavor with ID %s already exists." },
+	[ERR_IMAGE_IN_USE] = { 409, "Image %s is in use by a server." },
+	[ERR_IMAGE_EXISTS] = { 409, "Image with identifier %s already exists!" },
+	[ERR_TOO_LARGE] = { 413, "Request is too large." },
+	[ERR_MEDIA_TYPE] = { 415, "Unsupported Content-Type" },
+	[ERR_INTERNAL] = { 500, "Unexpected API Error. Please report this at "
+	    "the kumo tracker and attach the kumo-api log if possible." },
+	[ERR_RPC] = { 500, "Unexpected API Error: the message bus refused the "
+	    "request (%s)." },
+};
+
+/* nova/api/openstack/wsgi.py Fault._fault_names; the rest are computeFault. */
+static const struct {
+	int status;
+	const char *name;
+} fault_names[] = {
+	{ 400, "badRequest" }, { 401, "unauthorized" }, { 403, "forbidden" },
+	{ 404, "itemNotFound" }, { 405, "badMethod" },
+	{ 409, "conflictingRequest" }, { 413, "overLimit" },
+	{ 415, "badMediaType" }, { 429, "overLimit" },
+	{ 501, "notImplemented" }, { 503, "serviceUnavailable" },
+};
+
+int api_err_status(enum api_err e)
+{
+	if ((int)e < 0 || e >= ERR__COUNT)
+		return 500;
+	return catalogue[e].status;
+}
+
+const char *api_fault_name(int status)
+{
+	for (size_t i = 0; i < sizeof fault_names / sizeof *fault_names; i++)
+		if (fault_names[i].status == status)
+			return fault_names[i].name;
+	return "computeFault";
+}
+
+int api_error(struct api_req *r, enum api_err e, ...)
+{
+	va_list ap;
+
+	if (r->err != ERR_NONE)
+		return API_ERROR;
+	if ((int)e <= 0 || e >= ERR__COUNT)
+		e = ERR_INTERNAL;
+	r->err = e;
+	va_start(ap, e);
+	if (vsnprintf(r->err_msg, sizeof r->err_msg, catalogue[e].format, ap) < 0)
+		r->err_msg[0] = '\0';
+	va_end(ap);
+	return API_ERROR;
+}
+
+json_t *api_error_body(int status, const char *msg)
+{
+	json_t *inner = json_object(), *outer = json_object();
+
+	json_object_set_new(inner, "code", json_integer(status));
+	json_object_set_new(inner, "message", view_str(msg));
+	json_object_set_new(outer, api_fault_name(status), inner);
+	return outer;
+}

@@ -1,0 +1,187 @@
+/*
+ * /v2.1/os-hypervisors (list, detail, show) from the compute nodes, and
+ * /v2.1/os-services from the services table; both admin only. A service is
+ * up when its last heartbeat is within service_down_time (and it is not
+ * forced down). Integer ids before 2.53, uuids from 2.53 on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "db/db.h"
+
+static bool service_up(const struct api_req *r, const struct db_service *s)
+{
+	return !s->forced_down &&
+	    time(NULL) - s->last_seen_up <= r->api->conf->service_down_time;
+}
+
+static const struct db_service *compute_service(const struct db_service *svcs,
+    size_t n, const char *host)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(svcs[i].host, host) == 0 &&
+		    strcmp(svcs[i].binary, "kumo-compute") == 0)
+			return &svcs[i];
+	return NULL;
+}
+
+static json_t *id_json(const struct api_req *r, int64_t id, const char *uuid)
+{
+	return r->mv >= API_MV(2, 53) ? json_string(uuid) : json_integer(id);
+}
+
+static void add_usage(json_t *h, const struct db_compute_node *cn, int mv)
+{
+	json_object_set_new(h, "vcpus", json_integer(cn->vcpus));
+	json_object_set_new(h, "memory_mb", json_integer(cn->memory_mb));
+	json_object_set_new(h, "local_gb", json_integer(cn->local_gb));
+	json_object_set_new(h, "vcpus_used", json_integer(cn->vcpus_used));
+	json_object_set_new(h, "memory_mb_used", json_integer(cn->memory_mb_used));
+	json_object_set_new(h, "local_gb_used", json_integer(cn->local_gb_used));
+	json_object_set_new(h, "free_ram_mb",
+	    json_integer(cn->memory_mb - cn->memory_mb_used));
+	json_object_set_new(h, "free_disk_gb",
+	    json_integer(cn->local_gb - cn->local_gb_used));
+	json_object_set_new(h, "current_workload", json_integer(0));
+	json_object_set_new(h, "running_vms", json_integer(cn->running_vms));
+	json_object_set_new(h, "disk_available_least",
+	    json_integer(cn->local_gb - cn->local_gb_used));
+	/* a JSON string until 2.28, an object after */
+	json_object_set_new(h, "cpu_info", mv >= API_MV(2, 28) ? json_object() :
+	    json_string("{}"));
+}
+
+static json_t *hypervisor_view(const struct api_req *r,
+    const struct db_compute_node *cn, const struct db_service *svc, bool detail)
+{
+	json_t *h = json_object(), *s;
+
+	json_object_set_new(h, "id", id_json(r, cn->id, cn->uuid));
+	json_object_set_new(h, "hypervisor_hostname", view_str(cn->hypervisor_hostname));
+	json_object_set_new(h, "state", json_string(svc && service_up(r, svc) ?
+	    "up" : "down"));
+	json_object_set_new(h, "status", json_string(svc && svc->disabled ?
+	    "disabled" : "enabled"));
+	if (!detail)
+		return h;
+	json_object_set_new(h, "hypervisor_type", view_str(cn->hypervisor_type));
+	json_object_set_new(h, "hypervisor_version", json_integer(cn->hypervisor_version));
+	json_object_set_new(h, "host_ip", view_str(cn->host_ip));
+	s = json_object();
+	json_object_set_new(s, "id", svc ? id_json(r, svc->id, svc->uuid) : json_null());
+	json_object_set_new(s, "host", view_str(cn->host));
+	json_object_set_new(s, "disabled_reason",
+	    view_str_or_null(svc ? svc->disabled_reason : ""));
+	json_object_set_new(h, "service", s);
+	if (r->mv < API_MV(2, 88))
+		add_usage(h, cn, r->mv);
+	else
+		json_object_set_new(h, "uptime", json_null());
+	return h;
+}
+
+/* Both lists, or API_ERROR. The caller frees them. */
+static int load_hosts(struct api_req *r, struct db_compute_node **nodes,
+    size_t *nn, struct db_service **svcs, size_t *ns)
+{
+	*nodes = NULL;
+	*svcs = NULL;
+	if (db_compute_node_list(r->api->db, nodes, nn) != DB_OK ||
+	    db_service_list(r->api->db, svcs, ns) != DB_OK) {
+		free(*nodes);
+		*nodes = NULL;
+		return api_error(r, ERR_INTERNAL);
+	}
+	return 0;
+}
+
+/* list, detail and show: show keeps the node whose id is r->id. */
+static enum api_rc hypervisors_index(struct api_req *r, bool detail, bool show)
+{
+	struct db_compute_node *nodes;
+	struct db_service *svcs;
+	json_t *arr, *body = NULL;
+	size_t nn, ns;
+	char idbuf[32];
+
+	if (load_hosts(r, &nodes, &nn, &svcs, &ns) != 0)
+		return API_ERROR;
+	arr = json_array();
+	for (size_t i = 0; i < nn; i++) {
+		snprintf(idbuf, sizeof idbuf, "%lld", (long long)nodes[i].id);
+		if (show && strcmp(r->id, r->mv >= API_MV(2, 53) ? nodes[i].uuid : idbuf))
+			continue;
+		json_array_append_new(arr, hypervisor_view(r, &nodes[i],
+		    compute_service(svcs, ns, nodes[i].host), detail));
+	}
+	free(nodes);
+	free(svcs);
+	if (show && json_array_size(arr) == 0) {
+		json_decref(arr);
+		return api_error(r, ERR_HYPERVISOR_NOT_FOUND, r->id);
+	}
+	body = json_object();
+	if (show) {
+		json_object_set(body, "hypervisor", json_array_get(arr, 0));
+		json_decref(arr);
+	} else {
+		json_object_set_new(body, "hypervisors", arr);
+	}
+	return api_reply(r, 200, body);
+}
+
+enum api_rc hypervisors_list(struct api_req *r) { return hypervisors_index(r, false, false); }
+enum api_rc hypervisors_detail(struct api_req *r) { return hypervisors_index(r, true, false); }
+enum api_rc hypervisors_show(struct api_req *r) { return hypervisors_index(r, true, true); }
+
+static json_t *service_view(const struct api_req *r, const struct db_service *s)
+{
+	json_t *v = json_object();
+	bool compute = strcmp(s->binary, "kumo-compute") == 0;
+
+	json_object_set_new(v, "binary", view_str(s->binary));
+	json_object_set_new(v, "host", view_str(s->host));
+	json_object_set_new(v, "id", id_json(r, s->id, s->uuid));
+	json_object_set_new(v, "zone", json_string(compute ? "nova" : "internal"));
+	json_object_set_new(v, "status", json_string(s->disabled ? "disabled" : "enabled"));
+	json_object_set_new(v, "state", json_string(service_up(r, s) ? "up" : "down"));
+	json_object_set_new(v, "updated_at", view_time_usec(s->updated_at));
+	json_object_set_new(v, "disabled_reason", view_str_or_null(s->disabled_reason));
+	if (r->mv >= API_MV(2, 11))
+		json_object_set_new(v, "forced_down", json_boolean(s->forced_down));
+	return v;
+}
+
+/* A filter value; clients send the literal "None" for no filter. */
+static const char *filter_arg(struct api_req *r, const char *name)
+{
+	const char *v = api_query_get(r, name);
+
+	return v == NULL || *v == '\0' || strcmp(v, "None") == 0 ? NULL : v;
+}
+
+enum api_rc services_list(struct api_req *r)
+{
+	const char *host = filter_arg(r, "host"), *binary = filter_arg(r, "binary");
+	struct db_service *svcs;
+	json_t *arr, *body;
+	size_t n;
+
+	if (db_service_list(r->api->db, &svcs, &n) != DB_OK)
+		return api_error(r, ERR_INTERNAL);
+	arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if ((host && strcmp(host, svcs[i].host)) ||
+		    (binary && strcmp(binary, svcs[i].binary)))
+			continue;
+		json_array_append_new(arr, service_view(r, &svcs[i]));
+	}
+	free(svcs);
+	body = json_object();
+	json_object_set_new(body, "services", arr);
+	return api_reply(r, 200, body);
+}

@@ -1,0 +1,76 @@
+/*
+ * kumo-api: the Compute API (and Glance's image metadata calls) over
+ * HTTP. Reads kumo.conf and api-pipeline.ini, opens the database (refusing
+ * an old schema), makes the RPC transport, listens, and on SIGTERM stops
+ * accepting, lets requests in flight finish, and exits 0.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "common/rpc/rpc.h"
+#include "db/db.h"
+
+#define API_GRACE_MS 10000
+
+static struct rpc_transport *transport_open(const struct kumo_conf *conf)
+{
+	struct rpc_conf rc = {
+		.transport_url = conf->transport_url,
+		.control_exchange = conf->control_exchange,
+		.default_timeout_s = conf->rpc_response_timeout,
+		.heartbeat_s = conf->heartbeat_timeout_threshold ?
+		    conf->heartbeat_timeout_threshold : -1,
+	};
+
+	return rpc_transport_new(&rc);
+}
+
+static void db_open_checked(const struct kumo_conf *conf, struct db **db)
+{
+	const char *path = conf_db_path(conf);
+	int rc;
+
+	if ((rc = db_open(path, db)) != DB_OK)
+		fatalx("cannot open the database %s: %s", path, db_strerror(rc));
+	if ((rc = db_check_schema(*db)) != DB_OK)
+		fatalx("database %s: %s (run kumo-manage db sync)", path,
+		    db_strerror(rc));
+}
+
+int main(int argc, char **argv)
+{
+	struct kumo_conf conf;
+	struct api api = { .conf = &conf };
+	char err[1024];
+	int checked = daemon_args(argc, argv, "kumo-api", &conf, NULL);
+
+	if (api_pipeline_load(conf.api_paste_config, &api.pipeline, err,
+	    sizeof err) < 0) {
+		fprintf(stderr, "kumo-api: %s\n", err);
+		return 1;
+	}
+	if (checked)
+		return 0;
+	daemon_signals();
+	db_open_checked(&conf, &api.db);
+	if ((api.rpc = transport_open(&conf)) == NULL)
+		fatalx("bad transport_url");
+	if (api_server_start(&api) < 0) {
+		rpc_transport_free(api.rpc);
+		db_close(api.db);
+		return 1;
+	}
+	log_info("listening on %s:%d with %d workers", conf.osapi_compute_listen,
+	    conf.osapi_compute_listen_port, conf.api_workers);
+	daemon_ready("listening");
+	while (!daemon_stop_flag)
+		usleep(100 * 1000);
+	log_info("stopping");
+	daemon_stopping();
+	api_server_stop(&api, API_GRACE_MS);
+	rpc_transport_free(api.rpc);
+	db_close(api.db);
+	return 0;
+}

@@ -1,0 +1,331 @@
+/*
+ * libmicrohttpd glue. MHD calls the access handler several times per
+ * request: the first call creates struct api_req (hung on *req_cls) and runs
+ * the filters' request hooks; later calls stream the body in; the last one
+ * (no upload data) runs the app and queues the reply. The reply is never
+ * queued on the first call: libmicrohttpd 0.9.75 then drops keep-alive
+ * (research/floors.md). The state is freed once, in the completion callback.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/api.h"
+
+const char *api_header_get(struct api_req *r, const char *name)
+{
+	if (r->conn == NULL)
+		return NULL;
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *api_query_get(struct api_req *r, const char *name)
+{
+	if (r->conn == NULL)
+		return NULL;
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
+{
+	struct api_header *h;
+	va_list ap;
+	int n;
+
+	if (r->n_headers >= API_MAX_HEADERS) {
+		log_warnx("reply header %s dropped: too many headers", name);
+		return;
+	}
+	h = &r->headers[r->n_headers];
+	va_start(ap, fmt);
+	n = vsnprintf(h->value, sizeof h->value, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof h->value) {
+		log_warnx("reply header %s dropped: value too long", name);
+		return;
+	}
+	h->name = name;
+	r->n_headers++;
+}
+
+int api_reply(struct api_req *r, int status, json_t *body)
+{
+	json_decref(r->json_out);
+	r->json_out = body;
+	r->status = status;
+	r->answered = true;
+	return API_DONE;
+}
+
+/* Links use the Host the client called, as Nova's do; a Host of unusual
+ * characters falls back to the listen address. */
+static void set_base_url(struct api_req *r)
+{
+	const struct kumo_conf *conf = r->api->conf;
+	const char *host = api_header_get(r, "Host");
+	bool ok = host != NULL && *host != '\0' && strlen(host) < 128;
+
+	for (const char *p = host; ok && *p; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(".-:[]_", *p) != NULL;
+	if (ok && str_fmt(r->base_url, sizeof r->base_url, "http://%s", host) == 0)
+		return;
+	if (str_fmt(r->base_url, sizeof r->base_url, "http://%s:%d",
+	    conf->osapi_compute_listen, conf->osapi_compute_listen_port) < 0)
+		str_copy(r->base_url, "http://127.0.0.1", sizeof r->base_url);
+}
+
+static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,
+    const char *url, const char *method)
+{
+	struct api_req *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	r->api = api;
+	r->conn = conn;
+	r->method = method;
+	r->path = url;
+	r->start_us = now_us();
+	r->mv = API_MV_MIN;
+	r->body_limit = api->conf->max_request_body_size;
+	set_base_url(r);
+	api_route_request(r);
+	__atomic_add_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+static void req_free(struct api_req *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	json_decref(r->json_in);
+	json_decref(r->json_out);
+	free(r);
+}
+
+/* The request hooks, in pipeline order, until one answers or fails. */
+static void run_request_hooks(struct api_req *r)
+{
+	const struct api_pipeline *p = &r->api->pipeline;
+
+	for (size_t i = 0; i < p->n && !r->answered; i++) {
+		const struct api_filter *f = p->filters[i];
+		enum api_rc rc = API_NEXT;
+
+		r->n_ran = i + 1;
+		if (f->request != NULL)
+			rc = f->request(r);
+		if (rc == API_ERROR && r->err == ERR_NONE)
+			api_error(r, ERR_INTERNAL);
+		if (rc != API_NEXT)
+			r->answered = true;
+	}
+}
+
+/* Streams body bytes in: all count against the limit, only routes that
+ * take a body keep them. Past the limit: 413, and nothing more is kept. */
+static void body_append(struct api_req *r, const char *data, size_t len)
+{
+	size_t want = r->body_len + len;
+
+	if (r->answered)
+		return;
+	if ((int64_t)want > r->body_limit) {
+		log_warnx("%s %s: body over %lld bytes", r->method, r->path,
+		    (long long)r->body_limit);
+		api_error(r, ERR_TOO_LARGE);
+		r->answered = true;
+		return;
+	}
+	if (r->route == NULL || !(r->route->flags & ROUTE_BODY)) {
+		r->body_len = want;  /* counted, not kept: bodies on GET are ignored */
+		return;
+	}
+	if (want + 1 > r->body_cap) {
+		size_t cap = r->body_cap ? r->body_cap : 1024;
+		char *nb;
+
+		while (cap < want + 1)
+			cap *= 2;
+		if ((int64_t)cap > r->body_limit + 1)
+			cap = (size_t)r->body_limit + 1;
+		if ((nb = realloc(r->body, cap)) == NULL) {
+			api_error(r, ERR_INTERNAL);
+			r->answered = true;
+			return;
+		}
+		r->body = nb;
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, len);
+	r->body_len = want;
+	r->body[r->body_len] = '\0';
+}
+
+static void add_reply_headers(struct api_req *r, struct MHD_Response *resp)
+{
+	const char *ct = r->content_type ? r->content_type : "application/json";
+
+	MHD_add_response_header(resp, "Content-Type", ct);
+	for (size_t i = 0; i < r->n_headers; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+}
+
+/* Response hooks in reverse order, then the reply itself. */
+static enum MHD_Result send_reply(struct api_req *r)
+{
+	const struct api_pipeline *p = &r->api->pipeline;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text = NULL;
+	size_t len = 0;
+
+	for (size_t i = r->n_ran; i > 0; i--)
+		if (p->filters[i - 1]->response != NULL)
+			p->filters[i - 1]->response(r);
+	if (r->status == 0)
+		r->status = r->err != ERR_NONE ? api_err_status(r->err) : 500;
+	if (r->json_out != NULL) {
+		text = json_dumps(r->json_out, JSON_ENCODE_ANY);
+		if (text == NULL)
+			return MHD_NO;
+		len = strlen(text);
+	}
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	add_reply_headers(r, resp);
+	r->reply_bytes = len;
+	ret = MHD_queue_response(r->conn, (unsigned int)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version,
+    const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct api_req *r = *req_cls;
+
+	(void)version;
+	if (r == NULL) {
+		log_set_reqid(NULL);
+		if ((r = req_new(cls, conn, url, method)) == NULL)
+			return MHD_NO;
+		*req_cls = r;
+		run_request_hooks(r);
+		return MHD_YES;
+	}
+	log_set_reqid(r->reqid[0] ? r->reqid : NULL);
+	if (*upload_data_size > 0) {
+		body_append(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		/* Too large: answer now and let MHD close rather than read on. */
+		if (r->err == ERR_TOO_LARGE)
+			return send_reply(r);
+		return MHD_YES;
+	}
+	if (!r->answered && r->api->pipeline.app(r) != API_DONE &&
+	    r->err == ERR_NONE)
+		api_error(r, ERR_INTERNAL);
+	return send_reply(r);
+}
+
+static void on_complete(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct api *api = cls;
+	struct api_req *r = *req_cls;
+
+	(void)conn;
+	(void)toe;
+	if (r == NULL)
+		return;
+	log_set_reqid(r->reqid[0] ? r->reqid : NULL);
+	for (size_t i = r->n_ran; i > 0; i--)
+		if (api->pipeline.filters[i - 1]->complete != NULL)
+			api->pipeline.filters[i - 1]->complete(r);
+	req_free(r);
+	*req_cls = NULL;
+	log_set_reqid(NULL);
+	__atomic_sub_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
+}
+
+static int listen_addr(const struct kumo_conf *conf, struct sockaddr_storage *ss,
+    unsigned int *flags)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	uint16_t port = htons((uint16_t)conf->osapi_compute_listen_port);
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, conf->osapi_compute_listen, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = port;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, conf->osapi_compute_listen, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = port;
+		*flags |= MHD_USE_IPv6;
+		return 0;
+	}
+	log_warnx("osapi_compute_listen %s is not an IP address",
+	    conf->osapi_compute_listen);
+	return -1;
+}
+
+int api_server_start(struct api *api)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ITC;
+	struct sockaddr_storage ss;
+
+	if (listen_addr(api->conf, &ss, &flags) < 0)
+		return -1;
+	api->mhd = MHD_start_daemon(flags,
+	    (uint16_t)api->conf->osapi_compute_listen_port, NULL, NULL,
+	    on_access, api,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)api->conf->api_workers,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_complete, api,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)512,
+	    MHD_OPTION_END);
+	if (api->mhd == NULL) {
+		log_warn("cannot listen on %s:%d", api->conf->osapi_compute_listen,
+		    api->conf->osapi_compute_listen_port);
+		return -1;
+	}
+	return 0;
+}
+
+void api_server_stop(struct api *api, int grace_ms)
+{
+	MHD_socket fd;
+	uint64_t until = now_ms() + (uint64_t)grace_ms;
+
+	if (api->mhd == NULL)
+		return;
+	fd = MHD_quiesce_daemon(api->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (__atomic_load_n(&api->in_flight, __ATOMIC_SEQ_CST) > 0 &&
+	    now_ms() < until)
+		usleep(20 * 1000);
+	if (__atomic_load_n(&api->in_flight, __ATOMIC_SEQ_CST) > 0)
+		log_warnx("stopping with %d requests still in flight",
+		    __atomic_load_n(&api->in_flight, __ATOMIC_SEQ_CST));
+	MHD_stop_daemon(api->mhd);
+	api->mhd = NULL;
+}
