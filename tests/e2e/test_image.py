@@ -1,0 +1,231 @@
+"""End-to-end test of tools/make-test-image: the guest really boots and shuts down.
+
+Builds the test image (into $KUMO_TEST_IMAGE_DIR if set, so it can be reused, else a
+temporary dir; the kernel .deb stays cached in /var/cache/kumo either way), then boots
+every form with plain qemu-system-x86_64 under TCG, no libvirt:
+
+  * direct kernel boot of kumo-test.vmlinuz + kumo-test.initrd (and of the ELF
+    kumo-test.vmlinux, when it was produced),
+  * BIOS boot (SeaBIOS -> syslinux) of a throwaway qcow2 overlay on kumo-test.qcow2.
+
+Each boot gets a random SMBIOS UUID (-uuid) and must print exactly one
+`KUMO-GUEST-UP <that uuid>` on the serial port; an ACPI power-button press
+(QMP system_powerdown) must then make qemu exit by itself (clean guest poweroff).
+One more test resets the guest and expects the marker a second time.
+
+The guest gets a virtio disk and a virtio NIC on `-netdev user,restrict=on`
+(isolated: nothing can leave the VM) and sends no traffic anyway.
+
+Run:  /usr/bin/python3 -m pytest -v tests/e2e/test_image.py
+Needs (Debian): qemu-system-x86 plus what tools/make-test-image lists (it installs
+those itself when run as root).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MAKE_IMAGE = os.path.join(REPO, "tools", "make-test-image")
+QEMU = shutil.which("qemu-system-x86_64")
+QEMU_IMG = shutil.which("qemu-img")
+
+MARKER_TIMEOUT = 90.0     # s from qemu start to the marker (TCG, loaded CI box)
+SHUTDOWN_TIMEOUT = 30.0   # s from system_powerdown to qemu's exit
+MARKER_RE = re.compile(r"KUMO-GUEST-UP (\S+)")
+
+
+@pytest.fixture(scope="module")
+def image_dir():
+    d = os.environ.get("KUMO_TEST_IMAGE_DIR")
+    tmp = None
+    if not d:
+        tmp = d = tempfile.mkdtemp(prefix="kumo-test-image-")
+    t0 = time.monotonic()
+    r = subprocess.run([MAKE_IMAGE, d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=900)
+    print(r.stdout)
+    print(f"make-test-image took {time.monotonic() - t0:.1f} s")
+    assert r.returncode == 0, f"tools/make-test-image failed:\n{r.stdout}"
+    yield d
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Guest:
+    """One qemu process: serial port to a file, QMP on a unix socket."""
+
+    def __init__(self, workdir, boot_args, disk_base, no_reboot=True):
+        self.dir = workdir
+        self.uuid = str(uuid.uuid4())
+        self.serial = os.path.join(workdir, "serial.log")
+        self.qmp_path = os.path.join(workdir, "qmp.sock")
+        self.overlay = os.path.join(workdir, "disk.qcow2")
+        subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", disk_base,
+                        "-F", "qcow2", self.overlay], check=True)
+        self.argv = [
+            QEMU, "-machine", "pc,accel=tcg", "-m", "256", "-smp", "1",
+            "-nodefaults", "-no-user-config", "-display", "none",
+            "-uuid", self.uuid,
+            "-serial", "file:" + self.serial,
+            "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+            "-drive", f"file={self.overlay},format=qcow2,if=virtio",
+            # a NIC must exist, but nothing may leave the VM: restrict=on isolates it
+            "-netdev", "user,id=n0,restrict=on",
+            "-device", "virtio-net-pci,netdev=n0,romfile=",
+        ] + (["-no-reboot"] if no_reboot else []) + boot_args
+        self.stderr = open(os.path.join(workdir, "qemu.stderr"), "w+")
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=self.stderr, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def output(self):
+        try:
+            with open(self.serial, "r", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def diag(self):
+        self.stderr.seek(0)
+        return (f"\nqemu: {' '.join(self.argv)}\nqemu stderr/stdout:\n{self.stderr.read()}"
+                f"\nserial:\n{self.output()}")
+
+    def wait_markers(self, count=1, timeout=MARKER_TIMEOUT):
+        """Waits until `count` marker lines are on the serial port; returns them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = MARKER_RE.findall(self.output())
+            if len(found) >= count:
+                return found, time.monotonic() - self.t_start
+            assert self.proc.poll() is None, \
+                f"qemu exited ({self.proc.returncode}) before the marker" + self.diag()
+            assert time.monotonic() < deadline, \
+                f"no {count}x KUMO-GUEST-UP within {timeout} s" + self.diag()
+            time.sleep(0.05)
+
+    def qmp(self, command):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.qmp_path)
+        f = s.makefile("rw")
+        try:
+            json.loads(f.readline())  # greeting
+            replies = []
+            for cmd in ("qmp_capabilities", command):
+                f.write(json.dumps({"execute": cmd}) + "\n")
+                f.flush()
+                while True:  # skip asynchronous events until the command's answer
+                    msg = json.loads(f.readline())
+                    if "return" in msg or "error" in msg:
+                        break
+                assert "error" not in msg, f"QMP {cmd}: {msg}"
+                replies.append(msg)
+            return replies[-1]
+        finally:
+            f.close()
+            s.close()
+
+    def wait_exit(self, timeout):
+        t0 = time.monotonic()
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, timeout
+        return rc, time.monotonic() - t0
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.stderr.close()
+
+
+@pytest.fixture
+def workdir():
+    # short path: a unix socket path must stay under 108 bytes
+    d = tempfile.mkdtemp(prefix="kumo-e2e-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def guests():
+    started = []
+    yield started
+    for g in started:
+        g.kill()
+
+
+def boot_args(image_dir, form):
+    p = lambda name: os.path.join(image_dir, name)  # noqa: E731
+    if form == "bios-qcow2":
+        return [], p("kumo-test.qcow2")
+    kernel = p("kumo-test." + form.split("-", 1)[1])
+    if not os.path.exists(kernel):
+        pytest.skip(f"{kernel} was not produced")
+    with open(p("kumo-test.cmdline")) as f:
+        cmdline = f.read().strip()
+    return ["-kernel", kernel, "-initrd", p("kumo-test.initrd"), "-append", cmdline], \
+        p("kumo-test.qcow2")
+
+
+def check_tools():
+    assert QEMU, "qemu-system-x86_64 not found: apt-get install qemu-system-x86"
+    assert QEMU_IMG, "qemu-img not found: apt-get install qemu-utils"
+
+
+@pytest.mark.parametrize("form", ["direct-vmlinuz", "direct-vmlinux", "bios-qcow2"])
+def test_boot_marker_and_acpi_shutdown(image_dir, workdir, guests, form):
+    check_tools()
+    args, disk = boot_args(image_dir, form)
+    g = Guest(workdir, args, disk)
+    guests.append(g)
+
+    found, t_marker = g.wait_markers(1)
+    out = g.output()
+    assert found == [g.uuid], f"marker carries the wrong uuid {found}" + g.diag()
+    assert out.count("KUMO-GUEST-UP") == 1, "marker printed more than once" + g.diag()
+    assert f"KUMO-GUEST-UP {g.uuid}\n" in out.replace("\r", ""), \
+        "marker is not a line of its own" + g.diag()
+    # the virtio modules were loaded: the disk and the NIC exist in the guest
+    m = re.search(r"kumo-guest: .*block=(.*?)net=(.*)", out)
+    assert m, "no kumo-guest diagnostics line" + g.diag()
+    assert "vda" in m.group(1).split(), "no virtio disk in the guest" + g.diag()
+    assert "eth0" in m.group(2).split(), "no virtio NIC in the guest" + g.diag()
+    assert "insmod" not in out, "a module failed to load" + g.diag()
+    assert "no ACPI power button" not in out, g.diag()
+
+    g.qmp("system_powerdown")  # the ACPI power button, as virsh shutdown does
+    rc, t_exit = g.wait_exit(SHUTDOWN_TIMEOUT)
+    assert rc is not None, f"guest ignored the ACPI shutdown for {SHUTDOWN_TIMEOUT} s" + g.diag()
+    assert rc == 0, f"qemu exit status {rc}" + g.diag()
+    assert "power button pressed" in g.output(), g.diag()
+    print(f"{form}: marker after {t_marker:.1f} s, powered off {t_exit:.1f} s after the button")
+
+
+def test_marker_again_after_reboot(image_dir, workdir, guests):
+    """A reset (what a hard reboot or libvirt's fake reboot ends in) boots init again."""
+    check_tools()
+    form = "direct-vmlinux" if os.path.exists(
+        os.path.join(image_dir, "kumo-test.vmlinux")) else "direct-vmlinuz"
+    args, disk = boot_args(image_dir, form)
+    g = Guest(workdir, args, disk, no_reboot=False)
+    guests.append(g)
+    g.wait_markers(1)
+    g.qmp("system_reset")
+    found, t = g.wait_markers(2)
+    assert found == [g.uuid, g.uuid], g.diag()
+    print(f"second marker {t:.1f} s after start")
+    g.qmp("system_powerdown")
+    rc, _ = g.wait_exit(SHUTDOWN_TIMEOUT)
+    assert rc == 0, f"qemu did not power off after the reboot (rc={rc})" + g.diag()
