@@ -18,6 +18,9 @@
 
 #include "api/api.h"
 
+/* A body being dropped is read up to this many times the limit. */
+#define DISCARD_FACTOR 16
+
 const char *api_header_get(struct api_req *r, const char *name)
 {
 	if (r->conn == NULL)
@@ -136,8 +139,10 @@ static void body_append(struct api_req *r, const char *data, size_t len)
 {
 	size_t want = r->body_len + len;
 
-	if (r->answered)
+	if (r->answered) {
+		r->body_len = want;  /* counted, dropped */
 		return;
+	}
 	if ((int64_t)want > r->body_limit) {
 		log_warnx("%s %s: body over %lld bytes", r->method, r->path,
 		    (long long)r->body_limit);
@@ -224,15 +229,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		*req_cls = r;
 		run_request_hooks(r);
+		/* A declared body over the limit: answer before reading it. This
+		 * is the one reply made on the first call (MHD then closes). */
+		if (r->err == ERR_TOO_LARGE)
+			return send_reply(r);
 		return MHD_YES;
 	}
 	log_set_reqid(r->reqid[0] ? r->reqid : NULL);
 	if (*upload_data_size > 0) {
 		body_append(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		/* Too large: answer now and let MHD close rather than read on. */
-		if (r->err == ERR_TOO_LARGE)
-			return send_reply(r);
+		/* MHD 0.9.75 cannot reply in mid-body: a streamed body over the
+		 * limit is read and dropped, up to a bound, then answered 413. */
+		if (r->body_len / DISCARD_FACTOR > (size_t)r->body_limit)
+			return MHD_NO;
 		return MHD_YES;
 	}
 	if (!r->answered && r->api->pipeline.app(r) != API_DONE &&

@@ -12,17 +12,18 @@
 
 #include "api/api.h"
 
-/* A decimal of 1..6 digits without a leading zero (unless it is "0"). */
+/* A decimal without a leading zero (unless it is "0"), clamped to 999999. */
 static int parse_part(const char *s, size_t n, int *out)
 {
 	int v = 0;
 
-	if (n == 0 || n > 6 || (n > 1 && s[0] == '0'))
+	if (n == 0 || n > 64 || (n > 1 && s[0] == '0'))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (!isdigit((unsigned char)s[i]))
 			return -1;
-		v = v * 10 + (s[i] - '0');
+		if (v < 999999)
+			v = v * 10 + (s[i] - '0');
 	}
 	*out = v;
 	return 0;
