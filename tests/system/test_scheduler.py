@@ -71,8 +71,9 @@ class Plane:
 
     def stop(self):
         failures = []
-        for name in [n for n in self.daemons if n != "scheduler"] + ["scheduler"]:
-            d = self.daemons.pop(name)
+        # Computes first, the scheduler (their conductor) last.
+        for name in sorted(self.daemons, key=lambda n: n == "scheduler"):
+            d = self.daemons[name]
             rc = d.stop()
             text = d.log_text()
             if rc != 0:
@@ -80,6 +81,7 @@ class Plane:
             m = SANITIZER_RE.search(text)
             if m:
                 failures.append("%s: sanitizer report:\n%s" % (name, text[m.start():][:3000]))
+        self.daemons = {}
         try:
             rabbitmqctl("delete_vhost", self.vhost)
         except subprocess.SubprocessError:
