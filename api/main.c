@@ -51,8 +51,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kumo-api: %s\n", err);
 		return 1;
 	}
-	if (checked)
+	if (checked) {
+		daemon_config_ok("kumo-api");
 		return 0;
+	}
 	daemon_signals();
 	db_open_checked(&conf, &api.db);
 	if ((api.rpc = transport_open(&conf)) == NULL)

@@ -117,9 +117,11 @@ const char *conf_db_path(const struct kumo_conf *conf);
 
 /* Every daemon: -c/--config-file FILE, -n (check config, exit), -d (debug),
  * -h. Loads the config or exits 1 naming file:line. Returns 1 when -n was
- * given and the config is fine (the caller exits 0). */
+ * given: the caller runs its own checks of the config (pipeline, filters,
+ * driver), then calls daemon_config_ok and exits 0. */
 int daemon_args(int argc, char **argv, const char *progname,
     struct kumo_conf *conf, const char *extra_usage);
+void daemon_config_ok(const char *progname); /* prints "<prog>: configuration <path> OK" */
 /* SIGTERM/SIGINT set the stop flag, SIGHUP the reload flag. */
 void daemon_signals(void);
 extern volatile int daemon_stop_flag;

@@ -9,6 +9,7 @@
 #include "common.h"
 
 volatile int daemon_stop_flag;
+static const char *daemon_conf_path = "/etc/kumo/kumo.conf";
 volatile int daemon_hup_flag;
 
 static void usage(const char *progname, const char *extra, FILE *f)
@@ -28,7 +29,7 @@ int daemon_args(int argc, char **argv, const char *progname,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = "/etc/kumo/kumo.conf";
+	const char *path = daemon_conf_path;
 	char err[1024];
 	enum log_level lvl;
 	int check = 0, debug = 0, ch;
@@ -49,11 +50,13 @@ int daemon_args(int argc, char **argv, const char *progname,
 	}
 	if (log_level_parse(conf->log_level, &lvl) == 0)
 		log_set_level(debug ? LOG_LVL_DEBUG : lvl);
-	if (check) {
-		printf("%s: configuration %s OK\n", progname, path);
-		return 1;
-	}
-	return 0;
+	daemon_conf_path = path;
+	return check;
+}
+
+void daemon_config_ok(const char *progname)
+{
+	printf("%s: configuration %s OK\n", progname, daemon_conf_path);
 }
 
 static void on_signal(int sig)

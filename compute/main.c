@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	if (check) {
 		virt_driver_free(c.driver);
+		daemon_config_ok("kumo-compute");
 		return 0;
 	}
 	daemon_signals();

@@ -108,8 +108,10 @@ int main(int argc, char **argv)
 	if (sched_plugins_load(&s.plugins, conf.enabled_filters,
 	    conf.weight_classes, err, sizeof err) < 0)
 		fatalx("%s", err);
-	if (check)
+	if (check) {
+		daemon_config_ok("kumo-scheduler");
 		return 0;
+	}
 	daemon_signals();
 	s.db = open_db(&conf);
 	s.rpc = open_transport(&conf);

@@ -218,8 +218,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&m, 0, sizeof m);
-	if (daemon_args(argc, argv, PROG, &m.conf, "GROUP COMMAND") == 1)
+	if (daemon_args(argc, argv, PROG, &m.conf, "GROUP COMMAND") == 1) {
+		daemon_config_ok(PROG);
 		return 0;
+	}
 	if (argc - optind != 2) {
 		usage(stderr);
 		return EXIT_USAGE;
