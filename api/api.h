@@ -217,6 +217,8 @@ struct api_req {
 	/* reply */
 	int status;
 	json_t *json_out;          /* owned */
+	char *text_out;            /* owned; the body when json_out is NULL */
+	size_t text_len;
 	const char *content_type;  /* NULL = application/json */
 	struct api_header headers[API_MAX_HEADERS];
 	size_t n_headers;
@@ -236,6 +238,8 @@ void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets the reply; body is stolen (NULL = empty). Returns API_DONE. */
 int api_reply(struct api_req *r, int status, json_t *body);
+/* The same with a finished writer's text (stolen); NULL text = 500. */
+int api_reply_text(struct api_req *r, int status, char *text, size_t len);
 
 /* Starts libmicrohttpd on conf's listen address: 0 or -1 (logged). */
 int api_server_start(struct api *api);
@@ -289,6 +293,28 @@ int v_int_param(struct api_req *r, const char *field, const json_t *v,
 /* parameter_types.boolean: true/false or their usual spellings. */
 int v_bool_param(struct api_req *r, const char *field, const json_t *v,
     bool *out);
+
+/* ---- jsonw.c: a streaming JSON writer for the hot views -------------- */
+
+struct jw {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+	bool comma;    /* the next item needs ", " */
+};
+
+void jw_init(struct jw *w, size_t hint);
+void jw_free(struct jw *w);
+/* The text (malloc'd, not NUL-terminated) and its length; NULL after an
+ * allocation failed. The writer is empty afterwards. */
+char *jw_finish(struct jw *w, size_t *len);
+void jw_open(struct jw *w, char c);     /* '{' or '[' */
+void jw_close(struct jw *w, char c);
+void jw_key(struct jw *w, const char *k);
+void jw_str(struct jw *w, const char *s);
+void jw_str_or_null(struct jw *w, const char *s);  /* "" -> null */
+void jw_int(struct jw *w, long long v);
+void jw_raw(struct jw *w, const char *text);  /* a literal: null, true, {} */
 
 /* ---- view.c ------------------------------------------------------------- */
 

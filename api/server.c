@@ -60,9 +60,21 @@ void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
 int api_reply(struct api_req *r, int status, json_t *body)
 {
 	json_decref(r->json_out);
+	free(r->text_out);
+	r->text_out = NULL;
 	r->json_out = body;
 	r->status = status;
 	r->answered = true;
+	return API_DONE;
+}
+
+int api_reply_text(struct api_req *r, int status, char *text, size_t len)
+{
+	if (text == NULL)
+		return api_error(r, ERR_INTERNAL);
+	api_reply(r, status, NULL);
+	r->text_out = text;
+	r->text_len = len;
 	return API_DONE;
 }
 
@@ -111,6 +123,7 @@ static void req_free(struct api_req *r)
 	free(r->body);
 	json_decref(r->json_in);
 	json_decref(r->json_out);
+	free(r->text_out);
 	free(r);
 }
 
@@ -203,6 +216,10 @@ static enum MHD_Result send_reply(struct api_req *r)
 		if (text == NULL)
 			return MHD_NO;
 		len = strlen(text);
+	} else if (r->text_out != NULL) {
+		text = r->text_out;
+		len = r->text_len;
+		r->text_out = NULL;
 	}
 	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

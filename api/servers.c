@@ -26,50 +26,117 @@ struct view_ctx {
 	bool show;                    /* GET /servers/{id}: server_groups too */
 };
 
-static json_t *image_ref_view(const struct api_req *r, const char *image_ref)
+/* Links as view_links/view_bookmark make them, written to w. */
+static void jw_link(struct jw *w, const struct api_req *r, const char *rel,
+    const char *prefix, const char *coll, const char *id)
 {
-	json_t *img = json_object();
+	char href[512];
 
-	json_object_set_new(img, "id", view_str(image_ref));
-	json_object_set_new(img, "links", view_bookmark(r, "images", image_ref));
-	return img;
+	snprintf(href, sizeof href, "%s%s/%s/%s", r->base_url, prefix, coll, id);
+	jw_open(w, '{');
+	jw_key(w, "rel");
+	jw_str(w, rel);
+	jw_key(w, "href");
+	jw_str(w, href);
+	jw_close(w, '}');
 }
 
-static json_t *flavor_ref_view(const struct api_req *r,
+static void jw_links(struct jw *w, const struct api_req *r, const char *coll,
+    const char *id, bool self)
+{
+	jw_open(w, '[');
+	if (self)
+		jw_link(w, r, "self", "/v2.1", coll, id);
+	jw_link(w, r, "bookmark", "", coll, id);
+	jw_close(w, ']');
+}
+
+static void jw_kstr(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_str(w, v);
+}
+
+static void jw_kint(struct jw *w, const char *k, long long v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+
+static void jw_kraw(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_raw(w, v);
+}
+
+static void jw_kstr_or_null(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_str_or_null(w, v);
+}
+
+/* "2026-11-25T13:49:11Z" -> "2026-11-25T13:49:11.000000", "" -> null. */
+static void jw_ktime_usec(struct jw *w, const char *k, const char *iso)
+{
+	char b[40];
+
+	jw_key(w, k);
+	if (iso[0] == '\0') {
+		jw_raw(w, "null");
+		return;
+	}
+	snprintf(b, sizeof b, "%.19s.000000", iso);
+	jw_str(w, b);
+}
+
+static void write_image_ref(struct jw *w, const struct api_req *r,
+    const char *image_ref)
+{
+	jw_key(w, "image");
+	jw_open(w, '{');
+	jw_kstr(w, "id", image_ref);
+	jw_key(w, "links");
+	jw_links(w, r, "images", image_ref, false);
+	jw_close(w, '}');
+}
+
+static void write_flavor_ref(struct jw *w, const struct api_req *r,
     const struct db_instance *in)
 {
-	json_t *f = json_object();
-
+	jw_key(w, "flavor");
+	jw_open(w, '{');
 	if (r->mv < API_MV(2, 47)) {
-		json_object_set_new(f, "id", view_str(in->flavorid));
-		json_object_set_new(f, "links", view_bookmark(r, "flavors", in->flavorid));
-		return f;
+		jw_kstr(w, "id", in->flavorid);
+		jw_key(w, "links");
+		jw_links(w, r, "flavors", in->flavorid, false);
+	} else {
+		jw_kint(w, "vcpus", in->vcpus);
+		jw_kint(w, "ram", in->memory_mb);
+		jw_kint(w, "disk", in->root_gb);
+		jw_kint(w, "ephemeral", in->ephemeral_gb);
+		jw_kint(w, "swap", in->swap);
+		jw_kstr(w, "original_name", in->flavor_name);
+		jw_kraw(w, "extra_specs", "{}");
 	}
-	json_object_set_new(f, "vcpus", json_integer(in->vcpus));
-	json_object_set_new(f, "ram", json_integer(in->memory_mb));
-	json_object_set_new(f, "disk", json_integer(in->root_gb));
-	json_object_set_new(f, "ephemeral", json_integer(in->ephemeral_gb));
-	json_object_set_new(f, "swap", json_integer(in->swap));
-	json_object_set_new(f, "original_name", view_str(in->flavor_name));
-	json_object_set_new(f, "extra_specs", json_object());
-	return f;
+	jw_close(w, '}');
 }
 
 /* A fault on ERROR: details only for admins or non-500 codes (Nova). */
-static void add_fault(struct api_req *r, json_t *s, const struct db_instance *in)
+static void write_fault(struct jw *w, struct api_req *r,
+    const struct db_instance *in)
 {
 	struct db_fault f;
-	json_t *j;
 
 	if (db_fault_get_latest(r->api->db, in->uuid, &f) != DB_OK)
 		return;
-	j = json_object();
-	json_object_set_new(j, "code", json_integer(f.code));
-	json_object_set_new(j, "created", view_str(f.created_at));
-	json_object_set_new(j, "message", view_str(f.message));
+	jw_key(w, "fault");
+	jw_open(w, '{');
+	jw_kint(w, "code", f.code);
+	jw_kstr(w, "created", f.created_at);
+	jw_kstr(w, "message", f.message);
 	if ((r->is_admin || f.code != 500) && f.details[0] != '\0')
-		json_object_set_new(j, "details", view_str(f.details));
-	json_object_set_new(s, "fault", j);
+		jw_kstr(w, "details", f.details);
+	jw_close(w, '}');
 }
 
 static const char *host_status(const struct api_req *r,
@@ -113,104 +180,103 @@ static void hostname_of(const char *name, char *out, size_t len)
 }
 
 /* The OS-EXT-SRV-ATTR fields (admins only); more from 2.3 on. */
-static void add_srv_attrs(const struct api_req *r, json_t *s,
+static void write_srv_attrs(struct jw *w, const struct api_req *r,
     const struct db_instance *in)
 {
 	char iname[32] = "", hn[64];
 
 	if (in->host[0] != '\0')
 		snprintf(iname, sizeof iname, "instance-%08llx", (unsigned long long)in->id);
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:host", view_str_or_null(in->host));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:instance_name", json_string(iname));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:hypervisor_hostname",
-	    view_str_or_null(in->node));
+	jw_kstr_or_null(w, "OS-EXT-SRV-ATTR:host", in->host);
+	jw_kstr(w, "OS-EXT-SRV-ATTR:instance_name", iname);
+	jw_kstr_or_null(w, "OS-EXT-SRV-ATTR:hypervisor_hostname", in->node);
 	if (r->mv < API_MV(2, 3))
 		return;
 	hostname_of(in->name, hn, sizeof hn);
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:reservation_id", view_str(in->reservation_id));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:launch_index", json_integer(0));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:hostname", json_string(hn));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:kernel_id", json_string(""));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:ramdisk_id", json_string(""));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:root_device_name", json_string("/dev/vda"));
-	json_object_set_new(s, "OS-EXT-SRV-ATTR:user_data", json_null());
+	jw_kstr(w, "OS-EXT-SRV-ATTR:reservation_id", in->reservation_id);
+	jw_kint(w, "OS-EXT-SRV-ATTR:launch_index", 0);
+	jw_kstr(w, "OS-EXT-SRV-ATTR:hostname", hn);
+	jw_kstr(w, "OS-EXT-SRV-ATTR:kernel_id", "");
+	jw_kstr(w, "OS-EXT-SRV-ATTR:ramdisk_id", "");
+	jw_kstr(w, "OS-EXT-SRV-ATTR:root_device_name", "/dev/vda");
+	jw_kraw(w, "OS-EXT-SRV-ATTR:user_data", "null");
 }
 
 /* Fields added by later microversions, after the 2.1 set. */
-static void add_later_fields(const struct api_req *r, json_t *s,
+static void write_later_fields(struct jw *w, const struct api_req *r,
     const struct db_instance *in, const struct view_ctx *vc)
 {
 	if (r->mv >= API_MV(2, 16) && r->is_admin)
-		json_object_set_new(s, "host_status",
-		    json_string(host_status(r, vc, in->host)));
+		jw_kstr(w, "host_status", host_status(r, vc, in->host));
 	if (r->mv >= API_MV(2, 9))
-		json_object_set_new(s, "locked", json_false());
+		jw_kraw(w, "locked", "false");
 	if (r->mv >= API_MV(2, 73))
-		json_object_set_new(s, "locked_reason", json_null());
+		jw_kraw(w, "locked_reason", "null");
 	if (r->mv >= API_MV(2, 19))
-		json_object_set_new(s, "description", json_null());
+		jw_kraw(w, "description", "null");
 	if (r->mv >= API_MV(2, 26))
-		json_object_set_new(s, "tags", json_array());
+		jw_kraw(w, "tags", "[]");
 	if (r->mv >= API_MV(2, 63))
-		json_object_set_new(s, "trusted_image_certificates", json_null());
+		jw_kraw(w, "trusted_image_certificates", "null");
 	if (r->mv >= API_MV(2, 71) && vc->show)
-		json_object_set_new(s, "server_groups", json_array());
+		jw_kraw(w, "server_groups", "[]");
 }
 
-static json_t *server_view(struct api_req *r, const struct db_instance *in,
-    const struct view_ctx *vc)
+/* The server as Nova shows it (transcripts 20-22, 24, 25). */
+static void write_server(struct jw *w, struct api_req *r,
+    const struct db_instance *in, const struct view_ctx *vc)
 {
 	const char *status = state_api_status(in->vm_state, in->task_state);
-	const char *az = in->availability_zone[0] ? in->availability_zone :
-	    in->host[0] ? "nova" : "";
-	json_t *s = json_object();
 	char host_id[57];
 
 	view_host_id(in->project_id, in->host, host_id);
-	json_object_set_new(s, "id", json_string(in->uuid));
-	json_object_set_new(s, "name", view_str(in->name));
-	json_object_set_new(s, "status", json_string(status));
-	json_object_set_new(s, "tenant_id", view_str(in->project_id));
-	json_object_set_new(s, "user_id", view_str(in->user_id));
-	json_object_set_new(s, "metadata", json_object());
-	json_object_set_new(s, "hostId", json_string(host_id));
-	json_object_set_new(s, "image", image_ref_view(r, in->image_ref));
-	json_object_set_new(s, "flavor", flavor_ref_view(r, in));
-	json_object_set_new(s, "created", view_str(in->created_at));
-	json_object_set_new(s, "updated", view_str(in->updated_at[0] ?
-	    in->updated_at : in->created_at));
-	json_object_set_new(s, "addresses", json_object());
-	json_object_set_new(s, "accessIPv4", json_string(""));
-	json_object_set_new(s, "accessIPv6", json_string(""));
-	json_object_set_new(s, "links", view_links(r, "servers", in->uuid));
-	json_object_set_new(s, "OS-DCF:diskConfig", json_string("MANUAL"));
+	jw_open(w, '{');
+	jw_kstr(w, "id", in->uuid);
+	jw_kstr(w, "name", in->name);
+	jw_kstr(w, "status", status);
+	jw_kstr(w, "tenant_id", in->project_id);
+	jw_kstr(w, "user_id", in->user_id);
+	jw_kraw(w, "metadata", "{}");
+	jw_kstr(w, "hostId", host_id);
+	write_image_ref(w, r, in->image_ref);
+	write_flavor_ref(w, r, in);
+	jw_kstr(w, "created", in->created_at);
+	jw_kstr(w, "updated", in->updated_at[0] ? in->updated_at : in->created_at);
+	jw_kraw(w, "addresses", "{}");
+	jw_kstr(w, "accessIPv4", "");
+	jw_kstr(w, "accessIPv6", "");
+	jw_key(w, "links");
+	jw_links(w, r, "servers", in->uuid, true);
+	jw_kstr(w, "OS-DCF:diskConfig", "MANUAL");
 	if (strcmp(status, "ACTIVE") == 0 || strcmp(status, "BUILD") == 0)
-		json_object_set_new(s, "progress", json_integer(0));
-	json_object_set_new(s, "OS-EXT-AZ:availability_zone", view_str(az));
-	json_object_set_new(s, "config_drive", json_string(""));
-	json_object_set_new(s, "key_name", view_str_or_null(in->key_name));
-	json_object_set_new(s, "OS-SRV-USG:launched_at", view_time_usec(in->launched_at));
-	json_object_set_new(s, "OS-SRV-USG:terminated_at", view_time_usec(in->terminated_at));
+		jw_kint(w, "progress", 0);
+	jw_kstr(w, "OS-EXT-AZ:availability_zone", in->availability_zone[0] ?
+	    in->availability_zone : in->host[0] ? "nova" : "");
+	jw_kstr(w, "config_drive", "");
+	jw_kstr_or_null(w, "key_name", in->key_name);
+	jw_ktime_usec(w, "OS-SRV-USG:launched_at", in->launched_at);
+	jw_ktime_usec(w, "OS-SRV-USG:terminated_at", in->terminated_at);
 	if (r->is_admin)
-		add_srv_attrs(r, s, in);
-	json_object_set_new(s, "OS-EXT-STS:task_state", view_str_or_null(in->task_state));
-	json_object_set_new(s, "OS-EXT-STS:vm_state", json_string(in->vm_state));
-	json_object_set_new(s, "OS-EXT-STS:power_state", json_integer(in->power_state));
-	json_object_set_new(s, "os-extended-volumes:volumes_attached", json_array());
-	add_later_fields(r, s, in, vc);
+		write_srv_attrs(w, r, in);
+	jw_kstr_or_null(w, "OS-EXT-STS:task_state", in->task_state);
+	jw_kstr(w, "OS-EXT-STS:vm_state", in->vm_state);
+	jw_kint(w, "OS-EXT-STS:power_state", in->power_state);
+	jw_kraw(w, "os-extended-volumes:volumes_attached", "[]");
+	write_later_fields(w, r, in, vc);
 	if (strcmp(status, "ERROR") == 0)
-		add_fault(r, s, in);
-	return s;
+		write_fault(w, r, in);
+	jw_close(w, '}');
 }
 
-static json_t *server_brief(struct api_req *r, const struct db_instance *in)
+static void write_server_brief(struct jw *w, const struct api_req *r,
+    const struct db_instance *in)
 {
-	json_t *s = json_object();
-
-	json_object_set_new(s, "id", json_string(in->uuid));
-	json_object_set_new(s, "name", view_str(in->name));
-	json_object_set_new(s, "links", view_links(r, "servers", in->uuid));
-	return s;
+	jw_open(w, '{');
+	jw_kstr(w, "id", in->uuid);
+	jw_kstr(w, "name", in->name);
+	jw_key(w, "links");
+	jw_links(w, r, "servers", in->uuid, true);
+	jw_close(w, '}');
 }
 
 /* host_status needs the services: one query, only when it is shown. */
@@ -264,6 +330,16 @@ static int list_query_parse(struct api_req *r, struct list_query *q)
 	return 0;
 }
 
+static int list_failed(struct api_req *r, int rc, const char *marker)
+{
+	char msg[320];
+
+	if (rc != DB_NOTFOUND)
+		return api_error(r, ERR_INTERNAL);
+	snprintf(msg, sizeof msg, "marker [%s] not found", marker);
+	return api_error(r, ERR_BAD_REQUEST, msg);
+}
+
 static bool list_keep(const struct list_query *q, const struct db_instance *in)
 {
 	if (q->status != NULL && strcasecmp(q->status,
@@ -273,18 +349,20 @@ static bool list_keep(const struct list_query *q, const struct db_instance *in)
 }
 
 /* servers_links: a "next" page link when the page came back full. */
-static void add_next_link(struct api_req *r, json_t *body, const char *marker)
+static void write_next_link(struct jw *w, struct api_req *r, const char *marker)
 {
-	json_t *links = json_array(), *l = json_object();
 	char href[600];
 
 	snprintf(href, sizeof href, "%s/v2.1/servers%s?limit=%s&marker=%s",
 	    r->base_url, strstr(r->path, "/detail") ? "/detail" : "",
 	    api_query_get(r, "limit"), marker);
-	json_object_set_new(l, "rel", json_string("next"));
-	json_object_set_new(l, "href", view_str(href));
-	json_array_append_new(links, l);
-	json_object_set_new(body, "servers_links", links);
+	jw_key(w, "servers_links");
+	jw_open(w, '[');
+	jw_open(w, '{');
+	jw_kstr(w, "rel", "next");
+	jw_kstr(w, "href", href);
+	jw_close(w, '}');
+	jw_close(w, ']');
 }
 
 static enum api_rc servers_index(struct api_req *r, bool detail)
@@ -292,43 +370,46 @@ static enum api_rc servers_index(struct api_req *r, bool detail)
 	struct db_instance *list = NULL;
 	struct list_query q;
 	struct view_ctx vc;
-	json_t *arr, *body;
-	size_t n, kept = 0, last = 0;
-	int rc;
+	struct jw w;
+	size_t n = 0, kept = 0, last = 0, len;
+	int rc = DB_OK;
+	char *text;
 
 	if (list_query_parse(r, &q) != 0)
 		return API_ERROR;
 	q.f.limit = q.has_name || q.status ? 0 : q.limit;
-	rc = q.limit == 0 ? DB_OK : db_instance_list(r->api->db, &q.f, &list, &n);
-	if (q.limit == 0)
-		n = 0;
-	if (q.has_name)
-		regfree(&q.name_re);
-	if (rc == DB_NOTFOUND) {
-		char msg[320];
-
-		snprintf(msg, sizeof msg, "marker [%s] not found", q.f.marker);
-		return api_error(r, ERR_BAD_REQUEST, msg);
+	if (q.limit > 0)
+		rc = db_instance_list(r->api->db, &q.f, &list, &n);
+	if (rc != DB_OK) {
+		if (q.has_name)
+			regfree(&q.name_re);
+		return list_failed(r, rc, q.f.marker);
 	}
-	if (rc != DB_OK)
-		return api_error(r, ERR_INTERNAL);
 	view_ctx_init(r, &vc, false);
-	arr = json_array();
+	jw_init(&w, detail ? 2048 + n * 1536 : 256 + n * 320);
+	jw_open(&w, '{');
+	jw_key(&w, "servers");
+	jw_open(&w, '[');
 	for (size_t i = 0; i < n && kept < (size_t)q.limit; i++) {
 		if (!list_keep(&q, &list[i]))
 			continue;
-		json_array_append_new(arr, detail ? server_view(r, &list[i], &vc) :
-		    server_brief(r, &list[i]));
+		if (detail)
+			write_server(&w, r, &list[i], &vc);
+		else
+			write_server_brief(&w, r, &list[i]);
 		kept++;
 		last = i;
 	}
-	body = json_object();
-	json_object_set_new(body, "servers", arr);
+	jw_close(&w, ']');
 	if (q.limited && kept > 0 && kept == (size_t)q.limit)
-		add_next_link(r, body, list[last].uuid);
+		write_next_link(&w, r, list[last].uuid);
+	jw_close(&w, '}');
+	if (q.has_name)
+		regfree(&q.name_re);
 	free(list);
 	free(vc.services);
-	return api_reply(r, 200, body);
+	text = jw_finish(&w, &len);
+	return api_reply_text(r, 200, text, len);
 }
 
 enum api_rc servers_list(struct api_req *r) { return servers_index(r, false); }
@@ -352,15 +433,21 @@ enum api_rc servers_show(struct api_req *r)
 {
 	struct db_instance in;
 	struct view_ctx vc;
-	json_t *body;
+	struct jw w;
+	size_t len;
+	char *text;
 
 	if (instance_visible(r, &in) != 0)
 		return API_ERROR;
 	view_ctx_init(r, &vc, true);
-	body = json_object();
-	json_object_set_new(body, "server", server_view(r, &in, &vc));
+	jw_init(&w, 2048);
+	jw_open(&w, '{');
+	jw_key(&w, "server");
+	write_server(&w, r, &in, &vc);
+	jw_close(&w, '}');
 	free(vc.services);
-	return api_reply(r, 200, body);
+	text = jw_finish(&w, &len);
+	return api_reply_text(r, 200, text, len);
 }
 
 /* ---- delete ---- */

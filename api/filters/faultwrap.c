@@ -24,9 +24,7 @@ static void faultwrap_response(struct api_req *r)
 	else
 		log_info("%s %s rejected: %d %s", r->method, r->path, status,
 		    r->err_msg);
-	json_decref(r->json_out);
-	r->json_out = api_error_body(status, r->err_msg);
-	r->status = status;
+	api_reply(r, status, api_error_body(status, r->err_msg));
 	r->content_type = "application/json; charset=UTF-8";
 }
 
