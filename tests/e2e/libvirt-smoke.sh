@@ -88,7 +88,6 @@ EOF
 }
 markers() { local c; c=$(grep -c "KUMO-GUEST-UP $2" "$1" 2>/dev/null || true); echo "${c:-0}"; }
 wait_markers() { # serial uuid count
-
 	for _ in $(seq 1200); do
 		[ "$(markers "$1" "$2")" -ge "$3" ] && return 0
 		sleep 0.1
