@@ -75,8 +75,8 @@ static int pipeline_set(struct pipeline_parse *pp, const char *value)
 		next = strtok_r(NULL, " \t", &save);
 		if (next == NULL) {
 			if ((p->app = app_find(tok)) == NULL)
-				return parse_fail(pp, "the pipeline must end with an app (compute_app), not '%s'",
-				    tok);
+				return parse_fail(pp, "the pipeline must end with "
+				    "an app (compute_app), not '%s'", tok);
 			return 0;
 		}
 		if (p->n >= API_MAX_FILTERS)

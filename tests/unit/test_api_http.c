@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -250,6 +251,58 @@ static void test_host_id(void **state)
 	assert_string_equal(out, "75388b16512776cc5dba5da1fd890150b0c6455cb4f58b1952522525");
 }
 
+/* The writer's text is what json_dumps(..., 0) makes of the same value. */
+static void test_json_writer(void **state)
+{
+	static const char *const strs[] = { "plain", "q\"uote\\back", "tab\tnl\n\r\b\f",
+		"ctl\x01\x1f\x7f", "utf8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "" };
+	struct jw w;
+	json_t *o = json_object(), *arr = json_array();
+	char *text, *want;
+	size_t len;
+
+	(void)state;
+	jw_init(&w, 1);
+	jw_open(&w, '{');
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+		char key[8];
+
+		snprintf(key, sizeof key, "k%zu", i);
+		jw_key(&w, key);
+		jw_str(&w, strs[i]);
+		json_object_set_new(o, key, json_string(strs[i]));
+	}
+	jw_key(&w, "list");
+	jw_open(&w, '[');
+	jw_int(&w, -5);
+	jw_raw(&w, "null");
+	jw_open(&w, '{');
+	jw_close(&w, '}');
+	jw_str_or_null(&w, "");
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	json_array_append_new(arr, json_integer(-5));
+	json_array_append_new(arr, json_null());
+	json_array_append_new(arr, json_object());
+	json_array_append_new(arr, json_null());
+	json_object_set_new(o, "list", arr);
+	text = jw_finish(&w, &len);
+	want = json_dumps(o, 0);
+	assert_non_null(text);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(text, want, len);
+	free(text);
+	free(want);
+	json_decref(o);
+	/* invalid UTF-8 becomes '?', and the text stays valid JSON */
+	jw_init(&w, 16);
+	jw_str(&w, "a\xff\xc3(b\xed\xa0\x80");
+	text = jw_finish(&w, &len);
+	assert_int_equal(len, 10);
+	assert_memory_equal(text, "\"a?" "?(b???\"", len);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_error_catalogue),
 		cmocka_unit_test(test_host_id),
+		cmocka_unit_test(test_json_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
