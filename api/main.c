@@ -4,6 +4,7 @@
  * an old schema), makes the RPC transport, listens, and on SIGTERM stops
  * accepting, lets requests in flight finish, and exits 0.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -55,6 +56,10 @@ int main(int argc, char **argv)
 		daemon_config_ok("kumo-api");
 		return 0;
 	}
+	/* List pages (instance arrays, bodies) are a few hundred KiB: keep
+	 * them on the heap rather than mmap and unmap them on every request. */
+	mallopt(M_MMAP_THRESHOLD, 8 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	daemon_signals();
 	db_open_checked(&conf, &api.db);
 	if ((api.rpc = transport_open(&conf)) == NULL)

@@ -386,7 +386,7 @@ static enum api_rc servers_index(struct api_req *r, bool detail)
 		return list_failed(r, rc, q.f.marker);
 	}
 	view_ctx_init(r, &vc, false);
-	jw_init(&w, detail ? 2048 + n * 1536 : 256 + n * 320);
+	jw_init(&w, detail ? 4096 + n * 2048 : 256 + n * 384);
 	jw_open(&w, '{');
 	jw_key(&w, "servers");
 	jw_open(&w, '[');
