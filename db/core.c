@@ -459,3 +459,46 @@ const char *db_strerror(int status)
 			return texts[i].text;
 	return "unknown database status";
 }
+
+static void bind_keys(sqlite3_stmt *st, const char *const *keys)
+{
+	for (int i = 0; keys != NULL && keys[i] != NULL; i++)
+		db_bind_text(st, i + 1, keys[i]);
+}
+
+int db_fetch_one(struct db *db, const char *sql, const char *const *keys,
+    const struct db_col *cols, size_t ncols, void *out, const char *what)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
+		bind_keys(st, keys);
+		rc = db_query_one(c, st, cols, ncols, out, what);
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_fetch_list(struct db *db, const char *sql, const char *const *keys,
+    const struct db_col *cols, size_t ncols, size_t elem, void **out,
+    size_t *n, const char *what)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
+		bind_keys(st, keys);
+		rc = db_query_list(c, st, cols, ncols, elem, out, n, what);
+	}
+	db_conn_put(db, c);
+	return rc;
+}

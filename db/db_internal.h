@@ -80,4 +80,13 @@ int db_query_list(struct db_conn *c, sqlite3_stmt *st, const struct db_col *cols
 
 #define DB_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* One statement on a borrowed connection, its text parameters bound in
+ * order from keys (a NULL-terminated array, or NULL for none). */
+#define DB_KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+int db_fetch_one(struct db *db, const char *sql, const char *const *keys,
+    const struct db_col *cols, size_t ncols, void *out, const char *what);
+int db_fetch_list(struct db *db, const char *sql, const char *const *keys,
+    const struct db_col *cols, size_t ncols, size_t elem, void **out,
+    size_t *n, const char *what);
+
 #endif

@@ -60,19 +60,8 @@ int db_flavor_create(struct db *db, struct db_flavor *f)
 static int get_by(struct db *db, const char *sql, const char *key,
     struct db_flavor *out)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, key);
-		rc = db_query_one(c, st, flavor_cols, DB_NELEM(flavor_cols), out,
-		    "flavor get");
-	}
-	db_conn_put(db, c);
-	return rc;
+	return db_fetch_one(db, sql, DB_KEYS(key), flavor_cols, DB_NELEM(flavor_cols), out,
+	    "flavor get");
 }
 
 int db_flavor_get(struct db *db, const char *flavorid, struct db_flavor *out)
@@ -87,19 +76,10 @@ int db_flavor_get_by_name(struct db *db, const char *name, struct db_flavor *out
 
 int db_flavor_list(struct db *db, struct db_flavor **out, size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	void *arr = NULL;
-	int rc;
+	int rc = db_fetch_list(db, list_sql, NULL, flavor_cols, DB_NELEM(flavor_cols),
+	    sizeof **out, &arr, n, "flavor list");
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, list_sql, &st)) == DB_OK)
-		rc = db_query_list(c, st, flavor_cols, DB_NELEM(flavor_cols),
-		    sizeof **out, &arr, n, "flavor list");
-	db_conn_put(db, c);
 	*out = arr;
 	return rc;
 }

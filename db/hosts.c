@@ -112,19 +112,10 @@ out:
 
 int db_compute_node_list(struct db *db, struct db_compute_node **out, size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	void *arr = NULL;
-	int rc;
+	int rc = db_fetch_list(db, node_list_sql, NULL, node_cols, DB_NELEM(node_cols),
+	    sizeof **out, &arr, n, "compute node list");
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, node_list_sql, &st)) == DB_OK)
-		rc = db_query_list(c, st, node_cols, DB_NELEM(node_cols),
-		    sizeof **out, &arr, n, "compute node list");
-	db_conn_put(db, c);
 	*out = arr;
 	return rc;
 }
@@ -132,19 +123,8 @@ int db_compute_node_list(struct db *db, struct db_compute_node **out, size_t *n)
 int db_compute_node_get(struct db *db, const char *host,
     struct db_compute_node *out)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, node_get_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, host);
-		rc = db_query_one(c, st, node_cols, DB_NELEM(node_cols), out,
-		    "compute node get");
-	}
-	db_conn_put(db, c);
-	return rc;
+	return db_fetch_one(db, node_get_sql, DB_KEYS(host), node_cols, DB_NELEM(node_cols), out,
+	    "compute node get");
 }
 
 /* ---- services ------------------------------------------------------------ */
@@ -218,19 +198,10 @@ int db_service_heartbeat(struct db *db, const char *host, const char *binary,
 
 int db_service_list(struct db *db, struct db_service **out, size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	void *arr = NULL;
-	int rc;
+	int rc = db_fetch_list(db, service_list_sql, NULL, service_cols, DB_NELEM(service_cols),
+	    sizeof **out, &arr, n, "service list");
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, service_list_sql, &st)) == DB_OK)
-		rc = db_query_list(c, st, service_cols, DB_NELEM(service_cols),
-		    sizeof **out, &arr, n, "service list");
-	db_conn_put(db, c);
 	*out = arr;
 	return rc;
 }
@@ -238,20 +209,8 @@ int db_service_list(struct db *db, struct db_service **out, size_t *n)
 int db_service_get(struct db *db, const char *host, const char *binary,
     struct db_service *out)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, service_get_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, host);
-		db_bind_text(st, 2, binary);
-		rc = db_query_one(c, st, service_cols, DB_NELEM(service_cols), out,
-		    "service get");
-	}
-	db_conn_put(db, c);
-	return rc;
+	return db_fetch_one(db, service_get_sql, DB_KEYS(host, binary), service_cols, DB_NELEM(service_cols), out,
+	    "service get");
 }
 
 int db_service_set_disabled(struct db *db, const char *host,

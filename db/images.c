@@ -83,36 +83,16 @@ int db_image_create(struct db *db, const struct db_image *img)
 
 int db_image_get(struct db *db, const char *id, struct db_image *out)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, get_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, id);
-		rc = db_query_one(c, st, image_cols, DB_NELEM(image_cols), out,
-		    "image get");
-	}
-	db_conn_put(db, c);
-	return rc;
+	return db_fetch_one(db, get_sql, DB_KEYS(id), image_cols, DB_NELEM(image_cols), out,
+	    "image get");
 }
 
 int db_image_list(struct db *db, struct db_image **out, size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	void *arr = NULL;
-	int rc;
+	int rc = db_fetch_list(db, list_sql, NULL, image_cols, DB_NELEM(image_cols),
+	    sizeof **out, &arr, n, "image list");
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, list_sql, &st)) == DB_OK)
-		rc = db_query_list(c, st, image_cols, DB_NELEM(image_cols),
-		    sizeof **out, &arr, n, "image list");
-	db_conn_put(db, c);
 	*out = arr;
 	return rc;
 }

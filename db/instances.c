@@ -151,19 +151,8 @@ int db_instance_create(struct db *db, struct db_instance *inst)
 static int get_by(struct db *db, const char *sql, const char *uuid,
     struct db_instance *out)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, uuid);
-		rc = db_query_one(c, st, instance_cols, DB_NELEM(instance_cols),
-		    out, "instance get");
-	}
-	db_conn_put(db, c);
-	return rc;
+	return db_fetch_one(db, sql, DB_KEYS(uuid), instance_cols, DB_NELEM(instance_cols), out,
+	    "instance get");
 }
 
 int db_instance_get(struct db *db, const char *uuid, struct db_instance *out)
@@ -416,19 +405,8 @@ int db_fault_add(struct db *db, const char *instance_uuid, int code,
 int db_fault_get_latest(struct db *db, const char *instance_uuid,
     struct db_fault *out)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, fault_latest_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, instance_uuid);
-		rc = db_query_one(c, st, fault_cols, DB_NELEM(fault_cols), out,
-		    "fault get");
-	}
-	db_conn_put(db, c);
-	return rc;
+	return db_fetch_one(db, fault_latest_sql, DB_KEYS(instance_uuid), fault_cols, DB_NELEM(fault_cols), out,
+	    "fault get");
 }
 
 /* ---- actions ------------------------------------------------------------- */
@@ -517,21 +495,10 @@ int db_action_finish(struct db *db, const char *instance_uuid,
 int db_action_list(struct db *db, const char *instance_uuid,
     struct db_action **out, size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	void *arr = NULL;
-	int rc;
+	int rc = db_fetch_list(db, action_list_sql, DB_KEYS(instance_uuid), action_cols, DB_NELEM(action_cols),
+	    sizeof **out, &arr, n, "action list");
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, action_list_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, instance_uuid);
-		rc = db_query_list(c, st, action_cols, DB_NELEM(action_cols),
-		    sizeof **out, &arr, n, "action list");
-	}
-	db_conn_put(db, c);
 	*out = arr;
 	return rc;
 }

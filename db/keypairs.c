@@ -51,40 +51,17 @@ int db_keypair_create(struct db *db, struct db_keypair *k)
 int db_keypair_get(struct db *db, const char *user_id, const char *name,
     struct db_keypair *out)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, get_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, user_id);
-		db_bind_text(st, 2, name);
-		rc = db_query_one(c, st, keypair_cols, DB_NELEM(keypair_cols), out,
-		    "keypair get");
-	}
-	db_conn_put(db, c);
-	return rc;
+	return db_fetch_one(db, get_sql, DB_KEYS(user_id, name), keypair_cols, DB_NELEM(keypair_cols), out,
+	    "keypair get");
 }
 
 int db_keypair_list(struct db *db, const char *user_id,
     struct db_keypair **out, size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	void *arr = NULL;
-	int rc;
+	int rc = db_fetch_list(db, list_sql, DB_KEYS(user_id), keypair_cols, DB_NELEM(keypair_cols),
+	    sizeof **out, &arr, n, "keypair list");
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, list_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, user_id);
-		rc = db_query_list(c, st, keypair_cols, DB_NELEM(keypair_cols),
-		    sizeof **out, &arr, n, "keypair list");
-	}
-	db_conn_put(db, c);
 	*out = arr;
 	return rc;
 }

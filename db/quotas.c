@@ -85,21 +85,10 @@ int db_quota_delete(struct db *db, const char *project_id)
 int db_quota_list(struct db *db, const char *project_id,
     struct db_quota **out, size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	void *arr = NULL;
-	int rc;
+	int rc = db_fetch_list(db, list_sql, DB_KEYS(project_id), quota_cols, DB_NELEM(quota_cols),
+	    sizeof **out, &arr, n, "quota list");
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, list_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, project_id);
-		rc = db_query_list(c, st, quota_cols, DB_NELEM(quota_cols),
-		    sizeof **out, &arr, n, "quota list");
-	}
-	db_conn_put(db, c);
 	*out = arr;
 	return rc;
 }
