@@ -4,9 +4,12 @@
  * the handler call with the request id set for the thread's log lines,
  * and the reply through the transport's publish pool.
  *
- * The queue between the listen thread and the workers is bounded; when it
- * is full the listen thread waits (and keeps its connection alive with
- * heartbeats) instead of reading more from the broker.
+ * Leader and followers: one idle worker at a time holds the reading turn
+ * and reads the listen connection; when it gets a request it passes the
+ * turn to another idle worker and runs the request itself. A request thus
+ * costs no thread handoff (context switches are the dearest part of a
+ * round trip on a small VM), and backpressure is natural: with every
+ * worker busy nobody reads, and the broker keeps the messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,28 +19,32 @@
 #include "common/common.h"
 #include "common/rpc/rpc_internal.h"
 
+#define READ_TICK_MS 250
 #define REPLY_RETRY_MS 250        /* oslo: retry a returned reply every 0.25 s */
 #define REPLY_GIVE_UP_MS 60000    /* kombu_missing_consumer_retry_timeout */
+#define HEARTBEAT_IDLE_MS 1000    /* nobody read for this long: send one */
 
-struct job {
-	struct rpc_request req;
+struct slot {
+	struct rpc_request req;   /* the request this worker runs */
+	bool busy;
 	uint64_t next_hb_ms;      /* next call-monitor heartbeat, 0 = none */
-	struct job *next;
 };
 
 struct rpc_pool {
 	struct rpc_server *s;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv;   /* a job was queued, or stopping */
-	pthread_cond_t space_cv;  /* a job was taken */
-	pthread_cond_t idle_cv;   /* nothing queued or running */
-	struct job *head, *tail;
-	size_t queued, cap;
-	int running;
+	pthread_cond_t turn_cv;   /* the reading turn is free, or stopping */
+	pthread_cond_t mgr_cv;    /* connection broken, or the turn came back */
+	pthread_cond_t idle_cv;   /* a request finished */
+	struct rpc_conn *c;       /* the listen connection, NULL when none */
+	bool reading;             /* a worker holds the reading turn */
+	bool broken;              /* a reader found c broken */
 	bool stopping;
+	uint64_t last_read_ms;
+	int running;
 	int n;
 	pthread_t *thr;
-	struct job **active;      /* per worker, for the call monitor */
+	struct slot *slots;
 };
 
 struct worker_arg {
@@ -45,63 +52,79 @@ struct worker_arg {
 	int i;
 };
 
+/* Called with p->mu held; returns with it held. Reads once; 1 with a
+ * request in the slot. */
+static int take_turn(struct rpc_pool *p, struct slot *sl)
+{
+	struct rpc_conn *c = p->c;
+	int r;
+
+	p->reading = true;
+	pthread_mutex_unlock(&p->mu);
+	r = rpc_server_read(p->s, c, READ_TICK_MS, &sl->req);
+	pthread_mutex_lock(&p->mu);
+	p->reading = false;
+	p->last_read_ms = now_ms();
+	if (r == -1) {
+		p->broken = true;
+		pthread_cond_signal(&p->mgr_cv);
+	} else if (p->c != c || p->stopping) {
+		pthread_cond_signal(&p->mgr_cv); /* detach is waiting */
+	}
+	if (r == 1) {
+		/* Pass the turn on before running the request. */
+		pthread_cond_signal(&p->turn_cv);
+		sl->busy = true;
+		p->running++;
+		sl->next_hb_ms = sl->req.monitor_s >= 2 && sl->req.msg_id != NULL ?
+		    now_ms() + (uint64_t)sl->req.monitor_s * 500 : 0;
+	}
+	return r;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker_arg *wa = arg;
 	struct rpc_pool *p = wa->p;
-	int i = wa->i;
-	struct job *j;
+	struct slot *sl = &p->slots[wa->i];
 
 	free(wa);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->head == NULL && !p->stopping)
-			pthread_cond_wait(&p->work_cv, &p->mu);
-		if (p->head == NULL)
+		while (!p->stopping && (p->c == NULL || p->broken || p->reading))
+			pthread_cond_wait(&p->turn_cv, &p->mu);
+		if (p->stopping)
 			break;
-		j = p->head;
-		p->head = j->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->queued--;
-		p->running++;
-		if (j->req.monitor_s >= 2 && j->req.msg_id != NULL)
-			j->next_hb_ms = now_ms() + (uint64_t)j->req.monitor_s * 500;
-		p->active[i] = j;
-		pthread_cond_signal(&p->space_cv);
+		if (take_turn(p, sl) != 1)
+			continue;
 		pthread_mutex_unlock(&p->mu);
-
-		rpc_dispatch(p->s, &j->req);
-
+		rpc_dispatch(p->s, &sl->req);
 		pthread_mutex_lock(&p->mu);
-		p->active[i] = NULL;
+		sl->busy = false;
 		p->running--;
-		if (p->running == 0 && p->queued == 0)
-			pthread_cond_broadcast(&p->idle_cv);
+		pthread_cond_broadcast(&p->idle_cv);
 		pthread_mutex_unlock(&p->mu);
-		rpc_request_clear(&j->req);
-		free(j);
+		rpc_request_clear(&sl->req);
 		pthread_mutex_lock(&p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-struct rpc_pool *rpc_pool_new(struct rpc_server *s, int workers, size_t capacity)
+struct rpc_pool *rpc_pool_new(struct rpc_server *s, int workers)
 {
 	struct rpc_pool *p = calloc(1, sizeof *p);
 
 	if (p == NULL)
 		return NULL;
 	p->s = s;
-	p->cap = capacity;
 	p->thr = calloc((size_t)workers, sizeof *p->thr);
-	p->active = calloc((size_t)workers, sizeof *p->active);
+	p->slots = calloc((size_t)workers, sizeof *p->slots);
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work_cv, NULL);
-	rpc_cond_init(&p->space_cv);
+	pthread_cond_init(&p->turn_cv, NULL);
+	rpc_cond_init(&p->mgr_cv);
 	rpc_cond_init(&p->idle_cv);
-	if (p->thr == NULL || p->active == NULL)
+	if (p->thr == NULL || p->slots == NULL)
 		goto fail;
 	for (p->n = 0; p->n < workers; p->n++) {
 		struct worker_arg *wa = malloc(sizeof *wa);
@@ -120,67 +143,68 @@ fail:
 	return NULL;
 }
 
-int rpc_pool_push(struct rpc_pool *p, struct rpc_request *req,
-    void (*idle)(void *), void *arg)
+void rpc_pool_attach(struct rpc_pool *p, struct rpc_conn *c)
 {
-	struct job *j = calloc(1, sizeof *j);
-
-	if (j == NULL)
-		return -1;
 	pthread_mutex_lock(&p->mu);
-	while (p->queued >= p->cap && !p->stopping) {
-		if (!rpc_cond_wait_until(&p->space_cv, &p->mu, now_ms() + 1000)) {
-			pthread_mutex_unlock(&p->mu);
-			idle(arg);
-			pthread_mutex_lock(&p->mu);
-		}
-	}
-	if (p->stopping) {
-		pthread_mutex_unlock(&p->mu);
-		free(j);
-		return -1;
-	}
-	j->req = *req;
-	memset(req, 0, sizeof *req);
-	if (p->tail != NULL)
-		p->tail->next = j;
-	else
-		p->head = j;
-	p->tail = j;
-	p->queued++;
-	pthread_cond_signal(&p->work_cv);
+	p->c = c;
+	p->broken = false;
+	p->last_read_ms = now_ms();
+	pthread_cond_signal(&p->turn_cv);
 	pthread_mutex_unlock(&p->mu);
-	return 0;
+}
+
+bool rpc_pool_wait_broken(struct rpc_pool *p, int ms)
+{
+	bool broken;
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->broken)
+		rpc_cond_wait_until(&p->mgr_cv, &p->mu, now_ms() + (uint64_t)ms);
+	broken = p->broken;
+	pthread_mutex_unlock(&p->mu);
+	return broken;
+}
+
+struct rpc_conn *rpc_pool_detach(struct rpc_pool *p)
+{
+	struct rpc_conn *c;
+
+	pthread_mutex_lock(&p->mu);
+	c = p->c;
+	p->c = NULL;
+	while (p->reading)
+		pthread_cond_wait(&p->mgr_cv, &p->mu);
+	p->broken = false;
+	pthread_mutex_unlock(&p->mu);
+	return c;
+}
+
+void rpc_pool_heartbeat(struct rpc_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->c != NULL && !p->reading && !p->broken &&
+	    now_ms() - p->last_read_ms >= HEARTBEAT_IDLE_MS) {
+		if (rpc_conn_send_heartbeat(p->c) == -1)
+			p->broken = true;
+		p->last_read_ms = now_ms();
+	}
+	pthread_mutex_unlock(&p->mu);
 }
 
 int rpc_pool_drain(struct rpc_pool *p, int grace_ms)
 {
 	uint64_t deadline = now_ms() + (uint64_t)(grace_ms > 0 ? grace_ms : 0);
-	struct job *j;
-	size_t dropped;
 	int left;
 
 	if (p == NULL)
 		return 0;
 	pthread_mutex_lock(&p->mu);
-	while ((p->queued > 0 || p->running > 0) &&
-	    rpc_cond_wait_until(&p->idle_cv, &p->mu, deadline))
+	while (p->running > 0 && rpc_cond_wait_until(&p->idle_cv, &p->mu, deadline))
 		;
-	dropped = p->queued;
-	while ((j = p->head) != NULL) {
-		p->head = j->next;
-		rpc_request_clear(&j->req);
-		free(j);
-	}
-	p->tail = NULL;
-	p->queued = 0;
 	p->stopping = true;
 	left = p->running;
-	pthread_cond_broadcast(&p->work_cv);
-	pthread_cond_broadcast(&p->space_cv);
+	pthread_cond_broadcast(&p->turn_cv);
 	pthread_mutex_unlock(&p->mu);
-	if (dropped > 0)
-		log_warnx("rpc: stopping: %zu queued requests dropped", dropped);
 	return left;
 }
 
@@ -192,11 +216,11 @@ void rpc_pool_free(struct rpc_pool *p)
 	for (int i = 0; i < p->n; i++)
 		pthread_join(p->thr[i], NULL);
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->work_cv);
-	pthread_cond_destroy(&p->space_cv);
+	pthread_cond_destroy(&p->turn_cv);
+	pthread_cond_destroy(&p->mgr_cv);
 	pthread_cond_destroy(&p->idle_cv);
 	free(p->thr);
-	free(p->active);
+	free(p->slots);
 	free(p);
 }
 
@@ -211,15 +235,15 @@ void rpc_pool_monitor(struct rpc_pool *p)
 
 	pthread_mutex_lock(&p->mu);
 	for (int i = 0; i < p->n; i++) {
-		struct job *j = p->active[i];
-		if (j == NULL || j->next_hb_ms == 0 || now < j->next_hb_ms)
+		struct slot *sl = &p->slots[i];
+		if (!sl->busy || sl->next_hb_ms == 0 || now < sl->next_hb_ms)
 			continue;
 		if (beats == NULL && (beats = calloc((size_t)p->n, sizeof *beats)) == NULL)
 			break;
-		str_copy(beats[n].msg_id, j->req.msg_id, sizeof beats[n].msg_id);
-		str_copy(beats[n].reply_q, j->req.reply_q, sizeof beats[n].reply_q);
+		str_copy(beats[n].msg_id, sl->req.msg_id, sizeof beats[n].msg_id);
+		str_copy(beats[n].reply_q, sl->req.reply_q, sizeof beats[n].reply_q);
 		n++;
-		j->next_hb_ms = now + (uint64_t)j->req.monitor_s * 500;
+		sl->next_hb_ms = now + (uint64_t)sl->req.monitor_s * 500;
 	}
 	pthread_mutex_unlock(&p->mu);
 	for (size_t i = 0; i < n; i++)

@@ -10,8 +10,9 @@
  *   transport.c  the transport: publisher pool, service thread (reply
  *                consumer, pool heartbeats), table of pending calls
  *   client.c     rpc_call, rpc_cast
- *   server.c     rpc_server_*: listen thread, entity declaration
- *   dispatch.c   worker pool, method dispatch, replies
+ *   server.c     rpc_server_*: listen thread (connection owner), entity
+ *                declaration, checks of each delivery
+ *   dispatch.c   worker pool (leader/followers), method dispatch, replies
  */
 #ifndef KUMO_RPC_INTERNAL_H
 #define KUMO_RPC_INTERNAL_H
@@ -237,23 +238,36 @@ bool rpc_pending_wait(struct rpc_transport *t, struct rpc_pending *p, uint64_t d
 struct rpc_server;
 struct rpc_pool;
 
-struct rpc_pool *rpc_pool_new(struct rpc_server *s, int workers, size_t capacity);
-/* Queues a request (taken). Blocks while the queue is full, calling
- * idle(arg) about every second. 0, or -1 when the pool is stopping. */
-int rpc_pool_push(struct rpc_pool *p, struct rpc_request *req,
-    void (*idle)(void *), void *arg);
-/* Waits up to grace_ms for queued and running requests; then drops what
- * is still queued (logged). Returns the number of handlers still running. */
+/* A server's workers take turns reading the listen connection (leader and
+ * followers): the worker that reads a request runs it itself and hands the
+ * reading to an idle worker first, so a request costs no thread handoff.
+ * At most `workers` requests run at once; while all run, nobody reads and
+ * the broker holds the rest. The listen thread owns the connection: it
+ * attaches it, takes it back when a reader found it broken or on stop. */
+struct rpc_pool *rpc_pool_new(struct rpc_server *s, int workers);
+void rpc_pool_attach(struct rpc_pool *p, struct rpc_conn *c);
+/* Waits up to ms for a reader to report the connection broken. */
+bool rpc_pool_wait_broken(struct rpc_pool *p, int ms);
+/* Stops the reading (waits for the current reader) and returns the
+ * connection, or NULL. */
+struct rpc_conn *rpc_pool_detach(struct rpc_pool *p);
+/* While every worker is busy, keeps the connection's heartbeats going. */
+void rpc_pool_heartbeat(struct rpc_pool *p);
+/* Waits up to grace_ms for running requests. Returns how many still run. */
 int rpc_pool_drain(struct rpc_pool *p, int grace_ms);
 /* Joins the workers (waits for stuck handlers) and frees. */
 void rpc_pool_free(struct rpc_pool *p);
 /* Sends call-monitor heartbeats for running calls that asked for them. */
 void rpc_pool_monitor(struct rpc_pool *p);
 
-/* What dispatch needs from the server (server.c). */
+/* What the pool needs from the server (server.c). */
 struct rpc_transport *rpc_server_transport(const struct rpc_server *s);
 const struct rpc_server_conf *rpc_server_conf_of(const struct rpc_server *s);
 bool rpc_server_stopping(const struct rpc_server *s);
+/* Reads one delivery (the caller holds the reading turn): checks it, acks
+ * or rejects it. 1 with *req to run, 0 nothing to run, -1 broken. */
+int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
+    struct rpc_request *req);
 
 /* Runs one request on the calling thread: dispatch, then the reply. */
 void rpc_dispatch(struct rpc_server *s, struct rpc_request *req);

@@ -1,10 +1,12 @@
 /*
  * The server half: one listen thread per server owns the listen
  * connection. It declares what oslo declares (research/oslo-messaging-
- * wire.md section 2), consumes `T`, `T.S` and `T_fanout_<hex>`, checks each
- * delivery, acks it (rejects what cannot be decoded) and queues it for the
- * worker pool (dispatch.c). On a broken connection it reconnects with the
- * transport's backoff and declares everything again.
+ * wire.md section 2), consumes `T`, `T.S` and `T_fanout_<hex>` and lends
+ * the connection to the worker pool (dispatch.c), whose workers read it in
+ * turn through rpc_server_read: each delivery is checked, acked (rejected
+ * when it cannot be decoded) and run. On a broken connection the listen
+ * thread reconnects with the transport's backoff and declares everything
+ * again.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,7 +16,7 @@
 #include "common/rpc/rpc_internal.h"
 
 #define LISTEN_TICK_MS 1000
-#define MONITOR_TICK_MS 250
+#define MONITOR_TICK_MS 250 /* call-monitor and heartbeat checks */
 
 struct rpc_server {
 	struct rpc_transport *t;
@@ -35,7 +37,7 @@ struct rpc_server {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;            /* consuming changed */
 
-	char seen[RPC_DEDUP][64];     /* last _unique_ids (listen thread only) */
+	char seen[RPC_DEDUP][64];     /* last _unique_ids (the reader's) */
 	size_t seen_pos;
 };
 
@@ -85,7 +87,7 @@ struct rpc_server *rpc_server_new(struct rpc_transport *t,
 		s->conf.workers = 8;
 	pthread_mutex_init(&s->mu, NULL);
 	rpc_cond_init(&s->cv);
-	s->pool = rpc_pool_new(s, s->conf.workers, (size_t)s->conf.workers * 64);
+	s->pool = rpc_pool_new(s, s->conf.workers);
 	if (s->pool == NULL) {
 		rpc_server_free(s);
 		return NULL;
@@ -133,54 +135,49 @@ static bool duplicate(struct rpc_server *s, const char *id)
 	return false;
 }
 
-static void heartbeat_idle(void *arg)
+int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
+    struct rpc_request *req)
 {
-	rpc_conn_send_heartbeat(arg);
-}
-
-/* One delivery: checked, acked (or rejected), queued. -1 when the
- * connection failed. */
-static int on_delivery(struct rpc_server *s, struct rpc_conn *c, struct rpc_delivery *d)
-{
-	struct rpc_request req;
+	struct rpc_delivery d;
 	struct rpc_error err;
 	enum rpc_decode_status st;
 	json_t *msg = NULL;
 	char why[256];
+	int r;
 
-	if (d->too_big) {
+	r = rpc_conn_next_delivery(c, timeout_ms, &d);
+	if (r != 1)
+		return r;
+	if (d.too_big) {
 		str_fmt(why, sizeof why, "over the %u byte cap", RPC_MAX_BODY);
 		st = RPC_DEC_TOO_BIG;
 	} else {
-		st = rpc_envelope_decode(d->body ? d->body : "", d->len, &msg, why, sizeof why);
+		st = rpc_envelope_decode(d.body ? d.body : "", d.len, &msg, why, sizeof why);
 	}
-	free(d->body);
-	d->body = NULL;
+	free(d.body);
 	if (st != RPC_DEC_OK) {
 		log_warnx("rpc: %s: message rejected: %s", s->q_server, why);
-		return rpc_conn_reject(c, d->tag);
+		return rpc_conn_reject(c, d.tag) == 0 ? 0 : -1;
 	}
-	if (rpc_conn_ack(c, d->tag) == -1) {
+	if (rpc_conn_ack(c, d.tag) == -1) {
 		json_decref(msg);
 		return -1;
 	}
 	memset(&err, 0, sizeof err);
-	if (rpc_request_decode(msg, &req, &err) == -1) {
+	if (rpc_request_decode(msg, req, &err) == -1) {
 		log_warnx("rpc: %s: %s%s", s->q_server, err.message,
-		    req.msg_id ? " (answered with a failure)" : " (dropped)");
-		if (req.msg_id == NULL || (req.invalid = malloc(sizeof err)) == NULL) {
-			rpc_request_clear(&req);
+		    req->msg_id ? " (answered with a failure)" : " (dropped)");
+		if (req->msg_id == NULL || (req->invalid = malloc(sizeof err)) == NULL) {
+			rpc_request_clear(req);
 			return 0;
 		}
-		*req.invalid = err;
-	} else if (duplicate(s, req.unique_id)) {
-		log_warnx("rpc: %s: duplicate message %s dropped", s->q_server, req.unique_id);
-		rpc_request_clear(&req);
+		*req->invalid = err;
+	} else if (duplicate(s, req->unique_id)) {
+		log_warnx("rpc: %s: duplicate message %s dropped", s->q_server, req->unique_id);
+		rpc_request_clear(req);
 		return 0;
 	}
-	if (rpc_pool_push(s->pool, &req, heartbeat_idle, c) == -1)
-		rpc_request_clear(&req);
-	return 0;
+	return 1;
 }
 
 static struct rpc_conn *listen_connect(struct rpc_server *s)
@@ -194,40 +191,39 @@ static struct rpc_conn *listen_connect(struct rpc_server *s)
 		rpc_backoff_result(s->t, SIZE_MAX, false);
 		return NULL;
 	}
-	set_consuming(s, true);
 	log_info("rpc: consuming %s, %s and %s on exchange %s", s->topic,
 	    s->q_server, s->q_fanout, s->exchange);
 	return c;
 }
 
+/* The listen thread owns the connection: it connects and declares, lends
+ * the connection to the workers, and takes it back when they find it
+ * broken or when the server stops. */
 static void *listen_main(void *arg)
 {
 	struct rpc_server *s = arg;
 	struct rpc_conn *c = NULL;
-	struct rpc_delivery d;
-	uint64_t next_monitor = 0;
 
 	while (!s->stop) {
-		int r = 0;
-		if (c == NULL && (c = listen_connect(s)) == NULL)
-			continue;
-		r = rpc_conn_next_delivery(c, MONITOR_TICK_MS, &d);
-		if (r == 1)
-			r = on_delivery(s, c, &d);
-		if (r == -1) {
+		if (c == NULL) {
+			if ((c = listen_connect(s)) == NULL)
+				continue;
+			rpc_pool_attach(s->pool, c);
+			set_consuming(s, true);
+		}
+		if (rpc_pool_wait_broken(s->pool, MONITOR_TICK_MS)) {
 			set_consuming(s, false);
-			rpc_conn_free(c, false);
+			rpc_conn_free(rpc_pool_detach(s->pool), false);
 			c = NULL;
 			log_warnx("rpc: %s: lost the broker; reconnecting", s->q_server);
+			continue;
 		}
-		if (now_ms() >= next_monitor) {
-			rpc_pool_monitor(s->pool);
-			next_monitor = now_ms() + MONITOR_TICK_MS;
-		}
+		rpc_pool_monitor(s->pool);
+		rpc_pool_heartbeat(s->pool);
 	}
 	set_consuming(s, false);
-	if (c != NULL) {
-		/* Unread deliveries are requeued by the broker on close. */
+	if (c != NULL && (c = rpc_pool_detach(s->pool)) != NULL) {
+		/* Unread deliveries go back to their queues on close. */
 		rpc_conn_delete_queue(c, s->q_fanout);
 		rpc_conn_free(c, true);
 	}

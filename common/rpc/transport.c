@@ -3,10 +3,16 @@
  *
  *   backoff   when the next connection attempt may start, to which host
  *   pool      publish connections (confirm mode), one thread each at a time
- *   service   one thread, started on first use: consumes the reply queue
- *             and completes pending calls; every second it lets idle pool
- *             connections send and check heartbeats
+ *   service   one thread, started on first use: (re)connects the reply
+ *             consumer, reads it while no call waits (heartbeats, late
+ *             replies), and every second lets idle pool connections send
+ *             and check heartbeats
  *   pending   calls waiting for a reply, by _msg_id, each with a condvar
+ *
+ * Replies are read by the waiting callers themselves, one at a time (the
+ * reading turn): the reader completes whichever calls its deliveries
+ * answer and, once its own reply is in, passes the turn to another waiter.
+ * A sequential caller thus reads its own reply with no thread handoff.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +28,8 @@
 #define SERVICE_TICK_MS 1000
 #define POOL_IDLE_SERVICE_MS 2000 /* idle this long: service its heartbeats */
 #define RETRY_PAUSE_MS 200
+#define READ_SLICE_MS 200        /* a reader re-checks its own deadline */
+#define SERVICE_READ_IDLE_MS 500 /* no call for this long: the service reads */
 
 struct rpc_transport {
 	struct rpc_url url;
@@ -44,7 +52,11 @@ struct rpc_transport {
 	bool svc_running;
 	volatile bool stopping;
 	bool reply_wanted;
-	bool reply_ready;
+	bool reply_ready;        /* rc is connected and consuming */
+	bool reading;            /* someone holds the reading turn on rc */
+	struct rpc_conn *rc;     /* the reply consumer connection */
+	int waiters;             /* callers in rpc_pending_wait */
+	uint64_t last_call_ms;   /* last call activity */
 	pthread_t svc;
 	char reply_q[RPC_NAME_MAX];
 	struct rpc_pending *pending[PENDING_BUCKETS];
@@ -338,6 +350,7 @@ void rpc_pending_add(struct rpc_transport *t, struct rpc_pending *p)
 	pthread_mutex_lock(&t->mu);
 	p->next = t->pending[b];
 	t->pending[b] = p;
+	t->last_call_ms = now_ms();
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -361,15 +374,75 @@ void rpc_pending_remove(struct rpc_transport *t, struct rpc_pending *p)
 	pthread_mutex_unlock(&t->mu);
 }
 
+static void on_reply(struct rpc_transport *t, const struct rpc_delivery *d);
+
+/* Offers the free reading turn to one waiting caller. Called with t->mu. */
+static void promote(struct rpc_transport *t)
+{
+	if (t->reading || t->rc == NULL || t->waiters == 0)
+		return;
+	for (size_t b = 0; b < PENDING_BUCKETS; b++) {
+		for (struct rpc_pending *q = t->pending[b]; q != NULL; q = q->next) {
+			if (!q->done) {
+				pthread_cond_signal(&q->cv);
+				return;
+			}
+		}
+	}
+}
+
+/* Takes the reading turn and reads one delivery. Called with t->mu held,
+ * the turn free and t->rc set; returns with t->mu held. */
+static void read_turn(struct rpc_transport *t, int64_t timeout_ms)
+{
+	struct rpc_conn *c = t->rc;
+	struct rpc_delivery d;
+	int r;
+
+	t->reading = true;
+	pthread_mutex_unlock(&t->mu);
+	r = rpc_conn_next_delivery(c, (int)(timeout_ms > 0 ? timeout_ms : 0), &d);
+	if (r == 1) {
+		if (rpc_conn_ack(c, d.tag) == -1)
+			r = -1;
+		on_reply(t, &d);
+		free(d.body);
+	}
+	pthread_mutex_lock(&t->mu);
+	t->reading = false;
+	if (r == -1) {
+		t->rc = NULL;
+		t->reply_ready = false;
+		rpc_conn_free(c, false);
+		log_warnx("rpc: reply consumer lost its connection; reconnecting");
+		pthread_cond_signal(&t->svc_cv);
+	}
+}
+
 bool rpc_pending_wait(struct rpc_transport *t, struct rpc_pending *p, uint64_t deadline_ms)
 {
 	bool done;
 
 	pthread_mutex_lock(&t->mu);
-	while (!p->done && !t->stopping && rpc_cond_wait_until(&p->cv, &t->mu, deadline_ms))
-		;
+	t->waiters++;
+	while (!p->done && !t->stopping) {
+		uint64_t now = now_ms();
+		if (now >= deadline_ms)
+			break;
+		if (t->rc != NULL && !t->reading) {
+			uint64_t slice = deadline_ms - now;
+			read_turn(t, slice < READ_SLICE_MS ? (int64_t)slice : READ_SLICE_MS);
+			continue;
+		}
+		/* Re-check now and then, in case a turn offer was missed. */
+		rpc_cond_wait_until(&p->cv, &t->mu,
+		    deadline_ms < now + READ_SLICE_MS ? deadline_ms : now + READ_SLICE_MS);
+	}
+	t->waiters--;
 	done = p->done;
 	pending_unlink(t, p);
+	t->last_call_ms = now_ms();
+	promote(t);
 	pthread_mutex_unlock(&t->mu);
 	return done;
 }
@@ -448,48 +521,42 @@ static struct rpc_conn *reply_connect(struct rpc_transport *t)
 		return NULL;
 	}
 	pthread_mutex_lock(&t->mu);
+	t->rc = c;
 	t->reply_ready = true;
 	pthread_cond_broadcast(&t->ready_cv);
+	promote(t);
 	pthread_mutex_unlock(&t->mu);
 	return c;
 }
 
-static void reply_step(struct rpc_transport *t, struct rpc_conn **rc)
+/* Reads the reply queue while no call waits: late replies are dropped and
+ * heartbeats keep flowing. Called with t->mu; returns with it. */
+static void service_read(struct rpc_transport *t, uint64_t until_ms)
 {
-	struct rpc_delivery d;
-	int r;
+	uint64_t now = now_ms();
 
-	if (*rc == NULL && (*rc = reply_connect(t)) == NULL)
-		return;
-	r = rpc_conn_next_delivery(*rc, SERVICE_TICK_MS, &d);
-	if (r == 1) {
-		if (rpc_conn_ack(*rc, d.tag) == -1)
-			r = -1;
-		on_reply(t, &d);
-		free(d.body);
-	}
-	if (r == -1) {
-		pthread_mutex_lock(&t->mu);
-		t->reply_ready = false;
-		pthread_mutex_unlock(&t->mu);
-		rpc_conn_free(*rc, false);
-		*rc = NULL;
-		log_warnx("rpc: reply consumer lost its connection; reconnecting");
+	if (t->rc != NULL && !t->reading && t->waiters == 0 &&
+	    now - t->last_call_ms >= SERVICE_READ_IDLE_MS) {
+		read_turn(t, READ_SLICE_MS);
+		promote(t);
+	} else {
+		rpc_cond_wait_until(&t->svc_cv, &t->mu, until_ms);
 	}
 }
 
 static void *service_main(void *arg)
 {
 	struct rpc_transport *t = arg;
-	struct rpc_conn *rc = NULL;
 	uint64_t next_sweep = now_ms() + SERVICE_TICK_MS;
 
 	pthread_mutex_lock(&t->mu);
 	while (!t->stopping) {
-		if (t->reply_wanted) {
+		if (t->reply_wanted && t->rc == NULL) {
 			pthread_mutex_unlock(&t->mu);
-			reply_step(t, &rc);
+			reply_connect(t);
 			pthread_mutex_lock(&t->mu);
+		} else if (t->reply_wanted) {
+			service_read(t, now_ms() + READ_SLICE_MS);
 		} else {
 			rpc_cond_wait_until(&t->svc_cv, &t->mu, next_sweep);
 		}
@@ -498,7 +565,10 @@ static void *service_main(void *arg)
 			next_sweep = now_ms() + SERVICE_TICK_MS;
 		}
 	}
+	while (t->reading)
+		rpc_cond_wait_until(&t->svc_cv, &t->mu, now_ms() + 50);
 	pthread_mutex_unlock(&t->mu);
-	rpc_conn_free(rc, true);
+	rpc_conn_free(t->rc, true);
+	t->rc = NULL;
 	return NULL;
 }
