@@ -11,34 +11,10 @@
 
 #include "api/api.h"
 #include "common/rpc/rpc.h"
+#include "common/rpcapi.h"
 #include "db/db.h"
 
 #define API_GRACE_MS 10000
-
-static struct rpc_transport *transport_open(const struct kumo_conf *conf)
-{
-	struct rpc_conf rc = {
-		.transport_url = conf->transport_url,
-		.control_exchange = conf->control_exchange,
-		.default_timeout_s = conf->rpc_response_timeout,
-		.heartbeat_s = conf->heartbeat_timeout_threshold ?
-		    conf->heartbeat_timeout_threshold : -1,
-	};
-
-	return rpc_transport_new(&rc);
-}
-
-static void db_open_checked(const struct kumo_conf *conf, struct db **db)
-{
-	const char *path = conf_db_path(conf);
-	int rc;
-
-	if ((rc = db_open(path, db)) != DB_OK)
-		fatalx("cannot open the database %s: %s", path, db_strerror(rc));
-	if ((rc = db_check_schema(*db)) != DB_OK)
-		fatalx("database %s: %s (run kumo-manage db sync)", path,
-		    db_strerror(rc));
-}
 
 int main(int argc, char **argv)
 {
@@ -61,9 +37,8 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 8 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	daemon_signals();
-	db_open_checked(&conf, &api.db);
-	if ((api.rpc = transport_open(&conf)) == NULL)
-		fatalx("bad transport_url");
+	api.db = db_open_service(conf_db_path(&conf));
+	api.rpc = rpcapi_transport_open(&conf);
 	if (api_server_start(&api) < 0) {
 		rpc_transport_free(api.rpc);
 		db_close(api.db);
@@ -72,8 +47,13 @@ int main(int argc, char **argv)
 	log_info("listening on %s:%d with %d workers", conf.osapi_compute_listen,
 	    conf.osapi_compute_listen_port, conf.api_workers);
 	daemon_ready("listening");
-	while (!daemon_stop_flag)
+	/* libmicrohttpd serves from its own threads: the watchdog catches a hung
+	 * or stopped process, not one wedged worker. */
+	while (!daemon_stop_flag) {
 		usleep(100 * 1000);
+		daemon_watchdog();
+		daemon_reload_log_level();
+	}
 	log_info("stopping");
 	daemon_stopping();
 	api_server_stop(&api, API_GRACE_MS);

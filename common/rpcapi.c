@@ -1,8 +1,25 @@
 /* Client halves of kumo's internal RPC methods (see rpcapi.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/common.h"
 #include "common/rpcapi.h"
+
+struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf)
+{
+	struct rpc_conf rc = {
+		.transport_url = conf->transport_url,
+		.control_exchange = conf->control_exchange,
+		.default_timeout_s = conf->rpc_response_timeout,
+		.heartbeat_s = conf->heartbeat_timeout_threshold ?
+		    conf->heartbeat_timeout_threshold : -1,
+	};
+	struct rpc_transport *t;
+
+	if ((t = rpc_transport_new(&rc)) == NULL)
+		fatalx("bad transport_url");
+	return t;
+}
 
 static int cast_to(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *topic, const char *server, const char *method, json_t *args,
@@ -49,6 +66,72 @@ int compute_terminate_instance(struct rpc_transport *t,
 	    json_pack("{s:s}", "instance_uuid", instance_uuid), err);
 }
 
+int compute_reboot_instance(struct rpc_transport *t,
+    const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
+    bool hard, struct rpc_error *err)
+{
+	return cast_to(t, ctx, TOPIC_COMPUTE, host, "reboot_instance",
+	    json_pack("{s:s, s:s}", "instance_uuid", instance_uuid,
+	    "reboot_type", hard ? "HARD" : "SOFT"), err);
+}
+
+int compute_stop_instance(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *host, const char *instance_uuid, struct rpc_error *err)
+{
+	return cast_to(t, ctx, TOPIC_COMPUTE, host, "stop_instance",
+	    json_pack("{s:s}", "instance_uuid", instance_uuid), err);
+}
+
+int compute_start_instance(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *host, const char *instance_uuid, struct rpc_error *err)
+{
+	return cast_to(t, ctx, TOPIC_COMPUTE, host, "start_instance",
+	    json_pack("{s:s}", "instance_uuid", instance_uuid), err);
+}
+
+/* The reply of get_console_output: {"output": s} within the bound. */
+static int console_reply(json_t *res, char **output, struct rpc_error *err)
+{
+	const json_t *v = json_object_get(res, "output");
+
+	if (!json_is_string(v) || json_string_length(v) > RPCAPI_CONSOLE_MAX) {
+		rpc_error_set(err, "InvalidReply", NULL,
+		    "get_console_output: the reply is not {\"output\": string} "
+		    "of at most %d bytes", RPCAPI_CONSOLE_MAX);
+		return -1;
+	}
+	if ((*output = strndup(json_string_value(v),
+	    json_string_length(v))) == NULL) {
+		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int compute_get_console_output(struct rpc_transport *t,
+    const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
+    int length, char **output, struct rpc_error *err)
+{
+	struct rpc_target target = {
+		.topic = TOPIC_COMPUTE, .server = host, .version = RPCAPI_VERSION,
+	};
+	json_t *args, *res = NULL;
+	int rc;
+
+	*output = NULL;
+	args = json_pack("{s:s, s:i}", "instance_uuid", instance_uuid,
+	    "length", length);
+	if (args == NULL) {
+		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
+		return -1;
+	}
+	rc = rpc_call(t, &target, ctx, "get_console_output", args, 0, &res, err);
+	if (rc == 0)
+		rc = console_reply(res, output, err);
+	json_decref(res);
+	return rc;
+}
+
 int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *vm_state, const char *task_state,
     int power_state, const char *expected_task_state, struct rpc_error *err)
@@ -68,6 +151,16 @@ int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
 	    json_pack("{s:s, s:s, s:s, s:o}", "instance_uuid", instance_uuid,
 	    "host", host, "reason", reason, "retry",
 	    retry ? retry : json_null()), err);
+}
+
+int cond_action_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *instance_uuid, const char *action, const char *reason,
+    const char *expected_task_state, struct rpc_error *err)
+{
+	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "action_failed",
+	    json_pack("{s:s, s:s, s:s, s:s}", "instance_uuid", instance_uuid,
+	    "action", action, "reason", reason, "expected_task_state",
+	    expected_task_state), err);
 }
 
 int cond_instance_deleted(struct rpc_transport *t, const struct rpc_ctx *ctx,

@@ -14,6 +14,15 @@
  *              expect spawning); on failure -> cond_build_failed
  *   conductor  build_failed: reschedule on another host (retry.hosts grows)
  *              up to max_attempts, else ERROR + fault
+ * Actions (POST /servers/{id}/action: reboot, os-stop, os-start):
+ *   api        state check, task rebooting/rebooting_hard/powering-off/
+ *              powering-on (expecting none), action record ->
+ *              compute_reboot_instance / _stop_instance / _start_instance
+ *   compute    driver reboot/power_off/power_on -> cond_instance_update(
+ *              active|stopped, none, running|shutdown, expect the task);
+ *              on failure -> cond_action_failed (ERROR + fault)
+ *   conductor  instance_update finishes the action of the request
+ * Console: api rpc_call compute_get_console_output (no host -> 409).
  * Delete:
  *   api        task deleting; no host -> db destroy at once; else
  *              compute_terminate_instance
@@ -27,7 +36,9 @@
 #define KUMO_RPCAPI_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
+#include "common/common.h"
 #include "common/rpc/rpc.h"
 
 #define TOPIC_SCHEDULER "scheduler"
@@ -35,9 +46,18 @@
 #define TOPIC_COMPUTE "compute"
 #define RPCAPI_VERSION "1.0"
 
+/* The transport every daemon opens from its config ([DEFAULT]
+ * transport_url, control_exchange, rpc_response_timeout,
+ * heartbeat_timeout_threshold); fatalx on a bad URL (start-up only). */
+struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf);
+
 /* The instance as a compute host needs it to build (compute has no DB):
  * {"uuid","name","vcpus","memory_mb","root_gb","ephemeral_gb","swap",
  *  "image_ref","flavorid","project_id","user_id"}; built by the caller. */
+
+/* Console output is bounded: the compute sends at most the last this many
+ * bytes, the API refuses more. */
+#define RPCAPI_CONSOLE_MAX (1024 * 1024)
 
 /* scheduler.build_instances {"instance_uuid": s, "retry": {"num_attempts": n,
  * "hosts": [s...]}} cast. retry NULL on the first attempt (stolen). */
@@ -55,6 +75,28 @@ int compute_terminate_instance(struct rpc_transport *t,
     const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
     struct rpc_error *err);
 
+/* compute.<host>.reboot_instance {"instance_uuid", "reboot_type": "SOFT" or
+ * "HARD"} cast. */
+int compute_reboot_instance(struct rpc_transport *t,
+    const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
+    bool hard, struct rpc_error *err);
+
+/* compute.<host>.stop_instance {"instance_uuid"} cast. */
+int compute_stop_instance(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *host, const char *instance_uuid, struct rpc_error *err);
+
+/* compute.<host>.start_instance {"instance_uuid"} cast. */
+int compute_start_instance(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *host, const char *instance_uuid, struct rpc_error *err);
+
+/* compute.<host>.get_console_output {"instance_uuid", "length": n} call
+ * (n = the last n lines, -1 = all) -> {"output": s}, at most
+ * RPCAPI_CONSOLE_MAX bytes. *output: a malloc'd string, the caller's.
+ * A reply of another shape is an error (cls "InvalidReply"). */
+int compute_get_console_output(struct rpc_transport *t,
+    const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
+    int length, char **output, struct rpc_error *err);
+
 /* conductor.instance_update {"instance_uuid","vm_state","task_state",
  * "power_state","expected_task_state" (or null)} cast. */
 int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
@@ -66,6 +108,13 @@ int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
 int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *host, const char *reason,
     json_t *retry, struct rpc_error *err);
+
+/* conductor.action_failed {"instance_uuid","action","reason",
+ * "expected_task_state"} cast: an action (reboot, stop, start) failed on
+ * the host: ERROR with a fault, the action finished with "Error". */
+int cond_action_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *instance_uuid, const char *action, const char *reason,
+    const char *expected_task_state, struct rpc_error *err);
 
 /* conductor.instance_deleted {"instance_uuid"} cast. */
 int cond_instance_deleted(struct rpc_transport *t, const struct rpc_ctx *ctx,

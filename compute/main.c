@@ -15,22 +15,6 @@
 #define STOP_GRACE_MS 60000    /* in-flight builds finish at shutdown */
 #define TICK_MS 200
 
-static struct rpc_transport *open_transport(const struct kumo_conf *conf)
-{
-	struct rpc_conf rc = {
-		.transport_url = conf->transport_url,
-		.control_exchange = conf->control_exchange,
-		.default_timeout_s = conf->rpc_response_timeout,
-		.heartbeat_s = conf->heartbeat_timeout_threshold ?
-		    conf->heartbeat_timeout_threshold : -1,
-	};
-	struct rpc_transport *t;
-
-	if ((t = rpc_transport_new(&rc)) == NULL)
-		fatalx("bad transport_url");
-	return t;
-}
-
 static struct rpc_server *start_server(struct compute *c)
 {
 	struct rpc_server_conf sc = {
@@ -58,6 +42,7 @@ static void run(struct compute *c, struct rpc_server *srv)
 		nanosleep(&tick, NULL);
 		if (rpc_server_healthy(srv))
 			daemon_watchdog();
+		daemon_reload_log_level();
 		if (now_ms() >= next) {
 			compute_report(c);
 			next = now_ms() + period;
@@ -83,7 +68,7 @@ int main(int argc, char **argv)
 	}
 	daemon_signals();
 	compute_locks_init(&c.locks);
-	c.rpc = open_transport(&conf);
+	c.rpc = rpcapi_transport_open(&conf);
 	srv = start_server(&c);
 	compute_report(&c);
 	log_info("serving topic %s as %s with the %s driver", TOPIC_COMPUTE,

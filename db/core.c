@@ -502,3 +502,18 @@ int db_fetch_list(struct db *db, const char *sql, const char *const *keys,
 	db_conn_put(db, c);
 	return rc;
 }
+
+struct db *db_open_service(const char *path)
+{
+	struct db *db;
+	int rc;
+
+	if ((rc = db_open(path, &db)) != DB_OK)
+		fatalx("cannot open database %s: %s", path, db_strerror(rc));
+	if ((rc = db_check_schema(db)) == DB_SCHEMA)
+		fatalx("database %s does not have this program's schema: run "
+		    "'kumo-manage db sync' first", path);
+	if (rc != DB_OK)
+		fatalx("database %s: %s", path, db_strerror(rc));
+	return db;
+}

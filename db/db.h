@@ -50,6 +50,9 @@ void db_close(struct db *db);
 int db_migrate(struct db *db);               /* applies missing migrations */
 int db_schema_version(struct db *db, int *out);
 int db_check_schema(struct db *db);          /* DB_OK or DB_SCHEMA */
+/* A daemon's start-up: open and check the schema, or fatalx naming the
+ * file (and 'kumo-manage db sync' when the schema is out of date). */
+struct db *db_open_service(const char *path);
 int db_schema_latest(void);                  /* the version this program needs */
 const char *db_strerror(int status);         /* static text */
 

@@ -16,39 +16,6 @@
 #define STOP_GRACE_MS 30000    /* for in-flight handlers at shutdown */
 #define TICK_MS 200
 
-static struct db *open_db(const struct kumo_conf *conf)
-{
-	const char *path = conf_db_path(conf);
-	struct db *db;
-	int rc;
-
-	if ((rc = db_open(path, &db)) != DB_OK)
-		fatalx("cannot open database %s: %s", path, db_strerror(rc));
-	rc = db_check_schema(db);
-	if (rc == DB_SCHEMA)
-		fatalx("database %s has an older schema than this program: run "
-		    "'kumo-manage db sync' first", path);
-	if (rc != DB_OK)
-		fatalx("database %s: %s", path, db_strerror(rc));
-	return db;
-}
-
-static struct rpc_transport *open_transport(const struct kumo_conf *conf)
-{
-	struct rpc_conf rc = {
-		.transport_url = conf->transport_url,
-		.control_exchange = conf->control_exchange,
-		.default_timeout_s = conf->rpc_response_timeout,
-		.heartbeat_s = conf->heartbeat_timeout_threshold ?
-		    conf->heartbeat_timeout_threshold : -1,
-	};
-	struct rpc_transport *t;
-
-	if ((t = rpc_transport_new(&rc)) == NULL)
-		fatalx("bad transport_url");
-	return t;
-}
-
 static struct rpc_server *start_server(struct sched *s, const char *topic,
     const struct rpc_method *methods, size_t n)
 {
@@ -89,6 +56,7 @@ static void run(struct sched *s, struct rpc_server *const *srv, size_t n)
 			healthy = healthy && rpc_server_healthy(srv[i]);
 		if (healthy)
 			daemon_watchdog();
+		daemon_reload_log_level();
 		if (now_ms() >= next) {
 			heartbeat(s);
 			next = now_ms() + (uint64_t)s->conf->report_interval * 1000;
@@ -113,8 +81,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	daemon_signals();
-	s.db = open_db(&conf);
-	s.rpc = open_transport(&conf);
+	s.db = db_open_service(conf_db_path(&conf));
+	s.rpc = rpcapi_transport_open(&conf);
 	srv[0] = start_server(&s, TOPIC_SCHEDULER, sched_methods,
 	    sched_n_methods);
 	srv[1] = start_server(&s, TOPIC_CONDUCTOR, cond_methods,
