@@ -58,7 +58,7 @@ PROGS = $(BUILD)/kumo-api $(BUILD)/kumo-scheduler $(BUILD)/kumo-compute \
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all clean test unit system install
+.PHONY: all clean test unit system e2e install
 all: $(PROGS) $(UNIT_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -106,9 +106,60 @@ unit: $(UNIT_BINS)
 system: all
 	KUMO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/system tests/interop
 
+# Real guests under QEMU/libvirt (TCG is fine): tools/test-all runs these once.
+e2e: all
+	KUMO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/e2e
+
 test: unit system
 
 clean:
 	rm -rf build build-san
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- install (etc/systemd/, tools/install-post; README "Running under systemd") ----
+# make install [PREFIX=/usr/local] [DESTDIR=]: binaries into $(PREFIX)/bin, the
+# units into $(SYSTEMD_UNITDIR) with /usr/local replaced by $(PREFIX), /etc/kumo/*
+# only where absent (an existing file that differs gets FILE.new beside it),
+# /var/lib/kumo. Without DESTDIR it then runs install-post (the kumo user, modes);
+# with DESTDIR, run $(PREFIX)/sbin/kumo-install-post on the target.
+SYSTEMD_UNITDIR ?= /etc/systemd/system
+INSTALL_BINS = kumo-api kumo-scheduler kumo-compute kumo-manage kumo
+INSTALL_UNITS = kumo-api.service kumo-scheduler.service kumo-compute.service kumo.target
+INSTALL_CONFS = kumo.conf api-pipeline.ini
+
+.PHONY: install-files install-user uninstall
+install: install-files
+	@if [ -z "$(DESTDIR)" ]; then $(MAKE) --no-print-directory install-user; \
+	else echo "installed into $(DESTDIR); on the target run: $(PREFIX)/sbin/kumo-install-post"; fi
+
+install-files: $(addprefix $(BUILD)/,$(INSTALL_BINS))
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/share/doc/kumo $(DESTDIR)$(SYSTEMD_UNITDIR) \
+	    $(DESTDIR)/etc/kumo $(DESTDIR)/var/lib/kumo
+	install -m 0755 $(addprefix $(BUILD)/,$(INSTALL_BINS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 tools/install-post $(DESTDIR)$(PREFIX)/sbin/kumo-install-post
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/kumo/README.md
+	@set -e; for u in $(INSTALL_UNITS); do \
+	    echo "install etc/systemd/$$u -> $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u"; \
+	    sed 's|/usr/local|$(PREFIX)|g' etc/systemd/$$u > $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u.tmp; \
+	    chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u.tmp; \
+	    mv $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u.tmp $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u; \
+	done
+	@set -e; for f in $(INSTALL_CONFS); do \
+	    d=$(DESTDIR)/etc/kumo/$$f; \
+	    if [ ! -e $$d ]; then install -m 0640 etc/kumo/$$f $$d; echo "install etc/kumo/$$f -> $$d"; \
+	    elif ! cmp -s etc/kumo/$$f $$d; then install -m 0640 etc/kumo/$$f $$d.new; \
+	        echo "kept $$d (changed locally); the new default is $$d.new"; fi; \
+	done
+
+install-user:
+	SYSTEMD_UNITDIR=$(SYSTEMD_UNITDIR) tools/install-post
+
+# Leaves /etc/kumo, /var/lib/kumo and the kumo user alone.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(INSTALL_BINS)) \
+	    $(DESTDIR)$(PREFIX)/sbin/kumo-install-post \
+	    $(addprefix $(DESTDIR)$(SYSTEMD_UNITDIR)/,$(INSTALL_UNITS))
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/kumo \
+	    $(DESTDIR)$(SYSTEMD_UNITDIR)/kumo-compute.service.d/libvirt-group.conf
