@@ -110,7 +110,7 @@ system: all
 e2e: all
 	KUMO_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/e2e
 
-test: unit system
+test: unit system e2e
 
 clean:
 	rm -rf build build-san
