@@ -17,7 +17,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libsystemd libcurl
+PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libsystemd libcurl libvirt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?= -O2 -g
@@ -32,6 +32,7 @@ LIB_INI = -linih
 LIB_UUID = -luuid
 LIB_SD = -lsystemd
 LIB_CURL = -lcurl
+LIB_VIRT = -lvirt
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
@@ -82,7 +83,7 @@ $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIB
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 # kumo-compute never links db/ (DESIGN.md: computes report through RPC).
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_VIRT) $(BASE_LIBS)
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)
@@ -95,10 +96,15 @@ PROGS += $(BUILD)/rpc-call
 $(BUILD)/rpc-call: $(call obj,tools/rpc-call.c) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
 
+# Drives the virt driver by hand and from tests/e2e (no broker, no DB).
+PROGS += $(BUILD)/virt-drive
+$(BUILD)/virt-drive: $(call obj,tools/virt-drive.c) $(LIBCOMPUTE) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_VIRT) $(BASE_LIBS)
+
 # Unit tests link every library; the linker takes what each needs.
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CURL) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CURL) $(LIB_VIRT) $(BASE_LIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -9,7 +9,7 @@ static const struct {
 	struct virt_driver *(*new)(const struct kumo_conf *, char *, size_t);
 } drivers[] = {
 	{ "fake", virt_fake_new },
-	{ "libvirt", NULL },  /* comes in a later change */
+	{ "libvirt", virt_libvirt_new },
 };
 
 struct virt_driver *virt_driver_new(const struct kumo_conf *conf, char *err,

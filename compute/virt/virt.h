@@ -3,14 +3,17 @@
  * Nova's ComputeDriver. kumo-compute calls only these; a driver's own
  * types (libvirt's, the fake's) never leave its file.
  *
- *   virt.c     the table of drivers, chosen by [DEFAULT] compute_driver
- *   fake.c     in memory, for tests and benchmarks ([fake] knobs)
+ *   virt.c         the table of drivers, chosen by [DEFAULT] compute_driver
+ *   fake.c         in memory, for tests and benchmarks ([fake] knobs)
+ *   libvirt.c      real VMs through libvirt (QEMU/KVM), [libvirt] knobs
+ *   libvirt_xml.c  the libvirt driver's domain XML (plain strings)
  *
  * Every op may be called from several threads at once.
  */
 #ifndef KUMO_VIRT_H
 #define KUMO_VIRT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,6 +41,15 @@ struct virt_instance {
 	char flavorid[VIRT_NAME];
 	char project_id[VIRT_NAME];
 	char user_id[VIRT_NAME];
+	/* The image, as the compute's image cache has it on local disk
+	 * (all "" when unused; the fake driver ignores them). A disk, or a
+	 * kernel for direct boot, or both. Paths are absolute. */
+	char disk_path[PATH_MAX];   /* base image file; the instance's disk
+	                               is an overlay on it */
+	char disk_format[16];       /* "raw" or "qcow2" */
+	char kernel_path[PATH_MAX]; /* direct kernel boot when set */
+	char ramdisk_path[PATH_MAX];
+	char cmdline[1024];         /* kernel command line ("" = console=ttyS0) */
 };
 
 /* The host's capacity, reported to the conductor. */
@@ -70,7 +82,8 @@ struct virt_ops {
 	int (*power_off)(struct virt_driver *d, const char *uuid);
 	int (*get_info)(struct virt_driver *d, const char *uuid,
 	    struct virt_info *out);
-	/* *out: a NUL-terminated string the caller frees. */
+	/* *out: a NUL-terminated string the caller frees (the libvirt
+	 * driver's: at most the last 1 MiB of the log, valid UTF-8). */
 	int (*get_console_output)(struct virt_driver *d, const char *uuid,
 	    char **out);
 	int (*host_resources)(struct virt_driver *d,
@@ -94,6 +107,33 @@ void virt_driver_free(struct virt_driver *d);
 
 /* ---- fake.c ---- */
 struct virt_driver *virt_fake_new(const struct kumo_conf *conf, char *err,
+    size_t errlen);
+
+/* ---- libvirt.c ---- */
+/* Connects to [libvirt] connection_uri; NULL with a reason in err. */
+struct virt_driver *virt_libvirt_new(const struct kumo_conf *conf, char *err,
+    size_t errlen);
+
+/* ---- libvirt_xml.c: the domain XML, separate so tests can read it ---- */
+#define VIRT_DOMAIN_PREFIX "kumo-"  /* domain name = prefix + lower-case uuid */
+#define VIRT_DOMAIN_NAME (sizeof VIRT_DOMAIN_PREFIX + UUID_STR_LEN)
+
+struct virt_domain_spec {
+	const struct virt_instance *inst;
+	const char *virt_type;     /* "kvm" or "qemu" */
+	const char *disk_path;     /* the instance's own disk (overlay), or "" */
+	const char *console_path;  /* where the serial console is logged */
+};
+
+/* 0, or -1 with a reason when inst has a value of the wrong shape (uuid,
+ * sizes, image paths, format, command line). */
+int virt_instance_check(const struct virt_instance *inst, char *err,
+    size_t errlen);
+/* "kumo-<uuid>" in lower case; -1 when uuid is not a uuid. */
+int virt_domain_name(const char *uuid, char *out, size_t outlen);
+/* The domain XML (caller frees), or NULL with a reason in err. Checks the
+ * instance as virt_instance_check does; every other string is escaped. */
+char *virt_domain_xml(const struct virt_domain_spec *spec, char *err,
     size_t errlen);
 
 #endif
