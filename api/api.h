@@ -12,6 +12,8 @@
  *   flavors.c      /v2.1/flavors
  *   servers.c      /v2.1/servers list, show, delete and their views
  *   servers_create.c  POST /v2.1/servers: validation and the boot cast
+ *   servers_action.c  POST /v2.1/servers/{id}/action: reboot, os-stop,
+ *                  os-start, os-getConsoleOutput
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services
  *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
  *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
@@ -40,6 +42,7 @@ struct MHD_Daemon;
 struct db;
 struct rpc_transport;
 struct api_req;
+struct db_instance;
 
 /* Microversions, as major * 1000 + minor: 2.1 = 2001. */
 #define API_MV(maj, min) ((maj) * 1000 + (min))
@@ -57,6 +60,7 @@ enum api_err {
 	ERR_FLAVOR_REF,        /* 400, unknown flavorRef on create */
 	ERR_IMAGE_REF,         /* 400, unknown imageRef on create */
 	ERR_IMAGE_NOT_ACTIVE,
+	ERR_NO_SUCH_ACTION,    /* 400, an unknown server action */
 	ERR_MV_MALFORMED,
 	ERR_UNAUTHORIZED,
 	ERR_BAD_TOKEN,
@@ -68,16 +72,20 @@ enum api_err {
 	ERR_FLAVOR_NOT_FOUND,
 	ERR_IMAGE_NOT_FOUND,
 	ERR_HYPERVISOR_NOT_FOUND,
+	ERR_CONSOLE_NOT_AVAILABLE,
 	ERR_METHOD,            /* 405 */
 	ERR_MV_UNSUPPORTED,    /* 406 */
 	ERR_FLAVOR_NAME_EXISTS,
 	ERR_FLAVOR_ID_EXISTS,
 	ERR_IMAGE_IN_USE,
 	ERR_IMAGE_EXISTS,
+	ERR_INSTANCE_STATE,    /* 409, Cannot '<action>' instance ... */
+	ERR_INSTANCE_NOT_READY,
 	ERR_TOO_LARGE,         /* 413 */
 	ERR_MEDIA_TYPE,        /* 415 */
 	ERR_INTERNAL,          /* 500 */
 	ERR_RPC,               /* 500, the broker refused a cast */
+	ERR_RPC_TIMEOUT,       /* 500, a compute host did not answer a call */
 	ERR__COUNT
 };
 
@@ -348,6 +356,10 @@ enum api_rc servers_detail(struct api_req *r);
 enum api_rc servers_show(struct api_req *r);
 enum api_rc servers_create(struct api_req *r);
 enum api_rc servers_delete(struct api_req *r);
+enum api_rc servers_action(struct api_req *r);
+/* The instance r->id if the caller may see it (admins: any project);
+ * 0, or API_ERROR (404 or 500). */
+int servers_instance_get(struct api_req *r, struct db_instance *in);
 
 enum api_rc hypervisors_list(struct api_req *r);
 enum api_rc hypervisors_detail(struct api_req *r);

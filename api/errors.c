@@ -20,6 +20,7 @@ static const struct {
 	/* Nova's words when Glance does not know the image (transcript 31). */
 	[ERR_IMAGE_REF] = { 400, "Can not find requested image" },
 	[ERR_IMAGE_NOT_ACTIVE] = { 400, "Image %s is not active." },
+	[ERR_NO_SUCH_ACTION] = { 400, "There is no such action: %s" },
 	[ERR_MV_MALFORMED] = { 400, "API Version String %s is of invalid format. "
 	    "Must be of format MajorNum.MinorNum." },
 	[ERR_UNAUTHORIZED] = { 401, "Authentication required" },
@@ -32,6 +33,7 @@ static const struct {
 	[ERR_FLAVOR_NOT_FOUND] = { 404, "Flavor %s could not be found." },
 	[ERR_IMAGE_NOT_FOUND] = { 404, "Image %s could not be found." },
 	[ERR_HYPERVISOR_NOT_FOUND] = { 404, "Hypervisor %s could not be found." },
+	[ERR_CONSOLE_NOT_AVAILABLE] = { 404, "Guest does not have a console available." },
 	[ERR_METHOD] = { 405, "The method %s is not allowed for this resource." },
 	[ERR_MV_UNSUPPORTED] = { 406, "Version %s is not supported by the API. "
 	    "Minimum is 2.1 and maximum is " API_MV_MAX_STR "." },
@@ -39,12 +41,17 @@ static const struct {
 	[ERR_FLAVOR_ID_EXISTS] = { 409, "Flavor with ID %s already exists." },
 	[ERR_IMAGE_IN_USE] = { 409, "Image %s is in use by a server." },
 	[ERR_IMAGE_EXISTS] = { 409, "Image with identifier %s already exists!" },
+	/* nova/api/openstack/common.py raise_http_conflict_for_instance_invalid_state */
+	[ERR_INSTANCE_STATE] = { 409, "Cannot '%s' instance %s while it is in %s %s" },
+	[ERR_INSTANCE_NOT_READY] = { 409, "Instance %s is not ready." },
 	[ERR_TOO_LARGE] = { 413, "Request is too large." },
 	[ERR_MEDIA_TYPE] = { 415, "Unsupported Content-Type" },
 	[ERR_INTERNAL] = { 500, "Unexpected API Error. Please report this at "
 	    "the kumo tracker and attach the kumo-api log if possible." },
 	[ERR_RPC] = { 500, "Unexpected API Error: the message bus refused the "
 	    "request (%s)." },
+	[ERR_RPC_TIMEOUT] = { 500, "Unexpected API Error: compute host %s did "
+	    "not answer in time." },
 };
 
 /* nova/api/openstack/wsgi.py Fault._fault_names; the rest are computeFault. */

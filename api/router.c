@@ -28,6 +28,7 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/servers/detail", servers_detail, NULL, 0 },
 	{ "GET", "/v2.1/servers/{id}", servers_show, NULL, ROUTE_SERVER_ID },
 	{ "DELETE", "/v2.1/servers/{id}", servers_delete, NULL, ROUTE_SERVER_ID },
+	{ "POST", "/v2.1/servers/{id}/action", servers_action, NULL, ROUTE_SERVER_ID | ROUTE_BODY },
 
 	{ "GET", "/v2.1/os-hypervisors", hypervisors_list, P_HYP "list", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/detail", hypervisors_detail, P_HYP "list-detail", ROUTE_ADMIN },

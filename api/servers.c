@@ -415,8 +415,7 @@ static enum api_rc servers_index(struct api_req *r, bool detail)
 enum api_rc servers_list(struct api_req *r) { return servers_index(r, false); }
 enum api_rc servers_detail(struct api_req *r) { return servers_index(r, true); }
 
-/* The instance of r->id visible to the caller (admins see every project). */
-static int instance_visible(struct api_req *r, struct db_instance *in)
+int servers_instance_get(struct api_req *r, struct db_instance *in)
 {
 	int rc = db_instance_get(r->api->db, r->id, in);
 
@@ -437,7 +436,7 @@ enum api_rc servers_show(struct api_req *r)
 	size_t len;
 	char *text;
 
-	if (instance_visible(r, &in) != 0)
+	if (servers_instance_get(r, &in) != 0)
 		return API_ERROR;
 	view_ctx_init(r, &vc, true);
 	jw_init(&w, 2048);
@@ -501,7 +500,7 @@ enum api_rc servers_delete(struct api_req *r)
 {
 	struct db_instance in;
 
-	if (instance_visible(r, &in) != 0)
+	if (servers_instance_get(r, &in) != 0)
 		return API_ERROR;
 	if (in.host[0] == '\0' ? delete_unscheduled(r, &in) != 0 :
 	    terminate_on_host(r, &in) != 0)

@@ -4,6 +4,7 @@
  * RPC asks for, through a virt driver, and reports to the conductor.
  *
  *   manager.c   the RPC methods of topic "compute" (server = host)
+ *   actions.c   reboot, stop, start and the console of a built instance
  *   report.c    the periodic service heartbeat and compute node report
  *   locks.c     one operation at a time per instance (Nova's
  *               synchronized(instance.uuid))
@@ -47,6 +48,20 @@ struct compute {
 /* ---- manager.c ---- */
 extern const struct rpc_method compute_methods[];
 extern const size_t compute_n_methods;
+
+/* ---- actions.c: handlers in manager.c's method table ---- */
+int compute_reboot_instance_rpc(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err);
+int compute_stop_instance_rpc(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err);
+int compute_start_instance_rpc(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err);
+int compute_get_console_output_rpc(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err);
+/* Pure helpers (unit-tested): the start of the last `lines` lines (-1 =
+ * all); in-place cleaning of console text to printable UTF-8. */
+const char *compute_console_tail(const char *text, size_t len, int lines);
+size_t compute_console_clean(char *s, size_t len);
 
 /* ---- report.c ---- */
 /* Casts the service heartbeat and the driver's resources to the

@@ -125,5 +125,9 @@ static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
 const struct rpc_method compute_methods[] = {
 	{ "build_and_run_instance", build_and_run_instance },
 	{ "terminate_instance", terminate_instance },
+	{ "reboot_instance", compute_reboot_instance_rpc },
+	{ "stop_instance", compute_stop_instance_rpc },
+	{ "start_instance", compute_start_instance_rpc },
+	{ "get_console_output", compute_get_console_output_rpc },
 };
 const size_t compute_n_methods = NFIELDS(compute_methods);

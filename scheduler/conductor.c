@@ -83,8 +83,41 @@ static int instance_update(void *arg, const struct rpc_ctx *ctx,
 	if (rc != DB_OK)
 		return db_fail(err, uuid, rc);
 	log_info("instance %s is %s", uuid, vm);
-	if (strcmp(vm, VM_STATE_ACTIVE) == 0)
+	/* The end of a task (spawning, rebooting, powering-off...) finishes
+	 * the action its request started. */
+	if (wire_str(args, "expected_task_state") != NULL &&
+	    wire_str(args, "expected_task_state")[0] != '\0')
 		db_action_finish(s->db, uuid, ctx->request_id, NULL);
+	return 0;
+}
+
+static const struct wire_field action_failed_fields[] = {
+	{ "instance_uuid", WIRE_UUID, 0, 0, false },
+	{ "action", WIRE_STR, 1, 31, false },
+	{ "reason", WIRE_STR, 0, 4095, false },
+	{ "expected_task_state", WIRE_TASK, 0, 0, false },
+};
+
+/* An action failed on its host: ERROR with a fault, if the instance is
+ * still in the task the action set (a delete meanwhile wins). */
+static int action_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
+    json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	const char *uuid, *reason;
+	char msg[256];
+
+	*result = NULL;
+	if (wire_check(args, action_failed_fields,
+	    NFIELDS(action_failed_fields), err) < 0)
+		return -1;
+	uuid = wire_str(args, "instance_uuid");
+	reason = wire_str(args, "reason");
+	snprintf(msg, sizeof msg, "%s", reason[0] ? reason : "Unknown error");
+	log_warnx("instance %s: %s failed: %s", uuid, wire_str(args, "action"),
+	    reason);
+	cond_set_error(s, ctx, uuid, wire_str(args, "expected_task_state"), msg,
+	    reason);
 	return 0;
 }
 
@@ -290,6 +323,7 @@ static int service_heartbeat(void *arg, const struct rpc_ctx *ctx,
 const struct rpc_method cond_methods[] = {
 	{ "instance_update", instance_update },
 	{ "build_failed", build_failed },
+	{ "action_failed", action_failed },
 	{ "instance_deleted", instance_deleted },
 	{ "compute_node_update", compute_node_update },
 	{ "service_heartbeat", service_heartbeat },

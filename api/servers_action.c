@@ -1,0 +1,349 @@
+/*
+ * POST /v2.1/servers/{id}/action: a table of actions, each a body key with
+ * its own schema check and its run. The power actions (reboot, os-stop,
+ * os-start) check the state as Nova does, set their task expecting none
+ * (so two concurrent actions cannot both pass), record the action and
+ * cast to the instance's host: 202. os-getConsoleOutput calls the host and
+ * waits for the text: 200.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "common/rpcapi.h"
+#include "common/states.h"
+#include "db/db.h"
+
+#define CONSOLE_LINES_MAX (1 << 30)  /* larger lengths mean "all" */
+
+/* The parsed arguments of one action. */
+struct action_args {
+	bool hard;     /* reboot */
+	int length;    /* console: last lines, -1 = all */
+};
+
+typedef int (*power_cast_fn)(struct api_req *r, const struct db_instance *in,
+    const struct action_args *a, struct rpc_error *err);
+
+/* A power action: Nova's name (messages, the action record), the task it
+ * sets, the vm_states it may start from, its cast. */
+struct power_spec {
+	const char *name;
+	const char *task;
+	const char *const *from;
+	power_cast_fn cast;
+};
+
+static int ctx_cast(struct api_req *r, const struct db_instance *in,
+    const struct action_args *a, struct rpc_error *err,
+    int (*fn)(struct rpc_transport *, const struct rpc_ctx *, const char *,
+    const char *, struct rpc_error *))
+{
+	struct rpc_ctx ctx;
+	int rc;
+
+	rpc_ctx_init(&ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
+	if (fn != NULL)
+		rc = fn(r->api->rpc, &ctx, in->host, in->uuid, err);
+	else
+		rc = compute_reboot_instance(r->api->rpc, &ctx, in->host,
+		    in->uuid, a->hard, err);
+	rpc_ctx_clear(&ctx);
+	return rc;
+}
+
+static int cast_reboot(struct api_req *r, const struct db_instance *in,
+    const struct action_args *a, struct rpc_error *err)
+{
+	return ctx_cast(r, in, a, err, NULL);
+}
+
+static int cast_stop(struct api_req *r, const struct db_instance *in,
+    const struct action_args *a, struct rpc_error *err)
+{
+	return ctx_cast(r, in, a, err, compute_stop_instance);
+}
+
+static int cast_start(struct api_req *r, const struct db_instance *in,
+    const struct action_args *a, struct rpc_error *err)
+{
+	return ctx_cast(r, in, a, err, compute_start_instance);
+}
+
+/* nova/compute/vm_states.py ALLOW_SOFT_REBOOT, ALLOW_HARD_REBOOT; stop and
+ * start as nova/compute/api.py's check_instance_state. */
+static const char *const soft_from[] = { VM_STATE_ACTIVE, NULL };
+static const char *const hard_from[] = { VM_STATE_ACTIVE, VM_STATE_STOPPED,
+	VM_STATE_ERROR, NULL };
+static const char *const stop_from[] = { VM_STATE_ACTIVE, VM_STATE_ERROR, NULL };
+static const char *const start_from[] = { VM_STATE_STOPPED, NULL };
+
+static const struct power_spec reboot_soft = {
+	"reboot", TASK_REBOOTING, soft_from, cast_reboot,
+};
+static const struct power_spec reboot_hard = {
+	"reboot", TASK_REBOOTING_HARD, hard_from, cast_reboot,
+};
+static const struct power_spec stop = {
+	"stop", TASK_POWERING_OFF, stop_from, cast_stop,
+};
+static const struct power_spec start = {
+	"start", TASK_POWERING_ON, start_from, cast_start,
+};
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* 409 unless the instance may start p: vm_state first, then no task. */
+static int state_check(struct api_req *r, const struct db_instance *in,
+    const struct power_spec *p)
+{
+	if (!in_list(in->vm_state, p->from))
+		return api_error(r, ERR_INSTANCE_STATE, p->name, in->uuid,
+		    "vm_state", in->vm_state);
+	if (in->task_state[0] != '\0')
+		return api_error(r, ERR_INSTANCE_STATE, p->name, in->uuid,
+		    "task_state", in->task_state);
+	if (in->host[0] == '\0')
+		return api_error(r, ERR_INSTANCE_NOT_READY, in->uuid);
+	return 0;
+}
+
+/* Sets p's task expecting none; a lost race answers as state_check. */
+static int task_set(struct api_req *r, struct db_instance *in,
+    const struct power_spec *p)
+{
+	int rc = db_instance_set_state(r->api->db, in->uuid, NULL, p->task, -1,
+	    NULL, NULL, TASK_NONE);
+
+	if (rc == DB_CONFLICT && servers_instance_get(r, in) == 0)
+		return state_check(r, in, p) != 0 ? API_ERROR :
+		    api_error(r, ERR_INSTANCE_STATE, p->name, in->uuid,
+		    "task_state", in->task_state);
+	if (rc == DB_NOTFOUND)
+		return api_error(r, ERR_INSTANCE_NOT_FOUND, in->uuid);
+	if (rc != DB_OK)
+		return api_error(r, ERR_INTERNAL);
+	return 0;
+}
+
+static void action_record(struct api_req *r, const struct db_instance *in,
+    const char *name)
+{
+	struct db_action act;
+
+	memset(&act, 0, sizeof act);
+	str_copy(act.action, name, sizeof act.action);
+	str_copy(act.instance_uuid, in->uuid, sizeof act.instance_uuid);
+	str_copy(act.request_id, r->reqid, sizeof act.request_id);
+	str_copy(act.user_id, r->user_id, sizeof act.user_id);
+	str_copy(act.project_id, r->project_id, sizeof act.project_id);
+	if (db_action_start(r->api->db, &act) != DB_OK)
+		log_warnx("instance %s: %s action not recorded", in->uuid, name);
+}
+
+static enum api_rc run_power(struct api_req *r, struct db_instance *in,
+    const struct power_spec *p, const struct action_args *a)
+{
+	struct rpc_error err;
+
+	if (state_check(r, in, p) != 0 || task_set(r, in, p) != 0)
+		return API_ERROR;
+	action_record(r, in, p->name);
+	if (p->cast(r, in, a, &err) < 0) {
+		log_warnx("instance %s: %s not sent to %s: %s", in->uuid, p->name,
+		    in->host, err.message);
+		db_instance_set_state(r->api->db, in->uuid, NULL, TASK_NONE, -1,
+		    NULL, NULL, p->task);
+		db_action_finish(r->api->db, in->uuid, r->reqid, "Error");
+		return api_error(r, ERR_RPC, err.message);
+	}
+	log_info("instance %s: %s (%s) sent to %s", in->uuid, p->name, p->task,
+	    in->host);
+	return api_reply(r, 202, NULL);
+}
+
+static enum api_rc run_reboot(struct api_req *r, struct db_instance *in,
+    const struct action_args *a)
+{
+	return run_power(r, in, a->hard ? &reboot_hard : &reboot_soft, a);
+}
+
+static enum api_rc run_stop(struct api_req *r, struct db_instance *in,
+    const struct action_args *a)
+{
+	return run_power(r, in, &stop, a);
+}
+
+static enum api_rc run_start(struct api_req *r, struct db_instance *in,
+    const struct action_args *a)
+{
+	return run_power(r, in, &start, a);
+}
+
+/* The host's error as the API's: timeouts and missing consoles apart. */
+static int console_failed(struct api_req *r, const struct db_instance *in,
+    const struct rpc_error *err)
+{
+	log_warnx("instance %s: console output from %s: %s", in->uuid,
+	    in->host, err->message);
+	if (err->kind == RPC_ERR_TIMEOUT)
+		return api_error(r, ERR_RPC_TIMEOUT, in->host);
+	if (err->kind == RPC_ERR_REMOTE &&
+	    (strcmp(err->cls, "ConsoleNotAvailable") == 0 ||
+	    strcmp(err->cls, "InstanceNotFound") == 0))
+		return api_error(r, ERR_CONSOLE_NOT_AVAILABLE);
+	if (err->kind == RPC_ERR_TRANSPORT)
+		return api_error(r, ERR_RPC, err->message);
+	return api_error(r, ERR_INTERNAL);
+}
+
+static enum api_rc run_console(struct api_req *r, struct db_instance *in,
+    const struct action_args *a)
+{
+	struct rpc_error err;
+	struct rpc_ctx ctx;
+	char *out = NULL;
+	int rc;
+
+	if (in->host[0] == '\0')
+		return api_error(r, ERR_INSTANCE_NOT_READY, in->uuid);
+	rpc_ctx_init(&ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
+	rc = compute_get_console_output(r->api->rpc, &ctx, in->host, in->uuid,
+	    a->length, &out, &err);
+	rpc_ctx_clear(&ctx);
+	if (rc < 0)
+		return console_failed(r, in, &err);
+	rc = api_reply(r, 200, json_pack("{s:o}", "output", view_str(out)));
+	free(out);
+	return rc;
+}
+
+/* ---- the bodies' schemas (Nova's, with its messages) ---- */
+
+static int parse_reboot(struct api_req *r, const json_t *v,
+    struct action_args *a)
+{
+	static const char *const keys[] = { "type", NULL };
+	static const char *const types[] = { "HARD", "Hard", "hard", "SOFT",
+		"Soft", "soft", NULL };
+	const json_t *t;
+	char repr[300];
+
+	if (v_object(r, "reboot", v) || v_required(r, "reboot", v, "type") ||
+	    v_no_extra(r, "reboot", v, keys))
+		return API_ERROR;
+	t = json_object_get(v, "type");
+	if (!json_is_string(t) || !in_list(json_string_value(t), types)) {
+		api_pyrepr(t, repr, sizeof repr);
+		return api_invalid(r, "type", t, "%s is not one of ['HARD', "
+		    "'Hard', 'hard', 'SOFT', 'Soft', 'soft']", repr);
+	}
+	a->hard = strcasecmp(json_string_value(t), "HARD") == 0;
+	return 0;
+}
+
+static int parse_null(struct api_req *r, const char *field, const json_t *v)
+{
+	char repr[300];
+
+	if (json_is_null(v))
+		return 0;
+	api_pyrepr(v, repr, sizeof repr);
+	return api_invalid(r, field, v, "%s is not of type 'null'", repr);
+}
+
+static int parse_stop(struct api_req *r, const json_t *v,
+    struct action_args *a)
+{
+	(void)a;
+	return parse_null(r, "os-stop", v);
+}
+
+static int parse_start(struct api_req *r, const json_t *v,
+    struct action_args *a)
+{
+	(void)a;
+	return parse_null(r, "os-start", v);
+}
+
+/* length: {'type': ['integer', 'string', 'null'], 'pattern':
+ * '^-?[0-9]+$', 'minimum': -1}; absent or null = all. */
+static int parse_length(struct api_req *r, const json_t *v, int *out)
+{
+	char repr[300];
+	int64_t n = -1;
+
+	*out = -1;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	api_pyrepr(v, repr, sizeof repr);
+	if (json_is_integer(v))
+		n = json_integer_value(v);
+	else if (!json_is_string(v))
+		return api_invalid(r, "length", v, "%s is not of type 'integer', "
+		    "'string', 'null'", repr);
+	else if (num_parse_i64(json_string_value(v), INT64_MIN, INT64_MAX, &n) < 0 ||
+	    json_string_value(v)[0] == '+')
+		return api_invalid(r, "length", v, "%s does not match "
+		    "'^-?[0-9]+$'", repr);
+	if (n < -1)
+		return api_invalid(r, "length", v, "%s is less than the minimum "
+		    "of -1", repr);
+	*out = n > CONSOLE_LINES_MAX ? CONSOLE_LINES_MAX : (int)n;
+	return 0;
+}
+
+static int parse_console(struct api_req *r, const json_t *v,
+    struct action_args *a)
+{
+	static const char *const keys[] = { "length", NULL };
+
+	if (v_object(r, "os-getConsoleOutput", v) ||
+	    v_no_extra(r, "os-getConsoleOutput", v, keys))
+		return API_ERROR;
+	return parse_length(r, json_object_get(v, "length"), &a->length);
+}
+
+static const struct {
+	const char *key;
+	int (*parse)(struct api_req *r, const json_t *v, struct action_args *a);
+	enum api_rc (*run)(struct api_req *r, struct db_instance *in,
+	    const struct action_args *a);
+} actions[] = {
+	{ "reboot", parse_reboot, run_reboot },
+	{ "os-stop", parse_stop, run_stop },
+	{ "os-start", parse_start, run_start },
+	{ "os-getConsoleOutput", parse_console, run_console },
+};
+
+/* Nova's action_peek: exactly one key; then the schema, the instance,
+ * the run. */
+enum api_rc servers_action(struct api_req *r)
+{
+	struct action_args a = { .hard = false, .length = -1 };
+	struct db_instance in;
+	const char *key = NULL;
+	json_t *v = NULL;
+	size_t i;
+
+	if (json_object_size(r->json_in) != 1)
+		return api_error(r, ERR_MALFORMED_BODY);
+	json_object_foreach(r->json_in, key, v)
+		break;
+	for (i = 0; i < sizeof actions / sizeof *actions; i++)
+		if (strcmp(actions[i].key, key) == 0)
+			break;
+	if (i == sizeof actions / sizeof *actions)
+		return api_error(r, ERR_NO_SUCH_ACTION, key);
+	if (actions[i].parse(r, v, &a) != 0 || servers_instance_get(r, &in) != 0)
+		return API_ERROR;
+	return actions[i].run(r, &in, &a);
+}
