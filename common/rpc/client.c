@@ -61,7 +61,7 @@ static char *encode(const struct rpc_target *target, const struct rpc_ctx *ctx,
 	json_t *msg;
 	char *body;
 
-	uuid_new_hex(unique);
+	rpc_id_new(unique);
 	msg = rpc_request_encode(target, ctx, method, args, msg_id, reply_q, unique);
 	if (msg == NULL)
 		return NULL;
@@ -78,8 +78,10 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 	char expiration[24], msg[160];
 	struct rpc_error local;
 	struct rpc_pending p;
+	struct rpc_conn *held = NULL;
 	enum rpc_pub_status st;
 	uint64_t deadline;
+	bool done;
 	size_t len;
 	char *body;
 
@@ -102,7 +104,7 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 		    "message broker unreachable (reply queue not ready)");
 	}
 	memset(&p, 0, sizeof p);
-	uuid_new_hex(p.msg_id);
+	rpc_id_new(p.msg_id);
 	body = encode(target, ctx, method, args, p.msg_id, reply_q, &len);
 	if (body == NULL)
 		return fail(err, RPC_ERR_INVALID, "MemoryError", "cannot encode the request");
@@ -110,7 +112,7 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 	rpc_pending_add(t, &p);
 	route(t, target, exchange, key);
 	snprintf(expiration, sizeof expiration, "%d", timeout_ms);
-	st = rpc_publish(t, exchange, "topic", key, false, expiration, body, len, deadline);
+	st = rpc_publish_call(t, exchange, key, expiration, body, len, deadline, &held);
 	free(body);
 	if (st != RPC_PUB_OK) {
 		rpc_pending_remove(t, &p);
@@ -118,9 +120,18 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 		return fail(err, RPC_ERR_TRANSPORT, "MessageDeliveryFailure",
 		    "cannot publish the request to the message broker");
 	}
-	if (!rpc_pending_wait(t, &p, deadline)) {
+	done = rpc_pending_wait(t, &p, deadline);
+	/* The confirm of a request whose reply is in has surely arrived; a
+	 * call never outlasts its deadline for it (an unread confirm only
+	 * costs the connection). */
+	if (held != NULL)
+		st = rpc_publish_finish(t, held, done ? deadline : now_ms());
+	if (!done) {
 		pthread_cond_destroy(&p.cv);
 		json_decref(p.result);
+		if (st != RPC_PUB_OK)
+			return fail(err, RPC_ERR_TRANSPORT, "MessageDeliveryFailure",
+			    "the broker did not take the request");
 		snprintf(msg, sizeof msg, "Timed out waiting for a reply to message ID %s",
 		    p.msg_id);
 		return fail(err, RPC_ERR_TIMEOUT, "MessagingTimeout", msg);

@@ -5,11 +5,41 @@
  * before any other file looks at it.
  */
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/common.h"
 #include "common/rpc/rpc_internal.h"
 
 #define ID_MAX 64 /* _msg_id, _unique_id: uuid hex in practice */
+
+/* Every message needs fresh ids, and libuuid spends ~5 system calls on
+ * each (18 us on a small VM, more than the rest of the encoding): take
+ * the random bytes 16 ids at a time from getrandom(2) instead. */
+void rpc_id_new(char out[UUID_HEX_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	static __thread unsigned char pool[256];
+	static __thread size_t used = sizeof pool;
+	unsigned char *u;
+
+	if (used == sizeof pool) {
+		if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool) {
+			uuid_new_hex(out);
+			return;
+		}
+		used = 0;
+	}
+	u = pool + used;
+	used += 16;
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[u[i] >> 4];
+		out[2 * i + 1] = hex[u[i] & 15];
+	}
+	out[32] = '\0';
+	memset(u, 0, 16);
+}
 
 char *rpc_envelope_encode(const json_t *msg, size_t *len)
 {

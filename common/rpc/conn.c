@@ -241,13 +241,13 @@ int rpc_conn_bind(struct rpc_conn *c, const char *queue, const char *exchange,
 	return check(c->st, "queue.bind");
 }
 
-int rpc_conn_consume(struct rpc_conn *c, const char *queue)
+int rpc_conn_consume(struct rpc_conn *c, const char *queue, bool no_ack)
 {
 	char tag[16];
 
 	snprintf(tag, sizeof tag, "%d", ++c->next_consumer);
 	amqp_basic_consume(c->st, 1, amqp_cstring_bytes(queue),
-	    amqp_cstring_bytes(tag), 0, 0, 0, amqp_empty_table);
+	    amqp_cstring_bytes(tag), 0, no_ack, 0, amqp_empty_table);
 	return check(c->st, "basic.consume");
 }
 
@@ -375,14 +375,11 @@ int rpc_conn_reject(struct rpc_conn *c, uint64_t tag)
 	return amqp_basic_reject(c->st, 1, tag, 0) == AMQP_STATUS_OK ? 0 : -1;
 }
 
-enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
-    const char *key, bool mandatory, const char *expiration,
-    const void *body, size_t len, uint64_t deadline_ms)
+int rpc_conn_send(struct rpc_conn *c, const char *exchange, const char *key,
+    bool mandatory, const char *expiration, const void *body, size_t len)
 {
 	amqp_basic_properties_t p;
 	amqp_bytes_t b = { len, (void *)(uintptr_t)body };
-	bool returned = false;
-	amqp_frame_t f;
 	int r;
 
 	memset(&p, 0, sizeof p);
@@ -402,14 +399,23 @@ enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
 	    amqp_cstring_bytes(key), mandatory, 0, &p, b);
 	if (r != AMQP_STATUS_OK) {
 		log_warnx("rpc: publish to %s/%s: %s", exchange, key, amqp_error_string2(r));
-		return RPC_PUB_BROKEN;
+		return -1;
 	}
 	c->last_tag++;
 	c->last_used_ms = now_ms();
+	return 0;
+}
+
+enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms)
+{
+	bool returned = false;
+	amqp_frame_t f;
+	int r;
+
 	for (;;) {
 		r = wait_frame(c, &f, (int64_t)(deadline_ms - now_ms()));
 		if (r == 0)
-			log_warnx("rpc: publish to %s/%s: no confirm in time", exchange, key);
+			log_warnx("rpc: no publisher confirm in time");
 		if (r != 1)
 			return RPC_PUB_BROKEN;
 		if (f.frame_type != AMQP_FRAME_METHOD)
@@ -418,11 +424,12 @@ enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
 		case AMQP_BASIC_ACK_METHOD:
 			if (((amqp_basic_ack_t *)f.payload.method.decoded)->delivery_tag >= c->last_tag) {
 				amqp_maybe_release_buffers(c->st);
+				c->last_confirm_ms = now_ms();
 				return returned ? RPC_PUB_RETURNED : RPC_PUB_OK;
 			}
 			break;
 		case AMQP_BASIC_NACK_METHOD:
-			log_warnx("rpc: publish to %s/%s: refused by the broker", exchange, key);
+			log_warnx("rpc: a publish was refused by the broker (basic.nack)");
 			return RPC_PUB_NACKED;
 		case AMQP_BASIC_RETURN_METHOD:
 			returned = true;
@@ -436,6 +443,15 @@ enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
 			}
 		}
 	}
+}
+
+enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
+    const char *key, bool mandatory, const char *expiration,
+    const void *body, size_t len, uint64_t deadline_ms)
+{
+	if (rpc_conn_send(c, exchange, key, mandatory, expiration, body, len) == -1)
+		return RPC_PUB_BROKEN;
+	return rpc_conn_confirm(c, deadline_ms);
 }
 
 int rpc_conn_service(struct rpc_conn *c)

@@ -345,7 +345,7 @@ void rpc_send_reply(struct rpc_server *s, const char *msg_id,
 	size_t len;
 	char *body;
 
-	uuid_new_hex(unique);
+	rpc_id_new(unique);
 	msg = rpc_reply_encode(msg_id, unique, result, failure, ending);
 	body = msg ? rpc_envelope_encode(msg, &len) : NULL;
 	json_decref(msg);

@@ -12,7 +12,34 @@
  * Threading model: a transport and its servers may be used from any number
  * of threads at once. rpc_call blocks only its calling thread. Handlers run
  * on the server's worker threads, several at a time; a handler must be
- * thread-safe with respect to its `arg`.
+ * thread-safe with respect to its `arg`. librabbitmq connections are not
+ * thread-safe, so each one has exactly one user at a time:
+ *
+ *   publish pool  rpc_cast, rpc_call and servers' replies take a connection
+ *                 (confirm mode) from the transport's pool (up to 32, made
+ *                 on demand), publish, wait for the broker's confirm and
+ *                 put it back. A call collects its confirm after the reply
+ *                 when the connection was confirmed in the last second.
+ *   replies       one reply queue per transport on one connection. Waiting
+ *                 callers read it in turn: the reader completes the calls
+ *                 its deliveries answer (condvar per call) and, once its
+ *                 own reply is in, passes the turn on. No thread handoff for
+ *                 a sequential caller.
+ *   service       one thread per transport, started on first use:
+ *                 reconnects the reply consumer, reads it while no call
+ *                 waits, keeps idle pool connections' heartbeats going.
+ *   server        one listen thread per server owns the listen connection
+ *                 (connect, declare, reconnect, stop, call-monitor
+ *                 heartbeats); the `workers` threads read it in turn
+ *                 (leader/followers): the worker that reads a request acks
+ *                 it, passes the reading on and runs the request itself,
+ *                 then replies through the publish pool. At most `workers`
+ *                 requests run at once; beyond that the broker queues.
+ *
+ * Every wait inside the library has a timeout (librabbitmq retries EINTR),
+ * so stop and free return promptly; library threads block all signals.
+ * rpc_transport_free must not race with calls in progress, and servers
+ * must be freed before their transport.
  *
  * JSON ownership follows jansson: `args` passed to rpc_call/rpc_cast is
  * stolen (freed by the library, even on error); a handler's `args` is
@@ -72,7 +99,10 @@ struct rpc_transport;
 
 /* Parses the URL and returns at once; connections are made on first use
  * and re-made after a broker failure (backoff 1 s, +2 s, up to 30 s,
- * round robin over the hosts). NULL on a bad URL (logged). */
+ * round robin over the hosts). NULL on a bad URL (logged).
+ * URL: rabbit://user:pass@host:port,user:pass@host2:port/vhost; user,
+ * password and vhost percent-decoded; port 5672 by default; an empty path
+ * or "/" is the vhost "/", "/kumo1" the vhost "kumo1". */
 struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf);
 void rpc_transport_free(struct rpc_transport *t);
 
@@ -129,12 +159,14 @@ struct rpc_server;
 struct rpc_server *rpc_server_new(struct rpc_transport *t,
     const struct rpc_server_conf *conf);
 /* Declares exchanges, queues, bindings and starts consuming. Returns 0 once
- * consuming, -1 when the broker cannot be reached within timeout_ms (the
- * server keeps retrying in the background either way after a 0). */
+ * consuming, -1 when the broker cannot be reached within timeout_ms. Either
+ * way the server keeps (re)connecting in the background until stopped; a
+ * later call waits again. */
 int rpc_server_start(struct rpc_server *s, int timeout_ms);
 /* Several servers (e.g. topics scheduler and conductor) share a transport. */
-/* Stop consuming, let in-flight handlers finish up to grace_ms, delete the
- * fanout queue. */
+/* Stop consuming (unread messages go back to their queues), delete the
+ * fanout queue, let in-flight handlers finish up to grace_ms (logged when
+ * some do not). rpc_server_free waits for stuck handlers. */
 void rpc_server_stop(struct rpc_server *s, int grace_ms);
 void rpc_server_free(struct rpc_server *s);
 /* True while the server's connection is up and consuming (for watchdogs). */

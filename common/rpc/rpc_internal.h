@@ -61,6 +61,9 @@ enum rpc_decode_status {
 	RPC_DEC_NOT_OBJECT,  /* the message is not a JSON object */
 };
 
+/* A fresh uuid4 as 32 hex digits (_msg_id, _unique_id), cheaply. */
+void rpc_id_new(char out[UUID_HEX_LEN]);
+
 /* The body for msg: {"oslo.version": "2.0", "oslo.message": "<msg>"}.
  * Returns a malloc'd buffer (*len bytes, NUL-terminated) or NULL. */
 char *rpc_envelope_encode(const json_t *msg, size_t *len);
@@ -131,6 +134,7 @@ struct rpc_conn {
 	amqp_connection_state_t st;
 	uint64_t last_tag;       /* publisher confirms: tag of the last publish */
 	uint64_t last_used_ms;
+	uint64_t last_confirm_ms; /* the last publish the broker confirmed */
 	int next_consumer;       /* consumer tags "1", "2", ... as oslo */
 	char *declared[8];       /* exchanges declared on this connection */
 	size_t n_declared;
@@ -152,7 +156,8 @@ int rpc_conn_declare_exchange(struct rpc_conn *c, const char *name,
 int rpc_conn_declare_queue(struct rpc_conn *c, const char *name, int ttl_ms);
 int rpc_conn_bind(struct rpc_conn *c, const char *queue,
     const char *exchange, const char *key);
-int rpc_conn_consume(struct rpc_conn *c, const char *queue);
+/* Manual acks as oslo consumes; no_ack for the caller's own reply queue. */
+int rpc_conn_consume(struct rpc_conn *c, const char *queue, bool no_ack);
 int rpc_conn_delete_queue(struct rpc_conn *c, const char *queue);
 
 enum rpc_pub_status {
@@ -162,7 +167,11 @@ enum rpc_pub_status {
 	RPC_PUB_BROKEN,    /* the connection failed: drop it, retry elsewhere */
 };
 /* Publishes with the oslo properties and waits for the confirm until
- * deadline_ms. expiration NULL = none. */
+ * deadline_ms. expiration NULL = none. rpc_conn_send and rpc_conn_confirm
+ * are its two halves. */
+int rpc_conn_send(struct rpc_conn *c, const char *exchange, const char *key,
+    bool mandatory, const char *expiration, const void *body, size_t len);
+enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms);
 enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
     const char *key, bool mandatory, const char *expiration,
     const void *body, size_t len, uint64_t deadline_ms);
@@ -214,6 +223,16 @@ void rpc_backoff_result(struct rpc_transport *t, size_t host, bool ok);
 enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
     const char *exchange_type, const char *key, bool mandatory,
     const char *expiration, const void *body, size_t len, uint64_t deadline_ms);
+/* The same for a call request, which need not wait for its confirm before
+ * waiting for the reply: on a connection confirmed within the last second
+ * it returns RPC_PUB_OK at once with *held set, and rpc_publish_finish
+ * collects the confirm later (a stale connection, e.g. after a broker
+ * restart, still gets the blocking confirm and the retry). */
+enum rpc_pub_status rpc_publish_call(struct rpc_transport *t, const char *exchange,
+    const char *key, const char *expiration, const void *body, size_t len,
+    uint64_t deadline_ms, struct rpc_conn **held);
+enum rpc_pub_status rpc_publish_finish(struct rpc_transport *t, struct rpc_conn *c,
+    uint64_t deadline_ms);
 
 /* Pending calls, matched by _msg_id by the reply consumer. */
 struct rpc_pending {

@@ -107,9 +107,9 @@ static int setup(struct rpc_server *s, struct rpc_conn *c)
 	    rpc_conn_declare_exchange(c, s->x_fanout, "fanout", true) == -1 ||
 	    rpc_conn_declare_queue(c, s->q_fanout, RPC_QUEUE_TTL_MS) == -1 ||
 	    rpc_conn_bind(c, s->q_fanout, s->x_fanout, s->topic) == -1 ||
-	    rpc_conn_consume(c, s->topic) == -1 ||
-	    rpc_conn_consume(c, s->q_server) == -1 ||
-	    rpc_conn_consume(c, s->q_fanout) == -1)
+	    rpc_conn_consume(c, s->topic, false) == -1 ||
+	    rpc_conn_consume(c, s->q_server, false) == -1 ||
+	    rpc_conn_consume(c, s->q_fanout, false) == -1)
 		return -1;
 	return 0;
 }

@@ -23,7 +23,8 @@
 #include "common/common.h"
 #include "common/rpc/rpc_internal.h"
 
-#define POOL_MAX 16
+#define POOL_MAX 32               /* oslo's rpc_conn_pool_size is 30 */
+#define DEFER_CONFIRM_MS 1000
 #define PENDING_BUCKETS 64
 #define SERVICE_TICK_MS 1000
 #define POOL_IDLE_SERVICE_MS 2000 /* idle this long: service its heartbeats */
@@ -282,9 +283,12 @@ static void pool_put(struct rpc_transport *t, struct rpc_conn *c, bool broken)
 		rpc_conn_free(c, false);
 }
 
-enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
+/* One publish with retries; held non-NULL allows leaving the confirm for
+ * later (see rpc_publish_call). */
+static enum rpc_pub_status publish(struct rpc_transport *t, const char *exchange,
     const char *exchange_type, const char *key, bool mandatory,
-    const char *expiration, const void *body, size_t len, uint64_t deadline_ms)
+    const char *expiration, const void *body, size_t len, uint64_t deadline_ms,
+    struct rpc_conn **held)
 {
 	enum rpc_pub_status st = RPC_PUB_BROKEN;
 	int fresh_failures = 0;
@@ -297,11 +301,19 @@ enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
 		if (c == NULL)
 			return RPC_PUB_BROKEN;
 		if (exchange_type != NULL && rpc_conn_declare_exchange(c, exchange,
-		    exchange_type, strcmp(exchange_type, "fanout") == 0) == -1)
+		    exchange_type, strcmp(exchange_type, "fanout") == 0) == -1) {
 			st = RPC_PUB_BROKEN;
-		else
+		} else if (held != NULL && now_ms() - c->last_confirm_ms < DEFER_CONFIRM_MS) {
+			st = rpc_conn_send(c, exchange, key, mandatory, expiration, body, len) == 0 ?
+			    RPC_PUB_OK : RPC_PUB_BROKEN;
+			if (st == RPC_PUB_OK) {
+				*held = c;
+				return st;
+			}
+		} else {
 			st = rpc_conn_publish(c, exchange, key, mandatory, expiration,
 			    body, len, deadline_ms);
+		}
 		pool_put(t, c, st == RPC_PUB_BROKEN);
 		if (st != RPC_PUB_BROKEN || now_ms() + RETRY_PAUSE_MS >= deadline_ms)
 			return st;
@@ -312,6 +324,32 @@ enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
 		rpc_cond_wait_until(&t->svc_cv, &t->mu, now_ms() + RETRY_PAUSE_MS);
 		pthread_mutex_unlock(&t->mu);
 	}
+	return st;
+}
+
+enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
+    const char *exchange_type, const char *key, bool mandatory,
+    const char *expiration, const void *body, size_t len, uint64_t deadline_ms)
+{
+	return publish(t, exchange, exchange_type, key, mandatory, expiration, body,
+	    len, deadline_ms, NULL);
+}
+
+enum rpc_pub_status rpc_publish_call(struct rpc_transport *t, const char *exchange,
+    const char *key, const char *expiration, const void *body, size_t len,
+    uint64_t deadline_ms, struct rpc_conn **held)
+{
+	*held = NULL;
+	return publish(t, exchange, "topic", key, false, expiration, body, len,
+	    deadline_ms, held);
+}
+
+enum rpc_pub_status rpc_publish_finish(struct rpc_transport *t, struct rpc_conn *c,
+    uint64_t deadline_ms)
+{
+	enum rpc_pub_status st = rpc_conn_confirm(c, deadline_ms);
+
+	pool_put(t, c, st == RPC_PUB_BROKEN);
 	return st;
 }
 
@@ -403,8 +441,6 @@ static void read_turn(struct rpc_transport *t, int64_t timeout_ms)
 	pthread_mutex_unlock(&t->mu);
 	r = rpc_conn_next_delivery(c, (int)(timeout_ms > 0 ? timeout_ms : 0), &d);
 	if (r == 1) {
-		if (rpc_conn_ack(c, d.tag) == -1)
-			r = -1;
 		on_reply(t, &d);
 		free(d.body);
 	}
@@ -515,7 +551,7 @@ static struct rpc_conn *reply_connect(struct rpc_transport *t)
 	if (c == NULL)
 		return NULL;
 	if (rpc_conn_declare_queue(c, t->reply_q, RPC_QUEUE_TTL_MS) == -1 ||
-	    rpc_conn_consume(c, t->reply_q) == -1) {
+	    rpc_conn_consume(c, t->reply_q, true) == -1) {
 		rpc_conn_free(c, false);
 		rpc_backoff_result(t, SIZE_MAX, false);
 		return NULL;

@@ -536,6 +536,22 @@ static void test_ctx_service(void **state)
 	rpc_ctx_clear(&b);
 }
 
+static void test_id_new(void **state)
+{
+	char a[UUID_HEX_LEN], b[UUID_HEX_LEN];
+
+	(void)state;
+	for (int i = 0; i < 100; i++) { /* crosses several refills of the pool */
+		rpc_id_new(a);
+		rpc_id_new(b);
+		assert_int_equal(strlen(a), 32);
+		assert_int_equal(strspn(a, "0123456789abcdef"), 32);
+		assert_int_equal(a[12], '4');                   /* version 4 */
+		assert_non_null(strchr("89ab", a[16]));         /* RFC 4122 variant */
+		assert_string_not_equal(a, b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_reply_bad),
 		cmocka_unit_test(test_failure),
+		cmocka_unit_test(test_id_new),
 	};
 
 	log_init("test_rpc_codec", LOG_LVL_ERROR);

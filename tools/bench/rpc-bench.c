@@ -7,7 +7,10 @@
  * 1. floor: a raw librabbitmq-c ping-pong of our own (a server thread with
  *    its own connections, reply_to/correlation_id, manual ack before the
  *    reply), without confirms and with publisher confirms on both sides
- *    (what oslo and common/rpc do), request 300 B, reply 200 B;
+ *    (what oslo and common/rpc do), request 300 B, reply 200 B; and a third
+ *    run shaped like oslo's traffic (topic exchange, 920 B request with
+ *    oslo's properties incl. expiration and delivery_mode 2, mandatory
+ *    reply, confirms) to show what the wire format costs in the broker;
  * 2. kumo: sequential rpc_call echo(payload) against an rpc-echo serving
  *    TOPIC (tools/bench/rpc-bench.sh starts one);
  * 3. kumo: rpc_cast tick() from T threads; end to end = N / (first publish
@@ -96,8 +99,13 @@ static void raw_wait_confirm(amqp_connection_state_t c)
 	} while (f.frame_type != AMQP_FRAME_METHOD || f.payload.method.id != AMQP_BASIC_ACK_METHOD);
 }
 
+#define RAW_EXCHANGE "rpcbench_topic"
+#define BLOCK 50 /* calls per variant per turn */
+
+/* oslo: the request goes through a topic exchange with kombu's properties
+ * and an expiration; the reply is mandatory. */
 static void raw_publish(amqp_connection_state_t c, const char *key, const char *reply_to,
-    amqp_bytes_t corr, const char *body, size_t len)
+    amqp_bytes_t corr, const char *body, size_t len, bool oslo)
 {
 	amqp_basic_properties_t p;
 
@@ -105,20 +113,31 @@ static void raw_publish(amqp_connection_state_t c, const char *key, const char *
 	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
 	    AMQP_BASIC_CORRELATION_ID_FLAG;
 	p.content_type = amqp_cstring_bytes("application/json");
-	p.delivery_mode = 1;
+	p.delivery_mode = oslo ? 2 : 1;
 	p.correlation_id = corr;
+	if (oslo) {
+		p._flags |= AMQP_BASIC_CONTENT_ENCODING_FLAG | AMQP_BASIC_HEADERS_FLAG |
+		    AMQP_BASIC_PRIORITY_FLAG;
+		p.content_encoding = amqp_cstring_bytes("utf-8");
+		p.headers = amqp_empty_table;
+		if (reply_to != NULL) {
+			p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+			p.expiration = amqp_cstring_bytes("60000");
+		}
+	}
 	if (reply_to != NULL) {
 		p._flags |= AMQP_BASIC_REPLY_TO_FLAG;
 		p.reply_to = amqp_cstring_bytes(reply_to);
 	}
-	if (amqp_basic_publish(c, 1, amqp_empty_bytes, amqp_cstring_bytes(key), 0, 0, &p,
+	if (amqp_basic_publish(c, 1, amqp_cstring_bytes(oslo && reply_to ? RAW_EXCHANGE : ""),
+	    amqp_cstring_bytes(key), oslo && reply_to == NULL, 0, &p,
 	    (amqp_bytes_t){ len, (void *)(uintptr_t)body }) != AMQP_STATUS_OK)
 		fatalx("raw: publish failed");
 }
 
 struct raw_server {
 	char queue[64];
-	bool confirms;
+	bool confirms, oslo;
 	atomic_bool ready, stop;
 };
 
@@ -130,6 +149,12 @@ static void *raw_server_main(void *arg)
 
 	memset(reply, 'r', sizeof reply);
 	amqp_queue_declare(in, 1, amqp_cstring_bytes(rs->queue), 0, 0, 0, 1, amqp_empty_table);
+	if (rs->oslo) {
+		amqp_exchange_declare(in, 1, amqp_cstring_bytes(RAW_EXCHANGE),
+		    amqp_cstring_bytes("topic"), 0, 0, 0, 0, amqp_empty_table);
+		amqp_queue_bind(in, 1, amqp_cstring_bytes(rs->queue),
+		    amqp_cstring_bytes(RAW_EXCHANGE), amqp_cstring_bytes(rs->queue), amqp_empty_table);
+	}
 	amqp_basic_consume(in, 1, amqp_cstring_bytes(rs->queue), amqp_empty_bytes, 0, 0, 0,
 	    amqp_empty_table);
 	if (amqp_get_rpc_reply(in).reply_type != AMQP_RESPONSE_NORMAL)
@@ -147,7 +172,8 @@ static void *raw_server_main(void *arg)
 		amqp_basic_ack(in, 1, env.delivery_tag, 0); /* ack first, as oslo */
 		snprintf(rk, sizeof rk, "%.*s", (int)env.message.properties.reply_to.len,
 		    (char *)env.message.properties.reply_to.bytes);
-		raw_publish(out, rk, NULL, env.message.properties.correlation_id, reply, sizeof reply);
+		raw_publish(out, rk, NULL, env.message.properties.correlation_id, reply,
+		    sizeof reply, rs->oslo);
 		if (rs->confirms)
 			raw_wait_confirm(out);
 		amqp_destroy_envelope(&env);
@@ -160,65 +186,80 @@ static void *raw_server_main(void *arg)
 	return NULL;
 }
 
-/* One connection: channel 1 publishes (confirm mode if asked), channel 2
- * consumes the reply queue. RTT = publish to reply (and confirm) read. */
-static struct stats raw_pingpong(bool confirms, int n, int warmup)
-{
-	struct raw_server rs = { .confirms = confirms };
-	amqp_connection_state_t c;
-	amqp_queue_declare_ok_t *q;
-	char hex[UUID_HEX_LEN], body[300], reply_q[128], corr[16];
-	uint64_t *rtt = calloc((size_t)n, sizeof *rtt);
+/* A raw client: channel 1 publishes (confirm mode if asked), channel 2
+ * consumes its reply queue; its server runs in a thread. */
+struct raw_client {
+	struct raw_server rs;
 	pthread_t thr;
+	amqp_connection_state_t c;
+	char reply_q[128];
+	char body[920];
+	size_t blen;
+	int seq;
+};
 
+static void raw_open(struct raw_client *rc, bool confirms, bool oslo)
+{
+	amqp_queue_declare_ok_t *q;
+	char hex[UUID_HEX_LEN];
+
+	memset(rc, 0, sizeof *rc);
+	rc->rs.confirms = confirms;
+	rc->rs.oslo = oslo;
 	uuid_new_hex(hex);
-	snprintf(rs.queue, sizeof rs.queue, "rpcbench_raw_%s", hex);
-	memset(body, 'q', sizeof body);
-	if (rtt == NULL || pthread_create(&thr, NULL, raw_server_main, &rs) != 0)
+	snprintf(rc->rs.queue, sizeof rc->rs.queue, "rpcbench_raw_%s", hex);
+	memset(rc->body, 'q', sizeof rc->body);
+	rc->blen = oslo ? 920 : 300;
+	if (pthread_create(&rc->thr, NULL, raw_server_main, &rc->rs) != 0)
 		fatalx("raw: cannot start the server thread");
-	while (!atomic_load(&rs.ready))
+	while (!atomic_load(&rc->rs.ready))
 		usleep(1000);
-	c = raw_connect(confirms);
-	q = amqp_queue_declare(c, 2, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+	rc->c = raw_connect(confirms);
+	q = amqp_queue_declare(rc->c, 2, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
 	if (q == NULL)
 		fatalx("raw: reply queue");
-	snprintf(reply_q, sizeof reply_q, "%.*s", (int)q->queue.len, (char *)q->queue.bytes);
-	amqp_basic_consume(c, 2, q->queue, amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-	for (int i = -warmup; i < n; i++) {
-		uint64_t t0 = now_us();
-		bool got_reply = false, got_ack = !confirms;
-		snprintf(corr, sizeof corr, "%d", i + warmup);
-		raw_publish(c, rs.queue, reply_q, amqp_cstring_bytes(corr), body, sizeof body);
-		while (!got_reply || !got_ack) {
-			amqp_frame_t f;
-			if (amqp_simple_wait_frame(c, &f) != AMQP_STATUS_OK)
-				fatalx("raw: lost the broker");
-			if (f.frame_type != AMQP_FRAME_METHOD)
-				continue;
-			if (f.payload.method.id == AMQP_BASIC_ACK_METHOD) {
-				got_ack = true;
-			} else if (f.payload.method.id == AMQP_BASIC_DELIVER_METHOD) {
-				amqp_basic_deliver_t *d = f.payload.method.decoded;
-				uint64_t tag = d->delivery_tag;
-				amqp_message_t m;
-				if (amqp_read_message(c, 2, &m, 0).reply_type != AMQP_RESPONSE_NORMAL)
-					fatalx("raw: read reply");
-				got_reply = m.properties.correlation_id.len == strlen(corr) &&
-				    memcmp(m.properties.correlation_id.bytes, corr, strlen(corr)) == 0;
-				amqp_destroy_message(&m);
-				amqp_basic_ack(c, 2, tag, 0);
-			}
+	snprintf(rc->reply_q, sizeof rc->reply_q, "%.*s", (int)q->queue.len, (char *)q->queue.bytes);
+	amqp_basic_consume(rc->c, 2, q->queue, amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+}
+
+/* One round trip: publish to reply (and confirm) read, in us. */
+static uint64_t raw_one(struct raw_client *rc)
+{
+	bool got_reply = false, got_ack = !rc->rs.confirms;
+	uint64_t t0 = now_us();
+	char corr[16];
+
+	snprintf(corr, sizeof corr, "%d", rc->seq++);
+	raw_publish(rc->c, rc->rs.queue, rc->reply_q, amqp_cstring_bytes(corr), rc->body,
+	    rc->blen, rc->rs.oslo);
+	while (!got_reply || !got_ack) {
+		amqp_frame_t f;
+		if (amqp_simple_wait_frame(rc->c, &f) != AMQP_STATUS_OK)
+			fatalx("raw: lost the broker");
+		if (f.frame_type != AMQP_FRAME_METHOD)
+			continue;
+		if (f.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+			got_ack = true;
+		} else if (f.payload.method.id == AMQP_BASIC_DELIVER_METHOD) {
+			uint64_t tag = ((amqp_basic_deliver_t *)f.payload.method.decoded)->delivery_tag;
+			amqp_message_t m;
+			if (amqp_read_message(rc->c, 2, &m, 0).reply_type != AMQP_RESPONSE_NORMAL)
+				fatalx("raw: read reply");
+			got_reply = m.properties.correlation_id.len == strlen(corr) &&
+			    memcmp(m.properties.correlation_id.bytes, corr, strlen(corr)) == 0;
+			amqp_destroy_message(&m);
+			amqp_basic_ack(rc->c, 2, tag, 0);
 		}
-		if (i >= 0)
-			rtt[i] = now_us() - t0;
-		amqp_maybe_release_buffers(c);
 	}
-	atomic_store(&rs.stop, true);
-	pthread_join(thr, NULL);
-	amqp_destroy_connection(c);
-	struct stats s = summarize(rtt, n);
-	free(rtt);
-	return s;
+	amqp_maybe_release_buffers(rc->c);
+	return now_us() - t0;
+}
+
+static void raw_close(struct raw_client *rc)
+{
+	atomic_store(&rc->rs.stop, true);
+	pthread_join(rc->thr, NULL);
+	amqp_destroy_connection(rc->c);
 }
 
 struct raw_flood {
@@ -237,7 +278,7 @@ static void *raw_flood_pub(void *arg)
 
 	memset(body, 'c', sizeof body);
 	while (atomic_fetch_add(&f->next, 1) < f->n) {
-		raw_publish(c, f->queue, NULL, amqp_empty_bytes, body, sizeof body);
+		raw_publish(c, f->queue, NULL, amqp_empty_bytes, body, sizeof body, false);
 		raw_wait_confirm(c);
 		amqp_maybe_release_buffers(c);
 	}
@@ -313,26 +354,12 @@ static json_t *call_or_die(struct bench *b, const char *method, json_t *args)
 	return res;
 }
 
-static struct stats kumo_calls(struct bench *b, int n, int warmup)
+static uint64_t kumo_one(struct bench *b, const char *payload)
 {
-	uint64_t *rtt = calloc((size_t)n, sizeof *rtt);
-	char *payload = malloc((size_t)b->payload + 1);
-	struct stats s;
+	uint64_t t0 = now_us();
 
-	if (rtt == NULL || payload == NULL)
-		fatalx("out of memory");
-	memset(payload, 'x', (size_t)b->payload);
-	payload[b->payload] = '\0';
-	for (int i = -warmup; i < n; i++) {
-		uint64_t t0 = now_us();
-		json_decref(call_or_die(b, "echo", json_pack("{s:s}", "payload", payload)));
-		if (i >= 0)
-			rtt[i] = now_us() - t0;
-	}
-	s = summarize(rtt, n);
-	free(rtt);
-	free(payload);
-	return s;
+	json_decref(call_or_die(b, "echo", json_pack("{s:s}", "payload", payload)));
+	return now_us() - t0;
 }
 
 static void *caster(void *arg)
@@ -420,26 +447,62 @@ int main(int argc, char **argv)
 		fatalx("bad transport options");
 	json_decref(call_or_die(&b, "echo", json_pack("{s:s}", "payload", "warm")));
 	for (int r = 1; r <= rounds; r++) {
-		struct stats raw = raw_pingpong(false, n, warmup);
-		struct stats rawc = raw_pingpong(true, n, warmup);
-		struct stats k = kumo_calls(&b, n, warmup);
+		/* The variants take turns, BLOCK calls each, so that all of them
+		 * see the same load on a shared machine. */
+		enum { RAW, RAWC, RAWO, KUMO, NV };
+		static const char *const names[NV] = { "raw ping-pong, no confirms",
+			"raw ping-pong, confirms both ways", "raw ping-pong, oslo-shaped, confirms",
+			"kumo rpc_call echo" };
+		struct raw_client rc[3];
+		uint64_t *rtt[NV];
+		struct stats st[NV];
+		char *payload = calloc(1, (size_t)b.payload + 1);
+
+		if (payload == NULL)
+			fatalx("out of memory");
+		memset(payload, 'x', (size_t)b.payload);
+		raw_open(&rc[RAW], false, false);
+		raw_open(&rc[RAWC], true, false);
+		raw_open(&rc[RAWO], true, true);
+		for (int v = 0; v < NV; v++)
+			if ((rtt[v] = calloc((size_t)n, sizeof *rtt[v])) == NULL)
+				fatalx("out of memory");
+		for (int w = 0; w < warmup; w++) {
+			for (int v = 0; v < KUMO; v++)
+				raw_one(&rc[v]);
+			kumo_one(&b, payload);
+		}
+		for (int base = 0; base < n; base += BLOCK) {
+			for (int v = 0; v < NV; v++)
+				for (int k = base; k < n && k < base + BLOCK; k++)
+					rtt[v][k] = v == KUMO ? kumo_one(&b, payload) : raw_one(&rc[v]);
+		}
+		for (int v = 0; v < NV; v++) {
+			st[v] = summarize(rtt[v], n);
+			free(rtt[v]);
+		}
+		for (int v = 0; v < KUMO; v++)
+			raw_close(&rc[v]);
+		free(payload);
 		double pub, e2e = kumo_casts(&b, &pub);
 		double raw_cast = raw_cast_floor(b.casts, b.threads);
-		printf("round %d/%d\n", r, rounds);
-		print_stats("raw ping-pong, no confirms", raw);
-		print_stats("raw ping-pong, confirms both ways", rawc);
-		print_stats("kumo rpc_call echo", k);
-		printf("%-40s %.2fx raw, %.2fx raw with confirms\n", "kumo call p50 ratio",
-		    k.p50 / raw.p50, k.p50 / rawc.p50);
+		printf("round %d/%d (calls interleaved in blocks of %d)\n", r, rounds, BLOCK);
+		for (int v = 0; v < NV; v++)
+			print_stats(names[v], st[v]);
+		printf("%-40s %.2fx raw, %.2fx raw with confirms, %.2fx oslo-shaped raw\n",
+		    "kumo call p50 ratio", st[KUMO].p50 / st[RAW].p50,
+		    st[KUMO].p50 / st[RAWC].p50, st[KUMO].p50 / st[RAWO].p50);
 		printf("%-40s threads=%d n=%d end-to-end=%.0f msgs/s\n",
 		    "raw publish+confirm each, consume+ack", b.threads, b.casts, raw_cast);
 		printf("%-40s threads=%d n=%d publish=%.0f msgs/s end-to-end=%.0f msgs/s (%.2fx raw)\n",
 		    "kumo rpc_cast tick", b.threads, b.casts, pub, e2e, e2e / raw_cast);
 		printf("{\"round\": %d, \"raw_p50_us\": %.0f, \"raw_confirm_p50_us\": %.0f, "
-		    "\"kumo_p50_us\": %.0f, \"kumo_p99_us\": %.0f, \"ratio\": %.3f, "
-		    "\"ratio_confirm\": %.3f, \"cast_e2e_per_s\": %.0f, \"raw_cast_per_s\": %.0f}\n",
-		    r, raw.p50, rawc.p50, k.p50, k.p99, k.p50 / raw.p50, k.p50 / rawc.p50, e2e,
-		    raw_cast);
+		    "\"raw_oslo_p50_us\": %.0f, \"kumo_p50_us\": %.0f, \"kumo_p99_us\": %.0f, "
+		    "\"ratio\": %.3f, \"ratio_confirm\": %.3f, \"ratio_oslo\": %.3f, "
+		    "\"cast_e2e_per_s\": %.0f, \"raw_cast_per_s\": %.0f}\n", r, st[RAW].p50,
+		    st[RAWC].p50, st[RAWO].p50, st[KUMO].p50, st[KUMO].p99,
+		    st[KUMO].p50 / st[RAW].p50, st[KUMO].p50 / st[RAWC].p50,
+		    st[KUMO].p50 / st[RAWO].p50, e2e, raw_cast);
 		fflush(stdout);
 	}
 	rpc_transport_free(b.t);
