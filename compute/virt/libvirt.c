@@ -269,20 +269,36 @@ static int make_disk(const struct virt_instance *inst, const char *disk,
 	return run_cmd(argv, reason, len);
 }
 
-/* The instance's directory, empty: a leftover of an earlier spawn that
- * left no domain is cleared first. */
+/* A directory qemu (another user: libvirt-qemu) can pass through to the
+ * files it is given, whatever the umask (kumo-compute.service: 0027).
+ * 1 when made, 0 when it was there, -1 on error. */
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0751) == 0)
+		return chmod(path, 0751) == 0 ? 1 : -1;
+	return errno == EEXIST ? 0 : -1;
+}
+
+/* The instance's directory, empty (a leftover of an earlier spawn that
+ * left no domain is cleared first), and its console log: made here, so
+ * that it is ours to read; virtlogd (root) appends to it, keeping its
+ * owner, until it rotates it. */
 static int make_instance_dir(const struct lv *lv, const char *uuid,
     char *reason, size_t len)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], log[PATH_MAX];
+	int rc, fd;
 
-	if (inst_path(lv, uuid, "", dir, sizeof dir) < 0)
+	if (inst_path(lv, uuid, "", dir, sizeof dir) < 0 ||
+	    inst_path(lv, uuid, "console.log", log, sizeof log) < 0)
 		goto fail;
-	if (mkdir(dir, 0755) == 0)
+	if ((rc = make_dir(dir)) == 0 && rm_instance_dir(lv, uuid) >= 0)
+		rc = make_dir(dir);
+	if (rc == 1 && (fd = open(log, O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0600)) >= 0) {
+		close(fd);
 		return 0;
-	if (errno == EEXIST && rm_instance_dir(lv, uuid) >= 0 &&
-	    mkdir(dir, 0755) == 0)
-		return 0;
+	}
 fail:
 	snprintf(reason, len, "instance directory under %s: %s", lv->instances,
 	    strerror(errno));
@@ -766,8 +782,7 @@ static int lv_init(struct lv *lv, const struct kumo_conf *conf, char *err,
 		lv_reason(lv->uri, err, errlen);
 		return -1;
 	}
-	if ((mkdir(lv->state_path, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(lv->instances, 0755) < 0 && errno != EEXIST)) {
+	if (make_dir(lv->state_path) < 0 || make_dir(lv->instances) < 0) {
 		snprintf(err, errlen, "%s: %s", lv->instances, strerror(errno));
 		return -1;
 	}

@@ -108,11 +108,19 @@ static void test_lifecycle(void **state)
 	struct virt_driver *d = driver();
 	struct virt_instance i = instance(UUID1);
 	struct virt_info info;
-	char reason[512] = "";
+	char reason[512] = "", dir[256];
+	struct stat st;
+	mode_t old;
 
 	(void)state;
+	old = umask(027);  /* kumo-compute.service's */
 	assert_int_equal(d->ops->spawn(d, &i, reason, sizeof reason), VIRT_OK);
-	assert_true(path_exists(UUID1, ""));
+	umask(old);
+	/* qemu, another user, must pass through to the disk */
+	snprintf(dir, sizeof dir, "%s/state/instances/%s", tmp, UUID1);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0751);
+	assert_true(path_exists(UUID1, "/console.log"));
 	assert_int_equal(d->ops->spawn(d, &i, reason, sizeof reason),
 	    VIRT_EXISTS);
 	assert_int_equal(d->ops->get_info(d, UUID1, &info), VIRT_OK);
