@@ -131,5 +131,8 @@ void daemon_ready(const char *status);
 void daemon_status(const char *status);
 void daemon_stopping(void);
 void daemon_watchdog(void);
+/* After SIGHUP (daemon_hup_flag): re-reads log_level from the config file;
+ * otherwise does nothing. Main loops call it on every tick. */
+void daemon_reload_log_level(void);
 
 #endif

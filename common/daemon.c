@@ -11,6 +11,7 @@
 volatile int daemon_stop_flag;
 static const char *daemon_conf_path = "/etc/kumo/kumo.conf";
 volatile int daemon_hup_flag;
+static int daemon_debug; /* -d: debug logging whatever the config says */
 
 static void usage(const char *progname, const char *extra, FILE *f)
 {
@@ -51,6 +52,7 @@ int daemon_args(int argc, char **argv, const char *progname,
 	if (log_level_parse(conf->log_level, &lvl) == 0)
 		log_set_level(debug ? LOG_LVL_DEBUG : lvl);
 	daemon_conf_path = path;
+	daemon_debug = debug;
 	return check;
 }
 
@@ -88,3 +90,28 @@ void daemon_ready(const char *status)
 void daemon_status(const char *status) { sd_notifyf(0, "STATUS=%s", status); }
 void daemon_stopping(void) { sd_notify(0, "STOPPING=1"); }
 void daemon_watchdog(void) { sd_notify(0, "WATCHDOG=1"); }
+
+/* Only log_level is re-read: everything else needs a restart. The file is
+ * loaded whole, so a bad key anywhere keeps the running level. */
+void daemon_reload_log_level(void)
+{
+	struct kumo_conf *conf;
+	enum log_level lvl;
+	char err[1024];
+
+	if (!daemon_hup_flag)
+		return;
+	daemon_hup_flag = 0;
+	if ((conf = malloc(sizeof *conf)) == NULL) {
+		log_warn("SIGHUP: reload");
+		return;
+	}
+	if (conf_load(conf, daemon_conf_path, err, sizeof err) < 0)
+		log_warnx("SIGHUP: %s: log level unchanged", err);
+	else if (log_level_parse(conf->log_level, &lvl) == 0) {
+		log_info("SIGHUP: log level %s%s", conf->log_level,
+		    daemon_debug ? " (-d: debug)" : "");
+		log_set_level(daemon_debug ? LOG_LVL_DEBUG : lvl);
+	}
+	free(conf);
+}
