@@ -11,12 +11,17 @@
  *   versions.c     GET /, GET /v2.1
  *   flavors.c      /v2.1/flavors
  *   servers.c      /v2.1/servers list, show, delete and their views
+ *   servers_query.c  the list's filters, sorting and paging (servers_query.h)
  *   servers_create.c  POST /v2.1/servers: validation and the boot cast
  *   servers_action.c  POST /v2.1/servers/{id}/action: reboot, os-stop,
  *                  os-start, os-getConsoleOutput
- *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services
+ *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
  *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
  *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
+ *   quotas.c       per-project quotas: enforcement, /v2.1/os-quota-sets
+ *   keypairs.c     /v2.1/os-keypairs
+ *   sshkey.c       OpenSSH public keys: checks, fingerprints, generation
+ *   instance_actions.c  /v2.1/servers/{id}/os-instance-actions
  *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
  *
  * A request: libmicrohttpd calls the access handler several times; the
@@ -61,10 +66,14 @@ enum api_err {
 	ERR_IMAGE_REF,         /* 400, unknown imageRef on create */
 	ERR_IMAGE_NOT_ACTIVE,
 	ERR_NO_SUCH_ACTION,    /* 400, an unknown server action */
+	ERR_KEYPAIR_INVALID,   /* 400, Nova's InvalidKeypair with a reason */
 	ERR_MV_MALFORMED,
 	ERR_UNAUTHORIZED,
 	ERR_BAD_TOKEN,
 	ERR_POLICY,            /* 403 */
+	ERR_FORBIDDEN,         /* 403, a message made by the caller */
+	ERR_QUOTA_EXCEEDED,    /* 403, Nova's TooManyInstances */
+	ERR_KEYPAIR_QUOTA,
 	ERR_IMAGE_READONLY,
 	ERR_IMAGE_PROTECTED,
 	ERR_NOT_FOUND,         /* 404, no such route */
@@ -73,12 +82,15 @@ enum api_err {
 	ERR_IMAGE_NOT_FOUND,
 	ERR_HYPERVISOR_NOT_FOUND,
 	ERR_CONSOLE_NOT_AVAILABLE,
+	ERR_KEYPAIR_NOT_FOUND,
+	ERR_ACTION_NOT_FOUND,
 	ERR_METHOD,            /* 405 */
 	ERR_MV_UNSUPPORTED,    /* 406 */
 	ERR_FLAVOR_NAME_EXISTS,
 	ERR_FLAVOR_ID_EXISTS,
 	ERR_IMAGE_IN_USE,
 	ERR_IMAGE_EXISTS,
+	ERR_KEYPAIR_EXISTS,
 	ERR_INSTANCE_STATE,    /* 409, Cannot '<action>' instance ... */
 	ERR_INSTANCE_NOT_READY,
 	ERR_TOO_LARGE,         /* 413 */
@@ -86,6 +98,7 @@ enum api_err {
 	ERR_INTERNAL,          /* 500 */
 	ERR_RPC,               /* 500, the broker refused a cast */
 	ERR_RPC_TIMEOUT,       /* 500, a compute host did not answer a call */
+	ERR_NOT_IMPLEMENTED,   /* 501, a message made by the caller */
 	ERR__COUNT
 };
 
@@ -350,6 +363,7 @@ enum api_rc flavors_detail(struct api_req *r);
 enum api_rc flavors_show(struct api_req *r);
 enum api_rc flavors_create(struct api_req *r);
 enum api_rc flavors_delete(struct api_req *r);
+enum api_rc flavors_extra_specs(struct api_req *r);
 
 enum api_rc servers_list(struct api_req *r);
 enum api_rc servers_detail(struct api_req *r);
@@ -364,7 +378,23 @@ int servers_instance_get(struct api_req *r, struct db_instance *in);
 enum api_rc hypervisors_list(struct api_req *r);
 enum api_rc hypervisors_detail(struct api_req *r);
 enum api_rc hypervisors_show(struct api_req *r);
+enum api_rc hypervisors_uptime(struct api_req *r);
 enum api_rc services_list(struct api_req *r);
+enum api_rc aggregates_list(struct api_req *r);
+
+enum api_rc keypairs_list(struct api_req *r);
+enum api_rc keypairs_show(struct api_req *r);
+enum api_rc keypairs_create(struct api_req *r);
+enum api_rc keypairs_delete(struct api_req *r);
+
+enum api_rc instance_actions_list(struct api_req *r);
+enum api_rc instance_actions_show(struct api_req *r);
+
+enum api_rc quotas_show(struct api_req *r);
+enum api_rc quotas_detail(struct api_req *r);
+enum api_rc quotas_defaults(struct api_req *r);
+enum api_rc quotas_update(struct api_req *r);
+enum api_rc quotas_delete(struct api_req *r);
 
 enum api_rc images_create(struct api_req *r);
 enum api_rc images_list(struct api_req *r);
@@ -377,9 +407,34 @@ enum api_rc images_nova_show(struct api_req *r);
 enum api_rc limits_show(struct api_req *r);
 enum api_rc azs_list(struct api_req *r);
 
-/* ---- validation (pure, unit-tested) ------------------------------------- */
+/* ---- quotas.c, sshkey.c ------------------------------------------------- */
 
 struct db_flavor;
+
+/* The project's limit of a resource ("instances", "cores", "ram",
+ * "key_pairs", ...): its override, else Nova's default; -1 = unlimited.
+ * 0, or API_ERROR. */
+int api_quota_limit(struct api_req *r, const char *project,
+    const char *resource, int64_t *limit);
+/* How many of min..max servers of flavor fl the caller's project may
+ * still create (*count, the most that fit), or API_ERROR with Nova's
+ * "Quota exceeded for instances: Requested 1, but already used 10 of 10
+ * instances" (403) when not even min fit. */
+int api_quota_check_build(struct api_req *r, const struct db_flavor *fl,
+    int min, int max, int *count);
+/* After inserting count servers: 0 when the project is still within its
+ * quotas, else API_ERROR as above (concurrent creates raced past the check). */
+int api_quota_recheck(struct api_req *r, const struct db_flavor *fl, int count);
+
+/* Checks an OpenSSH public key line and writes Nova's fingerprint (MD5 of
+ * the key blob, "aa:bb:..."): 0, or -1 when it is not a valid key. */
+int sshkey_fingerprint(const char *public_key, char out[48]);
+/* Generates a keypair: the public key line ("ssh-ed25519 AAAA... comment")
+ * and the private key (OpenSSH PEM). 0, or -1 (none written). */
+int sshkey_generate(const char *comment, char *pub, size_t publen,
+    char *priv, size_t privlen);
+
+/* ---- validation (pure, unit-tested) ------------------------------------- */
 
 /* Validates a flavor create body at microversion mv into f (flavorid ""
  * when the body has no id). 0, or API_ERROR with r's error set. */
@@ -391,6 +446,7 @@ struct server_create {
 	char image_ref[37];
 	char flavor_ref[256];
 	char availability_zone[256];
+	char key_name[256];         /* "" = none */
 	char description[256];
 	bool has_description;
 	int min_count;

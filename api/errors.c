@@ -21,11 +21,17 @@ static const struct {
 	[ERR_IMAGE_REF] = { 400, "Can not find requested image" },
 	[ERR_IMAGE_NOT_ACTIVE] = { 400, "Image %s is not active." },
 	[ERR_NO_SUCH_ACTION] = { 400, "There is no such action: %s" },
+	[ERR_KEYPAIR_INVALID] = { 400, "Keypair data is invalid: %s" },
 	[ERR_MV_MALFORMED] = { 400, "API Version String %s is of invalid format. "
 	    "Must be of format MajorNum.MinorNum." },
 	[ERR_UNAUTHORIZED] = { 401, "Authentication required" },
 	[ERR_BAD_TOKEN] = { 401, "Malformed X-Auth-Token: expected user:project" },
 	[ERR_POLICY] = { 403, "Policy doesn't allow %s to be performed." },
+	[ERR_FORBIDDEN] = { 403, "%s" },
+	/* nova/exception.py TooManyInstances: overs, req, used, allowed, overs */
+	[ERR_QUOTA_EXCEEDED] = { 403, "Quota exceeded for %s: Requested %s, but "
+	    "already used %s of %s %s" },
+	[ERR_KEYPAIR_QUOTA] = { 403, "Quota exceeded, too many key pairs." },
 	[ERR_IMAGE_READONLY] = { 403, "Attribute '%s' is read-only." },
 	[ERR_IMAGE_PROTECTED] = { 403, "Image %s is protected and cannot be deleted." },
 	[ERR_NOT_FOUND] = { 404, "The resource could not be found." },
@@ -34,6 +40,9 @@ static const struct {
 	[ERR_IMAGE_NOT_FOUND] = { 404, "Image %s could not be found." },
 	[ERR_HYPERVISOR_NOT_FOUND] = { 404, "Hypervisor %s could not be found." },
 	[ERR_CONSOLE_NOT_AVAILABLE] = { 404, "Guest does not have a console available." },
+	[ERR_KEYPAIR_NOT_FOUND] = { 404, "Keypair %s not found for user %s" },
+	[ERR_ACTION_NOT_FOUND] = { 404, "Action for request_id %s on instance %s "
+	    "not found" },
 	[ERR_METHOD] = { 405, "The method %s is not allowed for this resource." },
 	[ERR_MV_UNSUPPORTED] = { 406, "Version %s is not supported by the API. "
 	    "Minimum is 2.1 and maximum is " API_MV_MAX_STR "." },
@@ -41,6 +50,7 @@ static const struct {
 	[ERR_FLAVOR_ID_EXISTS] = { 409, "Flavor with ID %s already exists." },
 	[ERR_IMAGE_IN_USE] = { 409, "Image %s is in use by a server." },
 	[ERR_IMAGE_EXISTS] = { 409, "Image with identifier %s already exists!" },
+	[ERR_KEYPAIR_EXISTS] = { 409, "Key pair '%s' already exists." },
 	/* nova/api/openstack/common.py raise_http_conflict_for_instance_invalid_state */
 	[ERR_INSTANCE_STATE] = { 409, "Cannot '%s' instance %s while it is in %s %s" },
 	[ERR_INSTANCE_NOT_READY] = { 409, "Instance %s is not ready." },
@@ -52,6 +62,7 @@ static const struct {
 	    "request (%s)." },
 	[ERR_RPC_TIMEOUT] = { 500, "Unexpected API Error: compute host %s did "
 	    "not answer in time." },
+	[ERR_NOT_IMPLEMENTED] = { 501, "%s" },
 };
 
 /* nova/api/openstack/wsgi.py Fault._fault_names; the rest are computeFault. */

@@ -1,7 +1,8 @@
 /*
  * /v2.1/flavors: list, detail, show, create (admin; 200 as Nova), delete
- * (admin; 202). Shapes per microversion: description from 2.55,
- * extra_specs from 2.61, swap 0 rather than "" from 2.75.
+ * (admin; 202), os-extra_specs (always empty). Shapes per microversion:
+ * description from 2.55, extra_specs from 2.61, swap 0 rather than ""
+ * from 2.75.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -102,6 +103,23 @@ enum api_rc flavors_show(struct api_req *r)
 		return api_error(r, ERR_INTERNAL);
 	body = json_object();
 	json_object_set_new(body, "flavor", flavor_view(r, &f, true));
+	return api_reply(r, 200, body);
+}
+
+/* Flavors carry no extra specs in kumo: an empty set, for the clients
+ * that fetch it per flavor (openstacksdk from 2.61). */
+enum api_rc flavors_extra_specs(struct api_req *r)
+{
+	struct db_flavor f;
+	json_t *body;
+	int rc = db_flavor_get(r->api->db, r->id, &f);
+
+	if (rc == DB_NOTFOUND)
+		return api_error(r, ERR_FLAVOR_NOT_FOUND, r->id);
+	if (rc != DB_OK)
+		return api_error(r, ERR_INTERNAL);
+	body = json_object();
+	json_object_set_new(body, "extra_specs", json_object());
 	return api_reply(r, 200, body);
 }
 

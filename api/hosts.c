@@ -1,8 +1,9 @@
 /*
- * /v2.1/os-hypervisors (list, detail, show) from the compute nodes, and
- * /v2.1/os-services from the services table; both admin only. A service is
- * up when its last heartbeat is within service_down_time (and it is not
- * forced down). Integer ids before 2.53, uuids from 2.53 on.
+ * /v2.1/os-hypervisors (list, detail, show, uptime) from the compute nodes,
+ * /v2.1/os-services from the services table, /v2.1/os-aggregates (none);
+ * all admin only. A service is up when its last heartbeat is within
+ * service_down_time (and it is not forced down). Integer ids before 2.53,
+ * uuids from 2.53 on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,17 @@ static int load_hosts(struct api_req *r, struct db_compute_node **nodes,
 	return 0;
 }
 
+/* r->id names this node: its integer id before 2.53, its uuid after. */
+static bool node_is(const struct api_req *r, const struct db_compute_node *cn)
+{
+	char idbuf[32];
+
+	if (r->mv >= API_MV(2, 53))
+		return strcmp(r->id, cn->uuid) == 0;
+	snprintf(idbuf, sizeof idbuf, "%lld", (long long)cn->id);
+	return strcmp(r->id, idbuf) == 0;
+}
+
 /* list, detail and show: show keeps the node whose id is r->id. */
 static enum api_rc hypervisors_index(struct api_req *r, bool detail, bool show)
 {
@@ -106,14 +118,12 @@ static enum api_rc hypervisors_index(struct api_req *r, bool detail, bool show)
 	struct db_service *svcs;
 	json_t *arr, *body = NULL;
 	size_t nn, ns;
-	char idbuf[32];
 
 	if (load_hosts(r, &nodes, &nn, &svcs, &ns) != 0)
 		return API_ERROR;
 	arr = json_array();
 	for (size_t i = 0; i < nn; i++) {
-		snprintf(idbuf, sizeof idbuf, "%lld", (long long)nodes[i].id);
-		if (show && strcmp(r->id, r->mv >= API_MV(2, 53) ? nodes[i].uuid : idbuf))
+		if (show && !node_is(r, &nodes[i]))
 			continue;
 		json_array_append_new(arr, hypervisor_view(r, &nodes[i],
 		    compute_service(svcs, ns, nodes[i].host), detail));
@@ -137,6 +147,34 @@ static enum api_rc hypervisors_index(struct api_req *r, bool detail, bool show)
 enum api_rc hypervisors_list(struct api_req *r) { return hypervisors_index(r, false, false); }
 enum api_rc hypervisors_detail(struct api_req *r) { return hypervisors_index(r, true, false); }
 enum api_rc hypervisors_show(struct api_req *r) { return hypervisors_index(r, true, true); }
+
+/* The fake and libvirt drivers report no host uptime: Nova's 501 for a
+ * driver without it (openstackclient's hypervisor show then skips it). */
+enum api_rc hypervisors_uptime(struct api_req *r)
+{
+	struct db_compute_node *nodes = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (db_compute_node_list(r->api->db, &nodes, &n) != DB_OK)
+		return api_error(r, ERR_INTERNAL);
+	for (size_t i = 0; i < n && !found; i++)
+		found = node_is(r, &nodes[i]);
+	free(nodes);
+	if (!found)
+		return api_error(r, ERR_HYPERVISOR_NOT_FOUND, r->id);
+	return api_error(r, ERR_NOT_IMPLEMENTED,
+	    "Virt driver does not implement uptime function.");
+}
+
+/* Host aggregates: kumo has none (the clients list them for hypervisor show). */
+enum api_rc aggregates_list(struct api_req *r)
+{
+	json_t *body = json_object();
+
+	json_object_set_new(body, "aggregates", json_array());
+	return api_reply(r, 200, body);
+}
 
 static json_t *service_view(const struct api_req *r, const struct db_service *s)
 {

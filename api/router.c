@@ -12,6 +12,7 @@
 
 #define P_HYP "os_compute_api:os-hypervisors:"
 #define P_FLV "os_compute_api:os-flavor-manage:"
+#define P_QS "os_compute_api:os-quota-sets:"
 
 static const struct api_route routes[] = {
 	{ "GET", "/", versions_root, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
@@ -22,6 +23,7 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/flavors/detail", flavors_detail, NULL, 0 },
 	{ "GET", "/v2.1/flavors/{id}", flavors_show, NULL, 0 },
 	{ "DELETE", "/v2.1/flavors/{id}", flavors_delete, P_FLV "delete", ROUTE_ADMIN },
+	{ "GET", "/v2.1/flavors/{id}/os-extra_specs", flavors_extra_specs, NULL, 0 },
 
 	{ "GET", "/v2.1/servers", servers_list, NULL, 0 },
 	{ "POST", "/v2.1/servers", servers_create, NULL, ROUTE_BODY },
@@ -29,12 +31,27 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/servers/{id}", servers_show, NULL, ROUTE_SERVER_ID },
 	{ "DELETE", "/v2.1/servers/{id}", servers_delete, NULL, ROUTE_SERVER_ID },
 	{ "POST", "/v2.1/servers/{id}/action", servers_action, NULL, ROUTE_SERVER_ID | ROUTE_BODY },
+	{ "GET", "/v2.1/servers/{id}/os-instance-actions", instance_actions_list, NULL, ROUTE_SERVER_ID },
+	/* the second {id} (the request id) is not captured: see the handler */
+	{ "GET", "/v2.1/servers/{id}/os-instance-actions/{id}", instance_actions_show, NULL, ROUTE_SERVER_ID },
+
+	{ "GET", "/v2.1/os-keypairs", keypairs_list, NULL, 0 },
+	{ "POST", "/v2.1/os-keypairs", keypairs_create, NULL, ROUTE_BODY },
+	{ "GET", "/v2.1/os-keypairs/{id}", keypairs_show, NULL, 0 },
+	{ "DELETE", "/v2.1/os-keypairs/{id}", keypairs_delete, NULL, 0 },
 
 	{ "GET", "/v2.1/os-hypervisors", hypervisors_list, P_HYP "list", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/detail", hypervisors_detail, P_HYP "list-detail", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/{id}", hypervisors_show, P_HYP "show", ROUTE_ADMIN },
+	{ "GET", "/v2.1/os-hypervisors/{id}/uptime", hypervisors_uptime, P_HYP "uptime", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-services", services_list, "os_compute_api:os-services:list", ROUTE_ADMIN },
+	{ "GET", "/v2.1/os-aggregates", aggregates_list, "os_compute_api:os-aggregates:index", ROUTE_ADMIN },
 	{ "GET", "/v2.1/limits", limits_show, NULL, 0 },
+	{ "GET", "/v2.1/os-quota-sets/{id}", quotas_show, NULL, 0 },
+	{ "GET", "/v2.1/os-quota-sets/{id}/detail", quotas_detail, NULL, 0 },
+	{ "GET", "/v2.1/os-quota-sets/{id}/defaults", quotas_defaults, NULL, 0 },
+	{ "PUT", "/v2.1/os-quota-sets/{id}", quotas_update, P_QS "update", ROUTE_ADMIN | ROUTE_BODY },
+	{ "DELETE", "/v2.1/os-quota-sets/{id}", quotas_delete, P_QS "delete", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-availability-zone", azs_list, NULL, 0 },
 
 	/* Nova's image proxy (deprecated, but the clients' name look-ups use it) */
@@ -49,17 +66,22 @@ static const struct api_route routes[] = {
 	{ "DELETE", "/v2/images/{id}", images_delete, NULL, ROUTE_NOVERSION },
 };
 
-/* Matches path against pattern; {id} takes one non-empty segment. */
+/* Matches path against pattern; {id} takes one non-empty segment; the
+ * first {id} is captured. */
 static bool pattern_match(const char *pat, const char *path, char *id,
     size_t idlen)
 {
+	bool captured = false;
+
 	while (*pat != '\0' && *path != '\0') {
 		if (strncmp(pat, "{id}", 4) == 0) {
 			size_t n = strcspn(path, "/");
 
 			if (n == 0)
 				return false;
-			snprintf(id, idlen, "%.*s", (int)n, path);
+			if (!captured)
+				snprintf(id, idlen, "%.*s", (int)n, path);
+			captured = true;
 			pat += 4;
 			path += n;
 			continue;

@@ -1,8 +1,8 @@
 /*
- * /v2.1/servers: list (?name= regex, ?status=, ?limit=&marker=,
- * ?all_tenants for admins), detail, show and delete, and the server view
- * with its per-microversion fields (transcripts 20-25, 47). A list is one
- * database query; only servers in ERROR cost one more (their fault).
+ * /v2.1/servers: list (the query: servers_query.c), detail, show and
+ * delete, and the server view with its per-microversion fields
+ * (transcripts 20-25, 47). A list is one database query; only servers in
+ * ERROR cost one more (their fault).
  */
 #include <ctype.h>
 #include <regex.h>
@@ -13,11 +13,11 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/servers_query.h"
 #include "common/rpcapi.h"
 #include "common/states.h"
 #include "db/db.h"
 
-#define LIST_MAX 1000  /* Nova's osapi_max_limit */
 
 /* What a view needs beyond the instance: host states for host_status. */
 struct view_ctx {
@@ -293,69 +293,12 @@ static void view_ctx_init(struct api_req *r, struct view_ctx *vc, bool show)
 
 /* ---- list ---- */
 
-struct list_query {
-	struct db_instance_filter f;
-	regex_t name_re;
-	bool has_name;
-	const char *status;
-	int limit;       /* the page size asked for (capped), 0 = LIST_MAX */
-	bool limited;    /* ?limit= was given */
-};
-
-static int list_query_parse(struct api_req *r, struct list_query *q)
-{
-	const char *name = api_query_get(r, "name");
-	const char *limit = api_query_get(r, "limit");
-	const char *all = api_query_get(r, "all_tenants");
-
-	memset(q, 0, sizeof *q);
-	q->status = api_query_get(r, "status");
-	q->limit = LIST_MAX;
-	q->limited = limit != NULL;
-	if (limit != NULL && num_parse_int(limit, 0, 1 << 30, &q->limit) < 0)
-		return api_error(r, ERR_BAD_REQUEST, "limit param must be an integer");
-	if (q->limit > LIST_MAX)
-		q->limit = LIST_MAX;
-	q->f.marker = api_query_get(r, "marker");
-	if (!(r->is_admin && all != NULL && strcmp(all, "0") != 0 &&
-	    strcasecmp(all, "false") != 0))
-		q->f.project_id = r->project_id;
-	if (name == NULL || *name == '\0')
-		return 0;
-	if (strlen(name) > 255)
-		return api_error(r, ERR_BAD_REQUEST, "Invalid filter: name is too long");
-	if (regcomp(&q->name_re, name, REG_EXTENDED | REG_NOSUB) != 0)
-		return api_error(r, ERR_BAD_REQUEST, "Invalid regular expression in name");
-	q->has_name = true;
-	return 0;
-}
-
-static int list_failed(struct api_req *r, int rc, const char *marker)
-{
-	char msg[320];
-
-	if (rc != DB_NOTFOUND)
-		return api_error(r, ERR_INTERNAL);
-	snprintf(msg, sizeof msg, "marker [%s] not found", marker);
-	return api_error(r, ERR_BAD_REQUEST, msg);
-}
-
-static bool list_keep(const struct list_query *q, const struct db_instance *in)
-{
-	if (q->status != NULL && strcasecmp(q->status,
-	    state_api_status(in->vm_state, in->task_state)) != 0)
-		return false;
-	return !q->has_name || regexec(&q->name_re, in->name, 0, NULL, 0) == 0;
-}
-
 /* servers_links: a "next" page link when the page came back full. */
 static void write_next_link(struct jw *w, struct api_req *r, const char *marker)
 {
-	char href[600];
+	char href[1600];
 
-	snprintf(href, sizeof href, "%s/v2.1/servers%s?limit=%s&marker=%s",
-	    r->base_url, strstr(r->path, "/detail") ? "/detail" : "",
-	    api_query_get(r, "limit"), marker);
+	servers_query_next_href(r, marker, href, sizeof href);
 	jw_key(w, "servers_links");
 	jw_open(w, '[');
 	jw_open(w, '{');
@@ -368,44 +311,35 @@ static void write_next_link(struct jw *w, struct api_req *r, const char *marker)
 static enum api_rc servers_index(struct api_req *r, bool detail)
 {
 	struct db_instance *list = NULL;
-	struct list_query q;
+	struct servers_query q;
 	struct view_ctx vc;
 	struct jw w;
-	size_t n = 0, kept = 0, last = 0, len;
-	int rc = DB_OK;
+	size_t n = 0, from = 0, to, len;
 	char *text;
 
-	if (list_query_parse(r, &q) != 0)
+	if (servers_query_parse(r, &q) != 0)
 		return API_ERROR;
-	q.f.limit = q.has_name || q.status ? 0 : q.limit;
-	if (q.limit > 0)
-		rc = db_instance_list(r->api->db, &q.f, &list, &n);
-	if (rc != DB_OK) {
-		if (q.has_name)
-			regfree(&q.name_re);
-		return list_failed(r, rc, q.f.marker);
+	if (servers_query_load(r, &q, &list, &n, &from) != 0) {
+		servers_query_free(&q);
+		return API_ERROR;
 	}
+	to = n - from > (size_t)q.limit ? from + (size_t)q.limit : n;
 	view_ctx_init(r, &vc, false);
-	jw_init(&w, detail ? 4096 + n * 2048 : 256 + n * 384);
+	jw_init(&w, detail ? 4096 + (to - from) * 2048 : 256 + (to - from) * 384);
 	jw_open(&w, '{');
 	jw_key(&w, "servers");
 	jw_open(&w, '[');
-	for (size_t i = 0; i < n && kept < (size_t)q.limit; i++) {
-		if (!list_keep(&q, &list[i]))
-			continue;
+	for (size_t i = from; i < to; i++) {
 		if (detail)
 			write_server(&w, r, &list[i], &vc);
 		else
 			write_server_brief(&w, r, &list[i]);
-		kept++;
-		last = i;
 	}
 	jw_close(&w, ']');
-	if (q.limited && kept > 0 && kept == (size_t)q.limit)
-		write_next_link(&w, r, list[last].uuid);
+	if (q.limited && to > from && to - from == (size_t)q.limit)
+		write_next_link(&w, r, list[to - 1].uuid);
 	jw_close(&w, '}');
-	if (q.has_name)
-		regfree(&q.name_re);
+	servers_query_free(&q);
 	free(list);
 	free(vc.services);
 	text = jw_finish(&w, &len);

@@ -1,7 +1,8 @@
 /*
  * POST /v2.1/servers: validate the body as Nova's schema does (same order,
- * same messages), resolve the flavor and the image, insert the instance
- * (building/scheduling; db_instance_create records the create action) and
+ * same messages), resolve the flavor, the image and the keypair, check the
+ * quotas (instances, cores, ram), insert the instances (building/scheduling;
+ * db_instance_create records the create action), recheck the quotas, and
  * cast scheduler.build_instances. A refused cast puts the instance in ERROR
  * with a fault and answers 500.
  *
@@ -162,7 +163,7 @@ static int check_optional(struct api_req *r, const json_t *srv, int mv,
 	    sizeof sc->availability_zone))
 		return API_ERROR;
 	if ((v = json_object_get(srv, "key_name")) &&
-	    v_string(r, "key_name", v, 1, 255, tmp, sizeof tmp))
+	    v_string(r, "key_name", v, 1, 255, sc->key_name, sizeof sc->key_name))
 		return API_ERROR;
 	if ((v = json_object_get(srv, "min_count"))) {
 		if (v_int_param(r, "min_count", v, 1, MAX_COUNT, &n))
@@ -209,8 +210,6 @@ int servers_validate_create(struct api_req *r, const json_t *body, int mv,
 		return api_error(r, ERR_BAD_REQUEST, "Block Device Mapping is Invalid: "
 		    "Boot sequence for the instance and image/block device mapping "
 		    "combination is not valid.");
-	if (json_object_get(srv, "key_name") != NULL)
-		return api_error(r, ERR_BAD_REQUEST, "Invalid key_name provided.");
 	if (sc->min_count == 0)
 		sc->min_count = 1;
 	if (sc->max_count == 0)
@@ -225,6 +224,7 @@ int servers_validate_create(struct api_req *r, const json_t *body, int mv,
 static int resolve(struct api_req *r, const struct server_create *sc,
     struct db_flavor *fl, struct db_image *img)
 {
+	struct db_keypair kp;
 	int rc = db_flavor_get(r->api->db, sc->flavor_ref, fl);
 
 	if (rc == DB_NOTFOUND || (rc == DB_OK && fl->disabled))
@@ -244,6 +244,10 @@ static int resolve(struct api_req *r, const struct server_create *sc,
 	if (img->min_disk > fl->root_gb && fl->root_gb > 0)
 		return api_error(r, ERR_BAD_REQUEST,
 		    "Flavor's disk is too small for requested image.");
+	if (sc->key_name[0] != '\0' &&
+	    (rc = db_keypair_get(r->api->db, r->user_id, sc->key_name, &kp)) != DB_OK)
+		return rc == DB_NOTFOUND ? api_error(r, ERR_BAD_REQUEST,
+		    "Invalid key_name provided.") : api_error(r, ERR_INTERNAL);
 	return 0;
 }
 
@@ -288,32 +292,57 @@ static void instance_fill(struct api_req *r, const struct server_create *sc,
 	str_copy(in->availability_zone, sc->availability_zone,
 	    sizeof in->availability_zone);
 	str_copy(in->reservation_id, resv, sizeof in->reservation_id);
+	str_copy(in->key_name, sc->key_name, sizeof in->key_name);
 	str_copy(in->request_id, r->reqid, sizeof in->request_id);
 }
 
-/* Inserts one instance and asks the scheduler to build it. */
-static int create_one(struct api_req *r, struct db_instance *in)
+/* Asks the scheduler to build an inserted instance. */
+static int cast_build(struct api_req *r, const char *uuid)
 {
 	struct rpc_error err;
 	struct rpc_ctx ctx;
 	int rc;
 
-	if (db_instance_create(r->api->db, in) != DB_OK)
-		return api_error(r, ERR_INTERNAL);
 	rpc_ctx_init(&ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
-	rc = sched_build_instances(r->api->rpc, &ctx, in->uuid, NULL, &err);
+	rc = sched_build_instances(r->api->rpc, &ctx, uuid, NULL, &err);
 	rpc_ctx_clear(&ctx);
 	if (rc == 0) {
-		log_info("instance %s (%s): build requested", in->uuid, in->name);
+		log_info("instance %s: build requested", uuid);
 		return 0;
 	}
-	log_warnx("instance %s: build_instances cast failed: %s", in->uuid,
+	log_warnx("instance %s: build_instances cast failed: %s", uuid,
 	    err.message);
-	db_instance_set_state(r->api->db, in->uuid, VM_STATE_ERROR, TASK_NONE, -1,
+	db_instance_set_state(r->api->db, uuid, VM_STATE_ERROR, TASK_NONE, -1,
 	    NULL, NULL, NULL);
-	db_fault_add(r->api->db, in->uuid, 500, "Failed to schedule the build",
+	db_fault_add(r->api->db, uuid, 500, "Failed to schedule the build",
 	    err.message);
 	return api_error(r, ERR_RPC, err.message);
+}
+
+/* Inserts count instances (their uuids into ids), then rechecks the
+ * quotas as Nova does; on failure none of them is left. */
+static int insert_all(struct api_req *r, const struct server_create *sc,
+    const struct db_flavor *fl, const char *resv, int count,
+    char ids[][UUID_STR_LEN])
+{
+	struct db_instance in;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		instance_fill(r, sc, fl, i, resv, &in);
+		if (db_instance_create(r->api->db, &in) != DB_OK) {
+			api_error(r, ERR_INTERNAL);
+			goto fail;
+		}
+		str_copy(ids[i], in.uuid, UUID_STR_LEN);
+	}
+	if (api_quota_recheck(r, fl, count) != 0)
+		goto fail;
+	return 0;
+fail:
+	while (i-- > 0)
+		db_instance_destroy(r->api->db, ids[i]);
+	return API_ERROR;
 }
 
 static json_t *created_view(struct api_req *r, const char *uuid,
@@ -344,24 +373,23 @@ enum api_rc servers_create(struct api_req *r)
 	struct server_create sc;
 	struct db_flavor fl;
 	struct db_image img;
-	struct db_instance in;
-	char resv[16] = "r-", first[UUID_STR_LEN] = "";
+	char resv[16] = "r-", ids[MAX_COUNT][UUID_STR_LEN];
 	const json_t *rr;
+	int count;
 
 	if (servers_validate_create(r, r->json_in, r->mv, &sc) ||
-	    resolve(r, &sc, &fl, &img))
+	    resolve(r, &sc, &fl, &img) ||
+	    api_quota_check_build(r, &fl, sc.min_count, sc.max_count, &count))
 		return API_ERROR;
 	random_chars(resv + 2, 8);
-	for (int i = 0; i < sc.max_count; i++) {
-		instance_fill(r, &sc, &fl, i, resv, &in);
-		if (create_one(r, &in) != 0)
+	if (insert_all(r, &sc, &fl, resv, count, ids) != 0)
+		return API_ERROR;
+	for (int i = 0; i < count; i++)
+		if (cast_build(r, ids[i]) != 0)
 			return API_ERROR;
-		if (i == 0)
-			str_copy(first, in.uuid, sizeof first);
-	}
 	rr = json_object_get(json_object_get(r->json_in, "server"),
 	    "return_reservation_id");
-	api_header_add(r, "location", "%s/v2.1/servers/%s", r->base_url, first);
-	return api_reply(r, 202, created_view(r, first, resv,
+	api_header_add(r, "location", "%s/v2.1/servers/%s", r->base_url, ids[0]);
+	return api_reply(r, 202, created_view(r, ids[0], resv,
 	    rr != NULL && json_is_true(rr)));
 }
