@@ -4,7 +4,8 @@
  *   rpc-call [--transport-url URL] [--exchange NAME] [--server S]
  *            [--cast | --fanout] [--timeout MS] [--version V]
  *            [--namespace NS] [--request-id ID] [--user U] [--project P]
- *            [--threads N] [--count M] [--interval MS] TOPIC METHOD [ARGS]
+ *            [--threads N] [--count M] [--interval MS] [--heartbeat S]
+ *            TOPIC METHOD [ARGS]
  *
  * ARGS is a JSON object (default {}). Prints one JSON line per message:
  *   {"i": 0, "ok": true, "result": ..., "ms": 1.2}
@@ -106,7 +107,8 @@ static void usage(void)
 	fprintf(stderr, "usage: rpc-call [--transport-url URL] [--exchange NAME] "
 	    "[--server S] [--cast|--fanout] [--timeout MS] [--version V] "
 	    "[--namespace NS] [--request-id ID] [--user U] [--project P] "
-	    "[--threads N] [--count M] [--interval MS] TOPIC METHOD [ARGS]\n");
+	    "[--threads N] [--count M] [--interval MS] [--heartbeat S] "
+	    "TOPIC METHOD [ARGS]\n");
 	exit(2);
 }
 
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--user") == 0) user = v;
 		else if (strcmp(a, "--project") == 0) project = v;
 		else if (strcmp(a, "--timeout") == 0) o.timeout_ms = int_opt(v, 1, 3600000);
+		else if (strcmp(a, "--heartbeat") == 0) conf.heartbeat_s = int_opt(v, -1, 3600);
 		else if (strcmp(a, "--threads") == 0) o.threads = int_opt(v, 1, 256);
 		else if (strcmp(a, "--count") == 0) o.count = int_opt(v, 1, 100000000);
 		else if (strcmp(a, "--interval") == 0) o.interval_ms = int_opt(v, 0, 3600000);

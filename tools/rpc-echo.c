@@ -1,8 +1,8 @@
 /*
  * rpc-echo: a small RPC server for tests and benchmarks.
  *
- *   rpc-echo [--transport-url URL] [--exchange NAME] [--workers N] [-d]
- *            TOPIC SERVER
+ *   rpc-echo [--transport-url URL] [--exchange NAME] [--workers N]
+ *            [--heartbeat S] [-d] TOPIC SERVER
  *
  * Serves until SIGTERM/SIGINT:
  *   echo(payload)     returns payload unchanged
@@ -160,7 +160,7 @@ static const struct rpc_method methods[] = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: rpc-echo [--transport-url URL] [--exchange NAME] "
-	    "[--workers N] [-d] TOPIC SERVER\n");
+	    "[--workers N] [--heartbeat S] [-d] TOPIC SERVER\n");
 	exit(2);
 }
 
@@ -180,7 +180,10 @@ int main(int argc, char **argv)
 			conf.transport_url = argv[++i];
 		else if (strcmp(argv[i], "--exchange") == 0 && i + 1 < argc)
 			conf.control_exchange = argv[++i];
-		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+		else if (strcmp(argv[i], "--heartbeat") == 0 && i + 1 < argc) {
+			if (num_parse_int(argv[++i], -1, 3600, &conf.heartbeat_s) == -1)
+				usage();
+		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
 			if (num_parse_int(argv[++i], 1, 256, &sc.workers) == -1)
 				usage();
 		} else if (strcmp(argv[i], "-d") == 0)

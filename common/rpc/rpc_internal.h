@@ -278,9 +278,12 @@ int rpc_pool_drain(struct rpc_pool *p, int grace_ms);
 void rpc_pool_free(struct rpc_pool *p);
 /* Sends call-monitor heartbeats for running calls that asked for them. */
 void rpc_pool_monitor(struct rpc_pool *p);
+/* Retries returned replies (called every 250 ms, as oslo retries). */
+void rpc_pool_retry(struct rpc_pool *p);
 
 /* What the pool needs from the server (server.c). */
 struct rpc_transport *rpc_server_transport(const struct rpc_server *s);
+struct rpc_pool *rpc_server_pool(const struct rpc_server *s);
 const struct rpc_server_conf *rpc_server_conf_of(const struct rpc_server *s);
 bool rpc_server_stopping(const struct rpc_server *s);
 /* Reads one delivery (the caller holds the reading turn): checks it, acks
@@ -290,8 +293,9 @@ int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
 
 /* Runs one request on the calling thread: dispatch, then the reply. */
 void rpc_dispatch(struct rpc_server *s, struct rpc_request *req);
-/* Sends a reply for msg_id to reply_q (mandatory; retried on
- * basic.return as oslo does, then dropped with a log line). */
+/* Sends a reply for msg_id to reply_q (mandatory; a returned final reply
+ * is queued for rpc_pool_retry, as oslo retries it, then dropped with a
+ * log line). */
 void rpc_send_reply(struct rpc_server *s, const char *msg_id,
     const char *reply_q, json_t *result, const struct rpc_error *failure,
     bool ending);

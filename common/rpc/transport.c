@@ -353,14 +353,25 @@ enum rpc_pub_status rpc_publish_finish(struct rpc_transport *t, struct rpc_conn 
 	return st;
 }
 
+/* How often idle connections must enter the library: well within the
+ * heartbeat interval (the broker gives up after two missed ones). */
+static uint64_t service_tick_ms(const struct rpc_transport *t)
+{
+	uint64_t half = (uint64_t)t->heartbeat_s * 500;
+
+	return t->heartbeat_s > 0 && half < SERVICE_TICK_MS ? half : SERVICE_TICK_MS;
+}
+
 /* Heartbeats for pool connections idle for a while. Called with t->mu. */
 static void pool_service(struct rpc_transport *t)
 {
+	uint64_t idle = service_tick_ms(t) < POOL_IDLE_SERVICE_MS ? service_tick_ms(t) :
+	    POOL_IDLE_SERVICE_MS;
 	struct rpc_conn **pp = &t->idle, *c;
 	uint64_t now = now_ms();
 
 	while ((c = *pp) != NULL) {
-		if (now - c->last_used_ms >= POOL_IDLE_SERVICE_MS && rpc_conn_service(c) == -1) {
+		if (now - c->last_used_ms >= idle && rpc_conn_service(c) == -1) {
 			*pp = c->next;
 			t->n_conns--;
 			rpc_conn_free(c, false);
@@ -583,7 +594,7 @@ static void service_read(struct rpc_transport *t, uint64_t until_ms)
 static void *service_main(void *arg)
 {
 	struct rpc_transport *t = arg;
-	uint64_t next_sweep = now_ms() + SERVICE_TICK_MS;
+	uint64_t next_sweep = now_ms() + service_tick_ms(t);
 
 	pthread_mutex_lock(&t->mu);
 	while (!t->stopping) {
@@ -598,7 +609,7 @@ static void *service_main(void *arg)
 		}
 		if (now_ms() >= next_sweep) {
 			pool_service(t);
-			next_sweep = now_ms() + SERVICE_TICK_MS;
+			next_sweep = now_ms() + service_tick_ms(t);
 		}
 	}
 	while (t->reading)

@@ -277,3 +277,47 @@ def test_broker_restart(procs):
     assert {x['kind'] for x in fails} <= {'timeout', 'transport'}
     # The client recovered: its last calls succeeded.
     assert all(x['ok'] for x in lines[-5:]), lines[-10:]
+
+
+def test_heartbeats_keep_idle_connections(procs):
+    """With a 1 s AMQP heartbeat the broker drops a peer after ~2 s of
+    silence: idle connections (listen, reply, publish pool) must keep
+    entering the library."""
+    t = topic()
+    p = procs.echo(t, 's1', '--heartbeat', '1')
+    lines = rpc_call(t, 'echo', {'payload': 1}, '--heartbeat', '1', '--count', '2',
+                     '--interval', '6000', '--timeout', '3000', check=True, timeout=40)
+    assert all(x['ok'] and x['ms'] < 1000 for x in lines[:-1]), lines
+    p.terminate()
+    _, err = p.communicate(timeout=15)
+    assert 'lost' not in err.decode() and 'closed' not in err.decode(), err.decode()[-2000:]
+
+
+def test_returned_reply_is_retried_without_blocking(procs):
+    """A reply to a reply queue that does not exist yet comes back
+    (mandatory); it is retried in the background, as oslo retries it, and
+    delivered once the queue exists. Meanwhile the only worker serves on."""
+    t = topic()
+    procs.echo(t, 's1', '--workers', '1')
+    reply_q = 'reply_' + uuid.uuid4().hex
+    msg_id = uuid.uuid4().hex
+    conn = amqp_conn()
+    ch = conn.channel()
+    try:
+        publish_raw(ch, 'kumo', t, envelope({
+            'method': 'echo', 'args': {'payload': 'late'}, '_msg_id': msg_id,
+            '_reply_q': reply_q, '_unique_id': uuid.uuid4().hex}))
+        time.sleep(1)
+        r = call1(t, 'echo', {'payload': 'now'}, '--timeout', '3000')
+        assert r['ok'] and r['ms'] < 1500, r
+        ch.queue_declare(reply_q, durable=False, auto_delete=False, exclusive=False,
+                         arguments={'x-expires': 60000})
+
+        def got():
+            m = ch.basic_get(reply_q, no_ack=True)
+            return m and json.loads(json.loads(m.body)['oslo.message'])
+        reply = wait_for(got, 10, 0.1)
+        assert reply['_msg_id'] == msg_id and reply['result'] == 'late'
+        ch.queue_delete(reply_q)
+    finally:
+        conn.close()
