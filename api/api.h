@@ -357,6 +357,7 @@ void sha224_hex(const void *data, size_t len, char out[57]);
 
 enum api_rc versions_root(struct api_req *r);
 enum api_rc versions_v21(struct api_req *r);
+enum api_rc versions_image(struct api_req *r);
 
 enum api_rc flavors_list(struct api_req *r);
 enum api_rc flavors_detail(struct api_req *r);

@@ -17,6 +17,7 @@
 static const struct api_route routes[] = {
 	{ "GET", "/", versions_root, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
 	{ "GET", "/v2.1", versions_v21, NULL, ROUTE_NOAUTH },
+	{ "GET", "/v2", versions_image, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
 
 	{ "GET", "/v2.1/flavors", flavors_list, NULL, 0 },
 	{ "POST", "/v2.1/flavors", flavors_create, P_FLV "create", ROUTE_ADMIN | ROUTE_BODY },

@@ -1,4 +1,5 @@
-/* Version discovery: GET / (every API version) and GET /v2.1 (this one). */
+/* Version discovery: GET / (every API version), GET /v2.1 (this one), and
+ * GET /v2 (Glance's document for the image API on the same port). */
 #include <stdio.h>
 
 #include "api/api.h"
@@ -60,5 +61,24 @@ enum api_rc versions_v21(struct api_req *r)
 	json_t *body = json_object();
 
 	json_object_set_new(body, "version", version_obj(r, true, true));
+	return api_reply(r, 200, body);
+}
+
+/* Glance's answer to version discovery: keystoneauth finds the image API
+ * at /v2/ through it when a client is pointed at this port for images
+ * (e.g. clouds.yaml image_endpoint_override: http://host:8774/v2/). */
+enum api_rc versions_image(struct api_req *r)
+{
+	json_t *body = json_object(), *list = json_array(), *v = json_object();
+	json_t *links = json_array();
+	char href[256];
+
+	snprintf(href, sizeof href, "%s/v2/", r->base_url);
+	json_object_set_new(v, "id", json_string("v2.9"));
+	json_object_set_new(v, "status", json_string("CURRENT"));
+	json_array_append_new(links, link_obj("self", href, NULL));
+	json_object_set_new(v, "links", links);
+	json_array_append_new(list, v);
+	json_object_set_new(body, "versions", list);
 	return api_reply(r, 200, body);
 }
