@@ -17,6 +17,7 @@
  *                  os-start, os-getConsoleOutput
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
  *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
+ *   images_data.c  /v2/images/{id}/file: data streamed to and from disk
  *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
  *   quotas.c       per-project quotas: enforcement, /v2.1/os-quota-sets
  *   keypairs.c     /v2.1/os-keypairs
@@ -28,7 +29,8 @@
  * state (struct api_req) hangs on its per-connection pointer and is freed
  * once, in the completion callback. The filters' request hooks run when the
  * headers are in, in pipeline order; the body then streams in (bounded by
- * r->body_limit); the app (the router) runs on the complete request; the
+ * r->body_limit; a route with a stream gets it chunk by chunk instead,
+ * see struct api_stream); the app (the router) runs on the complete request; the
  * response hooks of the filters that ran run in reverse order; the reply is
  * queued; the complete hooks run once it is sent.
  */
@@ -48,6 +50,7 @@ struct db;
 struct rpc_transport;
 struct api_req;
 struct db_instance;
+struct db_image;
 
 /* Microversions, as major * 1000 + minor: 2.1 = 2001. */
 #define API_MV(maj, min) ((maj) * 1000 + (min))
@@ -91,9 +94,11 @@ enum api_err {
 	ERR_IMAGE_IN_USE,
 	ERR_IMAGE_EXISTS,
 	ERR_KEYPAIR_EXISTS,
+	ERR_IMAGE_STATUS,      /* 409, Glance's status transition refusal */
 	ERR_INSTANCE_STATE,    /* 409, Cannot '<action>' instance ... */
 	ERR_INSTANCE_NOT_READY,
 	ERR_TOO_LARGE,         /* 413 */
+	ERR_IMAGE_FULL,        /* 413, the image store has no room */
 	ERR_MEDIA_TYPE,        /* 415 */
 	ERR_INTERNAL,          /* 500 */
 	ERR_RPC,               /* 500, the broker refused a cast */
@@ -183,7 +188,24 @@ enum route_flags {
 	ROUTE_BODY = 1 << 2,     /* a JSON object body is required */
 	ROUTE_ADMIN = 1 << 3,    /* policy: admin only */
 	ROUTE_SERVER_ID = 1 << 4, /* {id} must be a uuid, else Instance not found */
+	ROUTE_STREAM = 1 << 5,   /* the body streams to api_route_stream(route) */
 };
+
+/* A route whose body streams to it instead of being kept in memory (image
+ * data): it is bounded by API_STREAM_MAX, not max_request_body_size (the
+ * sizelimit filter and server.c honour this). begin runs once the headers
+ * are in, the filters and the router's checks passed (0, or API_ERROR: the
+ * body is then dropped as any refused body); data runs for every chunk (0,
+ * or API_ERROR: the rest is dropped and the connection closed); the
+ * route's handler runs when the body is complete; end runs once when the
+ * request is over, whatever happened, if begin succeeded. */
+struct api_stream {
+	int (*begin)(struct api_req *r);
+	int (*data)(struct api_req *r, const char *buf, size_t len);
+	void (*end)(struct api_req *r);
+};
+
+#define API_STREAM_MAX ((int64_t)64 << 30)  /* 64 GiB */
 
 struct api_route {
 	const char *method;
@@ -214,6 +236,8 @@ struct api_req {
 	size_t body_len, body_cap;
 	int64_t body_limit;
 	json_t *json_in;           /* the parsed body, for ROUTE_BODY routes */
+	bool streaming;            /* route->stream began (end still to run) */
+	void *stream_state;        /* the stream's own, freed by its end */
 
 	/* filters */
 	size_t n_ran;              /* filters whose request hook ran */
@@ -241,6 +265,8 @@ struct api_req {
 	char *text_out;            /* owned; the body when json_out is NULL */
 	size_t text_len;
 	const char *content_type;  /* NULL = application/json */
+	int fd_out;                /* a file to send (owned), -1 = none */
+	uint64_t fd_len;
 	struct api_header headers[API_MAX_HEADERS];
 	size_t n_headers;
 	size_t reply_bytes;
@@ -261,6 +287,8 @@ void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
 int api_reply(struct api_req *r, int status, json_t *body);
 /* The same with a finished writer's text (stolen); NULL text = 500. */
 int api_reply_text(struct api_req *r, int status, char *text, size_t len);
+/* The reply is len bytes of the open file fd (stolen, closed once sent). */
+int api_reply_fd(struct api_req *r, int status, int fd, uint64_t len);
 
 /* Starts libmicrohttpd on conf's listen address: 0 or -1 (logged). */
 int api_server_start(struct api *api);
@@ -277,6 +305,11 @@ const struct api_route *api_route_match(const char *method, const char *path,
     int *status, char *allow, size_t allowlen, char *id, size_t idlen);
 /* Sets r->route/route_status/id from r->method and r->path. */
 void api_route_request(struct api_req *r);
+/* The stream of a ROUTE_STREAM route, else NULL. */
+const struct api_stream *api_route_stream(const struct api_route *rt);
+/* For a route with a stream: the router's checks, then stream->begin.
+ * 0, or API_ERROR with r's error set. */
+int api_router_stream_begin(struct api_req *r);
 
 /* ---- pyrepr.c ------------------------------------------------------------- */
 
@@ -401,6 +434,14 @@ enum api_rc images_create(struct api_req *r);
 enum api_rc images_list(struct api_req *r);
 enum api_rc images_show(struct api_req *r);
 enum api_rc images_delete(struct api_req *r);
+enum api_rc images_file_put(struct api_req *r);
+enum api_rc images_file_get(struct api_req *r);
+extern const struct api_stream images_upload_stream;
+/* The image r->id if the caller may see it: 0, or API_ERROR (404). */
+int images_load(struct api_req *r, struct db_image *img);
+/* Path of an image's data under state_path: 0, or -1 when too long. */
+int images_data_path(const struct api_req *r, const char *id, char *buf,
+    size_t len);
 enum api_rc images_nova_list(struct api_req *r);
 enum api_rc images_nova_detail(struct api_req *r);
 enum api_rc images_nova_show(struct api_req *r);

@@ -51,10 +51,13 @@ static const struct {
 	[ERR_IMAGE_IN_USE] = { 409, "Image %s is in use by a server." },
 	[ERR_IMAGE_EXISTS] = { 409, "Image with identifier %s already exists!" },
 	[ERR_KEYPAIR_EXISTS] = { 409, "Key pair '%s' already exists." },
+	[ERR_IMAGE_STATUS] = { 409, "Image status transition from %s to saving "
+	    "is not allowed" },
 	/* nova/api/openstack/common.py raise_http_conflict_for_instance_invalid_state */
 	[ERR_INSTANCE_STATE] = { 409, "Cannot '%s' instance %s while it is in %s %s" },
 	[ERR_INSTANCE_NOT_READY] = { 409, "Instance %s is not ready." },
 	[ERR_TOO_LARGE] = { 413, "Request is too large." },
+	[ERR_IMAGE_FULL] = { 413, "Image storage media is full: %s" },
 	[ERR_MEDIA_TYPE] = { 415, "Unsupported Content-Type" },
 	[ERR_INTERNAL] = { 500, "Unexpected API Error. Please report this at "
 	    "the kumo tracker and attach the kumo-api log if possible." },

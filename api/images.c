@@ -2,14 +2,17 @@
  * Images: Glance v2's metadata calls on the compute port (POST, GET list,
  * GET one, DELETE /v2/images) with Glance's shapes and Nova-style error
  * bodies, and Nova's deprecated image proxy (/v2.1/images, 404 from 2.36
- * on as in Nova). Data upload comes later: an image is created "queued",
- * and a server may boot from a queued image (see servers_create.c).
+ * on as in Nova). An image is created "queued"; its data comes with PUT
+ * /v2/images/{id}/file (images_data.c), and a server may boot from a
+ * queued image too (see servers_create.c), on the fake driver.
  * Extra top-level keys (kernel_id, ramdisk_id, os_command_line, ...) are
  * string properties, stored as one JSON object and shown at the top level.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "db/db.h"
@@ -194,8 +197,7 @@ enum api_rc images_create(struct api_req *r)
 	return api_reply(r, 201, glance_view(&img));
 }
 
-/* The image of r->id if the caller may see it, or API_ERROR (404). */
-static int image_load(struct api_req *r, struct db_image *img)
+int images_load(struct api_req *r, struct db_image *img)
 {
 	int rc = db_image_get(r->api->db, r->id, img);
 
@@ -212,7 +214,7 @@ enum api_rc images_show(struct api_req *r)
 {
 	struct db_image img;
 
-	if (image_load(r, &img) != 0)
+	if (images_load(r, &img) != 0)
 		return API_ERROR;
 	return api_reply(r, 200, glance_view(&img));
 }
@@ -220,9 +222,10 @@ enum api_rc images_show(struct api_req *r)
 enum api_rc images_delete(struct api_req *r)
 {
 	struct db_image img;
+	char path[512];
 	int rc;
 
-	if (image_load(r, &img) != 0)
+	if (images_load(r, &img) != 0)
 		return API_ERROR;
 	if (!r->is_admin && strcmp(img.owner, r->project_id) != 0)
 		return api_error(r, ERR_POLICY, "delete_image");
@@ -236,6 +239,9 @@ enum api_rc images_delete(struct api_req *r)
 	if (rc != DB_OK)
 		return api_error(r, ERR_INTERNAL);
 	log_info("image %s deleted", img.id);
+	if (images_data_path(r, img.id, path, sizeof path) == 0 &&
+	    unlink(path) < 0 && errno != ENOENT)
+		log_warn("image %s: cannot remove %s", img.id, path);
 	return api_reply(r, 204, NULL);
 }
 
@@ -334,7 +340,7 @@ enum api_rc images_nova_show(struct api_req *r)
 
 	if (r->mv >= API_MV(2, 36))
 		return api_error(r, ERR_NOT_FOUND);
-	if (image_load(r, &img) != 0)
+	if (images_load(r, &img) != 0)
 		return API_ERROR;
 	body = json_object();
 	json_object_set_new(body, "image", nova_image_detail(r, &img));

@@ -65,6 +65,10 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2/images", images_list, NULL, ROUTE_NOVERSION },
 	{ "GET", "/v2/images/{id}", images_show, NULL, ROUTE_NOVERSION },
 	{ "DELETE", "/v2/images/{id}", images_delete, NULL, ROUTE_NOVERSION },
+	/* image data: the body streams to disk, past max_request_body_size */
+	{ "PUT", "/v2/images/{id}/file", images_file_put, NULL,
+	  ROUTE_NOVERSION | ROUTE_STREAM },
+	{ "GET", "/v2/images/{id}/file", images_file_get, NULL, ROUTE_NOVERSION },
 };
 
 /* Matches path against pattern; {id} takes one non-empty segment; the
@@ -177,7 +181,8 @@ static int parse_body(struct api_req *r)
 	return 0;
 }
 
-enum api_rc api_router_app(struct api_req *r)
+/* What every route needs, checked once: 0, or API_ERROR. */
+static int route_checks(struct api_req *r)
 {
 	const struct api_route *rt = r->route;
 
@@ -193,5 +198,37 @@ enum api_rc api_router_app(struct api_req *r)
 		return api_error(r, ERR_INSTANCE_NOT_FOUND, r->id);
 	if ((rt->flags & ROUTE_BODY) && parse_body(r) != 0)
 		return API_ERROR;
-	return rt->handler(r);
+	return 0;
+}
+
+enum api_rc api_router_app(struct api_req *r)
+{
+	if (route_checks(r) != 0)
+		return API_ERROR;
+	return r->route->handler(r);
+}
+
+/* The streams of ROUTE_STREAM routes, by their handler. */
+static const struct {
+	enum api_rc (*handler)(struct api_req *r);
+	const struct api_stream *stream;
+} streams[] = {
+	{ images_file_put, &images_upload_stream },
+};
+
+const struct api_stream *api_route_stream(const struct api_route *rt)
+{
+	if (rt == NULL || !(rt->flags & ROUTE_STREAM))
+		return NULL;
+	for (size_t i = 0; i < sizeof streams / sizeof *streams; i++)
+		if (streams[i].handler == rt->handler)
+			return streams[i].stream;
+	return NULL;
+}
+
+int api_router_stream_begin(struct api_req *r)
+{
+	if (route_checks(r) != 0)
+		return API_ERROR;
+	return api_route_stream(r->route)->begin(r);
 }

@@ -59,6 +59,9 @@ void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
 
 int api_reply(struct api_req *r, int status, json_t *body)
 {
+	if (r->fd_out >= 0)
+		close(r->fd_out);
+	r->fd_out = -1;
 	json_decref(r->json_out);
 	free(r->text_out);
 	r->text_out = NULL;
@@ -75,6 +78,14 @@ int api_reply_text(struct api_req *r, int status, char *text, size_t len)
 	api_reply(r, status, NULL);
 	r->text_out = text;
 	r->text_len = len;
+	return API_DONE;
+}
+
+int api_reply_fd(struct api_req *r, int status, int fd, uint64_t len)
+{
+	api_reply(r, status, NULL);
+	r->fd_out = fd;
+	r->fd_len = len;
 	return API_DONE;
 }
 
@@ -110,6 +121,7 @@ static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,
 	r->start_us = now_us();
 	r->mv = API_MV_MIN;
 	r->body_limit = api->conf->max_request_body_size;
+	r->fd_out = -1;
 	set_base_url(r);
 	api_route_request(r);
 	__atomic_add_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
@@ -120,6 +132,8 @@ static void req_free(struct api_req *r)
 {
 	if (r == NULL)
 		return;
+	if (r->fd_out >= 0)
+		close(r->fd_out);
 	free(r->body);
 	json_decref(r->json_in);
 	json_decref(r->json_out);
@@ -188,6 +202,44 @@ static void body_append(struct api_req *r, const char *data, size_t len)
 	r->body[r->body_len] = '\0';
 }
 
+/* A refused stream drops its body as any refused body: bounded by the
+ * JSON limit, not the stream's. */
+static void stream_refused(struct api_req *r)
+{
+	r->answered = true;
+	r->body_limit = r->api->conf->max_request_body_size;
+}
+
+/* Once the headers are in: a route with a stream begins it. */
+static void stream_begin(struct api_req *r)
+{
+	if (api_route_stream(r->route) == NULL)
+		return;
+	if (r->answered || api_router_stream_begin(r) != 0) {
+		stream_refused(r);
+		return;
+	}
+	r->streaming = true;
+}
+
+/* A chunk of a streamed body, counted against the stream's bound. */
+static void stream_feed(struct api_req *r, const char *data, size_t len)
+{
+	r->body_len += len;
+	if ((int64_t)r->body_len > r->body_limit) {
+		log_warnx("%s %s: body over %lld bytes", r->method, r->path,
+		    (long long)r->body_limit);
+		api_error(r, ERR_TOO_LARGE);
+		stream_refused(r);
+		return;
+	}
+	if (api_route_stream(r->route)->data(r, data, len) != 0) {
+		if (r->err == ERR_NONE)
+			api_error(r, ERR_INTERNAL);
+		stream_refused(r);
+	}
+}
+
 static void add_reply_headers(struct api_req *r, struct MHD_Response *resp)
 {
 	const char *ct = r->content_type ? r->content_type : "application/json";
@@ -221,7 +273,15 @@ static enum MHD_Result send_reply(struct api_req *r)
 		len = r->text_len;
 		r->text_out = NULL;
 	}
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (r->fd_out >= 0) {
+		resp = MHD_create_response_from_fd64(r->fd_len, r->fd_out);
+		if (resp != NULL)
+			r->fd_out = -1;  /* MHD's now */
+		len = (size_t)r->fd_len;
+	} else {
+		resp = MHD_create_response_from_buffer(len, text,
+		    MHD_RESPMEM_MUST_FREE);
+	}
 	if (resp == NULL) {
 		free(text);
 		return MHD_NO;
@@ -250,11 +310,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 		 * is the one reply made on the first call (MHD then closes). */
 		if (r->err == ERR_TOO_LARGE)
 			return send_reply(r);
+		stream_begin(r);
 		return MHD_YES;
 	}
 	log_set_reqid(r->reqid[0] ? r->reqid : NULL);
 	if (*upload_data_size > 0) {
-		body_append(r, upload_data, *upload_data_size);
+		if (r->streaming && !r->answered)
+			stream_feed(r, upload_data, *upload_data_size);
+		else
+			body_append(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		/* MHD 0.9.75 cannot reply in mid-body: a streamed body over the
 		 * limit is read and dropped, up to a bound, then answered 413. */
@@ -282,6 +346,8 @@ static void on_complete(void *cls, struct MHD_Connection *conn, void **req_cls,
 	for (size_t i = r->n_ran; i > 0; i--)
 		if (api->pipeline.filters[i - 1]->complete != NULL)
 			api->pipeline.filters[i - 1]->complete(r);
+	if (r->streaming)
+		api_route_stream(r->route)->end(r);
 	req_free(r);
 	*req_cls = NULL;
 	log_set_reqid(NULL);
@@ -314,7 +380,10 @@ static int listen_addr(const struct kumo_conf *conf, struct sockaddr_storage *ss
 
 int api_server_start(struct api *api)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/* poll, not epoll: libmicrohttpd 0.9.75's edge-triggered epoll misses
+	 * a client's EOF in mid-body, so an aborted upload would hang until
+	 * the connection timeout instead of being cleaned up at once. */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_ITC;
 	struct sockaddr_storage ss;
 

@@ -105,6 +105,14 @@ int db_image_get(struct db *db, const char *id, struct db_image *out);
 int db_image_list(struct db *db, struct db_image **out, size_t *n);
 int db_image_update(struct db *db, const struct db_image *img);
 int db_image_delete(struct db *db, const char *id); /* DB_INUSE if a live instance uses it */
+/* Status from expect to status (queued -> saving, saving -> queued):
+ * DB_CONFLICT when the status is not expect, DB_NOTFOUND. */
+int db_image_set_status(struct db *db, const char *id, const char *expect,
+    const char *status);
+/* The data is stored: size, md5 checksum and sha256 os_hash_value, status
+ * saving -> active (DB_CONFLICT from another status, DB_NOTFOUND). */
+int db_image_set_data(struct db *db, const char *id, int64_t size,
+    const char *checksum, const char *sha256);
 
 /* ---- instances.c ---- */
 struct db_instance {

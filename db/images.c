@@ -158,3 +158,80 @@ int db_image_delete(struct db *db, const char *id)
 	db_conn_put(db, c);
 	return rc;
 }
+
+/* ---- data (the file lives under the API's state_path) ---- */
+
+static const char status_sql[] =
+    "UPDATE images SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4";
+static const char data_sql[] =
+    "UPDATE images SET status = 'active', size = ?1, checksum = ?2,"
+    " os_hash_algo = 'sha256', os_hash_value = ?3, updated_at = ?4"
+    " WHERE id = ?5 AND status = 'saving'";
+static const char exists_sql[] = "SELECT count(*) FROM images WHERE id = ?";
+
+/* After an update matched nothing: DB_CONFLICT or DB_NOTFOUND. */
+static int image_miss(struct db_conn *c, const char *id)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int rc;
+
+	if ((rc = db_stmt(c, exists_sql, &st)) != DB_OK)
+		return rc;
+	db_bind_text(st, 1, id);
+	if ((rc = db_query_i64(c, st, &n, "image exists")) != DB_OK)
+		return rc;
+	return n > 0 ? DB_CONFLICT : DB_NOTFOUND;
+}
+
+int db_image_set_status(struct db *db, const char *id, const char *expect,
+    const char *status)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	char now[DB_TS];
+	int rc;
+
+	time_iso8601(now);
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, status_sql, &st)) == DB_OK) {
+		db_bind_text(st, 1, status);
+		db_bind_text(st, 2, now);
+		db_bind_text(st, 3, id);
+		db_bind_text(st, 4, expect);
+		if ((rc = db_step_done(c, st, "image status")) == DB_OK &&
+		    db_changes(c) == 0)
+			rc = image_miss(c, id);
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_image_set_data(struct db *db, const char *id, int64_t size,
+    const char *checksum, const char *sha256)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	char now[DB_TS];
+	int rc;
+
+	if (db_check_len(checksum, 33, "image checksum") != DB_OK ||
+	    db_check_len(sha256, 129, "image hash") != DB_OK)
+		return DB_ERROR;
+	time_iso8601(now);
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, data_sql, &st)) == DB_OK) {
+		sqlite3_bind_int64(st, 1, size);
+		db_bind_text(st, 2, checksum);
+		db_bind_text(st, 3, sha256);
+		db_bind_text(st, 4, now);
+		db_bind_text(st, 5, id);
+		if ((rc = db_step_done(c, st, "image data")) == DB_OK &&
+		    db_changes(c) == 0)
+			rc = image_miss(c, id);
+	}
+	db_conn_put(db, c);
+	return rc;
+}

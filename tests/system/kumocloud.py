@@ -262,6 +262,18 @@ class Cloud:
         assert r.status == 201, r
         return r.json["id"]
 
+    def upload_image(self, image_id, data, content_type="application/octet-stream"):
+        """PUT /v2/images/<id>/file with data (bytes); the Response."""
+        return self.request("PUT", "/v2/images/%s/file" % image_id, raw=data,
+                            headers={"Content-Type": content_type})
+
+    def state_dir(self, host="controller"):
+        """The state_path of a daemon's config (the API's: "controller")."""
+        return os.path.join(self.dir, "state-" + host)
+
+    def pid(self, name):
+        return self.daemons[name].proc.pid
+
     def boot(self, name, image, flavor="1", **extra):
         server = {"name": name, "imageRef": image, "flavorRef": flavor}
         server.update(extra)

@@ -1,0 +1,253 @@
+/*
+ * Image data (Glance v2): PUT /v2/images/{id}/file streams the body to
+ * <state_path>/images/<id> through a temporary file and a rename, hashing
+ * it (md5 checksum, sha256 os_hash_value) on the way; the image goes
+ * queued -> saving -> active. The body is never held in memory: this is a
+ * route with a stream (api.h), bounded by API_STREAM_MAX and free disk.
+ * An upload that does not complete (the client went away, an error)
+ * leaves the image queued and no file behind. GET streams the file back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "common/hash.h"
+#include "db/db.h"
+
+struct upload {
+	char id[UUID_STR_LEN];
+	int fd;
+	char tmp[512];
+	struct sha256_ctx sha;
+	struct md5_ctx md5;
+	int64_t size;
+	bool done;             /* in place and recorded */
+};
+
+int images_data_path(const struct api_req *r, const char *id, char *buf,
+    size_t len)
+{
+	return str_fmt(buf, len, "%s/images/%s", r->api->conf->state_path, id);
+}
+
+/* <state_path>/images, created with its parents when missing. */
+static int images_dir(const struct api_req *r, char *buf, size_t len)
+{
+	if (str_fmt(buf, len, "%s/images", r->api->conf->state_path) < 0)
+		return -1;
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(buf, 0750) < 0 && errno != EEXIST) {
+			log_warn("cannot create %s", buf);
+			*p = c;
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+/* 413 when a declared length does not fit the store's free space. */
+static int room_check(struct api_req *r, const char *dir)
+{
+	const char *cl = api_header_get(r, "Content-Length");
+	struct statvfs sv;
+	int64_t want;
+
+	if (cl == NULL || num_parse_i64(cl, 0, INT64_MAX, &want) < 0 ||
+	    statvfs(dir, &sv) < 0)
+		return 0;
+	if ((uint64_t)want > (uint64_t)sv.f_bavail * sv.f_frsize)
+		return api_error(r, ERR_IMAGE_FULL, "not enough free space");
+	return 0;
+}
+
+static bool octet_stream(const char *ct)
+{
+	static const char want[] = "application/octet-stream";
+
+	return ct != NULL && strncasecmp(ct, want, sizeof want - 1) == 0 &&
+	    (ct[sizeof want - 1] == '\0' || ct[sizeof want - 1] == ';');
+}
+
+/* Who may upload, and when (Glance: the owner, into a queued image). */
+static int upload_allowed(struct api_req *r, const struct db_image *img)
+{
+	if (!r->is_admin && strcmp(img->owner, r->project_id) != 0)
+		return api_error(r, ERR_POLICY, "upload_image");
+	if (!octet_stream(api_header_get(r, "Content-Type")))
+		return api_error(r, ERR_MEDIA_TYPE);
+	if (strcmp(img->status, "queued") != 0)
+		return api_error(r, ERR_IMAGE_STATUS, img->status);
+	return 0;
+}
+
+/* A temporary file beside the final one, then the status saving (only
+ * one upload wins the queued -> saving move). */
+static int upload_open(struct api_req *r, struct upload *u, const char *dir)
+{
+	int rc;
+
+	if (str_fmt(u->tmp, sizeof u->tmp, "%s/.%s.XXXXXX", dir, u->id) < 0 ||
+	    (u->fd = mkostemp(u->tmp, O_CLOEXEC)) < 0) {
+		log_warn("image %s: cannot create a temporary file in %s", u->id,
+		    dir);
+		return api_error(r, ERR_INTERNAL);
+	}
+	rc = db_image_set_status(r->api->db, u->id, "queued", "saving");
+	if (rc == DB_OK)
+		return 0;
+	close(u->fd);
+	unlink(u->tmp);
+	if (rc == DB_CONFLICT)
+		return api_error(r, ERR_IMAGE_STATUS, "saving");
+	if (rc == DB_NOTFOUND)
+		return api_error(r, ERR_IMAGE_NOT_FOUND, u->id);
+	return api_error(r, ERR_INTERNAL);
+}
+
+static int upload_begin(struct api_req *r)
+{
+	struct db_image img;
+	struct upload *u;
+	char dir[512];
+
+	if (images_load(r, &img) != 0 || upload_allowed(r, &img) != 0)
+		return API_ERROR;
+	if (images_dir(r, dir, sizeof dir) < 0)
+		return api_error(r, ERR_INTERNAL);
+	if (room_check(r, dir) != 0)
+		return API_ERROR;
+	if ((u = calloc(1, sizeof *u)) == NULL)
+		return api_error(r, ERR_INTERNAL);
+	str_copy(u->id, img.id, sizeof u->id);
+	if (upload_open(r, u, dir) != 0) {
+		free(u);
+		return API_ERROR;
+	}
+	sha256_init(&u->sha);
+	md5_init(&u->md5);
+	r->stream_state = u;
+	log_info("image %s: upload begins", u->id);
+	return 0;
+}
+
+static int upload_data(struct api_req *r, const char *buf, size_t len)
+{
+	struct upload *u = r->stream_state;
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		if ((n = write(u->fd, buf + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("image %s: write to %s", u->id, u->tmp);
+			if (errno == ENOSPC || errno == EDQUOT)
+				return api_error(r, ERR_IMAGE_FULL, strerror(errno));
+			return api_error(r, ERR_INTERNAL);
+		}
+		off += (size_t)n;
+	}
+	sha256_update(&u->sha, buf, len);
+	md5_update(&u->md5, buf, len);
+	u->size += (int64_t)len;
+	return 0;
+}
+
+/* Whatever happened: an upload not done leaves no file and a queued image. */
+static void upload_end(struct api_req *r)
+{
+	struct upload *u = r->stream_state;
+
+	r->stream_state = NULL;
+	if (u == NULL)
+		return;
+	if (u->fd >= 0)
+		close(u->fd);
+	if (!u->done) {
+		unlink(u->tmp);
+		if (db_image_set_status(r->api->db, u->id, "saving", "queued") ==
+		    DB_OK)
+			log_warnx("image %s: upload aborted after %lld bytes; "
+			    "the image is queued again", u->id, (long long)u->size);
+	}
+	free(u);
+}
+
+const struct api_stream images_upload_stream = {
+	.begin = upload_begin,
+	.data = upload_data,
+	.end = upload_end,
+};
+
+/* The body is complete: sync, rename into place, record. */
+enum api_rc images_file_put(struct api_req *r)
+{
+	struct upload *u = r->stream_state;
+	char path[512], sha[65], md5[33];
+	int rc;
+
+	if (u == NULL || images_data_path(r, u->id, path, sizeof path) < 0)
+		return api_error(r, ERR_INTERNAL);
+	if (fsync(u->fd) < 0 || close(u->fd) < 0) {
+		u->fd = -1;
+		log_warn("image %s: cannot write %s", u->id, u->tmp);
+		return api_error(r, ERR_IMAGE_FULL, strerror(errno));
+	}
+	u->fd = -1;
+	if (rename(u->tmp, path) < 0) {
+		log_warn("image %s: rename to %s", u->id, path);
+		return api_error(r, ERR_INTERNAL);
+	}
+	sha256_final_hex(&u->sha, sha);
+	md5_final_hex(&u->md5, md5);
+	rc = db_image_set_data(r->api->db, u->id, u->size, md5, sha);
+	if (rc != DB_OK) {
+		unlink(path);  /* deleted meanwhile, or the DB failed */
+		return rc == DB_NOTFOUND ? api_error(r, ERR_IMAGE_NOT_FOUND,
+		    u->id) : api_error(r, ERR_INTERNAL);
+	}
+	u->done = true;
+	log_info("image %s: %lld bytes stored, sha256 %s", u->id,
+	    (long long)u->size, sha);
+	return api_reply(r, 204, NULL);
+}
+
+/* Glance: 204 when the image has no data yet. */
+enum api_rc images_file_get(struct api_req *r)
+{
+	struct db_image img;
+	struct stat st;
+	char path[512];
+	int fd;
+
+	if (images_load(r, &img) != 0)
+		return API_ERROR;
+	if (strcmp(img.status, "active") != 0)
+		return api_reply(r, 204, NULL);
+	if (images_data_path(r, img.id, path, sizeof path) < 0)
+		return api_error(r, ERR_INTERNAL);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		log_warn("image %s: cannot read %s", img.id, path);
+		if (fd >= 0)
+			close(fd);
+		return api_error(r, ERR_IMAGE_NOT_FOUND, img.id);
+	}
+	r->content_type = "application/octet-stream";
+	if (img.checksum[0] != '\0')
+		api_header_add(r, "Content-MD5", "%s", img.checksum);
+	return api_reply_fd(r, 200, fd, (uint64_t)st.st_size);
+}
