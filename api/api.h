@@ -21,7 +21,7 @@
  *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
  *   quotas.c       per-project quotas: enforcement, /v2.1/os-quota-sets
  *   keypairs.c     /v2.1/os-keypairs
- *   sshkey.c       OpenSSH public keys: checks, fingerprints, generation
+ *   sshkey.c       OpenSSH public keys: checks and fingerprints
  *   instance_actions.c  /v2.1/servers/{id}/os-instance-actions
  *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
  *
@@ -471,10 +471,6 @@ int api_quota_recheck(struct api_req *r, const struct db_flavor *fl, int count);
 /* Checks an OpenSSH public key line and writes Nova's fingerprint (MD5 of
  * the key blob, "aa:bb:..."): 0, or -1 when it is not a valid key. */
 int sshkey_fingerprint(const char *public_key, char out[48]);
-/* Generates a keypair: the public key line ("ssh-ed25519 AAAA... comment")
- * and the private key (OpenSSH PEM). 0, or -1 (none written). */
-int sshkey_generate(const char *comment, char *pub, size_t publen,
-    char *priv, size_t privlen);
 
 /* ---- validation (pure, unit-tested) ------------------------------------- */
 

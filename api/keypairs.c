@@ -1,6 +1,6 @@
 /*
- * /v2.1/os-keypairs: list, show, create (import a public key, or have one
- * generated), delete. A keypair belongs to a user; admins name another
+ * /v2.1/os-keypairs: list, show, create (import a public key; kumo does not
+ * generate keys: a clear 400), delete. A keypair belongs to a user; admins name another
  * user with user_id from 2.10. Shapes per microversion: type from 2.2
  * (and 201/204 instead of 200/202), pagination from 2.35, stricter
  * names and a required public_key from 2.92 (Nova no longer generates).
@@ -214,20 +214,18 @@ static int validate_create(struct api_req *r, const json_t *body,
 	return 0;
 }
 
-/* The public key and its fingerprint, or a generated pair (private key
- * into priv). */
-static int key_material(struct api_req *r, struct db_keypair *k, char *priv,
-    size_t privlen)
+/* The public key's check and fingerprint. */
+static int key_material(struct api_req *r, struct db_keypair *k)
 {
 	if (strcmp(k->type, "x509") == 0)
 		return api_error(r, ERR_KEYPAIR_INVALID,
 		    "x509 certificates are not supported by kumo; use an ssh key");
-	if (k->public_key[0] == '\0') {
-		if (sshkey_generate(k->name, k->public_key, sizeof k->public_key,
-		    priv, privlen) != 0)
-			return api_error(r, ERR_KEYPAIR_INVALID, "kumo cannot "
-			    "generate keys here: import a public key (public_key)");
-	}
+	/* Generating needs a crypto library kumo-api does not link (Nova
+	 * itself stopped generating at 2.92). */
+	if (k->public_key[0] == '\0')
+		return api_error(r, ERR_KEYPAIR_INVALID, "kumo does not generate "
+		    "keys: import a public key (openstack keypair create "
+		    "--public-key FILE NAME)");
 	if (sshkey_fingerprint(k->public_key, k->fingerprint) != 0)
 		return api_error(r, ERR_KEYPAIR_INVALID, "failed to generate fingerprint");
 	return 0;
@@ -253,25 +251,21 @@ static int keypair_quota(struct api_req *r, const char *user)
 enum api_rc keypairs_create(struct api_req *r)
 {
 	struct db_keypair k;
-	char priv[1024] = "";
 	json_t *v, *body;
 	int rc;
 
 	if (validate_create(r, r->json_in, &k) != 0 ||
 	    target_user(r, k.user_id, "create") == NULL ||
 	    keypair_quota(r, k.user_id) != 0 ||
-	    key_material(r, &k, priv, sizeof priv) != 0)
+	    key_material(r, &k) != 0)
 		return API_ERROR;
 	rc = db_keypair_create(r->api->db, &k);
 	if (rc == DB_CONFLICT)
 		return api_error(r, ERR_KEYPAIR_EXISTS, k.name);
 	if (rc != DB_OK)
 		return api_error(r, ERR_INTERNAL);
-	log_info("keypair %s of user %s created (%s)", k.name, k.user_id,
-	    priv[0] ? "generated" : "imported");
+	log_info("keypair %s of user %s imported", k.name, k.user_id);
 	v = keypair_view(r, &k, true);
-	if (priv[0] != '\0')
-		json_object_set_new(v, "private_key", json_string(priv));
 	body = json_object();
 	json_object_set_new(body, "keypair", v);
 	return api_reply(r, r->mv >= API_MV(2, 2) ? 201 : 200, body);

@@ -214,14 +214,3 @@ int sshkey_fingerprint(const char *public_key, char out[48])
 		snprintf(out + i * 3, 4, "%02x%s", digest[i], i < 15 ? ":" : "");
 	return 0;
 }
-
-int sshkey_generate(const char *comment, char *pub, size_t publen,
-    char *priv, size_t privlen)
-{
-	(void)comment;
-	(void)pub;
-	(void)publen;
-	(void)priv;
-	(void)privlen;
-	return -1;
-}

@@ -233,6 +233,10 @@ def test_keypairs(osc):
     assert "Key pair 'osc-kp' already exists." in err
     assert osc("keypair", "delete", "osc-kp", fmt=False) == ""
     assert "osc-kp" not in {r["Name"] for r in osc("keypair", "list")}
+    # kumo imports keys only: generating is a clear 400
+    err = osc.fails("keypair", "create", "osc-gen")
+    assert "Keypair data is invalid: kumo does not generate keys" in err
+    assert "BadRequestException: 400" in err
 
 
 def test_limits_and_quota(osc, cloud):
