@@ -195,12 +195,13 @@ static int server_create(struct cli *c, int argc, char **argv)
 		{ "flavor", required_argument, NULL, 'f' },
 		{ "image", required_argument, NULL, 'i' },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "key-name", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *flavor = NULL, *image = NULL;
+	const char *flavor = NULL, *image = NULL, *key = NULL;
 	char fid[256], iid[256];
 	bool wait = false;
-	json_t *out = NULL;
+	json_t *body, *out = NULL;
 	int ch, rc;
 
 	optind = 1;
@@ -208,6 +209,7 @@ static int server_create(struct cli *c, int argc, char **argv)
 		if (ch == 'f') flavor = optarg;
 		else if (ch == 'i') image = optarg;
 		else if (ch == 'w') wait = true;
+		else if (ch == 'k') key = optarg;
 		else return CLI_USAGE;
 	}
 	if (flavor == NULL || image == NULL || optind != argc - 1)
@@ -215,9 +217,12 @@ static int server_create(struct cli *c, int argc, char **argv)
 	if ((rc = resolve(c, "/v2.1/flavors", "flavors", flavor, fid, sizeof fid)) ||
 	    (rc = resolve(c, "/v2/images", "images", image, iid, sizeof iid)))
 		return rc;
-	rc = send_expect(c, "POST", "/v2.1/servers", json_pack(
-	    "{s:{s:s, s:s, s:s}}", "server", "name", argv[optind],
-	    "imageRef", iid, "flavorRef", fid), 202, &out);
+	body = json_pack("{s:{s:s, s:s, s:s}}", "server", "name", argv[optind],
+	    "imageRef", iid, "flavorRef", fid);
+	if (key != NULL)
+		json_object_set_new(json_object_get(body, "server"), "key_name",
+		    json_string(key));
+	rc = send_expect(c, "POST", "/v2.1/servers", body, 202, &out);
 	if (rc != CLI_OK)
 		return rc;
 	{
@@ -364,13 +369,282 @@ static int service_list(struct cli *c, int argc, char **argv)
 	return list(c, "/v2.1/os-services", "services", cols, ARRAY_LEN(cols));
 }
 
+/* ---- server actions and events ---- */
+
+/* POST /servers/{id}/action with body, expecting want; out (if not NULL)
+ * receives the answer. */
+static int server_action(struct cli *c, const char *ref, json_t *body,
+    long want, json_t **out)
+{
+	char id[256], path[320];
+	int rc;
+
+	if ((rc = server_ref(c, ref, id, sizeof id)) != CLI_OK) {
+		json_decref(body);
+		return rc;
+	}
+	snprintf(path, sizeof path, "/v2.1/servers/%s/action", id);
+	return send_expect(c, "POST", path, body, want, out);
+}
+
+static int server_reboot(struct cli *c, int argc, char **argv)
+{
+	bool hard = argc == 3 && strcmp(argv[1], "--hard") == 0;
+
+	if (argc != 2 && !hard)
+		return CLI_USAGE;
+	return server_action(c, argv[argc - 1], json_pack("{s:{s:s}}", "reboot",
+	    "type", hard ? "HARD" : "SOFT"), 202, NULL);
+}
+
+static int server_stop(struct cli *c, int argc, char **argv)
+{
+	if (argc != 2)
+		return CLI_USAGE;
+	return server_action(c, argv[1], json_pack("{s:n}", "os-stop"), 202, NULL);
+}
+
+static int server_start(struct cli *c, int argc, char **argv)
+{
+	if (argc != 2)
+		return CLI_USAGE;
+	return server_action(c, argv[1], json_pack("{s:n}", "os-start"), 202, NULL);
+}
+
+static int console_log(struct cli *c, int argc, char **argv)
+{
+	json_t *out = NULL, *body = json_pack("{s:{}}", "os-getConsoleOutput");
+	const char *text;
+	int lines, rc;
+
+	if (argc == 4 && strcmp(argv[1], "--lines") == 0 &&
+	    num_parse_int(argv[2], 1, 1 << 30, &lines) == 0)
+		json_object_set_new(json_object_get(body, "os-getConsoleOutput"),
+		    "length", json_integer(lines));
+	else if (argc != 2) {
+		json_decref(body);
+		return CLI_USAGE;
+	}
+	if ((rc = server_action(c, argv[argc - 1], body, 200, &out)) != CLI_OK)
+		return rc;
+	if ((text = json_string_value(json_object_get(out, "output"))) != NULL)
+		fputs(text, stdout);
+	json_decref(out);
+	return text ? CLI_OK : CLI_ERR;
+}
+
+static int server_events(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_col cols[] = {
+		{ "Request ID", "request_id" }, { "Action", "action" },
+		{ "Start Time", "start_time" }, { "Message", "message" },
+	};
+	char id[256], path[320];
+	int rc;
+
+	if (argc != 2)
+		return CLI_USAGE;
+	if ((rc = server_ref(c, argv[1], id, sizeof id)) != CLI_OK)
+		return rc;
+	snprintf(path, sizeof path, "/v2.1/servers/%s/os-instance-actions", id);
+	return list(c, path, "instanceActions", cols, ARRAY_LEN(cols));
+}
+
+/* ---- flavors (admin) ---- */
+
+static int flavor_create(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ram", required_argument, NULL, 'r' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "vcpus", required_argument, NULL, 'v' },
+		{ "id", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ram = -1, disk = -1, vcpus = -1, ch, rc;
+	const char *fid = NULL;
+	json_t *f, *out = NULL;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int *dst = ch == 'r' ? &ram : ch == 'd' ? &disk : ch == 'v' ? &vcpus : NULL;
+
+		if (ch == 'i')
+			fid = optarg;
+		else if (dst == NULL || num_parse_int(optarg, 0, 1 << 30, dst) < 0)
+			return CLI_USAGE;
+	}
+	if (ram < 0 || disk < 0 || vcpus < 0 || optind != argc - 1)
+		return CLI_USAGE;
+	f = json_pack("{s:s, s:i, s:i, s:i}", "name", argv[optind], "ram", ram,
+	    "disk", disk, "vcpus", vcpus);
+	if (fid != NULL)
+		json_object_set_new(f, "id", json_string(fid));
+	rc = send_expect(c, "POST", "/v2.1/flavors", json_pack("{s:o}", "flavor", f),
+	    200, &out);
+	if (rc == CLI_OK)
+		cli_print_object(c, json_object_get(out, "flavor"));
+	json_decref(out);
+	return rc;
+}
+
+static int flavor_delete(struct cli *c, int argc, char **argv)
+{
+	char id[256], path[320];
+	int rc;
+
+	if (argc != 2)
+		return CLI_USAGE;
+	if ((rc = resolve(c, "/v2.1/flavors", "flavors", argv[1], id, sizeof id)))
+		return rc;
+	snprintf(path, sizeof path, "/v2.1/flavors/%s", id);
+	return send_expect(c, "DELETE", path, NULL, 202, NULL);
+}
+
+/* ---- keypairs, limits ---- */
+
+/* /v2.1/os-keypairs/NAME, the name percent-encoded. -1 when too long. */
+static int keypair_path(const char *name, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "/v2.1/os-keypairs/");
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (n + 4 >= len)
+			return -1;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+static int keypair_list(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_col cols[] = {
+		{ "Name", "name" }, { "Fingerprint", "fingerprint" },
+	};
+	json_t *items, *it, *rows;
+	size_t i;
+	int rc = CLI_OK;
+
+	(void)argv;
+	if (argc != 1)
+		return CLI_USAGE;
+	if ((items = get_key(c, "/v2.1/os-keypairs", "keypairs", &rc)) == NULL)
+		return rc;
+	rows = json_array();   /* each item is {"keypair": {...}} */
+	json_array_foreach(items, i, it)
+		json_array_append(rows, json_object_get(it, "keypair"));
+	cli_print_rows(c, rows, cols, ARRAY_LEN(cols));
+	json_decref(rows);
+	json_decref(items);
+	return CLI_OK;
+}
+
+static int keypair_show(struct cli *c, int argc, char **argv)
+{
+	char path[600];
+
+	if (argc != 2 || keypair_path(argv[1], path, sizeof path) < 0)
+		return CLI_USAGE;
+	return show(c, path, "keypair");
+}
+
+static int keypair_delete(struct cli *c, int argc, char **argv)
+{
+	char path[600];
+
+	if (argc != 2 || keypair_path(argv[1], path, sizeof path) < 0)
+		return CLI_USAGE;
+	return send_expect(c, "DELETE", path, NULL, 202, NULL);
+}
+
+/* The public key file's text (at most 16 KiB), or NULL (printed). */
+static char *read_key(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char *buf = calloc(1, 16385);
+	size_t n = 0;
+
+	if (f == NULL || buf == NULL) {
+		fprintf(stderr, "kumo: %s: cannot read\n", file);
+		goto fail;
+	}
+	n = fread(buf, 1, 16385, f);
+	if (n == 0 || n > 16384 || ferror(f)) {
+		fprintf(stderr, "kumo: %s: empty, unreadable or larger than 16 KiB\n", file);
+		goto fail;
+	}
+	fclose(f);
+	return buf;
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	return NULL;
+}
+
+static int keypair_create(struct cli *c, int argc, char **argv)
+{
+	json_t *kp, *out = NULL;
+	char *key = NULL;
+	int rc;
+
+	if (argc == 4 && strcmp(argv[1], "--public-key") == 0) {
+		if ((key = read_key(argv[2])) == NULL)
+			return CLI_USAGE;
+	} else if (argc != 2) {
+		return CLI_USAGE;
+	}
+	kp = json_pack("{s:s}", "name", argv[argc - 1]);
+	if (key != NULL)
+		json_object_set_new(kp, "public_key", json_string(key));
+	free(key);
+	rc = send_expect(c, "POST", "/v2.1/os-keypairs", json_pack("{s:o}",
+	    "keypair", kp), 200, &out);
+	if (rc == CLI_OK)
+		cli_print_object(c, json_object_get(out, "keypair"));
+	json_decref(out);
+	return rc;
+}
+
+static int limits_show(struct cli *c, int argc, char **argv)
+{
+	int rc = CLI_OK;
+	json_t *lim;
+
+	(void)argv;
+	if (argc != 1)
+		return CLI_USAGE;
+	if ((lim = get_key(c, "/v2.1/limits", "limits", &rc)) == NULL)
+		return rc;
+	cli_print_object(c, json_object_get(lim, "absolute"));
+	json_decref(lim);
+	return CLI_OK;
+}
+
 const struct cli_cmd cli_cmds[] = {
 	{ "server", "list", server_list, "", "list servers with their status and host" },
 	{ "server", "show", server_show, "ID|NAME", "show one server" },
-	{ "server", "create", server_create, "--flavor F --image I [--wait] NAME", "boot a server" },
+	{ "server", "create", server_create, "--flavor F --image I [--key-name K] [--wait] NAME", "boot a server" },
 	{ "server", "delete", server_delete, "ID|NAME [--wait]", "delete a server" },
+	{ "server", "reboot", server_reboot, "[--hard] ID|NAME", "reboot a server" },
+	{ "server", "stop", server_stop, "ID|NAME", "power a server off" },
+	{ "server", "start", server_start, "ID|NAME", "power a server on" },
+	{ "server", "events", server_events, "ID|NAME", "what was done to a server (actions)" },
+	{ "console", "log", console_log, "[--lines N] ID|NAME", "a server's console output" },
 	{ "flavor", "list", flavor_list, "", "list flavors" },
 	{ "flavor", "show", flavor_show, "ID|NAME", "show one flavor" },
+	{ "flavor", "create", flavor_create, "--ram MB --disk GB --vcpus N [--id ID] NAME", "create a flavor (admin)" },
+	{ "flavor", "delete", flavor_delete, "ID|NAME", "delete a flavor (admin)" },
+	{ "keypair", "list", keypair_list, "", "list your keypairs" },
+	{ "keypair", "show", keypair_show, "NAME", "show one keypair" },
+	{ "keypair", "create", keypair_create, "--public-key FILE NAME", "import a public key" },
+	{ "keypair", "delete", keypair_delete, "NAME", "delete a keypair" },
+	{ "limits", "show", limits_show, "", "your project's quotas and usage" },
 	{ "image", "list", image_list, "", "list images" },
 	{ "image", "show", image_show, "ID|NAME", "show one image" },
 	{ "image", "create", image_create, "NAME", "register an image (metadata only, for now)" },

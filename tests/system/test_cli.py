@@ -1,0 +1,150 @@
+"""kumo's own CLI (build/kumo) against a live kumo-api: the same scenarios as
+test_openstackclient, its -f json output checked field by field, and its
+exit codes (0 ok, 2 usage, 3 not found, 4 conflict, 5 server error,
+6 denied, 7 bad request)."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from kumocloud import BUILD
+
+PUBKEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBWYOKgQWdjz4kjtLXl/rfxc6xfj/"
+          "dZVe8je96Pcxtue kumo-test")
+PUBKEY_MD5 = "4f:23:e3:26:06:ce:42:c1:10:05:e4:da:1d:4f:a2:bf"
+
+
+class Kumo:
+    def __init__(self, cloud):
+        self.cloud = cloud
+
+    def run(self, *args, token="admin:admin", fmt="json"):
+        cmd = [os.path.join(BUILD, "kumo"), "--url", self.cloud.url, "--token", token,
+               "-f", fmt, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                              env=self.cloud.env)
+
+    def __call__(self, *args, **kw):
+        p = self.run(*args, **kw)
+        assert p.returncode == 0, "kumo %s: rc %d\n%s" % (" ".join(args), p.returncode, p.stderr)
+        return json.loads(p.stdout) if kw.get("fmt", "json") == "json" and p.stdout.strip() else p.stdout
+
+    def rc(self, *args, **kw):
+        p = self.run(*args, **kw)
+        return p.returncode, p.stderr
+
+
+@pytest.fixture(scope="module")
+def kumo(cloud):
+    return Kumo(cloud)
+
+
+def by(rows, key, value):
+    found = [r for r in rows if r[key] == value]
+    assert len(found) == 1, (key, value, rows)
+    return found[0]
+
+
+def test_usage_and_errors(kumo):
+    assert kumo.rc("server")[0] == 2
+    assert kumo.rc("keypair", "create")[0] == 2
+    assert kumo.rc("flavor", "create", "--ram", "x", "f")[0] == 2
+    rc, err = kumo.rc("server", "show", "no-such-server")
+    assert rc == 3 and "not found" in err
+    rc, err = kumo.rc("hypervisor", "list", token="demo:demo")
+    assert rc == 6 and "os_compute_api:os-hypervisors:list-detail" in err
+    rc, err = kumo.rc("keypair", "show", "nope")
+    assert (rc, err.strip()) == (3, "kumo: Keypair nope not found for user admin (HTTP 404)")
+
+
+def test_flavors(kumo):
+    tiny = by(kumo("flavor", "list"), "name", "m1.tiny")
+    assert (tiny["id"], tiny["ram"], tiny["disk"], tiny["vcpus"]) == ("1", 512, 1, 1)
+    f = kumo("flavor", "create", "--ram", "1024", "--disk", "10", "--vcpus", "2",
+             "--id", "cli-1", "m1.cli")
+    assert (f["id"], f["name"], f["ram"], f["disk"], f["vcpus"]) == ("cli-1", "m1.cli", 1024, 10, 2)
+    assert kumo("flavor", "show", "m1.cli")["id"] == "cli-1"
+    rc, err = kumo.rc("flavor", "create", "--ram", "1", "--disk", "1", "--vcpus", "1", "m1.cli")
+    assert rc == 4 and "Flavor with name m1.cli already exists." in err
+    assert kumo("flavor", "delete", "m1.cli") == ""
+    assert kumo.rc("flavor", "show", "m1.cli")[0] == 3
+
+
+def test_hosts(kumo):
+    hv = kumo("hypervisor", "list")
+    assert sorted(h["hypervisor_hostname"] for h in hv) == ["compute1", "compute2"]
+    assert {h["state"] for h in hv} == {"up"}
+    svcs = kumo("service", "list")
+    assert sorted(s["binary"] for s in svcs) == ["kumo-compute", "kumo-compute",
+                                                 "kumo-conductor", "kumo-scheduler"]
+
+
+def test_keypairs_and_limits(kumo, tmp_path):
+    key = tmp_path / "k.pub"
+    key.write_text(PUBKEY + "\n")
+    k = kumo("keypair", "create", "--public-key", str(key), "cli-kp")
+    assert (k["name"], k["fingerprint"], k["user_id"]) == ("cli-kp", PUBKEY_MD5, "admin")
+    assert by(kumo("keypair", "list"), "name", "cli-kp")["fingerprint"] == PUBKEY_MD5
+    k = kumo("keypair", "show", "cli-kp")
+    assert (k["public_key"], k["deleted"]) == (PUBKEY + "\n", False)
+    rc, err = kumo.rc("keypair", "create", "--public-key", str(key), "cli-kp")
+    assert rc == 4 and "Key pair 'cli-kp' already exists." in err
+    rc, err = kumo.rc("keypair", "create", "cli-gen")
+    assert rc == 7 and "kumo does not generate keys" in err
+    bad = tmp_path / "bad.pub"
+    bad.write_text("ssh-ed25519 AAAAnotakey\n")
+    rc, err = kumo.rc("keypair", "create", "--public-key", str(bad), "cli-bad")
+    assert rc == 7 and "Keypair data is invalid: failed to generate fingerprint" in err
+    assert kumo("keypair", "delete", "cli-kp") == ""
+    assert kumo.rc("keypair", "delete", "cli-kp")[0] == 3
+
+    lim = kumo("limits", "show", token="u:cli-limits")
+    assert (lim["maxTotalInstances"], lim["maxTotalCores"], lim["maxTotalRAMSize"]) == (10, 20, 51200)
+    assert (lim["totalInstancesUsed"], lim["totalCoresUsed"], lim["totalRAMUsed"]) == (0, 0, 0)
+
+
+def test_server_lifecycle(kumo, cloud, image, tmp_path):
+    key = tmp_path / "k.pub"
+    key.write_text(PUBKEY + "\n")
+    kumo("keypair", "create", "--public-key", str(key), "cli-vm-key")
+    s = kumo("server", "create", "--flavor", "m1.tiny", "--image", image,
+             "--key-name", "cli-vm-key", "--wait", "cli-vm")
+    sid = s["id"]
+    assert (s["name"], s["status"], s["key_name"]) == ("cli-vm", "ACTIVE", "cli-vm-key")
+    assert (s["flavor"]["id"], s["image"]["id"]) == ("1", image)
+    row = by(kumo("server", "list"), "id", sid)
+    assert row["OS-EXT-SRV-ATTR:host"] in ("compute1", "compute2")
+    assert kumo("server", "show", "cli-vm")["id"] == sid
+
+    assert kumo("server", "reboot", "cli-vm") == ""
+    cloud.wait_status(sid, "ACTIVE")
+    assert kumo("server", "stop", "cli-vm") == ""
+    cloud.wait_status(sid, "SHUTOFF")
+    rc, err = kumo.rc("server", "stop", "cli-vm")
+    assert rc == 4 and "while it is in vm_state stopped" in err
+    assert kumo("server", "start", sid) == ""
+    cloud.wait_status(sid, "ACTIVE")
+    assert sid in kumo("console", "log", "--lines", "5", "cli-vm", fmt="table")
+    events = kumo("server", "events", "cli-vm")
+    assert [e["action"] for e in events] == ["start", "stop", "reboot", "create"]
+    assert all(e["request_id"].startswith("req-") for e in events)
+
+    assert kumo("server", "delete", "cli-vm", "--wait") == ""
+    assert kumo.rc("server", "show", sid)[0] == 3
+
+
+def test_quota_exceeded_is_denied(kumo, cloud):
+    token = "u:cli-quota"
+    r = cloud.post("/v2/images", {"name": "q", "disk_format": "qcow2",
+                                  "container_format": "bare"}, token=token)
+    assert r.status == 201, r
+    r = cloud.request("PUT", "/v2.1/os-quota-sets/cli-quota",
+                      body={"quota_set": {"cores": 1}})
+    assert r.status == 200, r
+    rc, err = kumo.rc("server", "create", "--flavor", "m1.medium", "--image", "q", "big",
+                      token=token)
+    assert rc == 6
+    assert err.strip() == ("kumo: Quota exceeded for cores: Requested 2, but already "
+                           "used 0 of 1 cores (HTTP 403)")
+    assert cloud.delete("/v2.1/os-quota-sets/cli-quota").status == 202
