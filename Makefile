@@ -83,7 +83,7 @@ $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIB
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 # kumo-compute never links db/ (DESIGN.md: computes report through RPC).
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_VIRT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_VIRT) $(LIB_CURL) $(BASE_LIBS)
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)

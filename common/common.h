@@ -96,6 +96,11 @@ struct kumo_conf {
 	double ram_weight_multiplier; /* > 0 spreads, < 0 stacks */
 	/* [scheduler] */
 	int max_attempts;
+	/* [glance]: where computes download image data (kumo-api serves
+	 * Glance's /v2/images/{id}/file), and the token they send: with
+	 * noauth2, "admin:<project>" reads every project's images. */
+	char glance_api_servers[CONF_STR];
+	char glance_auth_token[CONF_STR];
 	/* [libvirt] */
 	char libvirt_connection_uri[CONF_STR];
 	char libvirt_virt_type[CONF_STR];

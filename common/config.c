@@ -58,6 +58,8 @@ static const struct conf_key conf_keys[] = {
 	DBL("filter_scheduler", "disk_allocation_ratio", disk_allocation_ratio, 0.01, 1000, "1.0"),
 	DBL("filter_scheduler", "ram_weight_multiplier", ram_weight_multiplier, -1000, 1000, "1.0"),
 	INT("scheduler", "max_attempts", max_attempts, 1, 100, "3"),
+	STR("glance", "api_servers", glance_api_servers, "http://127.0.0.1:8774"),
+	STR("glance", "auth_token", glance_auth_token, "admin:service"),
 	STR("libvirt", "connection_uri", libvirt_connection_uri, "qemu:///system"),
 	STR("libvirt", "virt_type", libvirt_virt_type, "auto"),
 	INT("fake", "vcpus", fake_vcpus, 1, 1 << 20, "64"),

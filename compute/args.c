@@ -3,6 +3,7 @@
  * other hosts can publish to: every field is checked against a table
  * before use (STYLE 20).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "compute/compute.h"
@@ -100,5 +101,71 @@ int compute_args_instance(const json_t *obj, struct virt_instance *out,
 	out->root_gb = get_int(obj, "root_gb");
 	out->ephemeral_gb = get_int(obj, "ephemeral_gb");
 	out->swap = get_int(obj, "swap");
+	return 0;
+}
+
+static const struct compute_arg file_args[] = {
+	{ "id", ARG_UUID, 1, 0, false },
+	{ "status", ARG_STR, 1, 15, false },
+	{ "size", ARG_INT, -1, INT64_MAX, false },
+	{ "os_hash_value", ARG_STR, 0, 128, false },
+};
+
+static bool is_sha256_hex(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* One file of the image: null is none; data only when active with a
+ * size and a sha256. */
+static int image_file(const json_t *v, struct compute_image_file *out,
+    struct rpc_error *err)
+{
+	const char *hash;
+
+	memset(out, 0, sizeof *out);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (compute_args_check(v, file_args, NFIELDS(file_args), err) < 0)
+		return -1;
+	copy_str(out->id, sizeof out->id, v, "id");
+	out->size = json_integer_value(json_object_get(v, "size"));
+	hash = json_string_value(json_object_get(v, "os_hash_value"));
+	out->has_data = strcmp(json_string_value(json_object_get(v, "status")),
+	    "active") == 0 && out->size >= 0 && is_sha256_hex(hash);
+	if (out->has_data)
+		str_copy(out->sha256, hash, sizeof out->sha256);
+	return 0;
+}
+
+static const struct compute_arg image_args[] = {
+	{ "disk", ARG_OBJECT, 0, 0, false },
+	{ "disk_format", ARG_STR, 0, 15, false },
+	{ "kernel", ARG_OBJECT, 0, 0, true },
+	{ "ramdisk", ARG_OBJECT, 0, 0, true },
+	{ "os_command_line", ARG_STR, 0, 1023, false },
+};
+
+int compute_args_image(const json_t *instance, struct compute_image *out,
+    struct rpc_error *err)
+{
+	const json_t *img = json_object_get(instance, "image");
+	const char *fmt;
+
+	memset(out, 0, sizeof *out);
+	if (img == NULL || json_is_null(img))
+		return 0;
+	if (compute_args_check(img, image_args, NFIELDS(image_args), err) < 0 ||
+	    image_file(json_object_get(img, "disk"), &out->disk, err) < 0 ||
+	    image_file(json_object_get(img, "kernel"), &out->kernel, err) < 0 ||
+	    image_file(json_object_get(img, "ramdisk"), &out->ramdisk, err) < 0)
+		return -1;
+	fmt = json_string_value(json_object_get(img, "disk_format"));
+	if (fmt[0] != '\0' && strcmp(fmt, "raw") != 0 && strcmp(fmt, "qcow2") != 0) {
+		rpc_error_set(err, BAD, NULL, "bad argument 'disk_format'");
+		return -1;
+	}
+	str_copy(out->disk_format, fmt, sizeof out->disk_format);
+	copy_str(out->cmdline, sizeof out->cmdline, img, "os_command_line");
 	return 0;
 }

@@ -9,6 +9,8 @@
  *   locks.c     one operation at a time per instance (Nova's
  *               synchronized(instance.uuid))
  *   args.c      validation of arguments received over RPC
+ *   imagecache.c  image data downloaded from kumo-api into
+ *               <state_path>/_base, once per image per host
  *   virt/       the drivers (virt.h)
  */
 #ifndef KUMO_COMPUTE_H
@@ -36,12 +38,27 @@ void compute_locks_fini(struct compute_locks *l);
 int compute_lock(struct compute_locks *l, const char *uuid);
 void compute_unlock(struct compute_locks *l, const char *uuid);
 
+/* The image of a build, from the instance's "image" (rpcapi.h). */
+struct compute_image_file {
+	char id[UUID_STR_LEN];      /* "" = none */
+	bool has_data;              /* active, with a size and a sha256 */
+	int64_t size;
+	char sha256[65];
+};
+
+struct compute_image {
+	struct compute_image_file disk, kernel, ramdisk;
+	char disk_format[16];
+	char cmdline[1024];
+};
+
 /* The daemon's state, shared by the RPC handlers. */
 struct compute {
 	const struct kumo_conf *conf;  /* borrowed */
 	struct virt_driver *driver;    /* borrowed */
 	struct rpc_transport *rpc;     /* borrowed */
 	struct compute_locks locks;
+	struct compute_locks image_locks; /* one download per image */
 	bool report_failing;           /* only the main thread reports */
 };
 
@@ -62,6 +79,14 @@ int compute_get_console_output_rpc(void *arg, const struct rpc_ctx *ctx,
  * all); in-place cleaning of console text to printable UTF-8. */
 const char *compute_console_tail(const char *text, size_t len, int lines);
 size_t compute_console_clean(char *s, size_t len);
+
+/* ---- imagecache.c ---- */
+/* Makes the image's files local (downloading what the cache lacks,
+ * checking size and sha256) and sets inst's disk_path, disk_format,
+ * kernel_path, ramdisk_path and cmdline. Files without data are skipped
+ * (their paths stay ""). 0, or -1 with a one-line reason. */
+int compute_image_prepare(struct compute *c, const struct compute_image *img,
+    struct virt_instance *inst, char *reason, size_t reasonlen);
 
 /* ---- report.c ---- */
 /* Casts the service heartbeat and the driver's resources to the
@@ -88,6 +113,9 @@ int compute_args_check(const json_t *obj, const struct compute_arg *args,
     size_t n, struct rpc_error *err);
 /* The "instance" object of build_and_run_instance, checked and copied. */
 int compute_args_instance(const json_t *obj, struct virt_instance *out,
+    struct rpc_error *err);
+/* Its "image" (absent or null: no image data), checked and copied. */
+int compute_args_image(const json_t *instance, struct compute_image *out,
     struct rpc_error *err);
 
 #endif

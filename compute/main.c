@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 	}
 	daemon_signals();
 	compute_locks_init(&c.locks);
+	compute_locks_init(&c.image_locks);
 	c.rpc = rpcapi_transport_open(&conf);
 	srv = start_server(&c);
 	compute_report(&c);
@@ -81,6 +82,7 @@ int main(int argc, char **argv)
 	rpc_server_free(srv);
 	rpc_transport_free(c.rpc);
 	compute_locks_fini(&c.locks);
+	compute_locks_fini(&c.image_locks);
 	virt_driver_free(c.driver);
 	return 0;
 }

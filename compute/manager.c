@@ -54,6 +54,7 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 {
 	struct compute *c = arg;
 	struct virt_instance inst;
+	struct compute_image img;
 	const json_t *retry;
 	char reason[512];
 	int rc;
@@ -63,7 +64,8 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 		return -1;
 	retry = json_object_get(args, "retry");
 	if (compute_args_instance(json_object_get(args, "instance"), &inst,
-	    err) < 0) {
+	    err) < 0 || compute_args_image(json_object_get(args, "instance"),
+	    &img, err) < 0) {
 		fail_unreadable(c, ctx, json_object_get(args, "instance"), retry,
 		    err);
 		return -1;
@@ -75,7 +77,9 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 	log_info("instance %s: spawning (%d vcpus, %d MB)", inst.uuid,
 	    inst.vcpus, inst.memory_mb);
 	reason[0] = '\0';
-	rc = c->driver->ops->spawn(c->driver, &inst, reason, sizeof reason);
+	rc = compute_image_prepare(c, &img, &inst, reason, sizeof reason) < 0 ?
+	    VIRT_ERROR : c->driver->ops->spawn(c->driver, &inst, reason,
+	    sizeof reason);
 	compute_unlock(&c->locks, inst.uuid);
 	if (rc == VIRT_EXISTS)
 		log_info("instance %s was already spawned here", inst.uuid);

@@ -54,14 +54,54 @@ fail:
 	return -1;
 }
 
-static json_t *instance_json(const struct db_instance *i)
+/* {"id","status","size","os_hash_value"} of image id, or null when the
+ * image is unknown (the compute then has no data to fetch). */
+static json_t *image_file_json(struct db *db, const char *id,
+    struct db_image *img)
 {
-	return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:s, "
-	    "s:s}", "uuid", i->uuid, "name", i->name, "vcpus", i->vcpus,
+	if (id == NULL || id[0] == '\0' || db_image_get(db, id, img) != DB_OK)
+		return json_null();
+	return json_pack("{s:s, s:s, s:I, s:s}", "id", img->id, "status",
+	    img->status, "size", (json_int_t)img->size, "os_hash_value",
+	    img->os_hash_value);
+}
+
+/* The image as the compute's cache needs it (rpcapi.h): the disk, its
+ * kernel and ramdisk images (properties kernel_id, ramdisk_id) and the
+ * kernel command line. */
+static json_t *image_json(struct db *db, const char *image_ref)
+{
+	struct db_image img, aux;
+	json_t *disk, *props, *o;
+	const char *cmdline;
+
+	disk = image_file_json(db, image_ref, &img);
+	if (json_is_null(disk))
+		return disk;
+	props = json_loads(img.properties, 0, NULL);
+	cmdline = json_string_value(json_object_get(props, "os_command_line"));
+	o = json_pack("{s:o, s:s, s:o, s:o, s:s}", "disk", disk,
+	    "disk_format", img.disk_format, "kernel", image_file_json(db,
+	    json_string_value(json_object_get(props, "kernel_id")), &aux),
+	    "ramdisk", image_file_json(db,
+	    json_string_value(json_object_get(props, "ramdisk_id")), &aux),
+	    "os_command_line", cmdline ? cmdline : "");
+	json_decref(props);
+	return o;
+}
+
+static json_t *instance_json(struct db *db, const struct db_instance *i)
+{
+	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, "
+	    "s:s, s:s}", "uuid", i->uuid, "name", i->name, "vcpus", i->vcpus,
 	    "memory_mb", i->memory_mb, "root_gb", i->root_gb, "ephemeral_gb",
 	    i->ephemeral_gb, "swap", i->swap, "image_ref", i->image_ref,
 	    "flavorid", i->flavorid, "project_id", i->project_id, "user_id",
 	    i->user_id);
+
+	if (o != NULL)
+		json_object_set_new(o, "image", image_json(db, i->image_ref));
+	return o;
 }
 
 /* Claims on the best host that still has room; its index, or -1 with
@@ -116,7 +156,7 @@ static int send_to_host(struct sched *s, const struct rpc_ctx *ctx,
 	log_info("instance %s: scheduled on %s (attempt %d)", inst->uuid,
 	    node->host, retry->num_attempts);
 	if (compute_build_and_run_instance(s->rpc, ctx, node->host,
-	    instance_json(inst), wire_retry_json(retry, node->host),
+	    instance_json(s->db, inst), wire_retry_json(retry, node->host),
 	    &cast_err) < 0) {
 		log_warnx("instance %s: cannot reach compute %s: %s", inst->uuid,
 		    node->host, cast_err.message);

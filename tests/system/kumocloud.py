@@ -133,6 +133,7 @@ class Cloud:
         lines += ["[api]", "api_paste_config = %s" % pipeline,
                   "[database]",
                   "connection = sqlite:///%s" % os.path.join(self.dir, "kumo.db"),
+                  "[glance]", "api_servers = %s" % self.url,
                   "[filter_scheduler]"]
         lines += ["%s = %s" % kv for kv in self.scheduler_opts.items()]
         merged = dict(self.fake)

@@ -171,3 +171,40 @@ def test_console_timeout_is_500(make_cloud):
     assert r.status == 500, r
     assert r.json["computeFault"]["code"] == 500
     assert "compute1" in r.json["computeFault"]["message"]
+
+
+def test_boot_from_image_with_data_cached_once(make_cloud):
+    c = make_cloud(computes=1)
+    iid = c.create_image("with-data")
+    data = os.urandom(2 * 1024 * 1024 + 3)
+    assert c.upload_image(iid, data).status == 204
+    ids = [c.boot("cached-%d" % i, iid) for i in range(2)]
+    for sid in ids:
+        c.wait_status(sid, "ACTIVE")
+    cached = os.path.join(c.state_dir("compute1"), "_base", iid)
+    with open(cached, "rb") as f:
+        assert f.read() == data
+    assert [f for f in os.listdir(os.path.dirname(cached)) if f.startswith(".")] == []
+    api_log = c.daemons["api"].log_text()
+    assert api_log.count("GET /v2/images/%s/file status 200" % iid) == 1, api_log[-3000:]
+    assert c.daemons["compute1"].log_text().count("downloaded into the cache") == 1
+    # a third server later reuses the file
+    sid = c.boot("cached-3", iid)
+    c.wait_status(sid, "ACTIVE")
+    assert c.daemons["api"].log_text().count("GET /v2/images/%s/file status 200" % iid) == 1
+
+
+def test_boot_from_corrupted_image_goes_to_error(make_cloud):
+    c = make_cloud(computes=1)
+    iid = c.create_image("corrupted")
+    data = b"good data" * 1000
+    assert c.upload_image(iid, data).status == 204
+    with open(os.path.join(c.state_dir(), "images", iid), "r+b") as f:
+        f.write(b"BAD")  # same size, other bytes
+    sid = c.boot("corrupted", iid)
+    s = c.wait_status(sid, "ERROR")
+    assert s["fault"]["code"] == 500
+    log = c.daemons["compute1"].log_text()
+    assert "checksum mismatch" in log
+    base = os.path.join(c.state_dir("compute1"), "_base")
+    assert not os.path.isdir(base) or os.listdir(base) == []

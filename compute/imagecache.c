@@ -1,0 +1,229 @@
+/*
+ * The compute's image cache: image data downloaded from kumo-api
+ * (GET <[glance] api_servers>/v2/images/<id>/file, X-Auth-Token [glance]
+ * auth_token) into <state_path>/_base/<id> through a temporary file and a
+ * rename, once per image per host: concurrent builds of one image wait on
+ * its lock (c->image_locks) for the one download, and later builds reuse
+ * the file. The size and the sha256 the controller recorded are checked
+ * while downloading; a mismatch leaves nothing behind and fails the build.
+ * An image without data (queued) is skipped: the fake driver boots
+ * metadata-only images.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "compute/compute.h"
+
+#define CONNECT_TIMEOUT_S 10L
+#define LOW_SPEED_S 60L   /* abort when under 1 KiB/s for this long */
+
+struct download {
+	FILE *f;
+	const struct compute_image_file *want;
+	struct sha256_ctx sha;
+	int64_t got;
+	bool too_big;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		fatalx("curl_global_init failed");
+}
+
+static size_t on_data(char *buf, size_t size, size_t n, void *arg)
+{
+	struct download *d = arg;
+	size_t len = size * n;
+
+	if (d->got + (int64_t)len > d->want->size) {
+		d->too_big = true;
+		return 0;
+	}
+	if (fwrite(buf, 1, len, d->f) != len)
+		return 0;
+	sha256_update(&d->sha, buf, len);
+	d->got += (int64_t)len;
+	return len;
+}
+
+/* <state_path>/_base (created with its parents) into dir. */
+static int base_dir(const struct compute *c, char *dir, size_t len)
+{
+	if (str_fmt(dir, len, "%s/_base", c->conf->state_path) < 0)
+		return -1;
+	for (char *p = dir + 1; ; p++) {
+		char ch = *p;
+
+		if (ch != '/' && ch != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			log_warn("cannot create %s", dir);
+			*p = ch;
+			return -1;
+		}
+		*p = ch;
+		if (ch == '\0')
+			return 0;
+	}
+}
+
+/* GETs the image into d->f: 0, or -1 with a reason. */
+static int fetch(struct compute *c, struct download *d, char *reason,
+    size_t rlen)
+{
+	char url[1024], auth[CONF_STR + 32];
+	struct curl_slist *hdrs = NULL;
+	long status = 0;
+	CURLcode rc;
+	CURL *h;
+
+	if (str_fmt(url, sizeof url, "%s/v2/images/%s/file",
+	    c->conf->glance_api_servers, d->want->id) < 0 ||
+	    str_fmt(auth, sizeof auth, "X-Auth-Token: %s",
+	    c->conf->glance_auth_token) < 0 || (h = curl_easy_init()) == NULL) {
+		snprintf(reason, rlen, "image %s: cannot set up the download",
+		    d->want->id);
+		return -1;
+	}
+	hdrs = curl_slist_append(hdrs, auth);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, d);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_S);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	if (d->too_big)
+		snprintf(reason, rlen, "image %s: more data than its size %lld",
+		    d->want->id, (long long)d->want->size);
+	else if (rc != CURLE_OK)
+		snprintf(reason, rlen, "image %s: download from %s failed: %s",
+		    d->want->id, c->conf->glance_api_servers,
+		    curl_easy_strerror(rc));
+	else if (status != 200)
+		snprintf(reason, rlen, "image %s: download from %s answered %ld",
+		    d->want->id, c->conf->glance_api_servers, status);
+	return rc == CURLE_OK && status == 200 && !d->too_big ? 0 : -1;
+}
+
+/* The data as the controller recorded it: size, then sha256. */
+static int verify(struct download *d, char *reason, size_t rlen)
+{
+	char hex[65];
+
+	if (d->got != d->want->size) {
+		snprintf(reason, rlen, "image %s: got %lld bytes, expected %lld",
+		    d->want->id, (long long)d->got, (long long)d->want->size);
+		return -1;
+	}
+	sha256_final_hex(&d->sha, hex);
+	if (strcmp(hex, d->want->sha256) != 0) {
+		snprintf(reason, rlen, "image %s: checksum mismatch: sha256 %s, "
+		    "expected %s", d->want->id, hex, d->want->sha256);
+		return -1;
+	}
+	return 0;
+}
+
+/* Downloads f into path via a temporary file: 0, or -1 (nothing left). */
+static int download(struct compute *c, const struct compute_image_file *f,
+    const char *dir, const char *path, char *reason, size_t rlen)
+{
+	struct download d = { .want = f };
+	char tmp[PATH_MAX];
+	int fd, rc;
+
+	pthread_once(&curl_once, curl_init);
+	if (str_fmt(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, f->id) < 0 ||
+	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0 ||
+	    (d.f = fdopen(fd, "w")) == NULL) {
+		snprintf(reason, rlen, "image %s: cannot write into %s: %s", f->id,
+		    dir, strerror(errno));
+		return -1;
+	}
+	sha256_init(&d.sha);
+	rc = fetch(c, &d, reason, rlen);
+	if (rc == 0)
+		rc = verify(&d, reason, rlen);
+	if (fflush(d.f) != 0 || fsync(fileno(d.f)) < 0) {
+		if (rc == 0)
+			snprintf(reason, rlen, "image %s: cannot write: %s", f->id,
+			    strerror(errno));
+		rc = -1;
+	}
+	fclose(d.f);
+	if (rc == 0 && rename(tmp, path) < 0) {
+		snprintf(reason, rlen, "image %s: cannot rename into the cache: %s",
+		    f->id, strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* The cached file of f (downloaded first when missing) into path; "" for
+ * a file without data. */
+static int cache_file(struct compute *c, const struct compute_image_file *f,
+    char *path, size_t len, char *reason, size_t rlen)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int rc = 0;
+
+	path[0] = '\0';
+	if (!f->has_data)
+		return 0;
+	if (base_dir(c, dir, sizeof dir) < 0 ||
+	    str_fmt(path, len, "%s/%s", dir, f->id) < 0) {
+		snprintf(reason, rlen, "image %s: no cache directory", f->id);
+		return -1;
+	}
+	if (compute_lock(&c->image_locks, f->id) < 0) {
+		snprintf(reason, rlen, "out of memory");
+		return -1;
+	}
+	if (stat(path, &st) == 0 && st.st_size == f->size) {
+		log_debug("image %s: in the cache", f->id);
+	} else if ((rc = download(c, f, dir, path, reason, rlen)) == 0) {
+		log_info("image %s: %lld bytes downloaded into the cache", f->id,
+		    (long long)f->size);
+	}
+	compute_unlock(&c->image_locks, f->id);
+	if (rc < 0)
+		path[0] = '\0';
+	return rc;
+}
+
+int compute_image_prepare(struct compute *c, const struct compute_image *img,
+    struct virt_instance *inst, char *reason, size_t reasonlen)
+{
+	if (cache_file(c, &img->disk, inst->disk_path, sizeof inst->disk_path,
+	    reason, reasonlen) < 0 ||
+	    cache_file(c, &img->kernel, inst->kernel_path,
+	    sizeof inst->kernel_path, reason, reasonlen) < 0 ||
+	    cache_file(c, &img->ramdisk, inst->ramdisk_path,
+	    sizeof inst->ramdisk_path, reason, reasonlen) < 0)
+		return -1;
+	str_copy(inst->disk_format, img->disk_format, sizeof inst->disk_format);
+	str_copy(inst->cmdline, img->cmdline, sizeof inst->cmdline);
+	return 0;
+}
