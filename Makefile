@@ -60,7 +60,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all clean test unit system e2e install
-all: $(PROGS) $(UNIT_BINS)
+# all: is the default goal; its prerequisites are listed at the end, once
+# every PROGS += has been read.
+all:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -169,3 +171,5 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(SYSTEMD_UNITDIR)/,$(INSTALL_UNITS))
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/kumo \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/kumo-compute.service.d/libvirt-group.conf
+
+all: $(PROGS) $(UNIT_BINS)

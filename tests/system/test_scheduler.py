@@ -297,12 +297,12 @@ def test_start_up_refusals(plane):
     p = plane([])
     conf = p.write_conf("lv")
     with open(conf) as f:
-        text = f.read().replace("compute_driver = fake", "compute_driver = libvirt")
+        text = f.read().replace("compute_driver = fake", "compute_driver = xen")
     with open(conf, "w") as f:
         f.write(text)
     r = subprocess.run([os.path.join(BUILD, "kumo-compute"), "-c", conf, "-n"],
                        capture_output=True, text=True, timeout=30)
-    assert r.returncode != 0 and "not built yet" in r.stderr
+    assert r.returncode != 0 and "compute_driver = xen" in r.stderr
     p.scheduler_opts = {"enabled_filters": "RamFilter,NoSuchFilter"}
     r = subprocess.run([os.path.join(BUILD, "kumo-scheduler"), "-c",
                         p.write_conf("ctl2"), "-n"],
