@@ -13,6 +13,17 @@ from kumocloud import BUILD
 PUBKEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBWYOKgQWdjz4kjtLXl/rfxc6xfj/"
           "dZVe8je96Pcxtue kumo-test")
 PUBKEY_MD5 = "4f:23:e3:26:06:ce:42:c1:10:05:e4:da:1d:4f:a2:bf"
+# More key types, with what `ssh-keygen -l -E md5` prints for them.
+OTHER_KEYS = [
+    ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDys6yd4GyCccjP/m4XoBDNk3tNyzLfmuYmBxq2"
+     "+7uylR7YmH9KZJ9a+S47WVTea8OVMGgJr/uUWJ6qVI3heV4xszn2Erfvkm4nQUyu4nNtkOx+9a1x"
+     "Yy2/qqI6SMuES0pORWOjdwxx0kVf/s+8gCXthzh72KXHesz3bc9aArN+pQ== rsa-test",
+     "0a:81:67:49:11:b9:ca:a8:56:13:e6:bb:7a:cb:c3:6a"),
+    ("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBA+8"
+     "llyZd7YfKWGT2MkfHtX1YzWpbvGzQKY67MRP1FzJBlkcWx0AkG9vDJDTbm3T1iBNersporGLxF6N"
+     "wzILw9k= ec-test",
+     "0e:d4:2a:d9:fb:63:e6:e0:1f:4b:b7:f8:90:af:99:d5"),
+]
 
 
 class Kumo:
@@ -98,6 +109,10 @@ def test_keypairs_and_limits(kumo, tmp_path):
     assert rc == 7 and "Keypair data is invalid: failed to generate fingerprint" in err
     assert kumo("keypair", "delete", "cli-kp") == ""
     assert kumo.rc("keypair", "delete", "cli-kp")[0] == 3
+    for i, (pub, md5) in enumerate(OTHER_KEYS):
+        key.write_text(pub)
+        assert kumo("keypair", "create", "--public-key", str(key), "kt-%d" % i)["fingerprint"] == md5
+        assert kumo("keypair", "delete", "kt-%d" % i) == ""
 
     lim = kumo("limits", "show", token="u:cli-limits")
     assert (lim["maxTotalInstances"], lim["maxTotalCores"], lim["maxTotalRAMSize"]) == (10, 20, 51200)
@@ -148,3 +163,32 @@ def test_quota_exceeded_is_denied(kumo, cloud):
     assert err.strip() == ("kumo: Quota exceeded for cores: Requested 2, but already "
                            "used 0 of 1 cores (HTTP 403)")
     assert cloud.delete("/v2.1/os-quota-sets/cli-quota").status == 202
+
+
+def test_list_sort_and_links(kumo, cloud, image):
+    """sort_key/sort_dir and the next link (the clients do not send these)."""
+    ids = [cloud.boot(n, image) for n in ("sort-b", "sort-c", "sort-a")]
+    q = "/v2.1/servers?name=%5Esort-&sort_key=display_name&sort_dir=asc"
+    r = cloud.get(q)
+    assert [s["name"] for s in r.json["servers"]] == ["sort-a", "sort-b", "sort-c"]
+    r = cloud.get(q + "&limit=2")
+    assert [s["name"] for s in r.json["servers"]] == ["sort-a", "sort-b"]
+    nxt = r.json["servers_links"][0]["href"]
+    assert nxt.startswith(cloud.url + "/v2.1/servers?limit=2&name=%5Esort-")
+    assert "sort_key=display_name" in nxt and nxt.endswith("&marker=%s" % ids[0])
+    r = cloud.get(nxt[len(cloud.url):])
+    assert [s["name"] for s in r.json["servers"]] == ["sort-c"]
+    assert "servers_links" not in r.json
+    r = cloud.get("/v2.1/servers?name=%5Esort-&sort_key=display_name")  # desc
+    assert [s["name"] for s in r.json["servers"]] == ["sort-c", "sort-b", "sort-a"]
+    r = cloud.get("/v2.1/servers?sort_key=bogus")
+    assert r.status == 400 and "sort_key. Value: bogus." in r.json["badRequest"]["message"]
+    r = cloud.get("/v2.1/servers?sort_key=host", token="demo:demo")
+    assert r.status == 403
+    assert r.json["forbidden"]["message"] == "Only administrators can sort servers by host"
+    r = cloud.get("/v2.1/servers?changes-since=yesterday")
+    assert r.status == 400
+    for sid in ids:
+        assert cloud.delete("/v2.1/servers/%s" % sid).status == 204
+    for sid in ids:
+        cloud.wait_gone(sid)
