@@ -162,7 +162,26 @@ def test_quota_exceeded_is_denied(kumo, cloud):
     assert rc == 6
     assert err.strip() == ("kumo: Quota exceeded for cores: Requested 2, but already "
                            "used 0 of 1 cores (HTTP 403)")
+    qs = cloud.get("/v2.1/os-quota-sets/cli-quota").json["quota_set"]
+    assert (qs["id"], qs["cores"], qs["instances"], qs["ram"], qs["key_pairs"]) == (
+        "cli-quota", 1, 10, 51200, 100)
+    qs = cloud.get("/v2.1/os-quota-sets/cli-quota/detail").json["quota_set"]
+    assert qs["cores"] == {"in_use": 0, "limit": 1, "reserved": 0}
+    qs = cloud.get("/v2.1/os-quota-sets/cli-quota/defaults").json["quota_set"]
+    assert (qs["cores"], qs["instances"]) == (20, 10)
+    r = cloud.get("/v2.1/os-quota-sets/admin", token=token)
+    assert r.status == 403
+    r = cloud.request("PUT", "/v2.1/os-quota-sets/cli-quota", token=token,
+                      body={"quota_set": {"cores": 100}})
+    assert r.status == 403
+    r = cloud.request("PUT", "/v2.1/os-quota-sets/cli-quota",
+                      body={"quota_set": {"cores": -2}})
+    assert r.status == 400
+    r = cloud.request("PUT", "/v2.1/os-quota-sets/cli-quota",
+                      body={"quota_set": {"gpus": 1}})
+    assert r.status == 400 and "'gpus' was unexpected" in r.json["badRequest"]["message"]
     assert cloud.delete("/v2.1/os-quota-sets/cli-quota").status == 202
+    assert cloud.get("/v2.1/os-quota-sets/cli-quota").json["quota_set"]["cores"] == 20
 
 
 def test_list_sort_and_links(kumo, cloud, image):
