@@ -98,8 +98,13 @@ class Daemon:
 
 
 class Cloud:
-    def __init__(self, computes=1, fake=None, scheduler_opts=None, extra_default=None):
-        self.dir = tempfile.mkdtemp(prefix="kumo-test-")
+    def __init__(self, computes=1, fake=None, scheduler_opts=None, extra_default=None,
+                 driver="fake", parent_dir=None):
+        self.dir = tempfile.mkdtemp(prefix="kumo-test-", dir=parent_dir)
+        if driver == "libvirt":
+            # qemu runs as libvirt-qemu: it must reach the instance dirs
+            os.chmod(self.dir, 0o755)
+        self.driver = driver
         self.vhost = "kumo-test-" + uuid.uuid4().hex[:12]
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -116,7 +121,7 @@ class Cloud:
     def conf_path(self, host):
         return os.path.join(self.dir, "%s.conf" % host)
 
-    def write_conf(self, host, fake=None):
+    def write_conf(self, host, fake=None, driver=None):
         pipeline = os.path.join(ROOT, "etc", "kumo", "api-pipeline.ini")
         lines = ["[DEFAULT]",
                  "host = %s" % host,
@@ -125,7 +130,7 @@ class Cloud:
                  "state_path = %s" % os.path.join(self.dir, "state-" + host),
                  "osapi_compute_listen = 127.0.0.1",
                  "osapi_compute_listen_port = %d" % self.port,
-                 "compute_driver = fake",
+                 "compute_driver = %s" % (driver or self.driver),
                  "rpc_response_timeout = 10",
                  "report_interval = 1",
                  "service_down_time = 4"]
@@ -139,6 +144,7 @@ class Cloud:
         merged = dict(self.fake)
         merged.update(fake or {})
         lines += ["[fake]"] + ["%s = %s" % kv for kv in merged.items()]
+        lines += ["[libvirt]", "connection_uri = qemu:///system"]
         path = self.conf_path(host)
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -157,8 +163,8 @@ class Cloud:
         self.daemons[name] = d
         return d
 
-    def start_compute(self, host, fake=None):
-        conf = self.write_conf(host, fake)
+    def start_compute(self, host, fake=None, driver=None):
+        conf = self.write_conf(host, fake, driver)
         return self.start_daemon(host, "kumo-compute", conf)
 
     def stop_daemon(self, name):
