@@ -217,7 +217,8 @@ class Cloud:
     def stop(self):
         failures = []
         # API first (it casts), computes next, the scheduler last.
-        order = ["api"] + [n for n in self.daemons if n.startswith("compute")] + ["scheduler"]
+        order = (["api"] + [n for n in self.daemons if n not in ("api", "scheduler")]
+                 + ["scheduler"])
         for name in order:
             if name not in self.daemons:
                 continue
