@@ -140,4 +140,32 @@ int cond_service_heartbeat(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *host, const char *binary, const char *topic,
     struct rpc_error *err);
 
+/* ---- wire.c: arguments received from the wire, checked against a table ---- */
+enum wire_type {
+	WIRE_STR,      /* string, length in [min, max] bytes */
+	WIRE_UUID,     /* canonical uuid string */
+	WIRE_UUID_OR_EMPTY, /* canonical uuid string, or "" */
+	WIRE_INT,      /* integer in [min, max] */
+	WIRE_VM_STATE, /* a known vm_state */
+	WIRE_TASK,     /* a known task_state ("" included) */
+	WIRE_POWER,    /* a known power_state number */
+	WIRE_OBJECT,   /* any JSON object, checked by its handler */
+	WIRE_STRLIST,  /* array of at most max strings of 1..255 bytes */
+};
+
+struct wire_field {
+	const char *key;
+	enum wire_type type;
+	int64_t min, max;
+	bool nullable;     /* JSON null (or absent) is accepted */
+};
+
+/* Checks that args is an object holding every field of the table (n
+ * entries) with its type. -1 with err (InvalidParameterValue) otherwise. */
+int wire_check(const json_t *args, const struct wire_field *fields, size_t n,
+    struct rpc_error *err);
+/* Accessors for fields wire_check accepted; NULL/0 for null. Borrowed. */
+const char *wire_str(const json_t *args, const char *key);
+int64_t wire_int(const json_t *args, const char *key);
+
 #endif

@@ -80,13 +80,13 @@ static int run_power_action(struct compute *c, const struct rpc_ctx *ctx,
 	    "The hypervisor failed the operation", a->task, err);
 }
 
-static const struct compute_arg uuid_args[] = {
-	{ "instance_uuid", ARG_UUID, 1, 0, false },
+static const struct wire_field uuid_args[] = {
+	{ "instance_uuid", WIRE_UUID, 1, 0, false },
 };
 
-static const struct compute_arg reboot_args[] = {
-	{ "instance_uuid", ARG_UUID, 1, 0, false },
-	{ "reboot_type", ARG_STR, 4, 4, false },
+static const struct wire_field reboot_args[] = {
+	{ "instance_uuid", WIRE_UUID, 1, 0, false },
+	{ "reboot_type", WIRE_STR, 4, 4, false },
 };
 
 int compute_reboot_instance_rpc(void *arg, const struct rpc_ctx *ctx,
@@ -95,7 +95,7 @@ int compute_reboot_instance_rpc(void *arg, const struct rpc_ctx *ctx,
 	const char *type;
 
 	*result = NULL;
-	if (compute_args_check(args, reboot_args, NFIELDS(reboot_args), err) < 0)
+	if (wire_check(args, reboot_args, NFIELDS(reboot_args), err) < 0)
 		return -1;
 	type = json_string_value(json_object_get(args, "reboot_type"));
 	if (strcmp(type, "SOFT") != 0 && strcmp(type, "HARD") != 0) {
@@ -112,7 +112,7 @@ static int power_rpc(void *arg, const struct rpc_ctx *ctx, json_t *args,
     json_t **result, const struct power_action *a, struct rpc_error *err)
 {
 	*result = NULL;
-	if (compute_args_check(args, uuid_args, NFIELDS(uuid_args), err) < 0)
+	if (wire_check(args, uuid_args, NFIELDS(uuid_args), err) < 0)
 		return -1;
 	return run_power_action(arg, ctx,
 	    json_string_value(json_object_get(args, "instance_uuid")), a, err);
@@ -203,9 +203,9 @@ size_t compute_console_clean(char *s, size_t len)
 	return j;
 }
 
-static const struct compute_arg console_args[] = {
-	{ "instance_uuid", ARG_UUID, 1, 0, false },
-	{ "length", ARG_INT, -1, 1 << 30, false },
+static const struct wire_field console_args[] = {
+	{ "instance_uuid", WIRE_UUID, 1, 0, false },
+	{ "length", WIRE_INT, -1, 1 << 30, false },
 };
 
 int compute_get_console_output_rpc(void *arg, const struct rpc_ctx *ctx,
@@ -219,7 +219,7 @@ int compute_get_console_output_rpc(void *arg, const struct rpc_ctx *ctx,
 
 	(void)ctx;
 	*result = NULL;
-	if (compute_args_check(args, console_args, NFIELDS(console_args),
+	if (wire_check(args, console_args, NFIELDS(console_args),
 	    err) < 0)
 		return -1;
 	uuid = json_string_value(json_object_get(args, "instance_uuid"));

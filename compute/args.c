@@ -11,65 +11,18 @@
 #define BAD "InvalidParameterValue"
 #define NFIELDS(t) (sizeof t / sizeof *t)
 
-static int check_one(const json_t *v, const struct compute_arg *a)
-{
-	size_t len;
-
-	switch (a->type) {
-	case ARG_STR:
-	case ARG_UUID:
-		if (!json_is_string(v))
-			return -1;
-		len = json_string_length(v);
-		if (strlen(json_string_value(v)) != len)
-			return -1;
-		if (a->type == ARG_UUID)
-			return (len == 0 && a->min == 0) ||
-			    uuid_valid(json_string_value(v)) ? 0 : -1;
-		return (int64_t)len < a->min || (int64_t)len > a->max ? -1 : 0;
-	case ARG_INT:
-		return json_is_integer(v) && json_integer_value(v) >= a->min &&
-		    json_integer_value(v) <= a->max ? 0 : -1;
-	case ARG_OBJECT:
-		return json_is_object(v) ? 0 : -1;
-	}
-	return -1;
-}
-
-int compute_args_check(const json_t *obj, const struct compute_arg *args,
-    size_t n, struct rpc_error *err)
-{
-	const json_t *v;
-
-	if (!json_is_object(obj)) {
-		rpc_error_set(err, BAD, NULL, "arguments are not an object");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		v = json_object_get(obj, args[i].key);
-		if ((v == NULL || json_is_null(v)) && args[i].nullable)
-			continue;
-		if (v == NULL || check_one(v, &args[i]) < 0) {
-			rpc_error_set(err, BAD, NULL, "%s argument '%s'",
-			    v == NULL ? "missing" : "bad", args[i].key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static const struct compute_arg instance_args[] = {
-	{ "uuid", ARG_UUID, 1, 0, false },
-	{ "name", ARG_STR, 0, VIRT_NAME - 1, false },
-	{ "vcpus", ARG_INT, 1, 1 << 16, false },
-	{ "memory_mb", ARG_INT, 1, 1 << 30, false },
-	{ "root_gb", ARG_INT, 0, 1 << 30, false },
-	{ "ephemeral_gb", ARG_INT, 0, 1 << 30, false },
-	{ "swap", ARG_INT, 0, 1 << 30, false },
-	{ "image_ref", ARG_UUID, 0, 0, false },
-	{ "flavorid", ARG_STR, 1, VIRT_NAME - 1, false },
-	{ "project_id", ARG_STR, 0, VIRT_NAME - 1, false },
-	{ "user_id", ARG_STR, 0, VIRT_NAME - 1, false },
+static const struct wire_field instance_args[] = {
+	{ "uuid", WIRE_UUID, 1, 0, false },
+	{ "name", WIRE_STR, 0, VIRT_NAME - 1, false },
+	{ "vcpus", WIRE_INT, 1, 1 << 16, false },
+	{ "memory_mb", WIRE_INT, 1, 1 << 30, false },
+	{ "root_gb", WIRE_INT, 0, 1 << 30, false },
+	{ "ephemeral_gb", WIRE_INT, 0, 1 << 30, false },
+	{ "swap", WIRE_INT, 0, 1 << 30, false },
+	{ "image_ref", WIRE_UUID_OR_EMPTY, 0, 0, false },
+	{ "flavorid", WIRE_STR, 1, VIRT_NAME - 1, false },
+	{ "project_id", WIRE_STR, 0, VIRT_NAME - 1, false },
+	{ "user_id", WIRE_STR, 0, VIRT_NAME - 1, false },
 };
 
 static void copy_str(char *dst, size_t size, const json_t *obj,
@@ -87,7 +40,7 @@ int compute_args_instance(const json_t *obj, struct virt_instance *out,
     struct rpc_error *err)
 {
 	memset(out, 0, sizeof *out);
-	if (compute_args_check(obj, instance_args, NFIELDS(instance_args),
+	if (wire_check(obj, instance_args, NFIELDS(instance_args),
 	    err) < 0)
 		return -1;
 	copy_str(out->uuid, sizeof out->uuid, obj, "uuid");
@@ -104,11 +57,11 @@ int compute_args_instance(const json_t *obj, struct virt_instance *out,
 	return 0;
 }
 
-static const struct compute_arg file_args[] = {
-	{ "id", ARG_UUID, 1, 0, false },
-	{ "status", ARG_STR, 1, 15, false },
-	{ "size", ARG_INT, -1, INT64_MAX, false },
-	{ "os_hash_value", ARG_STR, 0, 128, false },
+static const struct wire_field file_args[] = {
+	{ "id", WIRE_UUID, 1, 0, false },
+	{ "status", WIRE_STR, 1, 15, false },
+	{ "size", WIRE_INT, -1, INT64_MAX, false },
+	{ "os_hash_value", WIRE_STR, 0, 128, false },
 };
 
 static bool is_sha256_hex(const char *s)
@@ -126,7 +79,7 @@ static int image_file(const json_t *v, struct compute_image_file *out,
 	memset(out, 0, sizeof *out);
 	if (v == NULL || json_is_null(v))
 		return 0;
-	if (compute_args_check(v, file_args, NFIELDS(file_args), err) < 0)
+	if (wire_check(v, file_args, NFIELDS(file_args), err) < 0)
 		return -1;
 	copy_str(out->id, sizeof out->id, v, "id");
 	out->size = json_integer_value(json_object_get(v, "size"));
@@ -138,12 +91,12 @@ static int image_file(const json_t *v, struct compute_image_file *out,
 	return 0;
 }
 
-static const struct compute_arg image_args[] = {
-	{ "disk", ARG_OBJECT, 0, 0, false },
-	{ "disk_format", ARG_STR, 0, 15, false },
-	{ "kernel", ARG_OBJECT, 0, 0, true },
-	{ "ramdisk", ARG_OBJECT, 0, 0, true },
-	{ "os_command_line", ARG_STR, 0, 1023, false },
+static const struct wire_field image_args[] = {
+	{ "disk", WIRE_OBJECT, 0, 0, false },
+	{ "disk_format", WIRE_STR, 0, 15, false },
+	{ "kernel", WIRE_OBJECT, 0, 0, true },
+	{ "ramdisk", WIRE_OBJECT, 0, 0, true },
+	{ "os_command_line", WIRE_STR, 0, 1023, false },
 };
 
 int compute_args_image(const json_t *instance, struct compute_image *out,
@@ -155,7 +108,7 @@ int compute_args_image(const json_t *instance, struct compute_image *out,
 	memset(out, 0, sizeof *out);
 	if (img == NULL || json_is_null(img))
 		return 0;
-	if (compute_args_check(img, image_args, NFIELDS(image_args), err) < 0 ||
+	if (wire_check(img, image_args, NFIELDS(image_args), err) < 0 ||
 	    image_file(json_object_get(img, "disk"), &out->disk, err) < 0 ||
 	    image_file(json_object_get(img, "kernel"), &out->kernel, err) < 0 ||
 	    image_file(json_object_get(img, "ramdisk"), &out->ramdisk, err) < 0)

@@ -22,6 +22,7 @@
 
 #include "common/common.h"
 #include "common/rpc/rpc.h"
+#include "common/rpcapi.h"
 #include "compute/virt/virt.h"
 
 /* ---- locks.c ---- */
@@ -93,24 +94,7 @@ int compute_image_prepare(struct compute *c, const struct compute_image *img,
  * conductor; logs when reporting starts or stops failing. */
 void compute_report(struct compute *c);
 
-/* ---- args.c: arguments from the wire, checked against a table ---- */
-enum compute_arg_type {
-	ARG_STR,     /* string of [min, max] bytes, no NUL inside */
-	ARG_UUID,    /* canonical uuid, or "" when min is 0 */
-	ARG_INT,     /* integer in [min, max] */
-	ARG_OBJECT,  /* any object */
-};
-
-struct compute_arg {
-	const char *key;
-	enum compute_arg_type type;
-	int64_t min, max;
-	bool nullable;  /* null or absent accepted */
-};
-
-/* -1 and err (InvalidParameterValue) unless obj holds every field. */
-int compute_args_check(const json_t *obj, const struct compute_arg *args,
-    size_t n, struct rpc_error *err);
+/* ---- args.c: the build arguments (common/rpcapi.h checks tables) ---- */
 /* The "instance" object of build_and_run_instance, checked and copied. */
 int compute_args_instance(const json_t *obj, struct virt_instance *out,
     struct rpc_error *err);

@@ -13,9 +13,9 @@
 
 #define NFIELDS(t) (sizeof t / sizeof *t)
 
-static const struct compute_arg build_args[] = {
-	{ "instance", ARG_OBJECT, 0, 0, false },
-	{ "retry", ARG_OBJECT, 0, 0, true },
+static const struct wire_field build_args[] = {
+	{ "instance", WIRE_OBJECT, 0, 0, false },
+	{ "retry", WIRE_OBJECT, 0, 0, true },
 };
 
 /* Tells the conductor how the build ended; the retry goes back as it came. */
@@ -60,7 +60,7 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 	int rc;
 
 	*result = NULL;
-	if (compute_args_check(args, build_args, NFIELDS(build_args), err) < 0)
+	if (wire_check(args, build_args, NFIELDS(build_args), err) < 0)
 		return -1;
 	retry = json_object_get(args, "retry");
 	if (compute_args_instance(json_object_get(args, "instance"), &inst,
@@ -91,8 +91,8 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 	    rc == VIRT_OK || rc == VIRT_EXISTS ? NULL : reason, err);
 }
 
-static const struct compute_arg terminate_args[] = {
-	{ "instance_uuid", ARG_UUID, 1, 0, false },
+static const struct wire_field terminate_args[] = {
+	{ "instance_uuid", WIRE_UUID, 1, 0, false },
 };
 
 static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
@@ -103,7 +103,7 @@ static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
 	int rc;
 
 	*result = NULL;
-	if (compute_args_check(args, terminate_args, NFIELDS(terminate_args),
+	if (wire_check(args, terminate_args, NFIELDS(terminate_args),
 	    err) < 0)
 		return -1;
 	uuid = json_string_value(json_object_get(args, "instance_uuid"));

@@ -24,6 +24,7 @@
 
 #include "common/common.h"
 #include "common/rpc/rpc.h"
+#include "common/rpcapi.h"
 #include "db/db.h"
 
 #define SCHED_MAX_PLUGINS 16
@@ -149,33 +150,7 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
     const char *uuid, const char *expect_task, const char *message,
     const char *details);
 
-/* ---- wire.c: arguments from the wire, checked against a table ---- */
-enum wire_type {
-	WIRE_STR,      /* string, length in [min, max] bytes */
-	WIRE_UUID,     /* canonical uuid string */
-	WIRE_INT,      /* integer in [min, max] */
-	WIRE_VM_STATE, /* a known vm_state */
-	WIRE_TASK,     /* a known task_state ("" included) */
-	WIRE_POWER,    /* a known power_state number */
-	WIRE_OBJECT,   /* any JSON object, checked by its handler */
-	WIRE_STRLIST,  /* array of at most max strings of 1..255 bytes */
-};
-
-struct wire_field {
-	const char *key;
-	enum wire_type type;
-	int64_t min, max;
-	bool nullable;     /* JSON null (or absent) is accepted */
-};
-
-/* Checks that args is an object holding every field of the table (n
- * entries) with its type. -1 with err (InvalidParameterValue) otherwise. */
-int wire_check(const json_t *args, const struct wire_field *fields, size_t n,
-    struct rpc_error *err);
-/* Accessors for fields wire_check accepted; NULL/0 for null. Borrowed. */
-const char *wire_str(const json_t *args, const char *key);
-int64_t wire_int(const json_t *args, const char *key);
-
+/* ---- wire.c: the retry record (common/rpcapi.h checks the rest) ---- */
 /* The retry record of a build: {"num_attempts": n, "hosts": [s...]}. */
 struct sched_retry {
 	int num_attempts;

@@ -1,115 +1,13 @@
 /*
- * Arguments received over RPC come from other hosts: every field is
- * checked against a table before a handler reads it (STYLE 20).
+ * The retry record of a build, read from and written to the wire
+ * (checked with common/wire.c's table checker).
  */
 #include <string.h>
 
 #include "common/states.h"
 #include "scheduler/sched.h"
 
-#define BAD "InvalidParameterValue"
-
-static int check_str(const json_t *v, int64_t min, int64_t max)
-{
-	size_t len;
-
-	if (!json_is_string(v))
-		return -1;
-	len = json_string_length(v);
-	if (strlen(json_string_value(v)) != len) /* an embedded NUL */
-		return -1;
-	return (int64_t)len < min || (int64_t)len > max ? -1 : 0;
-}
-
-static int check_strlist(const json_t *v, int64_t max)
-{
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(v) || (int64_t)json_array_size(v) > max)
-		return -1;
-	json_array_foreach(v, i, e)
-		if (check_str(e, 1, DB_NAME - 1) < 0)
-			return -1;
-	return 0;
-}
-
-static int check_power(const json_t *v)
-{
-	static const int known[] = { POWER_NOSTATE, POWER_RUNNING,
-		POWER_PAUSED, POWER_SHUTDOWN, POWER_CRASHED, POWER_SUSPENDED };
-
-	if (!json_is_integer(v))
-		return -1;
-	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-		if (json_integer_value(v) == known[i])
-			return 0;
-	return -1;
-}
-
-static int check_one(const json_t *v, const struct wire_field *f)
-{
-	switch (f->type) {
-	case WIRE_STR:
-		return check_str(v, f->min, f->max);
-	case WIRE_UUID:
-		return json_is_string(v) && uuid_valid(json_string_value(v)) ?
-		    0 : -1;
-	case WIRE_INT:
-		return json_is_integer(v) && json_integer_value(v) >= f->min &&
-		    json_integer_value(v) <= f->max ? 0 : -1;
-	case WIRE_VM_STATE:
-		return json_is_string(v) &&
-		    state_vm_valid(json_string_value(v)) ? 0 : -1;
-	case WIRE_TASK:
-		return json_is_string(v) &&
-		    state_task_valid(json_string_value(v)) ? 0 : -1;
-	case WIRE_POWER:
-		return check_power(v);
-	case WIRE_OBJECT:
-		return json_is_object(v) ? 0 : -1;
-	case WIRE_STRLIST:
-		return check_strlist(v, f->max);
-	}
-	return -1;
-}
-
-int wire_check(const json_t *args, const struct wire_field *fields, size_t n,
-    struct rpc_error *err)
-{
-	const json_t *v;
-
-	if (!json_is_object(args)) {
-		rpc_error_set(err, BAD, NULL, "arguments are not an object");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		v = json_object_get(args, fields[i].key);
-		if ((v == NULL || json_is_null(v)) && fields[i].nullable)
-			continue;
-		if (v == NULL) {
-			rpc_error_set(err, BAD, NULL, "missing argument '%s'",
-			    fields[i].key);
-			return -1;
-		}
-		if (check_one(v, &fields[i]) < 0) {
-			rpc_error_set(err, BAD, NULL, "bad argument '%s'",
-			    fields[i].key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-const char *wire_str(const json_t *args, const char *key)
-{
-	return json_string_value(json_object_get(args, key));
-}
-
-int64_t wire_int(const json_t *args, const char *key)
-{
-	return json_integer_value(json_object_get(args, key));
-}
+#define NFIELDS(t) (sizeof t / sizeof *t)
 
 static const struct wire_field retry_fields[] = {
 	{ "num_attempts", WIRE_INT, 0, 1000, false },
@@ -126,8 +24,7 @@ int wire_retry(const json_t *retry, struct sched_retry *out,
 	memset(out, 0, sizeof *out);
 	if (retry == NULL || json_is_null(retry))
 		return 0;
-	if (wire_check(retry, retry_fields, sizeof retry_fields /
-	    sizeof *retry_fields, err) < 0)
+	if (wire_check(retry, retry_fields, NFIELDS(retry_fields), err) < 0)
 		return -1;
 	out->num_attempts = (int)wire_int(retry, "num_attempts");
 	hosts = json_object_get(retry, "hosts");
