@@ -58,6 +58,9 @@ void time_iso8601(char out[32]);
 
 /* strlcpy semantics: returns -1 when src did not fit (dst still terminated). */
 int str_copy(char *dst, const char *src, size_t size);
+/* str_copy that cuts a too-long src at a UTF-8 character boundary, for
+ * text shown to users (fault messages); returns -1 when it cut. */
+int str_copy_utf8(char *dst, const char *src, size_t size);
 /* snprintf that returns -1 on error or truncation. */
 int str_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

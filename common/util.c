@@ -123,6 +123,28 @@ int str_copy(char *dst, const char *src, size_t size)
 	return 0;
 }
 
+int str_copy_utf8(char *dst, const char *src, size_t size)
+{
+	size_t n, i;
+
+	if (str_copy(dst, src, size) == 0)
+		return 0;
+	/* Find the last character's lead byte; drop that character when the
+	 * cut left it short of the bytes its lead byte announces. */
+	n = strlen(dst);
+	i = n;
+	while (i > 0 && ((unsigned char)dst[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i > 0) {
+		unsigned char lead = (unsigned char)dst[i - 1];
+		size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+		if (n - (i - 1) < need)
+			n = i - 1;
+	}
+	dst[n] = '\0';
+	return -1;
+}
+
 int str_fmt(char *dst, size_t size, const char *fmt, ...)
 {
 	va_list ap;

@@ -17,8 +17,13 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
     const char *uuid, const char *expect_task, const char *message,
     const char *details)
 {
+	char msg[sizeof ((struct db_fault *)0)->message];
+	char det[sizeof ((struct db_fault *)0)->details];
 	int rc;
 
+	/* Reasons come from compute hosts and hypervisors: cut, not refused. */
+	str_copy_utf8(msg, message ? message : "", sizeof msg);
+	str_copy_utf8(det, details ? details : "", sizeof det);
 	rc = db_instance_set_state(s->db, uuid, VM_STATE_ERROR, TASK_NONE,
 	    POWER_NOSTATE, NULL, NULL, expect_task);
 	if (rc != DB_OK) {
@@ -26,7 +31,7 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
 		    uuid, db_strerror(rc));
 		return -1;
 	}
-	if (db_fault_add(s->db, uuid, 500, message, details) != DB_OK)
+	if (db_fault_add(s->db, uuid, 500, msg, det) != DB_OK)
 		log_warnx("instance %s: fault not recorded", uuid);
 	if (db_action_finish(s->db, uuid, ctx->request_id, "Error") != DB_OK)
 		log_info("instance %s: no action of request %s to finish", uuid,

@@ -158,6 +158,15 @@ static void test_str(void **state)
 	assert_int_equal(str_copy(b, "abcd", sizeof b), -1);
 	assert_string_equal(b, "abc");
 	assert_int_equal(str_fmt(b, sizeof b, "%d", 123), 0);
+	/* "aé" is 61 c3 a9: a 3-byte buffer must not keep half of the é */
+	assert_int_equal(str_copy_utf8(b, "a\xc3\xa9", 3), -1);
+	assert_string_equal(b, "a");
+	assert_int_equal(str_copy_utf8(b, "abc", sizeof b), 0);
+	assert_int_equal(str_copy_utf8(b, "ab\xc3\xa9", sizeof b), -1);
+	assert_string_equal(b, "ab");
+	/* a complete character just before the cut stays */
+	assert_int_equal(str_copy_utf8(b, "a\xc3\xa9x", sizeof b), -1);
+	assert_string_equal(b, "a\xc3\xa9");
 	assert_int_equal(str_fmt(b, sizeof b, "%d", 1234), -1);
 }
 
