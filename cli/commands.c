@@ -1,8 +1,10 @@
 /* The command table and its handlers. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -295,18 +297,128 @@ static int image_list(struct cli *c, int argc, char **argv)
 	return list(c, "/v2/images", "images", cols, ARRAY_LEN(cols));
 }
 
-static int image_create(struct cli *c, int argc, char **argv)
+/* --property KEY=VALUE into the image body; -1 without '=' or a key. */
+static int image_property(json_t *body, const char *kv)
 {
-	json_t *out = NULL;
+	const char *eq = strchr(kv, '=');
+	char key[256];
+
+	if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof key) {
+		fprintf(stderr, "kumo: --property takes KEY=VALUE, not '%s'\n", kv);
+		return -1;
+	}
+	memcpy(key, kv, (size_t)(eq - kv));
+	key[eq - kv] = '\0';
+	json_object_set_new(body, key, json_string(eq + 1));
+	return 0;
+}
+
+/* The file to upload, open: a readable regular file. NULL (printed). */
+static FILE *image_file(const char *file, int64_t *size)
+{
+	struct stat st;
+	FILE *f = fopen(file, "rb");
+
+	if (f == NULL) {
+		fprintf(stderr, "kumo: %s: %s\n", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "kumo: %s: not a regular file\n", file);
+		fclose(f);
+		return NULL;
+	}
+	*size = (int64_t)st.st_size;
+	return f;
+}
+
+/* Streams f into image id, then checks the image is active and holds
+ * size bytes; prints it. A failed transfer deletes the queued image. */
+static int image_upload(struct cli *c, const char *id, FILE *f, int64_t size,
+    const char *file)
+{
+	char path[320];
+	struct cli_resp r;
+	json_t *img = NULL;
+	const char *st;
 	int rc;
 
-	if (argc != 2)
-		return CLI_USAGE;
-	rc = send_expect(c, "POST", "/v2/images", json_pack("{s:s, s:s, s:s}",
-	    "name", argv[1], "disk_format", "qcow2", "container_format", "bare"),
-	    201, &out);
-	if (rc == CLI_OK)
-		cli_print_object(c, out);
+	snprintf(path, sizeof path, "/v2/images/%s/file", id);
+	if (cli_upload(c, path, f, size, file, &r) < 0 || r.status != 204) {
+		rc = r.status ? cli_fail(&r) : CLI_ERR;
+		cli_resp_free(&r);
+		snprintf(path, sizeof path, "/v2/images/%s", id);
+		if (send_expect(c, "DELETE", path, NULL, 204, NULL) == CLI_OK)
+			fprintf(stderr, "kumo: deleted the queued image %s\n", id);
+		return rc;
+	}
+	cli_resp_free(&r);
+	snprintf(path, sizeof path, "/v2/images/%s", id);
+	if ((rc = send_expect(c, "GET", path, NULL, 200, &img)) != CLI_OK)
+		return rc;
+	st = json_string_value(json_object_get(img, "status"));
+	if (st == NULL || strcmp(st, "active") != 0 ||
+	    json_integer_value(json_object_get(img, "size")) != size) {
+		fprintf(stderr, "kumo: image %s is %s with %" JSON_INTEGER_FORMAT
+		    " bytes after the upload; expected active with %lld\n", id,
+		    st ? st : "?", json_integer_value(json_object_get(img, "size")),
+		    (long long)size);
+		rc = CLI_ERR;
+	} else {
+		cli_print_object(c, img);
+	}
+	json_decref(img);
+	return rc;
+}
+
+static int image_create(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'F' },
+		{ "disk-format", required_argument, NULL, 'd' },
+		{ "property", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	json_t *body = json_pack("{s:s, s:s}", "disk_format", "qcow2",
+	    "container_format", "bare"), *out = NULL;
+	char id[64];
+	int64_t size = 0;
+	FILE *f = NULL;
+	int ch, rc = CLI_USAGE;
+
+	optind = 0;     /* reinitialise: options may follow NAME */
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'F')
+			file = optarg;
+		else if (ch == 'd' && (strcmp(optarg, "raw") == 0 || strcmp(optarg, "qcow2") == 0))
+			json_object_set_new(body, "disk_format", json_string(optarg));
+		else if (ch == 'd') {
+			fprintf(stderr, "kumo: --disk-format takes raw or qcow2\n");
+			goto out;
+		} else if (ch != 'p' || image_property(body, optarg) < 0)
+			goto out;
+	}
+	if (optind != argc - 1)
+		goto out;
+	json_object_set_new(body, "name", json_string(argv[optind]));
+	if (file != NULL && (f = image_file(file, &size)) == NULL) {
+		rc = CLI_ERR;
+		goto out;
+	}
+	rc = send_expect(c, "POST", "/v2/images", body, 201, &out);
+	body = NULL;
+	if (rc != CLI_OK || f == NULL) {
+		if (rc == CLI_OK)
+			cli_print_object(c, out);
+		goto out;
+	}
+	str_copy(id, json_string_value(json_object_get(out, "id")) ?: "", sizeof id);
+	rc = image_upload(c, id, f, size, file);
+out:
+	if (f != NULL)
+		fclose(f);
+	json_decref(body);
 	json_decref(out);
 	return rc;
 }
@@ -647,9 +759,10 @@ const struct cli_cmd cli_cmds[] = {
 	{ "limits", "show", limits_show, "", "your project's quotas and usage" },
 	{ "image", "list", image_list, "", "list images" },
 	{ "image", "show", image_show, "ID|NAME", "show one image" },
-	{ "image", "create", image_create, "NAME", "register an image (metadata only, for now)" },
+	{ "image", "create", image_create, "[--file PATH] [--disk-format raw|qcow2] [--property KEY=VALUE]... NAME", "register an image, uploading its data from PATH" },
 	{ "image", "delete", image_delete, "ID|NAME", "delete an image" },
 	{ "hypervisor", "list", hypervisor_list, "", "list compute hosts and their usage (admin)" },
 	{ "service", "list", service_list, "", "list services and whether they are up (admin)" },
+	{ "completion", "bash", cli_completion_bash, "", "print a bash completion script: source <(kumo completion bash)" },
 };
 const size_t cli_ncmds = ARRAY_LEN(cli_cmds);

@@ -44,21 +44,19 @@ void cli_http_free(struct cli *c)
 	curl_global_cleanup();
 }
 
-int cli_request(struct cli *c, const char *method, const char *path,
-    json_t *body, struct cli_resp *out)
+/* Resets the handle for method on c->url + path, answers into b; the
+ * headers every request carries, or NULL (printed). */
+static struct curl_slist *begin(struct cli *c, const char *method,
+    const char *path, struct buf *b)
 {
 	CURL *h = c->curl;
 	struct curl_slist *hdrs = NULL;
-	struct buf b = { NULL, 0 };
-	char url[4096], tok[1024], *payload = NULL;
-	CURLcode rc;
-	int ret = -1;
+	char url[4096], tok[1024];
 
-	memset(out, 0, sizeof *out);
 	if (snprintf(url, sizeof url, "%s%s", c->url, path) >= (int)sizeof url ||
 	    snprintf(tok, sizeof tok, "X-Auth-Token: %s", c->token) >= (int)sizeof tok) {
 		fprintf(stderr, "kumo: URL or token too long\n");
-		goto fail;
+		return NULL;
 	}
 	hdrs = curl_slist_append(hdrs, tok);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
@@ -66,26 +64,118 @@ int cli_request(struct cli *c, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	return hdrs;
+}
+
+/* Runs the prepared request; the answer into out. 0 or -1 (printed). */
+static int perform(struct cli *c, const char *method, const char *path,
+    struct curl_slist *hdrs, struct buf *b, struct cli_resp *out)
+{
+	CURLcode rc;
+
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	if ((rc = curl_easy_perform(c->curl)) != CURLE_OK) {
+		fprintf(stderr, "kumo: %s %s%s: %s\n", method, c->url, path,
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
+	if (b->len > 0)
+		out->body = json_loadb(b->data, b->len, 0, NULL);
+	return 0;
+}
+
+int cli_request(struct cli *c, const char *method, const char *path,
+    json_t *body, struct cli_resp *out)
+{
+	struct curl_slist *hdrs;
+	struct buf b = { NULL, 0 };
+	char *payload = NULL;
+	int ret = -1;
+
+	memset(out, 0, sizeof *out);
+	if ((hdrs = begin(c, method, path, &b)) == NULL)
+		goto fail;
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
 	if (body != NULL) {
 		payload = json_dumps(body, JSON_COMPACT);
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload ? payload : "");
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, payload ? payload : "");
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	if ((rc = curl_easy_perform(h)) != CURLE_OK) {
-		fprintf(stderr, "kumo: %s %s: %s\n", method, url, curl_easy_strerror(rc));
-		goto fail;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-	if (b.len > 0)
-		out->body = json_loadb(b.data, b.len, 0, NULL);
-	ret = 0;
+	ret = perform(c, method, path, hdrs, &b, out);
 fail:
 	json_decref(body);
 	free(payload);
+	free(b.data);
+	curl_slist_free_all(hdrs);
+	return ret;
+}
+
+struct upload {
+	FILE *f;
+	struct cli_progress prog;
+	bool read_error;
+};
+
+static size_t on_read(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct upload *u = arg;
+	size_t n = fread(ptr, size, nmemb, u->f);
+
+	if (n == 0 && ferror(u->f)) {
+		u->read_error = true;
+		return CURL_READFUNC_ABORT;
+	}
+	return n;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct upload *u = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	cli_progress_update(&u->prog, (uint64_t)ulnow, (uint64_t)ultotal);
+	return 0;
+}
+
+int cli_upload(struct cli *c, const char *path, FILE *f, int64_t size,
+    const char *what, struct cli_resp *out)
+{
+	struct curl_slist *hdrs;
+	struct buf b = { NULL, 0 };
+	struct upload u = { .f = f };
+	curl_off_t sent = 0;
+	int ret = -1;
+
+	memset(out, 0, sizeof *out);
+	if ((hdrs = begin(c, "PUT", path, &b)) == NULL)
+		goto fail;
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+	hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+	curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c->curl, CURLOPT_READDATA, &u);
+	curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, &u);
+	/* No overall timeout for a transfer of any size: give up on a stall. */
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	cli_progress_start(&u.prog, what);
+	ret = perform(c, "PUT", path, hdrs, &b, out);
+	if (u.read_error) {
+		fprintf(stderr, "kumo: %s: read error\n", what);
+		cli_resp_free(out);
+		ret = -1;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_SIZE_UPLOAD_T, &sent);
+	cli_progress_end(&u.prog, (uint64_t)sent, ret == 0 && out->status / 100 == 2);
+fail:
 	free(b.data);
 	curl_slist_free_all(hdrs);
 	return ret;

@@ -1,7 +1,8 @@
 /*
  * kumo: the command-line client.
  *   kumo [--url URL] [--token USER:PROJECT] [-f table|json] NOUN VERB [ARGS]
- * URL and token also from KUMO_URL and KUMO_TOKEN.
+ * URL and token: the flags, else KUMO_URL and KUMO_TOKEN, else the config
+ * file (config.c), else the defaults.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,7 +18,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: kumo [--url URL] [--token USER:PROJECT] [-f table|json] COMMAND\n"
 	    "  --url     API endpoint (KUMO_URL; default http://127.0.0.1:8774)\n"
 	    "  --token   X-Auth-Token (KUMO_TOKEN; default admin:admin)\n"
-	    "  -f        output format: table (default) or json\n\ncommands:\n");
+	    "  -f        output format: table (default) or json\n"
+	    "config file: $KUMO_CONFIG or ~/.config/kumo/config, lines 'url = URL' and\n"
+	    "  'token = TOKEN'; flags override environment variables, which override it\n"
+	    "\ncommands:\n");
 	for (size_t i = 0; i < cli_ncmds; i++) {
 		snprintf(line, sizeof line, "%s %s %s", cli_cmds[i].noun,
 		    cli_cmds[i].verb, cli_cmds[i].args);
@@ -46,11 +50,17 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli c = { .fmt = FMT_TABLE };
+	struct cli_config cfg;
 	const struct cli_cmd *cmd;
 	int ch, rc;
 
-	c.url = getenv("KUMO_URL") ? getenv("KUMO_URL") : "http://127.0.0.1:8774";
-	c.token = getenv("KUMO_TOKEN") ? getenv("KUMO_TOKEN") : "admin:admin";
+	cli_config_load(&cfg);
+	c.url = cfg.url[0] ? cfg.url : "http://127.0.0.1:8774";
+	c.token = cfg.token[0] ? cfg.token : "admin:admin";
+	if (getenv("KUMO_URL") != NULL)
+		c.url = getenv("KUMO_URL");
+	if (getenv("KUMO_TOKEN") != NULL)
+		c.token = getenv("KUMO_TOKEN");
 	/* "+": stop at the first non-option, the command's own options follow. */
 	while ((ch = getopt_long(argc, argv, "+u:t:f:h", opts, NULL)) != -1) {
 		switch (ch) {
