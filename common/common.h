@@ -113,6 +113,8 @@ struct kumo_conf {
 	int fake_local_gb;
 	int fake_spawn_delay_ms;  /* test knob: each spawn sleeps this long */
 	bool fake_spawn_fail;     /* test knob: every spawn fails */
+	int fake_power_off_after_ms; /* test knob: guests power themselves off */
+	bool fake_persist;        /* test knob: the table outlives a restart */
 };
 
 /* Defaults into conf, then the file (NULL = defaults only). On a bad key or

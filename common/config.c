@@ -67,6 +67,9 @@ static const struct conf_key conf_keys[] = {
 	INT("fake", "local_gb", fake_local_gb, 1, 1 << 30, "2000"),
 	INT("fake", "spawn_delay_ms", fake_spawn_delay_ms, 0, 600000, "0"),
 	BOOL("fake", "spawn_fail", fake_spawn_fail, "false"),
+	/* test knobs of the power state sync and the start-up reap (fake.c) */
+	INT("fake", "power_off_after_ms", fake_power_off_after_ms, 0, 86400000, "0"),
+	BOOL("fake", "persist", fake_persist, "false"),
 };
 
 /* Values a key may take, beyond its type. */

@@ -143,6 +143,60 @@ int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
 	    str_or_null(expected_task_state)), err);
 }
 
+static const struct wire_field host_instance_fields[] = {
+	{ "uuid", WIRE_UUID, 0, 0, false },
+	{ "vm_state", WIRE_VM_STATE, 0, 0, false },
+	{ "task_state", WIRE_TASK, 0, 0, false },
+	{ "power_state", WIRE_POWER, 0, 0, false },
+};
+
+/* The reply of instances_on_host: {"instances": [...]}, every entry of the
+ * documented shape. */
+static int host_instances_reply(json_t *res, json_t **instances,
+    struct rpc_error *err)
+{
+	json_t *v = json_object_get(res, "instances"), *e;
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) > RPCAPI_HOST_INSTANCES_MAX)
+		goto fail;
+	json_array_foreach(v, i, e)
+		if (wire_check(e, host_instance_fields, sizeof host_instance_fields /
+		    sizeof *host_instance_fields, err) < 0)
+			goto fail;
+	*instances = json_incref(v);
+	return 0;
+fail:
+	rpc_error_set(err, "InvalidReply", NULL, "instances_on_host: the reply "
+	    "is not {\"instances\": [{\"uuid\", \"vm_state\", \"task_state\", "
+	    "\"power_state\"}...]} of at most %d entries",
+	    RPCAPI_HOST_INSTANCES_MAX);
+	return -1;
+}
+
+int cond_instances_on_host(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *host, int timeout_ms, json_t **instances,
+    struct rpc_error *err)
+{
+	struct rpc_target target = {
+		.topic = TOPIC_CONDUCTOR, .version = RPCAPI_VERSION,
+	};
+	json_t *args, *res = NULL;
+	int rc;
+
+	*instances = NULL;
+	if ((args = json_pack("{s:s}", "host", host)) == NULL) {
+		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
+		return -1;
+	}
+	rc = rpc_call(t, &target, ctx, "instances_on_host", args, timeout_ms,
+	    &res, err);
+	if (rc == 0)
+		rc = host_instances_reply(res, instances, err);
+	json_decref(res);
+	return rc;
+}
+
 int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *host, const char *reason,
     json_t *retry, struct rpc_error *err)

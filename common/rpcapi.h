@@ -28,6 +28,12 @@
  *              compute_terminate_instance
  *   compute    driver destroy -> cond_instance_deleted
  *   conductor  db_instance_destroy (frees the allocation)
+ * Reconciliation (Nova's _init_instance and _sync_power_states):
+ *   compute    at start and every report_interval: rpc_call
+ *              cond_instances_on_host; at start, a domain of no listed
+ *              instance is destroyed; a listed instance with task none
+ *              whose power state differs -> cond_instance_update(expect
+ *              task none)
  *
  * Every function returns 0, or -1 with err filled. `args` JSON objects
  * are documented beside each function: they are the wire contract.
@@ -110,6 +116,17 @@ int compute_get_console_output(struct rpc_transport *t,
 int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *vm_state, const char *task_state,
     int power_state, const char *expected_task_state, struct rpc_error *err);
+
+/* conductor.instances_on_host {"host": s} call -> {"instances": [{"uuid",
+ * "vm_state", "task_state", "power_state"}...]}: the live (not deleted)
+ * instances whose host is `host`, at most RPCAPI_HOST_INSTANCES_MAX.
+ * timeout_ms: how long to wait for the reply (0 = rpc_response_timeout).
+ * *instances: that array, each entry checked, the caller's. A reply of
+ * another shape is an error (cls "InvalidReply"). */
+#define RPCAPI_HOST_INSTANCES_MAX 100000
+int cond_instances_on_host(struct rpc_transport *t, const struct rpc_ctx *ctx,
+    const char *host, int timeout_ms, json_t **instances,
+    struct rpc_error *err);
 
 /* conductor.build_failed {"instance_uuid","host","reason","retry"} cast:
  * reschedule or set ERROR with a fault. retry is stolen. */

@@ -6,6 +6,8 @@
  *   manager.c   the RPC methods of topic "compute" (server = host)
  *   actions.c   reboot, stop, start and the console of a built instance
  *   report.c    the periodic service heartbeat and compute node report
+ *   sync.c      reconciliation with the conductor's view: orphan domains
+ *               reaped at start, power states synced periodically
  *   locks.c     one operation at a time per instance (Nova's
  *               synchronized(instance.uuid))
  *   args.c      validation of arguments received over RPC
@@ -19,6 +21,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/common.h"
 #include "common/rpc/rpc.h"
@@ -31,6 +34,7 @@ struct compute_locks {
 	pthread_cond_t cv;
 	char (*busy)[UUID_STR_LEN];
 	size_t n, cap;
+	uint64_t taken;             /* compute_lock calls so far */
 };
 
 void compute_locks_init(struct compute_locks *l);
@@ -38,6 +42,9 @@ void compute_locks_fini(struct compute_locks *l);
 /* Waits until no other thread holds uuid, then holds it. -1 on OOM. */
 int compute_lock(struct compute_locks *l, const char *uuid);
 void compute_unlock(struct compute_locks *l, const char *uuid);
+/* How many times a lock was taken so far: a reader that saw it unchanged
+ * (but for its own compute_lock calls) knows no operation ran meanwhile. */
+uint64_t compute_locks_taken(struct compute_locks *l);
 
 /* The image of a build, from the instance's "image" (rpcapi.h). */
 struct compute_image_file {
@@ -61,6 +68,8 @@ struct compute {
 	struct compute_locks locks;
 	struct compute_locks image_locks; /* one download per image */
 	bool report_failing;           /* only the main thread reports */
+	bool sync_failing;             /* only the main thread syncs */
+	bool reaped;                   /* the start-up reap of orphans ran */
 };
 
 /* ---- manager.c ---- */
@@ -93,6 +102,16 @@ int compute_image_prepare(struct compute *c, const struct compute_image *img,
 /* Casts the service heartbeat and the driver's resources to the
  * conductor; logs when reporting starts or stops failing. */
 void compute_report(struct compute *c);
+
+/* ---- sync.c ---- */
+/* Compares the driver with the instances the conductor lists for this
+ * host (main thread only). With `reap`, destroys every domain of no listed
+ * instance (deleted, or unknown). Then, for each listed instance with no
+ * task, reports a power state the driver sees differently (an active guest
+ * found off becomes stopped; a stopped one found running is powered off,
+ * as Nova does). Stops early, to retry next time, when any operation ran
+ * on this host meanwhile. 0, or -1 when the round did not complete. */
+int compute_sync(struct compute *c, bool reap);
 
 /* ---- args.c: the build arguments (common/rpcapi.h checks tables) ---- */
 /* The "instance" object of build_and_run_instance, checked and copied. */

@@ -50,10 +50,22 @@ int compute_lock(struct compute_locks *l, const char *uuid)
 			l->cap = cap;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		str_copy(l->busy[l->n++], uuid, UUID_STR_LEN);
+		l->taken++;
+	}
 	pthread_mutex_unlock(&l->mu);
 	return rc;
+}
+
+uint64_t compute_locks_taken(struct compute_locks *l)
+{
+	uint64_t taken;
+
+	pthread_mutex_lock(&l->mu);
+	taken = l->taken;
+	pthread_mutex_unlock(&l->mu);
+	return taken;
 }
 
 void compute_unlock(struct compute_locks *l, const char *uuid)

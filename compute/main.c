@@ -1,6 +1,7 @@
 /*
  * kumo-compute: serves topic "compute" as server = [DEFAULT] host, builds
- * through the configured virt driver, reports to the conductor.
+ * through the configured virt driver, reports to the conductor and
+ * reconciles with it (sync.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,16 @@ static struct rpc_server *start_server(struct compute *c)
 	return srv;
 }
 
+/* The periodic tasks: report, then sync power states, reaping orphan
+ * domains until a reap has run once (at start, when the conductor
+ * answers). */
+static void periodic(struct compute *c)
+{
+	compute_report(c);
+	if (compute_sync(c, !c->reaped) == 0)
+		c->reaped = true;
+}
+
 static void run(struct compute *c, struct rpc_server *srv)
 {
 	const struct timespec tick = { 0, TICK_MS * 1000000L };
@@ -44,7 +55,7 @@ static void run(struct compute *c, struct rpc_server *srv)
 			daemon_watchdog();
 		daemon_reload_log_level();
 		if (now_ms() >= next) {
-			compute_report(c);
+			periodic(c);
 			next = now_ms() + period;
 		}
 	}
@@ -71,7 +82,7 @@ int main(int argc, char **argv)
 	compute_locks_init(&c.image_locks);
 	c.rpc = rpcapi_transport_open(&conf);
 	srv = start_server(&c);
-	compute_report(&c);
+	periodic(&c);
 	log_info("serving topic %s as %s with the %s driver", TOPIC_COMPUTE,
 	    conf.host, c.driver->ops->name);
 	daemon_ready("serving");

@@ -5,6 +5,7 @@
  * meanwhile) is normal life and logged at info, not an error.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/rpcapi.h"
@@ -325,6 +326,62 @@ static int service_heartbeat(void *arg, const struct rpc_ctx *ctx,
 	return 0;
 }
 
+static const struct wire_field host_fields[] = {
+	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
+};
+
+static json_t *host_instances_json(const struct db_instance *v, size_t n)
+{
+	json_t *list = json_array(), *e;
+
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		e = json_pack("{s:s, s:s, s:s, s:i}", "uuid", v[i].uuid,
+		    "vm_state", v[i].vm_state, "task_state", v[i].task_state,
+		    "power_state", v[i].power_state);
+		if (e == NULL || json_array_append_new(list, e) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+/* What a compute should have: its live instances, for its reconciliation
+ * at start and its periodic power state sync. */
+static int instances_on_host(void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	struct sched *s = arg;
+	struct db_instance_filter f = { 0 };
+	struct db_instance *v = NULL;
+	json_t *list;
+	size_t n = 0;
+	int rc;
+
+	(void)ctx;
+	*result = NULL;
+	if (wire_check(args, host_fields, NFIELDS(host_fields), err) < 0)
+		return -1;
+	f.host = wire_str(args, "host");
+	if ((rc = db_instance_list(s->db, &f, &v, &n)) != DB_OK)
+		return db_fail(err, f.host, rc);
+	if (n > RPCAPI_HOST_INSTANCES_MAX) {
+		free(v);
+		rpc_error_set(err, "TooManyInstances", NULL, "host %s has %zu "
+		    "instances, more than %d", f.host, n,
+		    RPCAPI_HOST_INSTANCES_MAX);
+		return -1;
+	}
+	list = host_instances_json(v, n);
+	free(v);
+	if (list == NULL || (*result = json_pack("{s:o}", "instances",
+	    list)) == NULL) {
+		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 const struct rpc_method cond_methods[] = {
 	{ "instance_update", instance_update },
 	{ "build_failed", build_failed },
@@ -332,5 +389,6 @@ const struct rpc_method cond_methods[] = {
 	{ "instance_deleted", instance_deleted },
 	{ "compute_node_update", compute_node_update },
 	{ "service_heartbeat", service_heartbeat },
+	{ "instances_on_host", instances_on_host },
 };
 const size_t cond_n_methods = sizeof cond_methods / sizeof *cond_methods;

@@ -1,25 +1,38 @@
 /*
  * The fake driver: instances are rows in memory, as Nova's FakeDriver.
- * Capacity comes from [fake] vcpus, memory_mb and local_gb; two test knobs
- * slow spawns down ([fake] spawn_delay_ms) or make every spawn fail
- * ([fake] spawn_fail). Thread-safe: one mutex over the table, never held
- * while a spawn sleeps.
+ * Capacity comes from [fake] vcpus, memory_mb and local_gb. Test knobs:
+ *   spawn_delay_ms      every spawn sleeps this long
+ *   spawn_fail          every spawn fails
+ *   power_off_after_ms  a guest powers itself off this long after it last
+ *                       started (spawn, power on, reboot, driver start):
+ *                       what the compute's power state sync must notice
+ *   persist             the table is kept in <state_path>/fake-instances.json
+ *                       (rewritten on every change, read at start), so that
+ *                       "domains" outlive a restart of kumo-compute, as
+ *                       libvirt's do
+ * Thread-safe: one mutex over the table (and its file), never held while
+ * a spawn sleeps.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/states.h"
 #include "compute/virt/virt.h"
+
+#define FAKE_FILE "fake-instances.json"
 
 struct fake_vm {
 	char uuid[UUID_STR_LEN];
 	int vcpus;
 	int memory_mb;
 	int power_state;
+	uint64_t started_ms;        /* now_ms() when it last started */
 };
 
 struct fake {
@@ -29,7 +42,59 @@ struct fake {
 	struct virt_host_resources res;
 	int spawn_delay_ms;
 	bool spawn_fail;
+	int power_off_after_ms;     /* 0 = guests never stop by themselves */
+	char path[PATH_MAX];        /* the table's file; "" = not persisted */
 };
+
+/* The table as JSON: [{"uuid", "vcpus", "memory_mb", "power_state"}...]. */
+static json_t *table_json(const struct fake *f)
+{
+	json_t *a = json_array(), *e;
+
+	for (size_t i = 0; a != NULL && i < f->n; i++) {
+		e = json_pack("{s:s, s:i, s:i, s:i}", "uuid", f->vms[i].uuid,
+		    "vcpus", f->vms[i].vcpus, "memory_mb", f->vms[i].memory_mb,
+		    "power_state", f->vms[i].power_state);
+		if (e == NULL || json_array_append_new(a, e) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* Rewrites the table's file (write, then rename), when persisted. Called
+ * with the lock held after every change; a failure is logged, the change
+ * stays in memory. */
+static void save(const struct fake *f)
+{
+	char tmp[PATH_MAX + 8];
+	json_t *a;
+	int rc;
+
+	if (f->path[0] == '\0')
+		return;
+	if (str_fmt(tmp, sizeof tmp, "%s.tmp", f->path) < 0 ||
+	    (a = table_json(f)) == NULL) {
+		log_warnx("fake driver: %s not saved", f->path);
+		return;
+	}
+	rc = json_dump_file(a, tmp, JSON_COMPACT);
+	json_decref(a);
+	if (rc < 0 || rename(tmp, f->path) < 0)
+		log_warn("fake driver: %s not saved", f->path);
+}
+
+/* Powers off a guest whose time is up ([fake] power_off_after_ms). Lock
+ * held. */
+static void settle(const struct fake *f, struct fake_vm *vm)
+{
+	if (f->power_off_after_ms > 0 && vm->power_state == POWER_RUNNING &&
+	    now_ms() - vm->started_ms >= (uint64_t)f->power_off_after_ms) {
+		vm->power_state = POWER_SHUTDOWN;
+		save(f);
+	}
+}
 
 /* Index of uuid in f->vms, or -1. Called with the lock held. */
 static ssize_t find(const struct fake *f, const char *uuid)
@@ -59,7 +124,9 @@ static int add(struct fake *f, const struct virt_instance *inst)
 	f->vms[f->n].vcpus = inst->vcpus;
 	f->vms[f->n].memory_mb = inst->memory_mb;
 	f->vms[f->n].power_state = POWER_RUNNING;
+	f->vms[f->n].started_ms = now_ms();
 	f->n++;
+	save(f);
 	return VIRT_OK;
 }
 
@@ -101,8 +168,10 @@ static int fake_destroy(struct virt_driver *d, const char *uuid)
 	ssize_t i;
 
 	pthread_mutex_lock(&f->lock);
-	if ((i = find(f, uuid)) >= 0)
+	if ((i = find(f, uuid)) >= 0) {
 		f->vms[i] = f->vms[--f->n];
+		save(f);
+	}
 	pthread_mutex_unlock(&f->lock);
 	return i >= 0 ? VIRT_OK : VIRT_NOTFOUND;
 }
@@ -114,8 +183,12 @@ static int set_power(struct virt_driver *d, const char *uuid, int state)
 	ssize_t i;
 
 	pthread_mutex_lock(&f->lock);
-	if ((i = find(f, uuid)) >= 0)
+	if ((i = find(f, uuid)) >= 0) {
 		f->vms[i].power_state = state;
+		if (state == POWER_RUNNING)
+			f->vms[i].started_ms = now_ms();
+		save(f);
+	}
 	pthread_mutex_unlock(&f->lock);
 	return i >= 0 ? VIRT_OK : VIRT_NOTFOUND;
 }
@@ -144,6 +217,7 @@ static int fake_get_info(struct virt_driver *d, const char *uuid,
 
 	pthread_mutex_lock(&f->lock);
 	if ((i = find(f, uuid)) >= 0) {
+		settle(f, &f->vms[i]);
 		out->power_state = f->vms[i].power_state;
 		out->vcpus = f->vms[i].vcpus;
 		out->memory_mb = f->vms[i].memory_mb;
@@ -218,6 +292,69 @@ static const struct virt_ops fake_ops = {
 	.free = fake_free,
 };
 
+/* One entry of the table's file into the table. Lock not needed (start). */
+static int load_one(struct fake *f, json_t *e)
+{
+	struct virt_instance inst;
+	const char *uuid;
+	int power;
+
+	memset(&inst, 0, sizeof inst);
+	if (json_unpack(e, "{s:s, s:i, s:i, s:i}", "uuid", &uuid, "vcpus",
+	    &inst.vcpus, "memory_mb", &inst.memory_mb, "power_state",
+	    &power) < 0 || !uuid_valid(uuid) || inst.vcpus < 0 ||
+	    inst.memory_mb < 0 || (power != POWER_RUNNING &&
+	    power != POWER_SHUTDOWN))
+		return VIRT_ERROR;
+	str_copy(inst.uuid, uuid, sizeof inst.uuid);
+	if (add(f, &inst) != VIRT_OK)
+		return VIRT_ERROR;
+	f->vms[f->n - 1].power_state = power;
+	return VIRT_OK;
+}
+
+/* Reads the table's file at start ([fake] persist); no file is an empty
+ * table. -1 with a reason in err for a file of another shape. */
+static int load(struct fake *f, const char *state_path, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX];
+	json_error_t je;
+	struct stat st;
+	json_t *a, *e;
+	size_t i;
+
+	if (str_fmt(path, sizeof path, "%s/" FAKE_FILE, state_path) < 0) {
+		snprintf(err, errlen, "fake driver: state_path too long");
+		return -1;
+	}
+	if (mkdir(state_path, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "fake driver: cannot create %s: %s",
+		    state_path, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) == 0) {
+		if ((a = json_load_file(path, 0, &je)) == NULL ||
+		    !json_is_array(a)) {
+			json_decref(a);
+			snprintf(err, errlen, "fake driver: %s: not a JSON array",
+			    path);
+			return -1;
+		}
+		json_array_foreach(a, i, e) {
+			if (load_one(f, e) != VIRT_OK) {
+				json_decref(a);
+				snprintf(err, errlen, "fake driver: %s: bad entry "
+				    "%zu", path, i);
+				return -1;
+			}
+		}
+		json_decref(a);
+	}
+	str_copy(f->path, path, sizeof f->path);
+	return 0;
+}
+
 struct virt_driver *virt_fake_new(const struct kumo_conf *conf, char *err,
     size_t errlen)
 {
@@ -240,7 +377,12 @@ struct virt_driver *virt_fake_new(const struct kumo_conf *conf, char *err,
 	    sizeof f->res.hypervisor_hostname);
 	f->spawn_delay_ms = conf->fake_spawn_delay_ms;
 	f->spawn_fail = conf->fake_spawn_fail;
+	f->power_off_after_ms = conf->fake_power_off_after_ms;
 	d->ops = &fake_ops;
 	d->impl = f;
+	if (conf->fake_persist && load(f, conf->state_path, err, errlen) < 0) {
+		fake_free(d);
+		return NULL;
+	}
 	return d;
 }
