@@ -152,47 +152,67 @@ static const struct wire_field host_instance_fields[] = {
 
 /* The reply of instances_on_host: {"instances": [...]}, every entry of the
  * documented shape. */
-static int host_instances_reply(json_t *res, json_t **instances,
-    struct rpc_error *err)
+static bool uuid_list_ok(const json_t *v, size_t max)
 {
-	json_t *v = json_object_get(res, "instances"), *e;
+	const json_t *e;
 	size_t i;
 
-	if (!json_is_array(v) || json_array_size(v) > RPCAPI_HOST_INSTANCES_MAX)
+	if (!json_is_array(v) || json_array_size(v) > max)
+		return false;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || !uuid_valid(json_string_value(e)))
+			return false;
+	return true;
+}
+
+static int host_instances_reply(json_t *res, size_t n_uuids,
+    json_t **instances, json_t **deleted, struct rpc_error *err)
+{
+	json_t *v = json_object_get(res, "instances"), *e;
+	json_t *del = json_object_get(res, "deleted");
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) > RPCAPI_HOST_INSTANCES_MAX ||
+	    !uuid_list_ok(del, n_uuids))
 		goto fail;
 	json_array_foreach(v, i, e)
 		if (wire_check(e, host_instance_fields, sizeof host_instance_fields /
 		    sizeof *host_instance_fields, err) < 0)
 			goto fail;
 	*instances = json_incref(v);
+	*deleted = json_incref(del);
 	return 0;
 fail:
 	rpc_error_set(err, "InvalidReply", NULL, "instances_on_host: the reply "
 	    "is not {\"instances\": [{\"uuid\", \"vm_state\", \"task_state\", "
-	    "\"power_state\"}...]} of at most %d entries",
+	    "\"power_state\"}...], \"deleted\": [uuid...]} of at most %d entries",
 	    RPCAPI_HOST_INSTANCES_MAX);
 	return -1;
 }
 
 int cond_instances_on_host(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *host, int timeout_ms, json_t **instances,
+    const char *host, const char (*uuids)[UUID_STR_LEN], size_t n_uuids,
+    int timeout_ms, json_t **instances, json_t **deleted,
     struct rpc_error *err)
 {
 	struct rpc_target target = {
 		.topic = TOPIC_CONDUCTOR, .version = RPCAPI_VERSION,
 	};
-	json_t *args, *res = NULL;
+	json_t *args, *list = json_array(), *res = NULL;
 	int rc;
 
-	*instances = NULL;
-	if ((args = json_pack("{s:s}", "host", host)) == NULL) {
+	*instances = *deleted = NULL;
+	for (size_t i = 0; list != NULL && i < n_uuids; i++)
+		json_array_append_new(list, json_string(uuids[i]));
+	if (list == NULL || (args = json_pack("{s:s, s:o}", "host", host,
+	    "uuids", list)) == NULL) {
 		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
 		return -1;
 	}
 	rc = rpc_call(t, &target, ctx, "instances_on_host", args, timeout_ms,
 	    &res, err);
 	if (rc == 0)
-		rc = host_instances_reply(res, instances, err);
+		rc = host_instances_reply(res, n_uuids, instances, deleted, err);
 	json_decref(res);
 	return rc;
 }

@@ -30,8 +30,10 @@
  *   conductor  db_instance_destroy (frees the allocation)
  * Reconciliation (Nova's _init_instance and _sync_power_states):
  *   compute    at start and every report_interval: rpc_call
- *              cond_instances_on_host; at start, a domain of no listed
- *              instance is destroyed; a listed instance with task none
+ *              cond_instances_on_host with its domains' uuids; at start,
+ *              a domain the database holds as deleted is destroyed (one
+ *              it does not know is left alone, logged); a listed instance
+ *              with task none
  *              whose power state differs -> cond_instance_update(expect
  *              task none)
  *
@@ -117,15 +119,20 @@ int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *vm_state, const char *task_state,
     int power_state, const char *expected_task_state, struct rpc_error *err);
 
-/* conductor.instances_on_host {"host": s} call -> {"instances": [{"uuid",
- * "vm_state", "task_state", "power_state"}...]}: the live (not deleted)
- * instances whose host is `host`, at most RPCAPI_HOST_INSTANCES_MAX.
+/* conductor.instances_on_host {"host": s, "uuids": [s...]} call ->
+ * {"instances": [{"uuid", "vm_state", "task_state", "power_state"}...],
+ *  "deleted": [s...]}: the live (not deleted) instances whose host is
+ * `host`, at most RPCAPI_HOST_INSTANCES_MAX, and those of `uuids` (the
+ * host's domains) that the database holds as deleted. Only those may be
+ * reaped: a domain the database does not know (a host renamed, a
+ * database restored) is never destroyed on the host's word alone.
  * timeout_ms: how long to wait for the reply (0 = rpc_response_timeout).
- * *instances: that array, each entry checked, the caller's. A reply of
- * another shape is an error (cls "InvalidReply"). */
+ * *instances, *deleted: those arrays, every entry checked, the caller's.
+ * A reply of another shape is an error (cls "InvalidReply"). */
 #define RPCAPI_HOST_INSTANCES_MAX 100000
 int cond_instances_on_host(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *host, int timeout_ms, json_t **instances,
+    const char *host, const char (*uuids)[UUID_STR_LEN], size_t n_uuids,
+    int timeout_ms, json_t **instances, json_t **deleted,
     struct rpc_error *err);
 
 /* conductor.build_failed {"instance_uuid","host","reason","retry"} cast:

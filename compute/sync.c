@@ -41,39 +41,47 @@ static int round_lock(struct sync_round *r, const char *uuid)
 	return 0;
 }
 
-static bool listed(const json_t *list, const char *uuid)
+static bool listed(const json_t *list, const char *key, const char *uuid)
 {
 	const json_t *e;
 	size_t i;
 
-	json_array_foreach(list, i, e)
-		if (strcmp(wire_str(e, "uuid"), uuid) == 0)
+	json_array_foreach(list, i, e) {
+		const char *u = key ? wire_str(e, key) : json_string_value(e);
+		if (strcmp(u, uuid) == 0)
 			return true;
+	}
 	return false;
 }
 
-/* Destroys the domains (and disks) of instances the database does not
- * place here: deleted while this host was down, or unknown. */
+/* Destroys the domains (and disks) of instances deleted while this host
+ * was down. A domain the database neither places here nor holds as
+ * deleted is left alone and logged: a renamed host or a restored database
+ * must not cost the guests their disks. */
 static int reap(struct sync_round *r, const json_t *list,
-    char (*uuids)[UUID_STR_LEN], size_t n)
+    const json_t *deleted, char (*uuids)[UUID_STR_LEN], size_t n)
 {
 	struct virt_driver *d = r->c->driver;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		if (listed(list, uuids[i]))
+		if (listed(list, "uuid", uuids[i]))
 			continue;
+		if (!listed(deleted, NULL, uuids[i])) {
+			log_warnx("instance %s: a domain here that the database "
+			    "does not place on this host: left alone", uuids[i]);
+			continue;
+		}
 		if (round_lock(r, uuids[i]) < 0)
 			return -1;
 		rc = d->ops->destroy(d, uuids[i]);
 		compute_unlock(&r->c->locks, uuids[i]);
 		if (rc == VIRT_OK || rc == VIRT_NOTFOUND)
-			log_info("instance %s: not on this host in the database "
-			    "(deleted?): its domain is destroyed", uuids[i]);
+			log_info("instance %s: deleted while this host was down: "
+			    "its domain is destroyed", uuids[i]);
 		else
-			log_warnx("instance %s: not on this host in the "
-			    "database, but its domain could not be destroyed",
-			    uuids[i]);
+			log_warnx("instance %s: deleted, but its domain could "
+			    "not be destroyed", uuids[i]);
 	}
 	return 0;
 }
@@ -139,7 +147,7 @@ static int sync_round(struct sync_round *r, bool do_reap,
 {
 	struct virt_driver *d = r->c->driver;
 	char (*uuids)[UUID_STR_LEN] = NULL;
-	json_t *list = NULL, *e;
+	json_t *list = NULL, *deleted = NULL, *e;
 	size_t n = 0, i;
 	int rc = 1;
 
@@ -151,11 +159,12 @@ static int sync_round(struct sync_round *r, bool do_reap,
 		return -1;
 	}
 	if (cond_instances_on_host(r->c->rpc, r->ctx, r->c->conf->host,
-	    SYNC_CALL_TIMEOUT_MS, &list, err) < 0) {
+	    (const char (*)[UUID_STR_LEN])uuids, n, SYNC_CALL_TIMEOUT_MS,
+	    &list, &deleted, err) < 0) {
 		rc = -1;
 		goto fail;
 	}
-	if (do_reap && reap(r, list, uuids, n) < 0)
+	if (do_reap && reap(r, list, deleted, uuids, n) < 0)
 		goto fail;
 	json_array_foreach(list, i, e)
 		if (sync_one(r, e) < 0)
@@ -163,6 +172,7 @@ static int sync_round(struct sync_round *r, bool do_reap,
 	rc = 0;
 fail:
 	json_decref(list);
+	json_decref(deleted);
 	free(uuids);
 	return rc;
 }

@@ -328,7 +328,32 @@ static int service_heartbeat(void *arg, const struct rpc_ctx *ctx,
 
 static const struct wire_field host_fields[] = {
 	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
+	{ "uuids", WIRE_STRLIST, 0, RPCAPI_HOST_INSTANCES_MAX, true },
 };
+
+/* Those of the host's domain uuids that the database holds as deleted (on
+ * this host, or never placed): the only domains a compute may reap. */
+static json_t *deleted_of(struct sched *s, const char *host,
+    const json_t *uuids, struct rpc_error *err)
+{
+	json_t *out = json_array(), *e;
+	struct db_instance inst;
+	size_t i;
+
+	json_array_foreach(uuids, i, e) {
+		const char *u = json_string_value(e);
+		if (!uuid_valid(u)) {
+			rpc_error_set(err, "InvalidParameterValue", NULL,
+			    "bad argument 'uuids'");
+			json_decref(out);
+			return NULL;
+		}
+		if (db_instance_get_any(s->db, u, &inst) == DB_OK && inst.deleted &&
+		    (inst.host[0] == '\0' || strcmp(inst.host, host) == 0))
+			json_array_append_new(out, json_string(u));
+	}
+	return out;
+}
 
 static json_t *host_instances_json(const struct db_instance *v, size_t n)
 {
@@ -354,7 +379,7 @@ static int instances_on_host(void *arg, const struct rpc_ctx *ctx,
 	struct sched *s = arg;
 	struct db_instance_filter f = { 0 };
 	struct db_instance *v = NULL;
-	json_t *list;
+	json_t *list, *deleted;
 	size_t n = 0;
 	int rc;
 
@@ -374,8 +399,13 @@ static int instances_on_host(void *arg, const struct rpc_ctx *ctx,
 	}
 	list = host_instances_json(v, n);
 	free(v);
-	if (list == NULL || (*result = json_pack("{s:o}", "instances",
-	    list)) == NULL) {
+	if ((deleted = deleted_of(s, f.host, json_object_get(args, "uuids"),
+	    err)) == NULL) {
+		json_decref(list);
+		return -1;
+	}
+	if (list == NULL || (*result = json_pack("{s:o, s:o}", "instances",
+	    list, "deleted", deleted)) == NULL) {
 		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
 		return -1;
 	}

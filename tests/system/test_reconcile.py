@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import time
+import uuid
 
 from kumocloud import BUILD, wait_for
 
@@ -83,12 +84,22 @@ def test_reap_at_start(make_cloud):
     assert cloud.stop_daemon("compute1") == 0
     delete_behind_its_back(cloud, gone)
     assert fake_domains(cloud) == sorted([gone, kept]), "outlived the stop"
+    # A domain the database does not know at all (a renamed host, a restored
+    # database): never destroyed on the host's word alone.
+    path = os.path.join(cloud.state_dir("compute1"), "fake-instances.json")
+    with open(path) as f:
+        table = json.load(f)
+    stranger = dict(table[0], uuid=str(uuid.uuid4()))
+    with open(path, "w") as f:
+        json.dump(table + [stranger], f)
 
     cloud.start_compute("compute1")
-    wait_for(lambda: fake_domains(cloud) == [kept], 20,
+    wait_for(lambda: fake_domains(cloud) == sorted([kept, stranger["uuid"]]), 20,
              what="the domain of the deleted instance to be reaped")
     log = cloud.daemons["compute1"].log_text()
-    assert "instance %s: not on this host in the database" % gone in log
+    assert "instance %s: deleted while this host was down" % gone in log
+    assert "instance %s: a domain here that the database does not place" \
+        % stranger["uuid"] in log
     assert cloud.wait_status(kept, "ACTIVE")["OS-EXT-STS:power_state"] == 1
     # The kept domain is still there: its console answers.
     r = cloud.post("/v2.1/servers/%s/action" % kept,
@@ -97,7 +108,7 @@ def test_reap_at_start(make_cloud):
     assert cloud.get("/v2.1/servers/%s" % gone).status == 404
     cloud.delete("/v2.1/servers/%s" % kept)
     cloud.wait_gone(kept)
-    assert fake_domains(cloud) == []
+    assert fake_domains(cloud) == [stranger["uuid"]]
 
 
 def test_instances_on_host_over_the_wire(make_cloud):
@@ -118,10 +129,19 @@ def test_instances_on_host_over_the_wire(make_cloud):
     r = call({"host": "compute1"})
     assert r.returncode == 0, r
     assert json.loads(r.stdout)["result"] == {"instances": [
-        {"uuid": sid, "vm_state": "active", "task_state": "", "power_state": 1}]}
+        {"uuid": sid, "vm_state": "active", "task_state": "", "power_state": 1}],
+        "deleted": []}
     r = call({"host": "compute9"})
-    assert json.loads(r.stdout)["result"] == {"instances": []}
-    for bad in ({"host": ""}, {"host": 7}, {"host": "h" * 300}, {}):
+    assert json.loads(r.stdout)["result"] == {"instances": [], "deleted": []}
+    # Of the uuids a host names, only those deleted in the database come back.
+    cloud.delete("/v2.1/servers/%s" % sid)
+    cloud.wait_gone(sid)
+    unknown = str(uuid.uuid4())
+    r = call({"host": "compute1", "uuids": [sid, unknown]})
+    assert json.loads(r.stdout)["result"] == {"instances": [], "deleted": [sid]}
+    for bad in ({"host": ""}, {"host": 7}, {"host": "h" * 300}, {},
+                {"host": "compute1", "uuids": ["not-a-uuid"]},
+                {"host": "compute1", "uuids": "x"}):
         r = call(bad)
         assert "InvalidParameterValue" in r.stdout + r.stderr, r
         assert not json.loads(r.stdout)["ok"], r
