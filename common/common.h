@@ -107,6 +107,7 @@ struct kumo_conf {
 	/* [libvirt] */
 	char libvirt_connection_uri[CONF_STR];
 	char libvirt_virt_type[CONF_STR];
+	char libvirt_network[CONF_STR]; /* "" = user-mode NIC */
 	/* [fake] */
 	int fake_vcpus;
 	int fake_memory_mb;

@@ -62,6 +62,7 @@ static const struct conf_key conf_keys[] = {
 	STR("glance", "auth_token", glance_auth_token, "admin:service"),
 	STR("libvirt", "connection_uri", libvirt_connection_uri, "qemu:///system"),
 	STR("libvirt", "virt_type", libvirt_virt_type, "auto"),
+	STR("libvirt", "network", libvirt_network, ""), /* a libvirt network name */
 	INT("fake", "vcpus", fake_vcpus, 1, 1 << 20, "64"),
 	INT("fake", "memory_mb", fake_memory_mb, 1, 1 << 30, "131072"),
 	INT("fake", "local_gb", fake_local_gb, 1, 1 << 30, "2000"),

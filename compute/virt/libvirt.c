@@ -45,6 +45,7 @@ struct lv {
 	virConnectPtr conn;
 	char uri[CONF_STR];
 	char virt_type[8];          /* "kvm" or "qemu" */
+	char network[65];           /* [libvirt] network; "" = user-mode NIC */
 	char state_path[CONF_STR];
 	char instances[PATH_MAX];   /* state_path/instances */
 };
@@ -330,7 +331,8 @@ static int spawn_new(struct lv *lv, virConnectPtr c,
     const struct virt_instance *inst, char *reason, size_t len)
 {
 	char disk[PATH_MAX], console[PATH_MAX], *xml;
-	struct virt_domain_spec spec = { inst, lv->virt_type, "", console };
+	struct virt_domain_spec spec = { inst, lv->virt_type, "", console,
+		lv->network };
 	int rc = VIRT_ERROR;
 
 	if (inst_path(lv, inst->uuid, "disk", disk, sizeof disk) < 0 ||
@@ -770,6 +772,13 @@ static int lv_init(struct lv *lv, const struct kumo_conf *conf, char *err,
 		    "or qemu", conf->libvirt_virt_type);
 		return -1;
 	}
+	if (conf->libvirt_network[0] != '\0' &&
+	    !virt_network_name_ok(conf->libvirt_network)) {
+		snprintf(err, errlen, "[libvirt] network = %s: not a network name "
+		    "(1-64 of A-Z a-z 0-9 _ . -)", conf->libvirt_network);
+		return -1;
+	}
+	str_copy(lv->network, conf->libvirt_network, sizeof lv->network);
 	if (str_copy(lv->uri, conf->libvirt_connection_uri, sizeof lv->uri) < 0 ||
 	    str_copy(lv->state_path, conf->state_path, sizeof lv->state_path) < 0 ||
 	    str_fmt(lv->instances, sizeof lv->instances, "%s/instances",

@@ -177,11 +177,26 @@ static void put_os(FILE *f, const struct virt_instance *inst)
 	fputs("    <smbios mode='sysinfo'/>\n  </os>\n", f);
 }
 
-/* A locally administered, stable MAC from the uuid (52:54:00 is qemu's). */
-static void put_nic(FILE *f, const char *uuid)
+bool virt_network_name_ok(const char *name)
 {
-	fprintf(f, "    <interface type='user'>\n"
-	    "      <mac address='52:54:00:%.2s:%.2s:%.2s'/>\n"
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= 64 && strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+/* One NIC: libvirt user-mode networking, or the named libvirt network. A
+ * locally administered, stable MAC from the uuid (52:54:00 is qemu's). */
+static void put_nic(FILE *f, const char *uuid, const char *network)
+{
+	if (network != NULL && network[0] != '\0') {
+		fputs("    <interface type='network'>\n      <source network='", f);
+		put_esc(f, network);
+		fputs("'/>\n", f);
+	} else {
+		fputs("    <interface type='user'>\n", f);
+	}
+	fprintf(f, "      <mac address='52:54:00:%.2s:%.2s:%.2s'/>\n"
 	    "      <model type='virtio'/>\n      <rom enabled='no'/>\n"
 	    "    </interface>\n", uuid, uuid + 2, uuid + 4);
 }
@@ -201,7 +216,7 @@ static void put_devices(FILE *f, const struct virt_domain_spec *spec,
 		fputs("'/>\n      <target dev='vda' bus='virtio'/>\n"
 		    "    </disk>\n", f);
 	}
-	put_nic(f, uuid);
+	put_nic(f, uuid, spec->network);
 	fputs("    <serial type='pty'>\n      <log file='", f);
 	put_esc(f, spec->console_path);
 	fputs("' append='on'/>\n      <target port='0'/>\n    </serial>\n"

@@ -123,7 +123,10 @@ struct virt_domain_spec {
 	const char *virt_type;     /* "kvm" or "qemu" */
 	const char *disk_path;     /* the instance's own disk (overlay), or "" */
 	const char *console_path;  /* where the serial console is logged */
+	const char *network;       /* a libvirt network's name; "" = user-mode NIC */
 };
+/* A libvirt network name kumo accepts: 1-64 of [A-Za-z0-9_.-]. */
+bool virt_network_name_ok(const char *name);
 
 /* 0, or -1 with a reason when inst has a value of the wrong shape (uuid,
  * sizes, image paths, format, command line). */

@@ -414,7 +414,7 @@ static void test_overlay_rejects(void **state)
 static char *xml_of(struct virt_instance *i, const char *disk)
 {
 	struct virt_domain_spec spec = { i, "qemu", disk,
-	    "/var/lib/kumo/instances/x/console.log" };
+	    "/var/lib/kumo/instances/x/console.log", "" };
 	char err[256] = "", *xml = virt_domain_xml(&spec, err, sizeof err);
 
 	if (xml == NULL)
@@ -429,6 +429,31 @@ static size_t count(const char *s, const char *what)
 	for (; (s = strstr(s, what)) != NULL; s++)
 		n++;
 	return n;
+}
+
+/* The NIC: user-mode by default, the named libvirt network when set. */
+static void test_xml_network(void **state)
+{
+	struct virt_instance i = instance(UUID1);
+	struct virt_domain_spec spec = { &i, "qemu", "", "/c", "kumo-net.1" };
+	char err[256] = "", *xml;
+
+	(void)state;
+	xml = xml_of(&i, "");
+	assert_int_equal(count(xml, "<interface type='user'>"), 1);
+	assert_null(strstr(xml, "type='network'"));
+	free(xml);
+	assert_non_null(xml = virt_domain_xml(&spec, err, sizeof err));
+	assert_int_equal(count(xml, "<interface type='network'>"), 1);
+	assert_non_null(strstr(xml, "<source network='kumo-net.1'/>"));
+	assert_null(strstr(xml, "type='user'"));
+	free(xml);
+	assert_true(virt_network_name_ok("default"));
+	assert_false(virt_network_name_ok(""));
+	assert_false(virt_network_name_ok("a'/><x"));
+	assert_false(virt_network_name_ok("a b"));
+	assert_false(virt_network_name_ok(
+	    "x2345678901234567890123456789012345678901234567890123456789012345"));
 }
 
 /* Hostile text is escaped (string checks), and libvirt parses the XML
@@ -473,7 +498,7 @@ static void test_xml_escaping(void **state)
 static void test_xml_shape(void **state)
 {
 	struct virt_instance i = instance(UUID1);
-	struct virt_domain_spec spec = { &i, "qemu", "relative/disk", "/c" };
+	struct virt_domain_spec spec = { &i, "qemu", "relative/disk", "/c", "" };
 	char err[256], *xml;
 
 	(void)state;
@@ -599,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_xml_escaping),
 		cmocka_unit_test(test_xml_shape),
 		cmocka_unit_test(test_domain_name),
+		cmocka_unit_test(test_xml_network),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_threads),
 	};
