@@ -133,12 +133,13 @@ int compute_get_console_output(struct rpc_transport *t,
 }
 
 int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *instance_uuid, const char *vm_state, const char *task_state,
-    int power_state, const char *expected_task_state, struct rpc_error *err)
+    const char *host, const char *instance_uuid, const char *vm_state,
+    const char *task_state, int power_state, const char *expected_task_state,
+    struct rpc_error *err)
 {
 	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "instance_update",
-	    json_pack("{s:s, s:s, s:s, s:i, s:o}", "instance_uuid",
-	    instance_uuid, "vm_state", vm_state, "task_state", task_state,
+	    json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "host", host,
+	    "instance_uuid", instance_uuid, "vm_state", vm_state, "task_state", task_state,
 	    "power_state", power_state, "expected_task_state",
 	    str_or_null(expected_task_state)), err);
 }
@@ -228,20 +229,22 @@ int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
 }
 
 int cond_action_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *instance_uuid, const char *action, const char *reason,
-    const char *expected_task_state, struct rpc_error *err)
+    const char *host, const char *instance_uuid, const char *action,
+    const char *reason, const char *expected_task_state, struct rpc_error *err)
 {
 	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "action_failed",
-	    json_pack("{s:s, s:s, s:s, s:s}", "instance_uuid", instance_uuid,
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "host", host,
+	    "instance_uuid", instance_uuid,
 	    "action", action, "reason", reason, "expected_task_state",
 	    expected_task_state), err);
 }
 
 int cond_instance_deleted(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *instance_uuid, struct rpc_error *err)
+    const char *host, const char *instance_uuid, struct rpc_error *err)
 {
 	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "instance_deleted",
-	    json_pack("{s:s}", "instance_uuid", instance_uuid), err);
+	    json_pack("{s:s, s:s}", "host", host, "instance_uuid",
+	    instance_uuid), err);
 }
 
 int cond_compute_node_update(struct rpc_transport *t,

@@ -113,10 +113,13 @@ int compute_get_console_output(struct rpc_transport *t,
     const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
     int length, char **output, struct rpc_error *err);
 
-/* conductor.instance_update {"instance_uuid","vm_state","task_state",
+/* The reports of a compute about one instance (instance_update,
+ * action_failed, instance_deleted) name the reporting host: the conductor
+ * drops a report about an instance the database places on another host.
+ * conductor.instance_update {"host","instance_uuid","vm_state","task_state",
  * "power_state","expected_task_state" (or null)} cast. */
 int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *instance_uuid, const char *vm_state, const char *task_state,
+    const char *host, const char *instance_uuid, const char *vm_state, const char *task_state,
     int power_state, const char *expected_task_state, struct rpc_error *err);
 
 /* conductor.instances_on_host {"host": s, "uuids": [s...]} call ->
@@ -141,16 +144,16 @@ int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *host, const char *reason,
     json_t *retry, struct rpc_error *err);
 
-/* conductor.action_failed {"instance_uuid","action","reason",
+/* conductor.action_failed {"host","instance_uuid","action","reason",
  * "expected_task_state"} cast: an action (reboot, stop, start) failed on
  * the host: ERROR with a fault, the action finished with "Error". */
 int cond_action_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *instance_uuid, const char *action, const char *reason,
+    const char *host, const char *instance_uuid, const char *action, const char *reason,
     const char *expected_task_state, struct rpc_error *err);
 
-/* conductor.instance_deleted {"instance_uuid"} cast. */
+/* conductor.instance_deleted {"host","instance_uuid"} cast. */
 int cond_instance_deleted(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *instance_uuid, struct rpc_error *err);
+    const char *host, const char *instance_uuid, struct rpc_error *err);
 
 /* conductor.compute_node_update {"host", "resources": {"vcpus","memory_mb",
  * "local_gb","hypervisor_type","hypervisor_version","hypervisor_hostname"}}

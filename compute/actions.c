@@ -71,11 +71,11 @@ static int run_power_action(struct compute *c, const struct rpc_ctx *ctx,
 	rc = a->op(c->driver, uuid);
 	compute_unlock(&c->locks, uuid);
 	if (rc == VIRT_OK)
-		return cond_instance_update(c->rpc, ctx, uuid, a->vm_state,
+		return cond_instance_update(c->rpc, ctx, c->conf->host, uuid, a->vm_state,
 		    TASK_NONE, a->power_state, a->task, err);
 	log_warnx("instance %s: %s failed (%s)", uuid, a->name,
 	    rc == VIRT_NOTFOUND ? "not on this host" : "driver error");
-	return cond_action_failed(c->rpc, ctx, uuid, a->name,
+	return cond_action_failed(c->rpc, ctx, c->conf->host, uuid, a->name,
 	    rc == VIRT_NOTFOUND ? "Instance could not be found on its host" :
 	    "The hypervisor failed the operation", a->task, err);
 }

@@ -27,7 +27,8 @@ static int report_build(struct compute *c, const struct rpc_ctx *ctx,
 
 	if (reason == NULL) {
 		json_decref(r);
-		return cond_instance_update(c->rpc, ctx, uuid, VM_STATE_ACTIVE,
+		return cond_instance_update(c->rpc, ctx, c->conf->host, uuid,
+		    VM_STATE_ACTIVE,
 		    TASK_NONE, POWER_RUNNING, TASK_SPAWNING, err);
 	}
 	return cond_build_failed(c->rpc, ctx, uuid, c->conf->host, reason, r,
@@ -123,7 +124,7 @@ static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
 	} else {
 		log_info("instance %s: destroyed", uuid);
 	}
-	return cond_instance_deleted(c->rpc, ctx, uuid, err);
+	return cond_instance_deleted(c->rpc, ctx, c->conf->host, uuid, err);
 }
 
 const struct rpc_method compute_methods[] = {

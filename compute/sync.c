@@ -133,7 +133,8 @@ static int sync_one(struct sync_round *r, const json_t *e)
 		return 0;
 	log_info("instance %s: the hypervisor has power state %d (the "
 	    "database %d): %s -> %s", uuid, power, was, vm, to);
-	if (cond_instance_update(r->c->rpc, r->ctx, uuid, to, TASK_NONE, power,
+	if (cond_instance_update(r->c->rpc, r->ctx, r->c->conf->host, uuid, to,
+	    TASK_NONE, power,
 	    TASK_NONE, &err) < 0)
 		log_warnx("instance %s: power state not reported: %s", uuid,
 		    err.message);

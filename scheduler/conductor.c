@@ -46,7 +46,20 @@ static int db_fail(struct rpc_error *err, const char *uuid, int rc)
 	return -1;
 }
 
+/* A compute reports only about its own instances: 0 when the database
+ * places the instance on host; otherwise the report is dropped, logged. */
+static int from_its_host(const struct db_instance *inst, const char *host,
+    const char *what)
+{
+	if (strcmp(inst->host, host) == 0)
+		return 0;
+	log_warnx("instance %s: %s from host %s dropped: the instance is on "
+	    "host '%s'", inst->uuid, what, host, inst->host);
+	return -1;
+}
+
 static const struct wire_field update_fields[] = {
+	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
 	{ "instance_uuid", WIRE_UUID, 0, 0, false },
 	{ "vm_state", WIRE_VM_STATE, 0, 0, false },
 	{ "task_state", WIRE_TASK, 0, 0, false },
@@ -73,6 +86,8 @@ static int instance_update(void *arg, const struct rpc_ctx *ctx,
 	}
 	if (rc != DB_OK)
 		return db_fail(err, uuid, rc);
+	if (from_its_host(&cur, wire_str(args, "host"), "an update") < 0)
+		return 0;
 	if (!state_vm_transition_ok(cur.vm_state, vm)) {
 		rpc_error_set(err, "InstanceInvalidState", NULL,
 		    "instance %s: %s -> %s is not allowed", uuid, cur.vm_state, vm);
@@ -98,6 +113,7 @@ static int instance_update(void *arg, const struct rpc_ctx *ctx,
 }
 
 static const struct wire_field action_failed_fields[] = {
+	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
 	{ "instance_uuid", WIRE_UUID, 0, 0, false },
 	{ "action", WIRE_STR, 1, 31, false },
 	{ "reason", WIRE_STR, 0, 4095, false },
@@ -110,6 +126,7 @@ static int action_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
     json_t **result, struct rpc_error *err)
 {
 	struct sched *s = arg;
+	struct db_instance cur;
 	const char *uuid, *reason;
 	char msg[256];
 
@@ -119,6 +136,9 @@ static int action_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 		return -1;
 	uuid = wire_str(args, "instance_uuid");
 	reason = wire_str(args, "reason");
+	if (db_instance_get(s->db, uuid, &cur) != DB_OK ||
+	    from_its_host(&cur, wire_str(args, "host"), "a failure") < 0)
+		return 0;
 	snprintf(msg, sizeof msg, "%s", reason[0] ? reason : "Unknown error");
 	log_warnx("instance %s: %s failed: %s", uuid, wire_str(args, "action"),
 	    reason);
@@ -226,7 +246,8 @@ static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	return 0;
 }
 
-static const struct wire_field uuid_fields[] = {
+static const struct wire_field deleted_fields[] = {
+	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
 	{ "instance_uuid", WIRE_UUID, 0, 0, false },
 };
 
@@ -234,14 +255,18 @@ static int instance_deleted(void *arg, const struct rpc_ctx *ctx,
     json_t *args, json_t **result, struct rpc_error *err)
 {
 	struct sched *s = arg;
+	struct db_instance cur;
 	const char *uuid;
 	int rc;
 
 	(void)ctx;
 	*result = NULL;
-	if (wire_check(args, uuid_fields, NFIELDS(uuid_fields), err) < 0)
+	if (wire_check(args, deleted_fields, NFIELDS(deleted_fields), err) < 0)
 		return -1;
 	uuid = wire_str(args, "instance_uuid");
+	if ((rc = db_instance_get(s->db, uuid, &cur)) == DB_OK &&
+	    from_its_host(&cur, wire_str(args, "host"), "a deletion") < 0)
+		return 0;
 	rc = db_instance_destroy(s->db, uuid);
 	if (rc == DB_NOTFOUND) {
 		log_info("instance %s was already deleted", uuid);

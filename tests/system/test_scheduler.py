@@ -308,3 +308,27 @@ def test_start_up_refusals(plane):
                         p.write_conf("ctl2"), "-n"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "'NoSuchFilter'" in r.stderr
+
+
+def test_reports_only_from_the_instances_own_host(plane):
+    """A compute's reports about an instance placed on another host are
+    dropped: it cannot stop, fail or delete someone else's instance."""
+    p = plane(["c1"])
+    uid, _ = p.boot()
+    p.wait_state(uid, "active")
+    p.cast("conductor", "instance_update", {
+        "host": "c2", "instance_uuid": uid, "vm_state": "stopped", "task_state": "",
+        "power_state": 4, "expected_task_state": None})
+    p.cast("conductor", "action_failed", {
+        "host": "c2", "instance_uuid": uid, "action": "stop", "reason": "evil",
+        "expected_task_state": ""})
+    p.cast("conductor", "instance_deleted", {"host": "c2", "instance_uuid": uid})
+    wait_for(lambda: p.log("scheduler").count("from host c2 dropped") >= 3, 10,
+             what="the three reports from c2 to be dropped")
+    row = p.instance(uid)
+    assert (row["vm_state"], row["power_state"], row["deleted"]) == ("active", 1, 0)
+    # The instance's own host is still heard.
+    p.cast("conductor", "instance_update", {
+        "host": "c1", "instance_uuid": uid, "vm_state": "stopped", "task_state": "",
+        "power_state": 4, "expected_task_state": None})
+    wait_for(lambda: p.instance(uid)["vm_state"] == "stopped", 10, what="c1's update")
