@@ -67,6 +67,23 @@ static int resolve(struct cli *c, const char *list_path, const char *key,
 	return found ? CLI_CONFLICT : CLI_NOTFOUND;
 }
 
+/* For "NOUN VERB ID|NAME": resolves argv[1] through the list at list_path
+ * and writes "<list_path>/<id>" into path. */
+static int item_path(struct cli *c, int argc, char **argv,
+    const char *list_path, const char *key, char *path, size_t pathlen)
+{
+	char id[256];
+	int rc;
+
+	if (argc != 2)
+		return CLI_USAGE;
+	if ((rc = resolve(c, list_path, key, argv[1], id, sizeof id)) != CLI_OK)
+		return rc;
+	if (str_fmt(path, pathlen, "%s/%s", list_path, id) < 0)
+		return CLI_ERR;
+	return CLI_OK;
+}
+
 static int show(struct cli *c, const char *path, const char *key)
 {
 	int rc = CLI_OK;
@@ -180,15 +197,11 @@ static int server_ref(struct cli *c, const char *ref, char *id, size_t idlen)
 
 static int server_show(struct cli *c, int argc, char **argv)
 {
-	char id[256], path[320];
-	int rc;
+	char path[320];
+	int rc = item_path(c, argc, argv, "/v2.1/servers", "servers", path,
+	    sizeof path);
 
-	if (argc != 2)
-		return CLI_USAGE;
-	if ((rc = server_ref(c, argv[1], id, sizeof id)) != CLI_OK)
-		return rc;
-	snprintf(path, sizeof path, "/v2.1/servers/%s", id);
-	return show(c, path, "server");
+	return rc != CLI_OK ? rc : show(c, path, "server");
 }
 
 static int server_create(struct cli *c, int argc, char **argv)
@@ -274,15 +287,11 @@ static int flavor_list(struct cli *c, int argc, char **argv)
 
 static int flavor_show(struct cli *c, int argc, char **argv)
 {
-	char id[256], path[320];
-	int rc;
+	char path[320];
+	int rc = item_path(c, argc, argv, "/v2.1/flavors", "flavors", path,
+	    sizeof path);
 
-	if (argc != 2)
-		return CLI_USAGE;
-	if ((rc = resolve(c, "/v2.1/flavors", "flavors", argv[1], id, sizeof id)))
-		return rc;
-	snprintf(path, sizeof path, "/v2.1/flavors/%s", id);
-	return show(c, path, "flavor");
+	return rc != CLI_OK ? rc : show(c, path, "flavor");
 }
 
 static int image_list(struct cli *c, int argc, char **argv)
@@ -425,15 +434,13 @@ out:
 
 static int image_show(struct cli *c, int argc, char **argv)
 {
-	char id[256], path[320];
+	char path[320];
 	json_t *out = NULL;
-	int rc;
+	int rc = item_path(c, argc, argv, "/v2/images", "images", path,
+	    sizeof path);
 
-	if (argc != 2)
-		return CLI_USAGE;
-	if ((rc = resolve(c, "/v2/images", "images", argv[1], id, sizeof id)))
+	if (rc != CLI_OK)
 		return rc;
-	snprintf(path, sizeof path, "/v2/images/%s", id);
 	if ((rc = send_expect(c, "GET", path, NULL, 200, &out)) == CLI_OK)
 		cli_print_object(c, out);
 	json_decref(out);
@@ -442,15 +449,11 @@ static int image_show(struct cli *c, int argc, char **argv)
 
 static int image_delete(struct cli *c, int argc, char **argv)
 {
-	char id[256], path[320];
-	int rc;
+	char path[320];
+	int rc = item_path(c, argc, argv, "/v2/images", "images", path,
+	    sizeof path);
 
-	if (argc != 2)
-		return CLI_USAGE;
-	if ((rc = resolve(c, "/v2/images", "images", argv[1], id, sizeof id)))
-		return rc;
-	snprintf(path, sizeof path, "/v2/images/%s", id);
-	return send_expect(c, "DELETE", path, NULL, 204, NULL);
+	return rc != CLI_OK ? rc : send_expect(c, "DELETE", path, NULL, 204, NULL);
 }
 
 static int hypervisor_list(struct cli *c, int argc, char **argv)
@@ -602,15 +605,11 @@ static int flavor_create(struct cli *c, int argc, char **argv)
 
 static int flavor_delete(struct cli *c, int argc, char **argv)
 {
-	char id[256], path[320];
-	int rc;
+	char path[320];
+	int rc = item_path(c, argc, argv, "/v2.1/flavors", "flavors", path,
+	    sizeof path);
 
-	if (argc != 2)
-		return CLI_USAGE;
-	if ((rc = resolve(c, "/v2.1/flavors", "flavors", argv[1], id, sizeof id)))
-		return rc;
-	snprintf(path, sizeof path, "/v2.1/flavors/%s", id);
-	return send_expect(c, "DELETE", path, NULL, 202, NULL);
+	return rc != CLI_OK ? rc : send_expect(c, "DELETE", path, NULL, 202, NULL);
 }
 
 /* ---- keypairs, limits ---- */
