@@ -203,10 +203,19 @@ class Cloud:
             return False
 
     def wait_computes_up(self, n, timeout=30):
+        """Until n computes can be scheduled to: each has reported its node
+        (os-hypervisors) and its heartbeat (os-services, state up). The two
+        casts are handled by different conductor workers, in either order."""
         def up():
             r = self.get("/v2.1/os-hypervisors/detail")
-            return r.status == 200 and len(r.json["hypervisors"]) >= n
-        wait_for(up, timeout, what="%d hypervisors" % n)
+            if r.status != 200 or len(r.json["hypervisors"]) < n:
+                return False
+            r = self.get("/v2.1/os-services")
+            return r.status == 200 and sum(
+                1 for svc in r.json["services"]
+                if svc["binary"] == "kumo-compute" and svc["state"] == "up"
+                and svc["status"] == "enabled") >= n
+        wait_for(up, timeout, what="%d computes up" % n)
 
     def check_log(self, d):
         text = d.log_text()
