@@ -6,8 +6,9 @@
  *   manager.c   the RPC methods of topic "compute" (server = host)
  *   actions.c   reboot, stop, start and the console of a built instance
  *   report.c    the periodic service heartbeat and compute node report
- *   sync.c      reconciliation with the conductor's view: orphan domains
- *               reaped at start, power states synced periodically
+ *   sync.c      reconciliation with the conductor's view: at start, tasks
+ *               a restart cut short are finished or failed and orphan
+ *               domains reaped; power states synced periodically
  *   locks.c     one operation at a time per instance (Nova's
  *               synchronized(instance.uuid))
  *   args.c      validation of arguments received over RPC
@@ -69,7 +70,12 @@ struct compute {
 	struct compute_locks image_locks; /* one download per image */
 	bool report_failing;           /* only the main thread reports */
 	bool sync_failing;             /* only the main thread syncs */
-	bool reaped;                   /* the start-up reap of orphans ran */
+	bool reaped;                   /* the start-up round (sync.c) ran */
+	/* Builds the start-up round declared lost (sync.c): a build message
+	 * for one of them that arrives later is dropped. */
+	pthread_mutex_t lost_mu;
+	char (*lost)[UUID_STR_LEN];
+	size_t n_lost;
 };
 
 /* ---- manager.c ---- */
@@ -105,13 +111,20 @@ void compute_report(struct compute *c);
 
 /* ---- sync.c ---- */
 /* Compares the driver with the instances the conductor lists for this
- * host (main thread only). With `reap`, destroys every domain of no listed
- * instance (deleted, or unknown). Then, for each listed instance with no
- * task, reports a power state the driver sees differently (an active guest
- * found off becomes stopped; a stopped one found running is powered off,
- * as Nova does). Stops early, to retry next time, when any operation ran
- * on this host meanwhile. 0, or -1 when the round did not complete. */
-int compute_sync(struct compute *c, bool reap);
+ * host (main thread only). At start (`start`), as Nova's _init_instance,
+ * finishes what a restart cut short: a build with no running domain is
+ * lost (ERROR with a fault; a build message for it arriving later is
+ * dropped), a delete is done, a stop, start or reboot is completed; and
+ * destroys the domains of instances deleted meanwhile. Then, for each
+ * listed instance with no task, reports a power state the driver sees
+ * differently (an active guest found off becomes stopped; a stopped one
+ * found running is powered off, as Nova does). Stops early, to retry next
+ * time, when any operation ran on this host meanwhile. 0, or -1 when the
+ * round did not complete. */
+int compute_sync(struct compute *c, bool start);
+/* true when the start-up round declared uuid's build lost. Any thread. */
+bool compute_build_lost(struct compute *c, const char *uuid);
+void compute_sync_free(struct compute *c);
 
 /* ---- args.c: the build arguments (common/rpcapi.h checks tables) ---- */
 /* The "instance" object of build_and_run_instance, checked and copied. */

@@ -33,9 +33,9 @@ static struct rpc_server *start_server(struct compute *c)
 	return srv;
 }
 
-/* The periodic tasks: report, then sync power states, reaping orphan
- * domains until a reap has run once (at start, when the conductor
- * answers). */
+/* The periodic tasks: report, then sync power states; until it has run
+ * once (at start, when the conductor answers), the round is the start-up
+ * one (sync.c: interrupted tasks, orphan domains). */
 static void periodic(struct compute *c)
 {
 	compute_report(c);
@@ -64,7 +64,9 @@ static void run(struct compute *c, struct rpc_server *srv)
 int main(int argc, char **argv)
 {
 	struct kumo_conf conf;
-	struct compute c = { .conf = &conf };
+	struct compute c = {
+		.conf = &conf, .lost_mu = PTHREAD_MUTEX_INITIALIZER,
+	};
 	struct rpc_server *srv;
 	char err[512];
 	int check;
@@ -94,6 +96,7 @@ int main(int argc, char **argv)
 	rpc_transport_free(c.rpc);
 	compute_locks_fini(&c.locks);
 	compute_locks_fini(&c.image_locks);
+	compute_sync_free(&c);
 	virt_driver_free(c.driver);
 	return 0;
 }

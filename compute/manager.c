@@ -75,6 +75,12 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
 		return -1;
 	}
+	if (compute_build_lost(c, inst.uuid)) {
+		compute_unlock(&c->locks, inst.uuid);
+		log_warnx("instance %s: build dropped: it was declared lost at "
+		    "start (sync.c)", inst.uuid);
+		return 0;
+	}
 	log_info("instance %s: spawning (%d vcpus, %d MB)", inst.uuid,
 	    inst.vcpus, inst.memory_mb);
 	reason[0] = '\0';

@@ -4,7 +4,9 @@
  * _sync_power_states). The database is the truth for what should exist
  * and whether it should run; the hypervisor is the truth for the power
  * state. An instance with a task is left alone: its action reports its own
- * end, and a sync must never fight it.
+ * end, and a sync must never fight it. But for the start-up round: a task
+ * the database still holds then is one a restart (a crash, kill -9) cut
+ * short, its RPC message long acked: it is finished here, or failed.
  *
  * The conductor's list is a snapshot: an operation that ran on the host
  * after it was taken may have made it stale. Every operation holds the
@@ -109,6 +111,187 @@ static int observed_power(struct virt_driver *d, const char *uuid,
 	return info.power_state;
 }
 
+/* ---- start-up: tasks a restart cut short (Nova's _init_instance) ---- */
+
+/* Remembers a lost build; uuid's lock held, so that a build message still
+ * queued for it is dropped once it arrives (compute_build_lost). */
+static int mark_lost(struct compute *c, const char *uuid)
+{
+	char (*v)[UUID_STR_LEN];
+	int rc = -1;
+
+	pthread_mutex_lock(&c->lost_mu);
+	if ((v = realloc(c->lost, (c->n_lost + 1) * sizeof *v)) != NULL) {
+		c->lost = v;
+		str_copy(v[c->n_lost++], uuid, UUID_STR_LEN);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&c->lost_mu);
+	return rc;
+}
+
+bool compute_build_lost(struct compute *c, const char *uuid)
+{
+	bool lost = false;
+
+	pthread_mutex_lock(&c->lost_mu);
+	for (size_t i = 0; i < c->n_lost && !lost; i++)
+		lost = strcmp(c->lost[i], uuid) == 0;
+	pthread_mutex_unlock(&c->lost_mu);
+	return lost;
+}
+
+void compute_sync_free(struct compute *c)
+{
+	free(c->lost);
+	c->lost = NULL;
+	c->n_lost = 0;
+}
+
+/* The driver's power state of uuid; POWER_NOSTATE when it has no domain,
+ * -1 when it failed. */
+static int power_of(struct virt_driver *d, const char *uuid)
+{
+	struct virt_info info;
+	int rc;
+
+	if ((rc = d->ops->get_info(d, uuid, &info)) == VIRT_NOTFOUND)
+		return POWER_NOSTATE;
+	return rc == VIRT_OK ? info.power_state : -1;
+}
+
+/* Each resumes one task with uuid's lock held and says how it ended:
+ * the vm_state and power state to report, or NULL with a fault reason. */
+typedef const char *resume_fn(struct sync_round *r, const char *uuid,
+    const char *vm, int *power, char *reason, size_t len);
+
+static const char *resume_build(struct sync_round *r, const char *uuid,
+    const char *vm, int *power, char *reason, size_t len)
+{
+	struct virt_driver *d = r->c->driver;
+
+	(void)vm;
+	/* The domain runs: the build ended, its report was lost. */
+	if ((*power = power_of(d, uuid)) == POWER_RUNNING)
+		return VM_STATE_ACTIVE;
+	/* Half a build: what it left goes, and the message is gone (acked
+	 * when it arrived). Nova sets such an instance to ERROR. */
+	d->ops->destroy(d, uuid);
+	if (mark_lost(r->c, uuid) < 0)
+		snprintf(reason, len, "out of memory");
+	else
+		snprintf(reason, len, "kumo-compute on %s restarted while the "
+		    "instance was building", r->c->conf->host);
+	return NULL;
+}
+
+/* What runs stays running (rebooted or not), what does not is started:
+ * Nova retries the reboot; either way the guest ends up running. */
+static const char *resume_start(struct sync_round *r, const char *uuid,
+    const char *vm, int *power, char *reason, size_t len)
+{
+	struct virt_driver *d = r->c->driver;
+
+	(void)vm;
+	if ((*power = power_of(d, uuid)) == POWER_RUNNING)
+		return VM_STATE_ACTIVE;
+	if (*power < 0 || d->ops->power_on(d, uuid) != VIRT_OK) {
+		snprintf(reason, len, "the guest could not be started after "
+		    "kumo-compute on %s restarted", r->c->conf->host);
+		return NULL;
+	}
+	*power = POWER_RUNNING;
+	return VM_STATE_ACTIVE;
+}
+
+static const char *resume_stop(struct sync_round *r, const char *uuid,
+    const char *vm, int *power, char *reason, size_t len)
+{
+	struct virt_driver *d = r->c->driver;
+
+	(void)vm;
+	if ((*power = power_of(d, uuid)) == POWER_RUNNING &&
+	    d->ops->power_off(d, uuid) != VIRT_OK) {
+		snprintf(reason, len, "the guest could not be stopped after "
+		    "kumo-compute on %s restarted", r->c->conf->host);
+		return NULL;
+	}
+	*power = POWER_SHUTDOWN;
+	return VM_STATE_STOPPED;
+}
+
+static const struct resume {
+	const char *task;
+	const char *action;             /* the fault's, as action_failed's */
+	resume_fn *fn;                  /* NULL: the delete (its own report) */
+} resumes[] = {
+	{ TASK_SPAWNING, "build", resume_build },
+	{ TASK_DELETING, "delete", NULL },
+	{ TASK_REBOOTING, "reboot", resume_start },
+	{ TASK_REBOOTING_HARD, "reboot", resume_start },
+	{ TASK_POWERING_ON, "start", resume_start },
+	{ TASK_POWERING_OFF, "stop", resume_stop },
+};
+
+static void resume_delete(struct sync_round *r, const char *uuid)
+{
+	struct virt_driver *d = r->c->driver;
+	struct rpc_error err;
+	int rc = d->ops->destroy(d, uuid);
+
+	if (rc != VIRT_OK && rc != VIRT_NOTFOUND) {
+		log_warnx("instance %s: its delete was cut short by a restart, "
+		    "and its domain cannot be destroyed", uuid);
+		return;
+	}
+	log_info("instance %s: its delete was cut short by a restart: "
+	    "done", uuid);
+	if (cond_instance_deleted(r->c->rpc, r->ctx, r->c->conf->host, uuid,
+	    &err) < 0)
+		log_warnx("instance %s: delete not reported: %s", uuid,
+		    err.message);
+}
+
+/* Resumes e's task if it has one: 0, or -1 when the round must stop. */
+static int resume_one(struct sync_round *r, const json_t *e)
+{
+	const char *uuid = wire_str(e, "uuid"), *task = wire_str(e, "task_state");
+	const char *vm = wire_str(e, "vm_state"), *to;
+	const struct resume *t = NULL;
+	struct rpc_error err;
+	char reason[256];
+	int power = POWER_NOSTATE, rc;
+
+	for (size_t i = 0; i < sizeof resumes / sizeof *resumes; i++)
+		if (strcmp(resumes[i].task, task) == 0)
+			t = &resumes[i];
+	if (t == NULL)
+		return 0;
+	if (round_lock(r, uuid) < 0)
+		return -1;
+	if (t->fn == NULL) {
+		resume_delete(r, uuid);
+		compute_unlock(&r->c->locks, uuid);
+		return 0;
+	}
+	to = t->fn(r, uuid, vm, &power, reason, sizeof reason);
+	if (to != NULL) {
+		log_info("instance %s: its %s was cut short by a restart: "
+		    "%s now", uuid, t->action, to);
+		rc = cond_instance_update(r->c->rpc, r->ctx, r->c->conf->host,
+		    uuid, to, TASK_NONE, power, task, &err);
+	} else {
+		log_warnx("instance %s: its %s was cut short by a restart: %s",
+		    uuid, t->action, reason);
+		rc = cond_action_failed(r->c->rpc, r->ctx, r->c->conf->host,
+		    uuid, t->action, reason, task, &err);
+	}
+	compute_unlock(&r->c->locks, uuid);
+	if (rc < 0)
+		log_warnx("instance %s: not reported: %s", uuid, err.message);
+	return 0;
+}
+
 static int sync_one(struct sync_round *r, const json_t *e)
 {
 	const char *uuid = wire_str(e, "uuid"), *vm = wire_str(e, "vm_state");
@@ -143,7 +326,7 @@ static int sync_one(struct sync_round *r, const json_t *e)
 
 /* 0 when the round completed, 1 when it stopped early (an operation ran
  * meanwhile), -1 with err when it could not run. */
-static int sync_round(struct sync_round *r, bool do_reap,
+static int sync_round(struct sync_round *r, bool start,
     struct rpc_error *err)
 {
 	struct virt_driver *d = r->c->driver;
@@ -165,8 +348,11 @@ static int sync_round(struct sync_round *r, bool do_reap,
 		rc = -1;
 		goto fail;
 	}
-	if (do_reap && reap(r, list, deleted, uuids, n) < 0)
+	if (start && reap(r, list, deleted, uuids, n) < 0)
 		goto fail;
+	json_array_foreach(list, i, e)
+		if (start && resume_one(r, e) < 0)
+			goto fail;
 	json_array_foreach(list, i, e)
 		if (sync_one(r, e) < 0)
 			goto fail;
@@ -178,7 +364,7 @@ fail:
 	return rc;
 }
 
-int compute_sync(struct compute *c, bool do_reap)
+int compute_sync(struct compute *c, bool start)
 {
 	struct rpc_ctx ctx;
 	struct sync_round r = { .c = c, .ctx = &ctx };
@@ -188,7 +374,7 @@ int compute_sync(struct compute *c, bool do_reap)
 	rpc_ctx_init_service(&ctx);
 	log_set_reqid(ctx.request_id);
 	r.taken = compute_locks_taken(&c->locks);
-	rc = sync_round(&r, do_reap, &err);
+	rc = sync_round(&r, start, &err);
 	if (rc < 0 && !c->sync_failing)
 		log_warnx("cannot sync with the conductor: %s", err.message);
 	else if (rc == 0 && c->sync_failing)
