@@ -17,7 +17,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libsystemd libcurl libvirt
+PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libsystemd libcurl libvirt libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?= -O2 -g
@@ -33,6 +33,7 @@ LIB_UUID = -luuid
 LIB_SD = -lsystemd
 LIB_CURL = -lcurl
 LIB_VIRT = -lvirt
+LIB_CRYPTO = -lcrypto
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
@@ -80,7 +81,7 @@ $(BUILD)/lib%.a:
 	ar rcs $@ $^
 
 $(BUILD)/kumo-api: $(call obj,api/main.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(BASE_LIBS)
 $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 # kumo-compute never links db/ (DESIGN.md: computes report through RPC).
@@ -106,7 +107,7 @@ $(BUILD)/virt-drive: $(call obj,tools/virt-drive.c) $(LIBCOMPUTE) $(LIBCOMMON)
 # Unit tests link every library; the linker takes what each needs.
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CURL) $(LIB_VIRT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_CURL) $(LIB_VIRT) $(BASE_LIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

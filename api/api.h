@@ -22,6 +22,7 @@
  *   quotas.c       per-project quotas: enforcement, /v2.1/os-quota-sets
  *   keypairs.c     /v2.1/os-keypairs
  *   sshkey.c       OpenSSH public keys: checks and fingerprints
+ *   keygen.c       key pairs generated for os-keypairs (libcrypto), bounded
  *   instance_actions.c  /v2.1/servers/{id}/os-instance-actions
  *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
  *
@@ -100,6 +101,7 @@ enum api_err {
 	ERR_TOO_LARGE,         /* 413 */
 	ERR_IMAGE_FULL,        /* 413, the image store has no room */
 	ERR_MEDIA_TYPE,        /* 415 */
+	ERR_KEYGEN_BUSY,       /* 429, every key generation slot is taken */
 	ERR_INTERNAL,          /* 500 */
 	ERR_RPC,               /* 500, the broker refused a cast */
 	ERR_RPC_TIMEOUT,       /* 500, a compute host did not answer a call */
@@ -180,6 +182,7 @@ struct api {
 	struct api_pipeline pipeline;
 	struct MHD_Daemon *mhd;
 	volatile int in_flight;   /* requests begun and not completed */
+	int keygen_busy;          /* key generations running (keygen.c) */
 };
 
 enum route_flags {
@@ -471,6 +474,19 @@ int api_quota_recheck(struct api_req *r, const struct db_flavor *fl, int count);
 /* Checks an OpenSSH public key line and writes Nova's fingerprint (MD5 of
  * the key blob, "aa:bb:..."): 0, or -1 when it is not a valid key. */
 int sshkey_fingerprint(const char *public_key, char out[48]);
+
+/* ---- keygen.c ---- */
+/* A new RSA 2048 key pair: the OpenSSH public line ("ssh-rsa ...
+ * Generated-by-Nova") into public_key, the PKCS#1 PEM private key into
+ * *private_key (the caller's: keygen_secret_free). 0, or -1 (logged). */
+int keygen_rsa(char *public_key, size_t publen, char **private_key);
+/* Wipes and frees a secret string; NULL does nothing. */
+void keygen_secret_free(char *secret);
+/* The bound on generations at once: half the HTTP workers, at least one.
+ * take is false when all are busy; every true take needs one put. */
+int keygen_slots(const struct api *api);
+bool keygen_slot_take(struct api *api);
+void keygen_slot_put(struct api *api);
 
 /* ---- validation (pure, unit-tested) ------------------------------------- */
 

@@ -1,9 +1,11 @@
 /*
- * /v2.1/os-keypairs: list, show, create (import a public key; kumo does not
- * generate keys: a clear 400), delete. A keypair belongs to a user; admins name another
- * user with user_id from 2.10. Shapes per microversion: type from 2.2
- * (and 201/204 instead of 200/202), pagination from 2.35, stricter
- * names and a required public_key from 2.92 (Nova no longer generates).
+ * /v2.1/os-keypairs: list, show, create, delete. A keypair belongs to a
+ * user; admins name another user with user_id from 2.10. Create imports the
+ * public_key given, or, without one, generates an RSA key pair and answers
+ * its private key once (keygen.c), as Nova does below 2.92. Shapes per
+ * microversion: type from 2.2 (and 201/204 instead of 200/202), pagination
+ * from 2.35, stricter names and a required public_key from 2.92 (Nova no
+ * longer generates).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,9 +175,10 @@ static bool name_char_ok(char c, const char *extra)
 }
 
 /* Nova's schema, then KeypairAPI's own name check. Fills k (name, type,
- * public_key or "" to generate, user_id). */
+ * public_key, user_id); *import is false when the body has no public_key
+ * (generate one). An empty public_key is an import, and a bad one. */
 static int validate_create(struct api_req *r, const json_t *body,
-    struct db_keypair *k)
+    struct db_keypair *k, bool *import)
 {
 	static const char *const top[] = { "keypair", NULL };
 	static const char *const keys[] = { "name", "public_key", "type",
@@ -191,8 +194,9 @@ static int validate_create(struct api_req *r, const json_t *body,
 	    v_string(r, "name", json_object_get(kp, "name"), 1, 255, k->name,
 	    sizeof k->name))
 		return API_ERROR;
-	if ((v = json_object_get(kp, "public_key")) && v_string(r, "public_key",
-	    v, 0, sizeof k->public_key - 1, k->public_key, sizeof k->public_key))
+	*import = (v = json_object_get(kp, "public_key")) != NULL;
+	if (*import && v_string(r, "public_key", v, 0, sizeof k->public_key - 1,
+	    k->public_key, sizeof k->public_key))
 		return API_ERROR;
 	if (r->mv >= API_MV(2, 2) && (v = json_object_get(kp, "type")) &&
 	    v_string(r, "type", v, 1, 15, k->type, sizeof k->type))
@@ -214,20 +218,44 @@ static int validate_create(struct api_req *r, const json_t *body,
 	return 0;
 }
 
-/* The public key's check and fingerprint. */
+/* The imported public key's check and fingerprint. */
 static int key_material(struct api_req *r, struct db_keypair *k)
 {
 	if (strcmp(k->type, "x509") == 0)
 		return api_error(r, ERR_KEYPAIR_INVALID,
 		    "x509 certificates are not supported by kumo; use an ssh key");
-	/* Generating needs a crypto library kumo-api does not link (Nova
-	 * itself stopped generating at 2.92). */
-	if (k->public_key[0] == '\0')
-		return api_error(r, ERR_KEYPAIR_INVALID, "kumo does not generate "
-		    "keys: import a public key (openstack keypair create "
-		    "--public-key FILE NAME)");
 	if (sshkey_fingerprint(k->public_key, k->fingerprint) != 0)
 		return api_error(r, ERR_KEYPAIR_INVALID, "failed to generate fingerprint");
+	return 0;
+}
+
+/* A new key pair into k (public_key, fingerprint) and *private_key, on one
+ * of the bounded generation slots (keygen.c). A name already taken is a
+ * 409 before any CPU is spent; the insert still decides a race. */
+static int key_generate(struct api_req *r, struct db_keypair *k,
+    char **private_key)
+{
+	struct db_keypair old;
+	int rc;
+
+	if (strcmp(k->type, "x509") == 0)
+		return api_error(r, ERR_KEYPAIR_INVALID, "kumo does not generate "
+		    "x509 certificates; generate an ssh key or import a public key");
+	rc = db_keypair_get(r->api->db, k->user_id, k->name, &old);
+	if (rc == DB_OK)
+		return api_error(r, ERR_KEYPAIR_EXISTS, k->name);
+	if (rc != DB_NOTFOUND)
+		return api_error(r, ERR_INTERNAL);
+	if (!keygen_slot_take(r->api)) {
+		log_warnx("keypair %s of user %s: all %d key generation slots "
+		    "busy, refused", k->name, k->user_id, keygen_slots(r->api));
+		api_header_add(r, "Retry-After", "1");
+		return api_error(r, ERR_KEYGEN_BUSY);
+	}
+	rc = keygen_rsa(k->public_key, sizeof k->public_key, private_key);
+	keygen_slot_put(r->api);
+	if (rc != 0 || sshkey_fingerprint(k->public_key, k->fingerprint) != 0)
+		return api_error(r, ERR_INTERNAL);
 	return 0;
 }
 
@@ -251,21 +279,28 @@ static int keypair_quota(struct api_req *r, const char *user)
 enum api_rc keypairs_create(struct api_req *r)
 {
 	struct db_keypair k;
+	char *private_key = NULL;
 	json_t *v, *body;
+	bool import;
 	int rc;
 
-	if (validate_create(r, r->json_in, &k) != 0 ||
+	if (validate_create(r, r->json_in, &k, &import) != 0 ||
 	    target_user(r, k.user_id, "create") == NULL ||
 	    keypair_quota(r, k.user_id) != 0 ||
-	    key_material(r, &k) != 0)
+	    (import ? key_material(r, &k) : key_generate(r, &k, &private_key)) != 0)
 		return API_ERROR;
 	rc = db_keypair_create(r->api->db, &k);
-	if (rc == DB_CONFLICT)
-		return api_error(r, ERR_KEYPAIR_EXISTS, k.name);
-	if (rc != DB_OK)
-		return api_error(r, ERR_INTERNAL);
-	log_info("keypair %s of user %s imported", k.name, k.user_id);
+	if (rc != DB_OK) {
+		keygen_secret_free(private_key);
+		return api_error(r, rc == DB_CONFLICT ? ERR_KEYPAIR_EXISTS :
+		    ERR_INTERNAL, k.name);
+	}
+	log_info("keypair %s of user %s %s", k.name, k.user_id,
+	    import ? "imported" : "generated");
 	v = keypair_view(r, &k, true);
+	if (private_key != NULL)
+		json_object_set_new(v, "private_key", json_string(private_key));
+	keygen_secret_free(private_key);
 	body = json_object();
 	json_object_set_new(body, "keypair", v);
 	return api_reply(r, r->mv >= API_MV(2, 2) ? 201 : 200, body);

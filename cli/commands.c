@@ -1,5 +1,6 @@
 /* The command table and its handlers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -698,26 +699,102 @@ fail:
 	return NULL;
 }
 
+/* Opens FILE for a new private key: created 0600, never over an existing
+ * file (a key there may be the only copy). -1 when it cannot (printed). */
+static int private_key_open(const char *file)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		fprintf(stderr, "kumo: %s: %s\n", file, strerror(errno));
+	return fd;
+}
+
+/* Writes the private key to fd; CLI_OK or CLI_ERR (printed). */
+static int private_key_write(int fd, const char *file, const char *pem)
+{
+	size_t len = strlen(pem), off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		if ((n = write(fd, pem + off, len - off)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "kumo: %s: %s\n", file, strerror(errno));
+			return CLI_ERR;
+		}
+		off += (size_t)n;
+	}
+	return CLI_OK;
+}
+
+/* Prints or saves the private key of a generated pair: into the new file
+ * given, else on stdout as PEM (as `openstack keypair create` does), or
+ * within the object with -f json. */
+static int keypair_show_new(struct cli *c, json_t *kp, int fd, const char *file)
+{
+	const char *pem = json_string_value(json_object_get(kp, "private_key"));
+
+	if (pem == NULL) {
+		cli_print_object(c, kp);
+		return CLI_OK;
+	}
+	if (fd >= 0) {
+		if (private_key_write(fd, file, pem) != CLI_OK)
+			return CLI_ERR;
+		json_object_del(kp, "private_key");
+		cli_print_object(c, kp);
+	} else if (c->fmt == FMT_JSON) {
+		cli_print_object(c, kp);
+	} else {
+		fputs(pem, stdout);
+	}
+	return CLI_OK;
+}
+
+/* keypair create [--public-key FILE | --private-key FILE] NAME: imports
+ * the public key, or has the server generate a pair. */
 static int keypair_create(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "public-key", required_argument, NULL, 'u' },
+		{ "private-key", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pubfile = NULL, *privfile = NULL;
 	json_t *kp, *out = NULL;
 	char *key = NULL;
-	int rc;
+	int ch, rc, fd = -1;
 
-	if (argc == 4 && strcmp(argv[1], "--public-key") == 0) {
-		if ((key = read_key(argv[2])) == NULL)
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'u')
+			pubfile = optarg;
+		else if (ch == 'p')
+			privfile = optarg;
+		else
 			return CLI_USAGE;
-	} else if (argc != 2) {
-		return CLI_USAGE;
 	}
-	kp = json_pack("{s:s}", "name", argv[argc - 1]);
+	if (optind != argc - 1 || (pubfile != NULL && privfile != NULL))
+		return CLI_USAGE;
+	if (pubfile != NULL && (key = read_key(pubfile)) == NULL)
+		return CLI_USAGE;
+	if (privfile != NULL && (fd = private_key_open(privfile)) < 0)
+		return CLI_ERR;
+	kp = json_pack("{s:s}", "name", argv[optind]);
 	if (key != NULL)
 		json_object_set_new(kp, "public_key", json_string(key));
 	free(key);
 	rc = send_expect(c, "POST", "/v2.1/os-keypairs", json_pack("{s:o}",
 	    "keypair", kp), 200, &out);
 	if (rc == CLI_OK)
-		cli_print_object(c, json_object_get(out, "keypair"));
+		rc = keypair_show_new(c, json_object_get(out, "keypair"), fd, privfile);
+	if (fd >= 0) {
+		if (close(fd) != 0 && rc == CLI_OK)
+			rc = CLI_ERR;
+		if (rc != CLI_OK)
+			unlink(privfile);
+	}
 	json_decref(out);
 	return rc;
 }
@@ -753,7 +830,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "flavor", "delete", flavor_delete, "ID|NAME", "delete a flavor (admin)" },
 	{ "keypair", "list", keypair_list, "", "list your keypairs" },
 	{ "keypair", "show", keypair_show, "NAME", "show one keypair" },
-	{ "keypair", "create", keypair_create, "--public-key FILE NAME", "import a public key" },
+	{ "keypair", "create", keypair_create, "[--public-key FILE | --private-key FILE] NAME", "import a public key, or generate a pair (private key printed, or saved to a new FILE)" },
 	{ "keypair", "delete", keypair_delete, "NAME", "delete a keypair" },
 	{ "limits", "show", limits_show, "", "your project's quotas and usage" },
 	{ "image", "list", image_list, "", "list images" },

@@ -60,6 +60,7 @@ def by(rows, key, value):
 def test_usage_and_errors(kumo):
     assert kumo.rc("server")[0] == 2
     assert kumo.rc("keypair", "create")[0] == 2
+    assert kumo.rc("keypair", "create", "--public-key", "a", "--private-key", "b", "k")[0] == 2
     assert kumo.rc("flavor", "create", "--ram", "x", "f")[0] == 2
     rc, err = kumo.rc("server", "show", "no-such-server")
     assert rc == 3 and "not found" in err
@@ -101,8 +102,6 @@ def test_keypairs_and_limits(kumo, tmp_path):
     assert (k["public_key"], k["deleted"]) == (PUBKEY + "\n", False)
     rc, err = kumo.rc("keypair", "create", "--public-key", str(key), "cli-kp")
     assert rc == 4 and "Key pair 'cli-kp' already exists." in err
-    rc, err = kumo.rc("keypair", "create", "cli-gen")
-    assert rc == 7 and "kumo does not generate keys" in err
     bad = tmp_path / "bad.pub"
     bad.write_text("ssh-ed25519 AAAAnotakey\n")
     rc, err = kumo.rc("keypair", "create", "--public-key", str(bad), "cli-bad")
@@ -117,6 +116,49 @@ def test_keypairs_and_limits(kumo, tmp_path):
     lim = kumo("limits", "show", token="u:cli-limits")
     assert (lim["maxTotalInstances"], lim["maxTotalCores"], lim["maxTotalRAMSize"]) == (10, 20, 51200)
     assert (lim["totalInstancesUsed"], lim["totalCoresUsed"], lim["totalRAMUsed"]) == (0, 0, 0)
+
+
+def ssh_keygen(*args):
+    p = subprocess.run(["ssh-keygen", *args], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.split()
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/ssh-keygen"), reason="needs openssh-client")
+def test_keypair_generated(kumo, tmp_path):
+    """Without --public-key the server generates the pair: the private key is
+    printed (PEM), or with -f json given in the object, or saved with
+    --private-key to a new 0600 file; an existing file is never overwritten."""
+    pem = kumo("keypair", "create", "cli-gen", fmt="table")
+    assert pem.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+    priv = tmp_path / "cli-gen.pem"
+    priv.write_text(pem)
+    priv.chmod(0o600)
+    k = kumo("keypair", "show", "cli-gen")
+    assert k["public_key"].endswith(" Generated-by-Nova")
+    assert ssh_keygen("-y", "-f", str(priv))[:2] == k["public_key"].split()[:2]
+    assert ssh_keygen("-l", "-E", "md5", "-f", str(priv))[1] == "MD5:" + k["fingerprint"]
+
+    k = kumo("keypair", "create", "cli-gen-json")
+    assert k["private_key"].startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+    assert (k["name"], k["user_id"]) == ("cli-gen-json", "admin")
+
+    saved = tmp_path / "saved.pem"
+    k = kumo("keypair", "create", "--private-key", str(saved), "cli-gen-file")
+    assert "private_key" not in k and k["name"] == "cli-gen-file"
+    assert os.stat(saved).st_mode & 0o777 == 0o600
+    assert ssh_keygen("-l", "-E", "md5", "-f", str(saved))[1] == "MD5:" + k["fingerprint"]
+    # an existing file is kept, and nothing is created on the server
+    rc, err = kumo.rc("keypair", "create", "--private-key", str(saved), "cli-gen-again")
+    assert rc == 1 and "File exists" in err
+    assert kumo.rc("keypair", "show", "cli-gen-again")[0] == 3
+    # a refused request leaves no file behind
+    new = tmp_path / "new.pem"
+    rc, err = kumo.rc("keypair", "create", "--private-key", str(new), "cli-gen")
+    assert rc == 4 and "Key pair 'cli-gen' already exists." in err
+    assert not new.exists()
+    for name in ("cli-gen", "cli-gen-json", "cli-gen-file"):
+        assert kumo("keypair", "delete", name) == ""
 
 
 def test_server_lifecycle(kumo, cloud, image, tmp_path):

@@ -233,10 +233,51 @@ def test_keypairs(osc):
     assert "Key pair 'osc-kp' already exists." in err
     assert osc("keypair", "delete", "osc-kp", fmt=False) == ""
     assert "osc-kp" not in {r["Name"] for r in osc("keypair", "list")}
-    # kumo imports keys only: generating is a clear 400
+
+
+def ssh_keygen(*args):
+    p = subprocess.run(["ssh-keygen", *args], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/ssh-keygen"), reason="needs openssh-client")
+def test_keypair_generated(osc):
+    """Without --public-key kumo generates an RSA key pair, as Nova does below
+    2.92: the client prints the private key (or saves it with --private-key),
+    and ssh-keygen agrees with the public half and fingerprint kept."""
+    pem = osc("keypair", "create", "osc-gen", fmt=False)
+    assert pem.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+    assert pem.rstrip().endswith("-----END RSA PRIVATE KEY-----")
+    priv = osc.tmp / "osc-gen.pem"
+    priv.write_text(pem)
+    priv.chmod(0o600)
+    k = osc("keypair", "show", "osc-gen")
+    pub = osc("keypair", "show", "--public-key", "osc-gen", fmt=False).strip()
+    kind, blob, comment = pub.split(" ")
+    assert (kind, comment, k["type"]) == ("ssh-rsa", "Generated-by-Nova", "ssh")
+    assert ssh_keygen("-y", "-f", str(priv)).split()[:2] == [kind, blob]
+    bits, md5 = ssh_keygen("-l", "-E", "md5", "-f", str(priv)).split()[:2]
+    assert (bits, md5) == ("2048", "MD5:" + k["fingerprint"])
+
+    saved = osc.tmp / "osc-gen2.pem"
+    k = osc("keypair", "create", "--private-key", str(saved), "osc-gen2")
+    assert (k["name"], k["type"], k["user_id"]) == ("osc-gen2", "ssh", "admin")
+    assert "private_key" not in k and "public_key" not in k
+    saved.chmod(0o600)
+    md5 = ssh_keygen("-l", "-E", "md5", "-f", str(saved)).split()[1]
+    assert md5 == "MD5:" + k["fingerprint"]
+    assert osc("keypair", "show", "osc-gen2")["fingerprint"] == k["fingerprint"]
+    # two generations never give the same key
+    assert k["fingerprint"] != osc("keypair", "show", "osc-gen")["fingerprint"]
+
     err = osc.fails("keypair", "create", "osc-gen")
-    assert "Keypair data is invalid: kumo does not generate keys" in err
-    assert "BadRequestException: 400" in err
+    assert "Key pair 'osc-gen' already exists." in err
+    # 2.92 and later: Nova generates no more, public_key is required
+    err = osc.fails("keypair", "create", "osc-gen3", mv="2.92")
+    assert "'public_key' is a required property" in err
+    for name in ("osc-gen", "osc-gen2"):
+        assert osc("keypair", "delete", name, fmt=False) == ""
 
 
 def test_limits_and_quota(osc, cloud):
@@ -314,6 +355,11 @@ out["created"] = {"status": s.status, "name": s.name, "flavor": s.flavor["id"],
 out["listed"] = [x.id for x in nova.servers.list(search_opts={"name": "^novaclient-"})]
 out["id"] = s.id
 nova.servers.delete(s.id)
+kp = nova.keypairs.create("novaclient-kp")     # generated (below 2.92)
+out["keypair"] = {"type": kp.type, "pem": kp.private_key.split("\n")[0],
+                  "fingerprint": kp.fingerprint,
+                  "listed": [k.name for k in nova.keypairs.list()]}
+nova.keypairs.delete("novaclient-kp")
 print(json.dumps(out))
 """
 
@@ -330,4 +376,7 @@ def test_novaclient_library(osc, cloud, image):
     assert out["created"] == {"status": "ACTIVE", "name": "novaclient-vm",
                               "flavor": "1", "image": image}
     assert out["listed"] == [out["id"]]
+    kp = out["keypair"]
+    assert (kp["type"], kp["pem"]) == ("ssh", "-----BEGIN RSA PRIVATE KEY-----")
+    assert len(kp["fingerprint"]) == 47 and "novaclient-kp" in kp["listed"]
     cloud.wait_gone(out["id"])
