@@ -13,7 +13,9 @@
  *    "message": ..., "ms": ...}
  * and with --count > 1 a last line {"summary": {"ok", "failed", "elapsed_ms",
  * "max_ms"}}. M messages in total are sent by N threads sharing one
- * transport. Exits 0 when every message succeeded, 1 otherwise.
+ * transport. Casts are waited for until the broker confirmed them all (up
+ * to --timeout): {"ok": false, "kind": "unconfirmed"} when it did not.
+ * Exits 0 when every message succeeded, 1 otherwise.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -174,6 +176,12 @@ int main(int argc, char **argv)
 			fatalx("pthread_create");
 	for (i = 0; i < o.threads; i++)
 		pthread_join(thr[i], NULL);
+	/* A cast is the library's once rpc_cast returns; wait for the broker's
+	 * confirms before claiming success. */
+	if (o.cast && atomic_load(&n_ok) > 0 && rpc_transport_flush(transport, o.timeout_ms) == -1) {
+		emit(json_pack("{s:b, s:s}", "ok", 0, "kind", "unconfirmed"));
+		atomic_fetch_add(&n_failed, 1);
+	}
 	if (o.count > 1)
 		emit(json_pack("{s:{s:i, s:i, s:f, s:f}}", "summary",
 		    "ok", atomic_load(&n_ok), "failed", atomic_load(&n_failed),

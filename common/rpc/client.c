@@ -157,7 +157,7 @@ int rpc_cast(struct rpc_transport *t, const struct rpc_target *target,
 {
 	char exchange[RPC_NAME_MAX], key[RPC_NAME_MAX];
 	struct rpc_error local;
-	enum rpc_pub_status st;
+	struct rpc_outbox *o;
 	size_t len;
 	char *body;
 
@@ -172,11 +172,14 @@ int rpc_cast(struct rpc_transport *t, const struct rpc_target *target,
 	if (body == NULL)
 		return fail(err, RPC_ERR_INVALID, "MemoryError", "cannot encode the request");
 	route(t, target, exchange, key);
-	st = rpc_publish(t, exchange, target->fanout ? "fanout" : "topic", key,
-	    false, NULL, body, len, now_ms() + (uint64_t)rpc_transport_timeout_ms(t));
-	free(body);
-	if (st != RPC_PUB_OK)
+	if ((o = rpc_transport_outbox(t)) == NULL) {
+		free(body);
 		return fail(err, RPC_ERR_TRANSPORT, "MessageDeliveryFailure",
-		    "cannot publish the cast to the message broker");
+		    "cannot start the cast publisher");
+	}
+	if (rpc_outbox_put(o, exchange, target->fanout, key, body, len,
+	    now_ms() + (uint64_t)rpc_transport_timeout_ms(t)) == -1)
+		return fail(err, RPC_ERR_TRANSPORT, "MessageDeliveryFailure",
+		    "the message broker takes no casts (outbox full)");
 	return 0;
 }

@@ -454,6 +454,60 @@ enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
 	return rpc_conn_confirm(c, deadline_ms);
 }
 
+int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
+    bool *multiple, bool *nack)
+{
+	uint64_t deadline = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	amqp_frame_t f;
+	int r;
+
+	for (;;) {
+		r = wait_frame(c, &f, (int64_t)(deadline - now_ms()));
+		if (r != 1)
+			return r;
+		if (f.frame_type != AMQP_FRAME_METHOD)
+			continue;
+		switch (f.payload.method.id) {
+		case AMQP_BASIC_ACK_METHOD: {
+			amqp_basic_ack_t *m = f.payload.method.decoded;
+			*tag = m->delivery_tag;
+			*multiple = m->multiple;
+			*nack = false;
+			amqp_maybe_release_buffers(c->st);
+			c->last_confirm_ms = now_ms();
+			return 1;
+		}
+		case AMQP_BASIC_NACK_METHOD: {
+			amqp_basic_nack_t *m = f.payload.method.decoded;
+			*tag = m->delivery_tag;
+			*multiple = m->multiple;
+			*nack = true;
+			amqp_maybe_release_buffers(c->st);
+			return 1;
+		}
+		case AMQP_BASIC_RETURN_METHOD:
+			if (read_content(c, NULL) == -1)
+				return -1;
+			break;
+		default:
+			if (is_close(f.payload.method.id)) {
+				log_close(c, &f);
+				return -1;
+			}
+		}
+	}
+}
+
+int rpc_conn_fd(const struct rpc_conn *c)
+{
+	return amqp_get_sockfd(c->st);
+}
+
+bool rpc_conn_buffered(const struct rpc_conn *c)
+{
+	return amqp_frames_enqueued(c->st) || amqp_data_in_buffer(c->st);
+}
+
 int rpc_conn_service(struct rpc_conn *c)
 {
 	amqp_frame_t f;

@@ -15,11 +15,20 @@
  * thread-safe with respect to its `arg`. librabbitmq connections are not
  * thread-safe, so each one has exactly one user at a time:
  *
- *   publish pool  rpc_cast, rpc_call and servers' replies take a connection
+ *   publish pool  rpc_call and servers' replies take a connection
  *                 (confirm mode) from the transport's pool (up to 32, made
  *                 on demand), publish, wait for the broker's confirm and
  *                 put it back. A call collects its confirm after the reply
  *                 when the connection was confirmed in the last second.
+ *   outbox        rpc_cast queues its message for the transport's cast
+ *                 publisher (one thread and one confirm-mode connection,
+ *                 started by the first cast) and returns. The publisher
+ *                 sends without waiting for each confirm and keeps every
+ *                 message until the broker confirmed it; after a nack or a
+ *                 lost connection it reconnects and sends the unconfirmed
+ *                 ones again, in order (receivers drop copies by
+ *                 _unique_id). At most 4096 messages / 64 MB wait; a full
+ *                 outbox makes rpc_cast wait (backpressure).
  *   replies       one reply queue per transport on one connection. Waiting
  *                 callers read it in turn: the reader completes the calls
  *                 its deliveries answer (condvar per call) and, once its
@@ -37,7 +46,8 @@
  *                 requests run at once; beyond that the broker queues.
  *
  * Every wait inside the library has a timeout (librabbitmq retries EINTR),
- * so stop and free return promptly; library threads block all signals.
+ * so stop and free return promptly (free waits for unconfirmed casts, see
+ * rpc_transport_flush); library threads block all signals.
  * rpc_transport_free must not race with calls in progress, and servers
  * must be freed before their transport.
  *
@@ -122,11 +132,25 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
     const struct rpc_ctx *ctx, const char *method, json_t *args,
     int timeout_ms, json_t **result, struct rpc_error *err);
 
-/* Returns once the broker confirmed the message (publisher confirms).
- * 0, or -1 and err (RPC_ERR_TRANSPORT). */
+/* Queues the message in the transport's outbox and returns: 0 means the
+ * library owns it and publishes it until the broker confirms it, across
+ * broker restarts and reconnects. It is lost only when the transport is
+ * freed first (logged with how many) or the process dies without freeing
+ * it (crash, SIGKILL): a caller that must know the broker has it before
+ * it answers someone calls rpc_transport_flush. Casts from one thread
+ * reach the broker in order (a message published again after a reconnect
+ * may arrive twice; servers drop the copy by _unique_id). -1 and err
+ * (RPC_ERR_TRANSPORT) when the outbox stayed full for the transport's
+ * timeout, e.g. during a long outage. */
 int rpc_cast(struct rpc_transport *t, const struct rpc_target *target,
     const struct rpc_ctx *ctx, const char *method, json_t *args,
     struct rpc_error *err);
+
+/* Waits until every cast made before the call is confirmed by the broker,
+ * up to timeout_ms (0 = the transport's default). 0, or -1 (logged with
+ * how many are outstanding; they stay queued). rpc_transport_free does
+ * this for up to 10 s (at most the default timeout) before it stops. */
+int rpc_transport_flush(struct rpc_transport *t, int timeout_ms);
 
 /* A server method. Return 0 with *result set (NULL means JSON null), or -1
  * with err filled (sent as an oslo failure to callers; casts just log). */

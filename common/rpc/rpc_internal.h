@@ -9,6 +9,7 @@
  *                with confirms, read deliveries with a size cap
  *   transport.c  the transport: publisher pool, service thread (reply
  *                consumer, pool heartbeats), table of pending calls
+ *   outbox.c     casts: the publisher thread, pipelined confirms
  *   client.c     rpc_call, rpc_cast
  *   server.c     rpc_server_*: listen thread (connection owner), entity
  *                declaration, checks of each delivery
@@ -176,6 +177,18 @@ enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
     const char *key, bool mandatory, const char *expiration,
     const void *body, size_t len, uint64_t deadline_ms);
 
+/* Publisher confirms read one at a time (for pipelined publishing): waits
+ * up to timeout_ms for a basic.ack or basic.nack and returns 1 with its
+ * delivery tag and multiple flag, 0 when none came, -1 when the
+ * connection failed. basic.return content is read and dropped. */
+int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
+    bool *multiple, bool *nack);
+/* The socket, to poll it together with other descriptors; and whether
+ * frames are already read into librabbitmq's buffers (poll would not see
+ * them). */
+int rpc_conn_fd(const struct rpc_conn *c);
+bool rpc_conn_buffered(const struct rpc_conn *c);
+
 struct rpc_delivery {
 	uint64_t tag;
 	void *body;        /* malloc'd, NULL when too_big or empty */
@@ -251,6 +264,26 @@ void rpc_pending_add(struct rpc_transport *t, struct rpc_pending *p);
 void rpc_pending_remove(struct rpc_transport *t, struct rpc_pending *p);
 /* Waits until p is done or deadline_ms; removes p. true when done. */
 bool rpc_pending_wait(struct rpc_transport *t, struct rpc_pending *p, uint64_t deadline_ms);
+
+/* The transport's outbox, made on first use (NULL when it cannot be). */
+struct rpc_outbox *rpc_transport_outbox(struct rpc_transport *t);
+
+/* ---- outbox.c ----------------------------------------------------------- */
+
+/* Casts in flight: one publisher thread per transport with its own
+ * confirm-mode connection publishes them pipelined and keeps each until
+ * the broker confirms it (published again after a nack or reconnect). */
+struct rpc_outbox;
+struct rpc_outbox *rpc_outbox_new(struct rpc_transport *t);
+/* Queues a message (body taken, even on error). Waits while the outbox is
+ * full, up to deadline_ms. 0, or -1 (full or stopping). */
+int rpc_outbox_put(struct rpc_outbox *o, const char *exchange, bool fanout,
+    const char *key, char *body, size_t len, uint64_t deadline_ms);
+/* Waits until every message put before the call is confirmed. 0, or -1
+ * with *left how many are not yet. */
+int rpc_outbox_flush(struct rpc_outbox *o, uint64_t deadline_ms, size_t *left);
+/* Stops the thread; unconfirmed messages are dropped with a log line. */
+void rpc_outbox_free(struct rpc_outbox *o);
 
 /* ---- dispatch.c --------------------------------------------------------- */
 

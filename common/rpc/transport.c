@@ -31,6 +31,7 @@
 #define RETRY_PAUSE_MS 200
 #define READ_SLICE_MS 200        /* a reader re-checks its own deadline */
 #define SERVICE_READ_IDLE_MS 500 /* no call for this long: the service reads */
+#define FREE_FLUSH_MS 10000      /* rpc_transport_free waits this long for casts */
 
 struct rpc_transport {
 	struct rpc_url url;
@@ -61,6 +62,7 @@ struct rpc_transport {
 	pthread_t svc;
 	char reply_q[RPC_NAME_MAX];
 	struct rpc_pending *pending[PENDING_BUCKETS];
+	struct rpc_outbox *outbox; /* casts; made on the first one */
 };
 
 void rpc_cond_init(pthread_cond_t *cv)
@@ -145,6 +147,13 @@ void rpc_transport_free(struct rpc_transport *t)
 
 	if (t == NULL)
 		return;
+	if (t->outbox != NULL) {
+		int ms = t->timeout_ms < FREE_FLUSH_MS ? t->timeout_ms : FREE_FLUSH_MS;
+		size_t left;
+		if (rpc_outbox_flush(t->outbox, now_ms() + (uint64_t)ms, &left) == -1)
+			log_warnx("rpc: %zu casts still unconfirmed after %d ms", left, ms);
+		rpc_outbox_free(t->outbox);
+	}
 	pthread_mutex_lock(&t->mu);
 	t->stopping = true;
 	pthread_cond_broadcast(&t->svc_cv);
@@ -164,6 +173,38 @@ void rpc_transport_free(struct rpc_transport *t)
 	pthread_cond_destroy(&t->ready_cv);
 	pthread_cond_destroy(&t->svc_cv);
 	free(t);
+}
+
+struct rpc_outbox *rpc_transport_outbox(struct rpc_transport *t)
+{
+	struct rpc_outbox *o;
+
+	pthread_mutex_lock(&t->mu);
+	if (t->outbox == NULL && !t->stopping)
+		t->outbox = rpc_outbox_new(t);
+	o = t->outbox;
+	pthread_mutex_unlock(&t->mu);
+	return o;
+}
+
+int rpc_transport_flush(struct rpc_transport *t, int timeout_ms)
+{
+	struct rpc_outbox *o;
+	size_t left;
+
+	if (t == NULL)
+		return -1;
+	pthread_mutex_lock(&t->mu);
+	o = t->outbox;
+	pthread_mutex_unlock(&t->mu);
+	if (o == NULL)
+		return 0;
+	if (timeout_ms <= 0)
+		timeout_ms = t->timeout_ms;
+	if (rpc_outbox_flush(o, now_ms() + (uint64_t)timeout_ms, &left) == 0)
+		return 0;
+	log_warnx("rpc: %zu casts not confirmed by the broker within %d ms", left, timeout_ms);
+	return -1;
 }
 
 const char *rpc_transport_exchange(const struct rpc_transport *t) { return t->exchange; }

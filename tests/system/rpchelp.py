@@ -120,3 +120,95 @@ def publish_raw(ch, exchange, key, body, **props):
                 delivery_mode=2, priority=0)
     base.update(props)
     ch.basic_publish(amqp.Message(body, **base), exchange=exchange, routing_key=key)
+
+
+class AmqpProxy:
+    """A TCP proxy in front of the broker that a test can cut (down/up) and
+    that can withhold publisher confirms (basic.ack frames from the broker),
+    so that outages hit one client only, not the shared broker."""
+
+    def __init__(self, target=('127.0.0.1', 5672)):
+        import socket
+        import threading
+        self.socket, self.threading = socket, threading
+        self.target = target
+        self.drop_acks = False
+        self.acks_dropped = 0
+        self.lock = threading.Lock()
+        self.conns = []
+        self.lsock = None
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        self.port = s.getsockname()[1]
+        s.close()
+
+    @property
+    def url(self):
+        return 'rabbit://guest:guest@127.0.0.1:%d/' % self.port
+
+    def up(self):
+        s = self.socket.socket()
+        s.setsockopt(self.socket.SOL_SOCKET, self.socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', self.port))
+        s.listen(16)
+        self.lsock = s
+        self.threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def down(self):
+        """Refuses new connections and cuts the open ones."""
+        if self.lsock is not None:
+            self.lsock.close()
+            self.lsock = None
+        self.cut()
+
+    def cut(self):
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for c in conns:
+            for s in c:
+                try:
+                    s.shutdown(self.socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def _accept(self, lsock):
+        while True:
+            try:
+                c, _ = lsock.accept()
+            except OSError:
+                return
+            b = self.socket.create_connection(self.target)
+            with self.lock:
+                self.conns.append((c, b))
+            self.threading.Thread(target=self._pump, args=(c, b, False), daemon=True).start()
+            self.threading.Thread(target=self._pump, args=(b, c, True), daemon=True).start()
+
+    def _pump(self, src, dst, from_broker):
+        buf = b''
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if not from_broker:
+                    dst.sendall(data)
+                    continue
+                buf += data
+                # Whole frames: type(1) channel(2) size(4) payload end(1).
+                while len(buf) >= 7:
+                    size = int.from_bytes(buf[3:7], 'big')
+                    if len(buf) < size + 8:
+                        break
+                    frame, buf = buf[:size + 8], buf[size + 8:]
+                    if self.drop_acks and frame[0] == 1 and frame[7:11] == b'\x00\x3c\x00\x50':
+                        self.acks_dropped += 1
+                        continue
+                    dst.sendall(frame)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(self.socket.SHUT_RDWR)
+            except OSError:
+                pass

@@ -11,8 +11,8 @@ import uuid
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rpchelp import (RABBITMQ, Procs, amqp_conn, call1, envelope,  # noqa: E402
-                     publish_raw, rpc_call, topic, wait_for)
+from rpchelp import (RABBITMQ, AmqpProxy, Procs, amqp_conn, call1,  # noqa: E402
+                     envelope, publish_raw, rpc_call, topic, wait_for, wait_line)
 
 
 @pytest.fixture
@@ -321,3 +321,74 @@ def test_returned_reply_is_retried_without_blocking(procs):
         ch.queue_delete(reply_q)
     finally:
         conn.close()
+
+
+def rpc_call_bin():
+    return os.path.join(os.environ.get('KUMO_BUILD', '/work/main/build'), 'rpc-call')
+
+
+def test_casts_made_during_an_outage_are_delivered_after_reconnect(procs):
+    """rpc_cast hands its message to the outbox and returns, even while the
+    broker cannot be reached; the outbox delivers it once it can, and
+    rpc-call's flush waits for the broker's confirms before exiting 0."""
+    t = topic()
+    procs.echo(t, 's1')
+    proxy = AmqpProxy()  # down: connections are refused
+    client = procs.spawn([rpc_call_bin(), '--transport-url', proxy.url, '--cast',
+                          '--count', '5', '--timeout', '60000', t, 'tick', '{}'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # All five casts returned while nothing could reach the broker.
+        out = wait_line(client, '"i":4', 20)
+        assert out.count('"ok":true') == 5, out
+        assert client.poll() is None  # still flushing: nothing confirmed
+        assert call1(t, 'stats')['result']['ticks'] == 0
+        proxy.up()
+        assert client.wait(60) == 0, client.stderr.read().decode()[-2000:]
+    finally:
+        proxy.down()
+    assert call1(t, 'stats')['result']['ticks'] == 5
+
+
+def test_unconfirmed_casts_are_published_again_after_a_lost_connection(procs):
+    """The broker got the casts but its confirms never reached the client;
+    the connection breaks: the outbox publishes the unconfirmed casts again
+    on a new connection and the server drops the copies by _unique_id."""
+    t = topic()
+    echo = procs.echo(t, 's1')
+    proxy = AmqpProxy()
+    proxy.up()
+    proxy.drop_acks = True
+    client = procs.spawn([rpc_call_bin(), '--transport-url', proxy.url, '--cast',
+                          '--count', '5', '--timeout', '60000', t, 'tick', '{}'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: call1(t, 'stats')['result']['ticks'] == 5, 20)
+        wait_for(lambda: proxy.acks_dropped > 0, 10)
+        assert client.poll() is None  # flush waits for the confirms
+        proxy.drop_acks = False
+        proxy.cut()
+        assert client.wait(60) == 0
+    finally:
+        proxy.down()
+    assert 'published again' in client.stderr.read().decode()
+    assert call1(t, 'stats')['result']['ticks'] == 5
+    echo.terminate()
+    _, err = echo.communicate(timeout=15)
+    assert err.decode().count('duplicate message') == 5, err.decode()[-2000:]
+
+
+def test_flush_reports_unconfirmed_casts(procs):
+    """No confirm within the timeout: rpc-call's flush fails and says so."""
+    t = topic()
+    procs.echo(t, 's1')
+    proxy = AmqpProxy()
+    proxy.up()
+    proxy.drop_acks = True
+    try:
+        lines = rpc_call(t, 'tick', {}, '--cast', '--timeout', '1000', url=proxy.url,
+                         timeout=60)
+    finally:
+        proxy.down()
+    assert lines[0]['ok'] and lines[-1] == {'ok': False, 'kind': 'unconfirmed'}, lines
+    wait_for(lambda: call1(t, 'stats')['result']['ticks'] == 1, 10)
