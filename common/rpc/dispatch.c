@@ -5,11 +5,16 @@
  * and the reply through the transport's publish pool.
  *
  * Leader and followers: one idle worker at a time holds the reading turn
- * and reads the listen connection; when it gets a request it passes the
- * turn to another idle worker and runs the request itself. A request thus
- * costs no thread handoff (context switches are the dearest part of a
- * round trip on a small VM), and backpressure is natural: with every
- * worker busy nobody reads, and the broker keeps the messages.
+ * and reads the listen connection; when it gets a request it runs it
+ * itself, keeping the turn (held), and reads on afterwards. Another idle
+ * worker, the standby, watches: when a request runs longer than
+ * HANDOFF_MS it takes the turn over and reads, so a slow handler delays
+ * other requests by at most that much. The standby wakes on a timer while
+ * requests come in and sleeps after STANDBY_IDLE_MS without one, so a
+ * request costs no thread wake-up or context switch (the dearest part of
+ * a round trip on a small VM, and of a flood of casts). Backpressure is
+ * natural: with every worker busy nobody reads, and the broker keeps the
+ * messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,8 @@
 #include "common/rpc/rpc_internal.h"
 
 #define READ_TICK_MS 250
+#define HANDOFF_MS 2              /* a request runs this long: the standby reads */
+#define STANDBY_IDLE_MS 100       /* no request for this long: the standby sleeps */
 #define REPLY_GIVE_UP_MS 60000    /* kombu_missing_consumer_retry_timeout */
 #define HEARTBEAT_IDLE_MS 1000    /* nobody read for this long: send one */
 #define RETRY_MAX 1024            /* returned replies kept for retry */
@@ -35,8 +42,14 @@ struct rpc_pool {
 	pthread_cond_t turn_cv;   /* the reading turn is free, or stopping */
 	pthread_cond_t mgr_cv;    /* connection broken, or the turn came back */
 	pthread_cond_t idle_cv;   /* a request finished */
+	pthread_cond_t standby_cv; /* the standby's timed waits */
 	struct rpc_conn *c;       /* the listen connection, NULL when none */
 	bool reading;             /* a worker holds the reading turn */
+	bool held;                /* the reader runs what it read; nobody reads */
+	int holder;               /* its slot */
+	bool standby;             /* an idle worker watches the holder */
+	uint64_t held_since_ms;
+	uint64_t last_request_ms;
 	bool broken;              /* a reader found c broken */
 	bool stopping;
 	uint64_t last_read_ms;
@@ -66,8 +79,8 @@ struct retry {
 };
 
 /* Called with p->mu held; returns with it held. Reads once; 1 with a
- * request in the slot. */
-static int take_turn(struct rpc_pool *p, struct slot *sl)
+ * request in the slot and the turn held by slot `me`. */
+static int take_turn(struct rpc_pool *p, struct slot *sl, int me)
 {
 	struct rpc_conn *c = p->c;
 	int r;
@@ -85,30 +98,64 @@ static int take_turn(struct rpc_pool *p, struct slot *sl)
 		pthread_cond_signal(&p->mgr_cv); /* detach is waiting */
 	}
 	if (r == 1) {
-		/* Pass the turn on before running the request. */
-		pthread_cond_signal(&p->turn_cv);
 		sl->busy = true;
 		p->running++;
 		sl->next_hb_ms = sl->req.monitor_s >= 2 && sl->req.msg_id != NULL ?
-		    now_ms() + (uint64_t)sl->req.monitor_s * 500 : 0;
+		    p->last_read_ms + (uint64_t)sl->req.monitor_s * 500 : 0;
+		if (p->c == c && !p->stopping) {
+			p->held = true;
+			p->holder = me;
+			p->held_since_ms = p->last_request_ms = p->last_read_ms;
+			/* An idle worker becomes the standby (once per busy spell). */
+			if (!p->standby)
+				pthread_cond_signal(&p->turn_cv);
+		}
 	}
 	return r;
+}
+
+static bool turn_free(const struct rpc_pool *p)
+{
+	return p->c != NULL && !p->broken && !p->reading && !p->held;
+}
+
+/* The standby: called with p->mu while a request runs with the turn held
+ * and nobody watches. Returns when the turn is free (taken over from a
+ * request that ran HANDOFF_MS, or given up), after STANDBY_IDLE_MS
+ * without a request, or on stop. */
+static void standby_watch(struct rpc_pool *p)
+{
+	p->standby = true;
+	while (!p->stopping && p->c != NULL && !p->broken) {
+		uint64_t now = now_ms();
+		if (p->held && now >= p->held_since_ms + HANDOFF_MS)
+			p->held = false; /* take over; the holder follows when done */
+		if (turn_free(p) || (!p->held && now >= p->last_request_ms + STANDBY_IDLE_MS))
+			break;
+		rpc_cond_wait_until(&p->standby_cv, &p->mu,
+		    (p->held ? p->held_since_ms : now) + HANDOFF_MS);
+	}
+	p->standby = false;
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker_arg *wa = arg;
 	struct rpc_pool *p = wa->p;
-	struct slot *sl = &p->slots[wa->i];
+	int me = wa->i;
+	struct slot *sl = &p->slots[me];
 
 	free(wa);
 	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (!p->stopping && (p->c == NULL || p->broken || p->reading))
-			pthread_cond_wait(&p->turn_cv, &p->mu);
-		if (p->stopping)
-			break;
-		if (take_turn(p, sl) != 1)
+	while (!p->stopping) {
+		if (!turn_free(p)) {
+			if (p->held && !p->standby && p->c != NULL && !p->broken)
+				standby_watch(p);
+			else
+				pthread_cond_wait(&p->turn_cv, &p->mu);
+			continue;
+		}
+		if (take_turn(p, sl, me) != 1)
 			continue;
 		pthread_mutex_unlock(&p->mu);
 		rpc_dispatch(p->s, &sl->req);
@@ -117,8 +164,11 @@ static void *worker_main(void *arg)
 		p->running--;
 		pthread_cond_broadcast(&p->idle_cv);
 		pthread_mutex_unlock(&p->mu);
-		rpc_request_clear(&sl->req);
+		rpc_request_clear(&sl->req); /* not busy: the monitor no longer reads it */
 		pthread_mutex_lock(&p->mu);
+		/* Still holding the turn: read on. */
+		if (p->held && p->holder == me)
+			p->held = false;
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -135,6 +185,7 @@ struct rpc_pool *rpc_pool_new(struct rpc_server *s, int workers)
 	p->slots = calloc((size_t)workers, sizeof *p->slots);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->turn_cv, NULL);
+	rpc_cond_init(&p->standby_cv);
 	rpc_cond_init(&p->mgr_cv);
 	rpc_cond_init(&p->idle_cv);
 	if (p->thr == NULL || p->slots == NULL)
@@ -185,6 +236,8 @@ struct rpc_conn *rpc_pool_detach(struct rpc_pool *p)
 	pthread_mutex_lock(&p->mu);
 	c = p->c;
 	p->c = NULL;
+	p->held = false;
+	pthread_cond_broadcast(&p->standby_cv);
 	while (p->reading)
 		pthread_cond_wait(&p->mgr_cv, &p->mu);
 	p->broken = false;
@@ -217,6 +270,7 @@ int rpc_pool_drain(struct rpc_pool *p, int grace_ms)
 	p->stopping = true;
 	left = p->running;
 	pthread_cond_broadcast(&p->turn_cv);
+	pthread_cond_broadcast(&p->standby_cv);
 	pthread_mutex_unlock(&p->mu);
 	return left;
 }
@@ -230,6 +284,7 @@ void rpc_pool_free(struct rpc_pool *p)
 		pthread_join(p->thr[i], NULL);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->turn_cv);
+	pthread_cond_destroy(&p->standby_cv);
 	pthread_cond_destroy(&p->mgr_cv);
 	pthread_cond_destroy(&p->idle_cv);
 	if (p->n_retries > 0)
