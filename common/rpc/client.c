@@ -78,7 +78,6 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 	char expiration[24], msg[160];
 	struct rpc_error local;
 	struct rpc_pending p;
-	struct rpc_conn *held = NULL;
 	enum rpc_pub_status st;
 	uint64_t deadline;
 	bool done;
@@ -112,7 +111,7 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 	rpc_pending_add(t, &p);
 	route(t, target, exchange, key);
 	snprintf(expiration, sizeof expiration, "%d", timeout_ms);
-	st = rpc_publish_call(t, exchange, key, expiration, body, len, deadline, &held);
+	st = rpc_publish_call(t, exchange, key, expiration, body, len, deadline);
 	free(body);
 	if (st != RPC_PUB_OK) {
 		rpc_pending_remove(t, &p);
@@ -121,17 +120,9 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 		    "cannot publish the request to the message broker");
 	}
 	done = rpc_pending_wait(t, &p, deadline);
-	/* The confirm of a request whose reply is in has surely arrived; a
-	 * call never outlasts its deadline for it (an unread confirm only
-	 * costs the connection). */
-	if (held != NULL)
-		st = rpc_publish_finish(t, held, done ? deadline : now_ms());
 	if (!done) {
 		pthread_cond_destroy(&p.cv);
 		json_decref(p.result);
-		if (st != RPC_PUB_OK)
-			return fail(err, RPC_ERR_TRANSPORT, "MessageDeliveryFailure",
-			    "the broker did not take the request");
 		snprintf(msg, sizeof msg, "Timed out waiting for a reply to message ID %s",
 		    p.msg_id);
 		return fail(err, RPC_ERR_TIMEOUT, "MessagingTimeout", msg);

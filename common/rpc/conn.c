@@ -1,6 +1,8 @@
 /*
- * One AMQP connection with one channel (number 1), as oslo uses them. The
- * only file that includes librabbitmq's headers besides rpc_internal.h.
+ * One AMQP connection with one channel (number 1), as oslo uses them; a
+ * confirm-mode connection has a second channel without confirms (2) for
+ * messages whose arrival is proven otherwise. The only file that includes
+ * librabbitmq's headers besides rpc_internal.h.
  *
  * A connection is used by one thread at a time (librabbitmq is not
  * thread-safe); who owns which connection is transport.c's and server.c's
@@ -148,6 +150,9 @@ static struct rpc_conn *try_open(struct rpc_transport *t,
 	if (confirms) {
 		amqp_confirm_select(c->st, 1);
 		if (check(c->st, "confirm.select") == -1)
+			goto fail;
+		amqp_channel_open(c->st, 2);
+		if (check(c->st, "channel.open") == -1)
 			goto fail;
 	}
 	c->last_used_ms = now_ms();
@@ -375,8 +380,8 @@ int rpc_conn_reject(struct rpc_conn *c, uint64_t tag)
 	return amqp_basic_reject(c->st, 1, tag, 0) == AMQP_STATUS_OK ? 0 : -1;
 }
 
-int rpc_conn_send(struct rpc_conn *c, const char *exchange, const char *key,
-    bool mandatory, const char *expiration, const void *body, size_t len)
+static int send_on(struct rpc_conn *c, amqp_channel_t ch, const char *exchange,
+    const char *key, bool mandatory, const char *expiration, const void *body, size_t len)
 {
 	amqp_basic_properties_t p;
 	amqp_bytes_t b = { len, (void *)(uintptr_t)body };
@@ -395,15 +400,29 @@ int rpc_conn_send(struct rpc_conn *c, const char *exchange, const char *key,
 		p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
 		p.expiration = amqp_cstring_bytes(expiration);
 	}
-	r = amqp_basic_publish(c->st, 1, amqp_cstring_bytes(exchange),
+	r = amqp_basic_publish(c->st, ch, amqp_cstring_bytes(exchange),
 	    amqp_cstring_bytes(key), mandatory, 0, &p, b);
 	if (r != AMQP_STATUS_OK) {
 		log_warnx("rpc: publish to %s/%s: %s", exchange, key, amqp_error_string2(r));
 		return -1;
 	}
-	c->last_tag++;
 	c->last_used_ms = now_ms();
 	return 0;
+}
+
+int rpc_conn_send(struct rpc_conn *c, const char *exchange, const char *key,
+    bool mandatory, const char *expiration, const void *body, size_t len)
+{
+	if (send_on(c, 1, exchange, key, mandatory, expiration, body, len) == -1)
+		return -1;
+	c->last_tag++;
+	return 0;
+}
+
+int rpc_conn_send_unconfirmed(struct rpc_conn *c, const char *exchange,
+    const char *key, const char *expiration, const void *body, size_t len)
+{
+	return send_on(c, 2, exchange, key, false, expiration, body, len);
 }
 
 enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms)

@@ -16,10 +16,12 @@
  * thread-safe, so each one has exactly one user at a time:
  *
  *   publish pool  rpc_call and servers' replies take a connection
- *                 (confirm mode) from the transport's pool (up to 32, made
- *                 on demand), publish, wait for the broker's confirm and
- *                 put it back. A call collects its confirm after the reply
- *                 when the connection was confirmed in the last second.
+ *                 from the transport's pool (up to 32, made on demand),
+ *                 publish and put it back. A reply waits for the broker's
+ *                 confirm (channel 1, confirm mode); a call request goes
+ *                 out on channel 2 without one, as its reply or its
+ *                 timeout tells whether it arrived (a pooled connection
+ *                 idle for a second is checked for life first).
  *   outbox        rpc_cast queues its message for the transport's cast
  *                 publisher (one thread and one confirm-mode connection,
  *                 started by the first cast) and returns. The publisher

@@ -142,7 +142,8 @@ struct rpc_conn {
 	struct rpc_conn *next;   /* pool list */
 };
 
-/* Opens a connection (channel 1; confirm mode when confirms) to the next
+/* Opens a connection (channel 1; confirm mode and channel 2 without
+ * confirms when confirms) to the next
  * host, honouring the transport's reconnect backoff. Gives up at
  * deadline_ms (0 = never) or when *stop becomes true. NULL on failure. */
 struct rpc_conn *rpc_conn_open(struct rpc_transport *t, bool confirms,
@@ -176,6 +177,9 @@ enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms);
 enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
     const char *key, bool mandatory, const char *expiration,
     const void *body, size_t len, uint64_t deadline_ms);
+/* Publishes on channel 2 of a confirm-mode connection: no confirm. */
+int rpc_conn_send_unconfirmed(struct rpc_conn *c, const char *exchange,
+    const char *key, const char *expiration, const void *body, size_t len);
 
 /* Publisher confirms read one at a time (for pipelined publishing): waits
  * up to timeout_ms for a basic.ack or basic.nack and returns 1 with its
@@ -236,15 +240,12 @@ void rpc_backoff_result(struct rpc_transport *t, size_t host, bool ok);
 enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
     const char *exchange_type, const char *key, bool mandatory,
     const char *expiration, const void *body, size_t len, uint64_t deadline_ms);
-/* The same for a call request, which need not wait for its confirm before
- * waiting for the reply: on a connection confirmed within the last second
- * it returns RPC_PUB_OK at once with *held set, and rpc_publish_finish
- * collects the confirm later (a stale connection, e.g. after a broker
- * restart, still gets the blocking confirm and the retry). */
+/* The same for a call request, without a confirm: its reply, or the
+ * call's timeout, tells whether it arrived (the broker confirms on the
+ * critical path of a round trip otherwise). A pooled connection idle for
+ * a while is checked first, as one that died with a broker restart. */
 enum rpc_pub_status rpc_publish_call(struct rpc_transport *t, const char *exchange,
     const char *key, const char *expiration, const void *body, size_t len,
-    uint64_t deadline_ms, struct rpc_conn **held);
-enum rpc_pub_status rpc_publish_finish(struct rpc_transport *t, struct rpc_conn *c,
     uint64_t deadline_ms);
 
 /* Pending calls, matched by _msg_id by the reply consumer. */

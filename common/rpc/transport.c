@@ -24,7 +24,7 @@
 #include "common/rpc/rpc_internal.h"
 
 #define POOL_MAX 32               /* oslo's rpc_conn_pool_size is 30 */
-#define DEFER_CONFIRM_MS 1000
+#define LIVE_CHECK_MS 1000        /* idle this long: check before an unconfirmed publish */
 #define PENDING_BUCKETS 64
 #define SERVICE_TICK_MS 1000
 #define POOL_IDLE_SERVICE_MS 2000 /* idle this long: service its heartbeats */
@@ -324,12 +324,12 @@ static void pool_put(struct rpc_transport *t, struct rpc_conn *c, bool broken)
 		rpc_conn_free(c, false);
 }
 
-/* One publish with retries; held non-NULL allows leaving the confirm for
- * later (see rpc_publish_call). */
+/* One publish with retries; unconfirmed for call requests (see
+ * rpc_publish_call). */
 static enum rpc_pub_status publish(struct rpc_transport *t, const char *exchange,
     const char *exchange_type, const char *key, bool mandatory,
     const char *expiration, const void *body, size_t len, uint64_t deadline_ms,
-    struct rpc_conn **held)
+    bool unconfirmed)
 {
 	enum rpc_pub_status st = RPC_PUB_BROKEN;
 	int fresh_failures = 0;
@@ -344,13 +344,10 @@ static enum rpc_pub_status publish(struct rpc_transport *t, const char *exchange
 		if (exchange_type != NULL && rpc_conn_declare_exchange(c, exchange,
 		    exchange_type, strcmp(exchange_type, "fanout") == 0) == -1) {
 			st = RPC_PUB_BROKEN;
-		} else if (held != NULL && now_ms() - c->last_confirm_ms < DEFER_CONFIRM_MS) {
-			st = rpc_conn_send(c, exchange, key, mandatory, expiration, body, len) == 0 ?
+		} else if (unconfirmed) {
+			st = (now_ms() - c->last_used_ms < LIVE_CHECK_MS || rpc_conn_service(c) == 0) &&
+			    rpc_conn_send_unconfirmed(c, exchange, key, expiration, body, len) == 0 ?
 			    RPC_PUB_OK : RPC_PUB_BROKEN;
-			if (st == RPC_PUB_OK) {
-				*held = c;
-				return st;
-			}
 		} else {
 			st = rpc_conn_publish(c, exchange, key, mandatory, expiration,
 			    body, len, deadline_ms);
@@ -373,25 +370,15 @@ enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
     const char *expiration, const void *body, size_t len, uint64_t deadline_ms)
 {
 	return publish(t, exchange, exchange_type, key, mandatory, expiration, body,
-	    len, deadline_ms, NULL);
+	    len, deadline_ms, false);
 }
 
 enum rpc_pub_status rpc_publish_call(struct rpc_transport *t, const char *exchange,
     const char *key, const char *expiration, const void *body, size_t len,
-    uint64_t deadline_ms, struct rpc_conn **held)
-{
-	*held = NULL;
-	return publish(t, exchange, "topic", key, false, expiration, body, len,
-	    deadline_ms, held);
-}
-
-enum rpc_pub_status rpc_publish_finish(struct rpc_transport *t, struct rpc_conn *c,
     uint64_t deadline_ms)
 {
-	enum rpc_pub_status st = rpc_conn_confirm(c, deadline_ms);
-
-	pool_put(t, c, st == RPC_PUB_BROKEN);
-	return st;
+	return publish(t, exchange, "topic", key, false, expiration, body, len,
+	    deadline_ms, true);
 }
 
 /* How often idle connections must enter the library: well within the
