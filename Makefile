@@ -84,9 +84,10 @@ $(BUILD)/kumo-api: $(call obj,api/main.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(BASE_LIBS)
 $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
-# kumo-compute never links db/ (DESIGN.md: computes report through RPC).
+# kumo-compute never links db/ (DESIGN.md: computes report through RPC),
+# nor libvirt: the libvirt driver loads it (compute/virt/libvirt_load.c).
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_VIRT) $(LIB_CURL) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(BASE_LIBS)
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)
@@ -102,9 +103,10 @@ $(BUILD)/rpc-call: $(call obj,tools/rpc-call.c) $(LIBCOMMON)
 # Drives the virt driver by hand and from tests/e2e (no broker, no DB).
 PROGS += $(BUILD)/virt-drive
 $(BUILD)/virt-drive: $(call obj,tools/virt-drive.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_VIRT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
 
-# Unit tests link every library; the linker takes what each needs.
+# Unit tests link every library; the linker takes what each needs
+# (test_libvirt_driver calls libvirt itself, beside the driver's loaded copy).
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_CURL) $(LIB_VIRT) $(BASE_LIBS)

@@ -9,6 +9,10 @@
  * each op takes a reference under the lock, and a dead connection is
  * reopened by the next op. libvirt's errors go to log_warnx once, through
  * the handler below, not to stderr; the ops only turn them into reasons.
+ *
+ * kumo-compute does not link libvirt: every call goes through vir, the
+ * table libvirt_load() fills from libvirt.so.0 when the first driver is
+ * made (libvirt_load.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,10 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-
 #include "common/states.h"
+#include "compute/virt/libvirt_load.h"
 #include "compute/virt/virt.h"
 
 #define SHUTDOWN_TIMEOUT_S 60     /* ACPI power-off, then a hard stop */
@@ -39,6 +41,12 @@
 #define GIB (1024ULL * 1024 * 1024)
 
 extern char **environ;
+
+/* libvirt's functions: filled once under vir_lock, read-only after; like
+ * the dynamic linker's own table, one per process. */
+static struct libvirt_api vir;
+static pthread_mutex_t vir_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool vir_loaded;
 
 struct lv {
 	pthread_mutex_t lock;       /* over conn */
@@ -66,7 +74,7 @@ static void lv_error(void *opaque, virErrorPtr e)
 /* "what: libvirt's last message" into reason. */
 static void lv_reason(const char *what, char *reason, size_t len)
 {
-	virErrorPtr e = virGetLastError();
+	virErrorPtr e = vir.GetLastError();
 
 	snprintf(reason, len, "%s: %s", what,
 	    e != NULL && e->message != NULL ? e->message : "libvirt error");
@@ -87,15 +95,15 @@ static virConnectPtr lv_conn(struct lv *lv)
 	virConnectPtr c;
 
 	pthread_mutex_lock(&lv->lock);
-	if (lv->conn != NULL && virConnectIsAlive(lv->conn) != 1) {
+	if (lv->conn != NULL && vir.ConnectIsAlive(lv->conn) != 1) {
 		log_warnx("libvirt: connection to %s lost; reconnecting", lv->uri);
-		virConnectClose(lv->conn);
+		vir.ConnectClose(lv->conn);
 		lv->conn = NULL;
 	}
 	if (lv->conn == NULL)
-		lv->conn = virConnectOpen(lv->uri);
+		lv->conn = vir.ConnectOpen(lv->uri);
 	if ((c = lv->conn) != NULL)
-		virConnectRef(c);
+		vir.ConnectRef(c);
 	pthread_mutex_unlock(&lv->lock);
 	return c;
 }
@@ -105,9 +113,9 @@ static int lv_lookup(virConnectPtr c, const char *uuid, virDomainPtr *dom)
 {
 	virErrorPtr e;
 
-	if ((*dom = virDomainLookupByUUIDString(c, uuid)) != NULL)
+	if ((*dom = vir.DomainLookupByUUIDString(c, uuid)) != NULL)
 		return VIRT_OK;
-	e = virGetLastError();
+	e = vir.GetLastError();
 	return e != NULL && e->code == VIR_ERR_NO_DOMAIN ? VIRT_NOTFOUND :
 	    VIRT_ERROR;
 }
@@ -313,16 +321,16 @@ static int define_and_start(virConnectPtr c, const char *xml, char *reason,
 	virDomainPtr dom;
 	int rc = VIRT_OK;
 
-	if ((dom = virDomainDefineXML(c, xml)) == NULL) {
+	if ((dom = vir.DomainDefineXML(c, xml)) == NULL) {
 		lv_reason("define", reason, len);
 		return VIRT_ERROR;
 	}
-	if (virDomainCreate(dom) < 0) {
+	if (vir.DomainCreate(dom) < 0) {
 		lv_reason("start", reason, len);
-		virDomainUndefine(dom);
+		vir.DomainUndefine(dom);
 		rc = VIRT_ERROR;
 	}
-	virDomainFree(dom);
+	vir.DomainFree(dom);
 	return rc;
 }
 
@@ -375,7 +383,7 @@ static int lv_spawn(struct virt_driver *d, const struct virt_instance *inst,
 	}
 	rc = lv_lookup(c, inst->uuid, &dom);
 	if (rc == VIRT_OK) {
-		virDomainFree(dom);
+		vir.DomainFree(dom);
 		snprintf(reason, len, "instance %s already exists", inst->uuid);
 		rc = VIRT_EXISTS;
 	} else if (rc == VIRT_NOTFOUND) {
@@ -383,7 +391,7 @@ static int lv_spawn(struct virt_driver *d, const struct virt_instance *inst,
 	} else {
 		lv_reason("lookup", reason, len);
 	}
-	virConnectClose(c);
+	vir.ConnectClose(c);
 	return rc;
 }
 
@@ -404,9 +412,9 @@ static int with_domain(struct virt_driver *d, const char *uuid, dom_fn fn,
 		return VIRT_ERROR;
 	if ((rc = lv_lookup(c, uuid, &dom)) == VIRT_OK) {
 		rc = fn(lv, dom, arg);
-		virDomainFree(dom);
+		vir.DomainFree(dom);
 	}
-	virConnectClose(c);
+	vir.ConnectClose(c);
 	return rc;
 }
 
@@ -416,13 +424,13 @@ static bool shutdown_clean(virDomainPtr dom, int timeout_s)
 {
 	uint64_t start = now_ms(), pressed = 0;
 
-	while (virDomainIsActive(dom) == 1) {
+	while (vir.DomainIsActive(dom) == 1) {
 		uint64_t t = now_ms();
 
 		if (t - start >= (uint64_t)timeout_s * 1000)
 			return false;
 		if (pressed == 0 || t - pressed >= SHUTDOWN_RETRY_S * 1000) {
-			virDomainShutdown(dom);
+			vir.DomainShutdown(dom);
 			pressed = t;
 		}
 		sleep_ms(POLL_MS);
@@ -433,23 +441,23 @@ static bool shutdown_clean(virDomainPtr dom, int timeout_s)
 /* Stops a running domain: cleanly first unless hard, then by force. */
 static int stop(virDomainPtr dom, bool hard)
 {
-	if (virDomainIsActive(dom) != 1)
+	if (vir.DomainIsActive(dom) != 1)
 		return VIRT_OK;
 	if (!hard && shutdown_clean(dom, SHUTDOWN_TIMEOUT_S))
 		return VIRT_OK;
 	if (!hard)
 		log_warnx("domain %s did not power off within %d s; forcing",
-		    virDomainGetName(dom), SHUTDOWN_TIMEOUT_S);
-	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)
+		    vir.DomainGetName(dom), SHUTDOWN_TIMEOUT_S);
+	if (vir.DomainDestroy(dom) < 0 && vir.DomainIsActive(dom) == 1)
 		return VIRT_ERROR;
 	return VIRT_OK;
 }
 
 static int start(virDomainPtr dom)
 {
-	if (virDomainIsActive(dom) == 1)
+	if (vir.DomainIsActive(dom) == 1)
 		return VIRT_OK;
-	return virDomainCreate(dom) < 0 ? VIRT_ERROR : VIRT_OK;
+	return vir.DomainCreate(dom) < 0 ? VIRT_ERROR : VIRT_OK;
 }
 
 /* Also drops what libvirt may keep beside the definition (a managed save
@@ -460,7 +468,7 @@ static int do_destroy(struct lv *lv, virDomainPtr dom, void *arg)
 
 	if (stop(dom, true) != VIRT_OK)
 		return VIRT_ERROR;
-	if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+	if (vir.DomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
 	    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0)
 		return VIRT_ERROR;
 	return rm_instance_dir(lv, uuid) < 0 ? VIRT_ERROR : VIRT_OK;
@@ -533,7 +541,7 @@ static int do_get_info(struct lv *lv, virDomainPtr dom, void *arg)
 	virDomainInfo info;
 
 	(void)lv;
-	if (virDomainGetInfo(dom, &info) < 0)
+	if (vir.DomainGetInfo(dom, &info) < 0)
 		return VIRT_ERROR;
 	out->power_state = info.state < sizeof power_states /
 	    sizeof *power_states ? power_states[info.state] : POWER_NOSTATE;
@@ -631,7 +639,7 @@ static int do_console(struct lv *lv, virDomainPtr dom, void *arg)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN], path[PATH_MAX];
 
-	if (virDomainGetUUIDString(dom, uuid) < 0 ||
+	if (vir.DomainGetUUIDString(dom, uuid) < 0 ||
 	    inst_path(lv, uuid, "console.log", path, sizeof path) < 0)
 		return VIRT_ERROR;
 	return read_tail(path, arg);
@@ -652,8 +660,8 @@ static int host_info(struct lv *lv, virConnectPtr c,
 	unsigned long ver = 0;
 	char *host;
 
-	if (virNodeGetInfo(c, &node) < 0 || virConnectGetVersion(c, &ver) < 0 ||
-	    (host = virConnectGetHostname(c)) == NULL)
+	if (vir.NodeGetInfo(c, &node) < 0 || vir.ConnectGetVersion(c, &ver) < 0 ||
+	    (host = vir.ConnectGetHostname(c)) == NULL)
 		return VIRT_ERROR;
 	if (statvfs(lv->state_path, &vfs) < 0) {
 		log_warn("%s", lv->state_path);
@@ -681,7 +689,7 @@ static int lv_host_resources(struct virt_driver *d,
 	if ((c = lv_conn(lv)) == NULL)
 		return VIRT_ERROR;
 	rc = host_info(lv, c, out);
-	virConnectClose(c);
+	vir.ConnectClose(c);
 	return rc;
 }
 
@@ -689,9 +697,9 @@ static int lv_host_resources(struct virt_driver *d,
 static bool ours(virDomainPtr dom, char out[UUID_STR_LEN])
 {
 	char name[VIRT_DOMAIN_NAME];
-	const char *have = virDomainGetName(dom);
+	const char *have = vir.DomainGetName(dom);
 
-	return virDomainGetUUIDString(dom, out) == 0 &&
+	return vir.DomainGetUUIDString(dom, out) == 0 &&
 	    virt_domain_name(out, name, sizeof name) == 0 &&
 	    have != NULL && strcmp(have, name) == 0;
 }
@@ -707,16 +715,16 @@ static int lv_list_instances(struct virt_driver *d,
 	*n = 0;
 	if ((c = lv_conn(d->impl)) == NULL)
 		return VIRT_ERROR;
-	if ((nd = virConnectListAllDomains(c, &doms, 0)) >= 0 &&
+	if ((nd = vir.ConnectListAllDomains(c, &doms, 0)) >= 0 &&
 	    (*uuids = calloc(nd > 0 ? (size_t)nd : 1, sizeof **uuids)) != NULL) {
 		for (int i = 0; i < nd; i++)
 			if (ours(doms[i], (*uuids)[*n]))
 				(*n)++;
 	}
 	for (int i = 0; i < nd; i++)
-		virDomainFree(doms[i]);
+		vir.DomainFree(doms[i]);
 	free(doms);
-	virConnectClose(c);
+	vir.ConnectClose(c);
 	if (*uuids == NULL)
 		*n = 0;
 	return *uuids != NULL ? VIRT_OK : VIRT_ERROR;
@@ -727,7 +735,7 @@ static void lv_free(struct virt_driver *d)
 	struct lv *lv = d->impl;
 
 	if (lv->conn != NULL)
-		virConnectClose(lv->conn);
+		vir.ConnectClose(lv->conn);
 	pthread_mutex_destroy(&lv->lock);
 	free(lv);
 	free(d);
@@ -786,8 +794,8 @@ static int lv_init(struct lv *lv, const struct kumo_conf *conf, char *err,
 		snprintf(err, errlen, "[libvirt] paths too long");
 		return -1;
 	}
-	if (virInitialize() < 0 ||
-	    (lv->conn = virConnectOpen(lv->uri)) == NULL) {
+	if (vir.Initialize() < 0 ||
+	    (lv->conn = vir.ConnectOpen(lv->uri)) == NULL) {
 		lv_reason(lv->uri, err, errlen);
 		return -1;
 	}
@@ -798,17 +806,34 @@ static int lv_init(struct lv *lv, const struct kumo_conf *conf, char *err,
 	return 0;
 }
 
+/* Loads libvirt at the first call; -1 with a reason while it cannot. */
+static int vir_load(char *err, size_t errlen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&vir_lock);
+	if (!vir_loaded && (rc = libvirt_load(LIBVIRT_SONAME, &vir, err,
+	    errlen)) == 0)
+		vir_loaded = true;
+	pthread_mutex_unlock(&vir_lock);
+	return rc;
+}
+
 struct virt_driver *virt_libvirt_new(const struct kumo_conf *conf, char *err,
     size_t errlen)
 {
-	struct virt_driver *d = calloc(1, sizeof *d);
-	struct lv *lv = calloc(1, sizeof *lv);
+	struct virt_driver *d;
+	struct lv *lv;
 
+	if (vir_load(err, errlen) < 0)
+		return NULL;
+	d = calloc(1, sizeof *d);
+	lv = calloc(1, sizeof *lv);
 	if (d == NULL || lv == NULL) {
 		snprintf(err, errlen, "libvirt driver: out of memory");
 		goto fail;
 	}
-	virSetErrorFunc(NULL, lv_error);
+	vir.SetErrorFunc(NULL, lv_error);
 	pthread_mutex_init(&lv->lock, NULL);
 	d->ops = &libvirt_ops;
 	d->impl = lv;

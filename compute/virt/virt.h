@@ -7,6 +7,8 @@
  *   fake.c         in memory, for tests and benchmarks ([fake] knobs)
  *   libvirt.c      real VMs through libvirt (QEMU/KVM), [libvirt] knobs
  *   libvirt_xml.c  the libvirt driver's domain XML (plain strings)
+ *   libvirt_load.c libvirt's functions, loaded from libvirt.so.0 only when
+ *                  the libvirt driver is made (kumo-compute does not link it)
  *
  * Every op may be called from several threads at once.
  */
@@ -110,7 +112,9 @@ struct virt_driver *virt_fake_new(const struct kumo_conf *conf, char *err,
     size_t errlen);
 
 /* ---- libvirt.c ---- */
-/* Connects to [libvirt] connection_uri; NULL with a reason in err. */
+/* Loads libvirt (at the first call) and connects to [libvirt]
+ * connection_uri; NULL with a reason in err, also when libvirt.so.0 is not
+ * installed or lacks a function. */
 struct virt_driver *virt_libvirt_new(const struct kumo_conf *conf, char *err,
     size_t errlen);
 

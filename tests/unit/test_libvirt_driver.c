@@ -21,6 +21,7 @@
 #include <libvirt/libvirt.h>
 
 #include "common/states.h"
+#include "compute/virt/libvirt_load.h"
 #include "compute/virt/virt.h"
 
 #define UUID1 "11111111-2222-4333-8444-555555555555"
@@ -569,6 +570,26 @@ static void test_conf(void **state)
 	assert_non_null(strstr(err, "nonexistent"));
 }
 
+/* kumo-compute does not link libvirt: the driver loads it. */
+static void test_load(void **state)
+{
+	struct libvirt_api api;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(libvirt_load("libkumo-absent.so.0", &api, err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "needs libkumo-absent.so.0 (Debian package "
+	    "libvirt0)"));
+	assert_int_equal(libvirt_load("libc.so.6", &api, err, sizeof err), -1);
+	assert_string_equal(err, "libc.so.6 has no virInitialize: libvirt too "
+	    "old or not libvirt");
+	assert_int_equal(libvirt_load(LIBVIRT_SONAME, &api, err, sizeof err), 0);
+	/* The library this test links: one libvirt in the process. */
+	assert_ptr_equal(api.ConnectOpen, virConnectOpen);
+	assert_ptr_equal(api.DomainGetUUIDString, virDomainGetUUIDString);
+}
+
 static void *spawn_destroy(void *arg)
 {
 	struct virt_driver *d = ((void **)arg)[0];
@@ -626,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_domain_name),
 		cmocka_unit_test(test_xml_network),
 		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_threads),
 	};
 
