@@ -111,7 +111,8 @@ int rpc_call(struct rpc_transport *t, const struct rpc_target *target,
 	rpc_pending_add(t, &p);
 	route(t, target, exchange, key);
 	snprintf(expiration, sizeof expiration, "%d", timeout_ms);
-	st = rpc_publish_call(t, exchange, key, expiration, body, len, deadline);
+	st = rpc_publish_unconfirmed(t, exchange, "topic", key, false, expiration, body,
+	    len, deadline);
 	free(body);
 	if (st != RPC_PUB_OK) {
 		rpc_pending_remove(t, &p);

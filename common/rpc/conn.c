@@ -156,6 +156,7 @@ static struct rpc_conn *try_open(struct rpc_transport *t,
 			goto fail;
 	}
 	c->last_used_ms = now_ms();
+	c->t = t;
 	return c;
 fail:
 	rpc_conn_free(c, false);
@@ -341,6 +342,32 @@ static int read_content(struct rpc_conn *c, struct rpc_delivery *d)
 	return 0;
 }
 
+/* A basic.return. One on channel 2 (an unconfirmed reply) goes to the
+ * transport to be retried; *returned is set for one on channel 1 (the
+ * publish being confirmed). 0, or -1 when the connection failed. */
+static int take_return(struct rpc_conn *c, const amqp_frame_t *f, bool *returned)
+{
+	amqp_basic_return_t *m = f->payload.method.decoded;
+	char key[RPC_NAME_MAX];
+	struct rpc_delivery d;
+	bool keep = f->channel == 2 && m->routing_key.len < sizeof key;
+
+	if (f->channel != 2 && returned != NULL)
+		*returned = true;
+	if (keep) {
+		memcpy(key, m->routing_key.bytes, m->routing_key.len);
+		key[m->routing_key.len] = '\0';
+	}
+	memset(&d, 0, sizeof d);
+	if (read_content(c, keep ? &d : NULL) == -1)
+		return -1;
+	if (keep && d.body != NULL)
+		rpc_transport_returned(c->t, key, d.body, d.len);
+	else
+		free(d.body);
+	return 0;
+}
+
 int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delivery *d)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
@@ -365,7 +392,7 @@ int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delive
 			amqp_maybe_release_buffers(c->st);
 			return r == 0 ? 1 : -1;
 		}
-		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD && read_content(c, NULL) == -1)
+		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD && take_return(c, &f, NULL) == -1)
 			return -1;
 	}
 }
@@ -420,9 +447,10 @@ int rpc_conn_send(struct rpc_conn *c, const char *exchange, const char *key,
 }
 
 int rpc_conn_send_unconfirmed(struct rpc_conn *c, const char *exchange,
-    const char *key, const char *expiration, const void *body, size_t len)
+    const char *key, bool mandatory, const char *expiration, const void *body,
+    size_t len)
 {
-	return send_on(c, 2, exchange, key, false, expiration, body, len);
+	return send_on(c, 2, exchange, key, mandatory, expiration, body, len);
 }
 
 enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms)
@@ -451,8 +479,7 @@ enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms)
 			log_warnx("rpc: a publish was refused by the broker (basic.nack)");
 			return RPC_PUB_NACKED;
 		case AMQP_BASIC_RETURN_METHOD:
-			returned = true;
-			if (read_content(c, NULL) == -1)
+			if (take_return(c, &f, &returned) == -1)
 				return RPC_PUB_BROKEN;
 			break;
 		default:
@@ -505,7 +532,7 @@ int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
 			return 1;
 		}
 		case AMQP_BASIC_RETURN_METHOD:
-			if (read_content(c, NULL) == -1)
+			if (take_return(c, &f, NULL) == -1)
 				return -1;
 			break;
 		default:
@@ -533,10 +560,14 @@ int rpc_conn_service(struct rpc_conn *c)
 	int r;
 
 	while ((r = wait_frame(c, &f, 0)) == 1) {
-		if (f.frame_type == AMQP_FRAME_METHOD && is_close(f.payload.method.id)) {
+		if (f.frame_type != AMQP_FRAME_METHOD)
+			continue;
+		if (is_close(f.payload.method.id)) {
 			log_close(c, &f);
 			return -1;
 		}
+		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD && take_return(c, &f, NULL) == -1)
+			return -1;
 	}
 	amqp_maybe_release_buffers(c->st);
 	return r;

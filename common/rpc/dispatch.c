@@ -26,9 +26,7 @@
 #define READ_TICK_MS 250
 #define HANDOFF_MS 2              /* a request runs this long: the standby reads */
 #define STANDBY_IDLE_MS 100       /* no request for this long: the standby sleeps */
-#define REPLY_GIVE_UP_MS 60000    /* kombu_missing_consumer_retry_timeout */
 #define HEARTBEAT_IDLE_MS 1000    /* nobody read for this long: send one */
-#define RETRY_MAX 1024            /* returned replies kept for retry */
 
 struct slot {
 	struct rpc_request req;   /* the request this worker runs */
@@ -57,25 +55,11 @@ struct rpc_pool {
 	int n;
 	pthread_t *thr;
 	struct slot *slots;
-	struct retry *retries;    /* returned replies, oldest first */
-	size_t n_retries;
 };
 
 struct worker_arg {
 	struct rpc_pool *p;
 	int i;
-};
-
-/* A reply the broker returned (no such reply queue yet, e.g. while the
- * caller reconnects after a broker restart): the listen thread retries it
- * every tick until oslo's 60 s are up, so no worker waits for it. */
-struct retry {
-	char *body;
-	size_t len;
-	char reply_q[RPC_NAME_MAX];
-	char msg_id[64];
-	uint64_t give_up_ms;
-	struct retry *next;
 };
 
 /* Called with p->mu held; returns with it held. Reads once; 1 with a
@@ -287,79 +271,9 @@ void rpc_pool_free(struct rpc_pool *p)
 	pthread_cond_destroy(&p->standby_cv);
 	pthread_cond_destroy(&p->mgr_cv);
 	pthread_cond_destroy(&p->idle_cv);
-	if (p->n_retries > 0)
-		log_warnx("rpc: stopping: %zu returned replies dropped", p->n_retries);
-	while (p->retries != NULL) {
-		struct retry *r = p->retries;
-		p->retries = r->next;
-		free(r->body);
-		free(r);
-	}
 	free(p->thr);
 	free(p->slots);
 	free(p);
-}
-
-/* Takes body. */
-static void retry_later(struct rpc_pool *p, const char *msg_id, const char *reply_q,
-    char *body, size_t len)
-{
-	struct retry *r = calloc(1, sizeof *r), **pp;
-
-	pthread_mutex_lock(&p->mu);
-	if (r == NULL || p->n_retries >= RETRY_MAX) {
-		pthread_mutex_unlock(&p->mu);
-		log_warnx("rpc: reply to %s dropped: reply queue %s does not exist", msg_id, reply_q);
-		free(body);
-		free(r);
-		return;
-	}
-	r->body = body;
-	r->len = len;
-	str_copy(r->reply_q, reply_q, sizeof r->reply_q);
-	str_copy(r->msg_id, msg_id, sizeof r->msg_id);
-	r->give_up_ms = now_ms() + REPLY_GIVE_UP_MS;
-	for (pp = &p->retries; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = r;
-	p->n_retries++;
-	pthread_mutex_unlock(&p->mu);
-}
-
-void rpc_pool_retry(struct rpc_pool *p)
-{
-	struct rpc_transport *t = rpc_server_transport(p->s);
-	struct retry *list, *keep = NULL, **tail = &keep, *r;
-	size_t kept = 0;
-
-	pthread_mutex_lock(&p->mu);
-	list = p->retries;
-	p->retries = NULL;
-	p->n_retries = 0;
-	pthread_mutex_unlock(&p->mu);
-	while ((r = list) != NULL) {
-		/* Briefly: this runs on the listen thread. */
-		enum rpc_pub_status st = rpc_publish(t, "", NULL, r->reply_q, true, NULL,
-		    r->body, r->len, now_ms() + 1000);
-		list = r->next;
-		if (st == RPC_PUB_RETURNED && now_ms() < r->give_up_ms) {
-			r->next = NULL;
-			*tail = r;
-			tail = &r->next;
-			kept++;
-			continue;
-		}
-		if (st != RPC_PUB_OK)
-			log_warnx("rpc: reply to %s dropped: %s", r->msg_id, st == RPC_PUB_RETURNED ?
-			    "its reply queue still does not exist" : "broker unreachable");
-		free(r->body);
-		free(r);
-	}
-	pthread_mutex_lock(&p->mu);
-	*tail = p->retries; /* returned while we were busy: after ours */
-	p->retries = keep;
-	p->n_retries += kept;
-	pthread_mutex_unlock(&p->mu);
 }
 
 void rpc_pool_monitor(struct rpc_pool *p)
@@ -490,17 +404,9 @@ void rpc_send_reply(struct rpc_server *s, const char *msg_id,
 		log_warnx("rpc: cannot encode the reply to %s", msg_id);
 		return;
 	}
-	st = rpc_publish(t, "", NULL, reply_q, true, NULL, body, len,
+	st = rpc_publish_unconfirmed(t, "", NULL, reply_q, true, NULL, body, len,
 	    now_ms() + (uint64_t)rpc_transport_timeout_ms(t));
-	/* Call-monitor heartbeats are not worth a retry. */
-	if (st == RPC_PUB_RETURNED && ending && !rpc_server_stopping(s)) {
-		retry_later(rpc_server_pool(s), msg_id, reply_q, body, len);
-		return;
-	}
-	if (st == RPC_PUB_RETURNED && ending)
-		log_warnx("rpc: reply to %s dropped: reply queue %s does not exist",
-		    msg_id, reply_q);
-	else if (st != RPC_PUB_OK && st != RPC_PUB_RETURNED)
+	if (st != RPC_PUB_OK)
 		log_warnx("rpc: reply to %s not sent: broker unreachable", msg_id);
 	free(body);
 }

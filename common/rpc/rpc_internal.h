@@ -133,6 +133,7 @@ struct rpc_transport;
 
 struct rpc_conn {
 	amqp_connection_state_t st;
+	struct rpc_transport *t; /* gets channel 2's returned messages */
 	uint64_t last_tag;       /* publisher confirms: tag of the last publish */
 	uint64_t last_used_ms;
 	uint64_t last_confirm_ms; /* the last publish the broker confirmed */
@@ -177,9 +178,13 @@ enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms);
 enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
     const char *key, bool mandatory, const char *expiration,
     const void *body, size_t len, uint64_t deadline_ms);
-/* Publishes on channel 2 of a confirm-mode connection: no confirm. */
+/* Publishes on channel 2 of a confirm-mode connection: no confirm. A
+ * mandatory message that cannot be routed comes back later (basic.return)
+ * to whoever reads the connection next: conn.c hands it to
+ * rpc_transport_returned. */
 int rpc_conn_send_unconfirmed(struct rpc_conn *c, const char *exchange,
-    const char *key, const char *expiration, const void *body, size_t len);
+    const char *key, bool mandatory, const char *expiration, const void *body,
+    size_t len);
 
 /* Publisher confirms read one at a time (for pipelined publishing): waits
  * up to timeout_ms for a basic.ack or basic.nack and returns 1 with its
@@ -240,13 +245,21 @@ void rpc_backoff_result(struct rpc_transport *t, size_t host, bool ok);
 enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
     const char *exchange_type, const char *key, bool mandatory,
     const char *expiration, const void *body, size_t len, uint64_t deadline_ms);
-/* The same for a call request, without a confirm: its reply, or the
- * call's timeout, tells whether it arrived (the broker confirms on the
- * critical path of a round trip otherwise). A pooled connection idle for
- * a while is checked first, as one that died with a broker restart. */
-enum rpc_pub_status rpc_publish_call(struct rpc_transport *t, const char *exchange,
-    const char *key, const char *expiration, const void *body, size_t len,
+/* The same without a confirm (channel 2), for messages whose arrival
+ * something else proves: call requests (their reply, or the call's
+ * timeout) and replies (the caller's wait; a mandatory reply that cannot
+ * be routed comes back and is retried by the service thread). The broker
+ * would otherwise confirm on the critical path of a round trip. A pooled
+ * connection idle for a second is checked for life first. */
+enum rpc_pub_status rpc_publish_unconfirmed(struct rpc_transport *t,
+    const char *exchange, const char *exchange_type, const char *key,
+    bool mandatory, const char *expiration, const void *body, size_t len,
     uint64_t deadline_ms);
+/* A reply came back (basic.return on channel 2): body taken. The service
+ * thread publishes it again every 250 ms for up to 60 s, as oslo retries
+ * it, then drops it with a log line. */
+void rpc_transport_returned(struct rpc_transport *t, const char *reply_q,
+    char *body, size_t len);
 
 /* Pending calls, matched by _msg_id by the reply consumer. */
 struct rpc_pending {
@@ -312,14 +325,11 @@ int rpc_pool_drain(struct rpc_pool *p, int grace_ms);
 void rpc_pool_free(struct rpc_pool *p);
 /* Sends call-monitor heartbeats for running calls that asked for them. */
 void rpc_pool_monitor(struct rpc_pool *p);
-/* Retries returned replies (called every 250 ms, as oslo retries). */
-void rpc_pool_retry(struct rpc_pool *p);
 
 /* What the pool needs from the server (server.c). */
 struct rpc_transport *rpc_server_transport(const struct rpc_server *s);
 struct rpc_pool *rpc_server_pool(const struct rpc_server *s);
 const struct rpc_server_conf *rpc_server_conf_of(const struct rpc_server *s);
-bool rpc_server_stopping(const struct rpc_server *s);
 /* Reads one delivery (the caller holds the reading turn): checks it, acks
  * or rejects it. 1 with *req to run, 0 nothing to run, -1 broken. */
 int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
@@ -327,9 +337,8 @@ int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
 
 /* Runs one request on the calling thread: dispatch, then the reply. */
 void rpc_dispatch(struct rpc_server *s, struct rpc_request *req);
-/* Sends a reply for msg_id to reply_q (mandatory; a returned final reply
- * is queued for rpc_pool_retry, as oslo retries it, then dropped with a
- * log line). */
+/* Sends a reply for msg_id to reply_q (mandatory, unconfirmed; a returned
+ * reply is retried by the transport, see rpc_transport_returned). */
 void rpc_send_reply(struct rpc_server *s, const char *msg_id,
     const char *reply_q, json_t *result, const struct rpc_error *failure,
     bool ending);

@@ -44,7 +44,6 @@ struct rpc_server {
 struct rpc_transport *rpc_server_transport(const struct rpc_server *s) { return s->t; }
 struct rpc_pool *rpc_server_pool(const struct rpc_server *s) { return s->pool; }
 const struct rpc_server_conf *rpc_server_conf_of(const struct rpc_server *s) { return &s->conf; }
-bool rpc_server_stopping(const struct rpc_server *s) { return s->stop; }
 
 static bool copy_name(char *dst, const char *src)
 {
@@ -221,7 +220,6 @@ static void *listen_main(void *arg)
 		}
 		rpc_pool_monitor(s->pool);
 		rpc_pool_heartbeat(s->pool);
-		rpc_pool_retry(s->pool);
 	}
 	set_consuming(s, false);
 	if (c != NULL && (c = rpc_pool_detach(s->pool)) != NULL) {

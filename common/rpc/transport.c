@@ -27,11 +27,23 @@
 #define LIVE_CHECK_MS 1000        /* idle this long: check before an unconfirmed publish */
 #define PENDING_BUCKETS 64
 #define SERVICE_TICK_MS 1000
-#define POOL_IDLE_SERVICE_MS 2000 /* idle this long: service its heartbeats */
 #define RETRY_PAUSE_MS 200
 #define READ_SLICE_MS 200        /* a reader re-checks its own deadline */
 #define SERVICE_READ_IDLE_MS 500 /* no call for this long: the service reads */
 #define FREE_FLUSH_MS 10000      /* rpc_transport_free waits this long for casts */
+#define RETURN_RETRY_MS 250      /* returned replies: retried this often, */
+#define RETURN_GIVE_UP_MS 60000  /* for this long (oslo's kombu_missing_consumer_retry_timeout) */
+#define RETURN_MAX 1024          /* at most this many kept */
+
+/* A reply the broker returned (its reply queue does not exist yet, e.g.
+ * while the caller reconnects after a broker restart). */
+struct returned {
+	char *body;
+	size_t len;
+	char reply_q[RPC_NAME_MAX];
+	uint64_t give_up_ms;
+	struct returned *next;
+};
 
 struct rpc_transport {
 	struct rpc_url url;
@@ -63,6 +75,10 @@ struct rpc_transport {
 	char reply_q[RPC_NAME_MAX];
 	struct rpc_pending *pending[PENDING_BUCKETS];
 	struct rpc_outbox *outbox; /* casts; made on the first one */
+
+	pthread_mutex_t ret_mu;  /* the returned replies (taken under t->mu too) */
+	struct returned *returned;
+	size_t n_returned;
 };
 
 void rpc_cond_init(pthread_cond_t *cv)
@@ -132,6 +148,7 @@ struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf)
 	pthread_mutex_init(&t->bo_mu, NULL);
 	rpc_cond_init(&t->bo_cv);
 	pthread_mutex_init(&t->mu, NULL);
+	pthread_mutex_init(&t->ret_mu, NULL);
 	rpc_cond_init(&t->pool_cv);
 	rpc_cond_init(&t->ready_cv);
 	rpc_cond_init(&t->svc_cv);
@@ -166,6 +183,15 @@ void rpc_transport_free(struct rpc_transport *t)
 		t->idle = c->next;
 		rpc_conn_free(c, true);
 	}
+	if (t->n_returned > 0)
+		log_warnx("rpc: stopping: %zu returned replies dropped", t->n_returned);
+	while (t->returned != NULL) {
+		struct returned *r = t->returned;
+		t->returned = r->next;
+		free(r->body);
+		free(r);
+	}
+	pthread_mutex_destroy(&t->ret_mu);
 	pthread_mutex_destroy(&t->mu);
 	pthread_mutex_destroy(&t->bo_mu);
 	pthread_cond_destroy(&t->bo_cv);
@@ -324,8 +350,7 @@ static void pool_put(struct rpc_transport *t, struct rpc_conn *c, bool broken)
 		rpc_conn_free(c, false);
 }
 
-/* One publish with retries; unconfirmed for call requests (see
- * rpc_publish_call). */
+/* One publish with retries; see rpc_publish_unconfirmed. */
 static enum rpc_pub_status publish(struct rpc_transport *t, const char *exchange,
     const char *exchange_type, const char *key, bool mandatory,
     const char *expiration, const void *body, size_t len, uint64_t deadline_ms,
@@ -346,7 +371,8 @@ static enum rpc_pub_status publish(struct rpc_transport *t, const char *exchange
 			st = RPC_PUB_BROKEN;
 		} else if (unconfirmed) {
 			st = (now_ms() - c->last_used_ms < LIVE_CHECK_MS || rpc_conn_service(c) == 0) &&
-			    rpc_conn_send_unconfirmed(c, exchange, key, expiration, body, len) == 0 ?
+			    rpc_conn_send_unconfirmed(c, exchange, key, mandatory, expiration,
+			    body, len) == 0 ?
 			    RPC_PUB_OK : RPC_PUB_BROKEN;
 		} else {
 			st = rpc_conn_publish(c, exchange, key, mandatory, expiration,
@@ -373,12 +399,85 @@ enum rpc_pub_status rpc_publish(struct rpc_transport *t, const char *exchange,
 	    len, deadline_ms, false);
 }
 
-enum rpc_pub_status rpc_publish_call(struct rpc_transport *t, const char *exchange,
-    const char *key, const char *expiration, const void *body, size_t len,
+enum rpc_pub_status rpc_publish_unconfirmed(struct rpc_transport *t,
+    const char *exchange, const char *exchange_type, const char *key,
+    bool mandatory, const char *expiration, const void *body, size_t len,
     uint64_t deadline_ms)
 {
-	return publish(t, exchange, "topic", key, false, expiration, body, len,
-	    deadline_ms, true);
+	return publish(t, exchange, exchange_type, key, mandatory, expiration, body,
+	    len, deadline_ms, true);
+}
+
+/* ---- returned replies ---------------------------------------------------- */
+
+void rpc_transport_returned(struct rpc_transport *t, const char *reply_q,
+    char *body, size_t len)
+{
+	struct returned *r = NULL, **pp;
+
+	pthread_mutex_lock(&t->ret_mu);
+	if (t->n_returned >= RETURN_MAX || (r = calloc(1, sizeof *r)) == NULL) {
+		pthread_mutex_unlock(&t->ret_mu);
+		log_warnx("rpc: reply dropped: reply queue %s does not exist", reply_q);
+		free(body);
+		return;
+	}
+	r->body = body;
+	r->len = len;
+	str_copy(r->reply_q, reply_q, sizeof r->reply_q);
+	r->give_up_ms = now_ms() + RETURN_GIVE_UP_MS;
+	for (pp = &t->returned; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = r;
+	t->n_returned++;
+	pthread_mutex_unlock(&t->ret_mu);
+}
+
+/* Publishes the returned replies again (confirmed and mandatory, so that a
+ * return is known at once); keeps those returned again until they give
+ * up. Runs on the service thread, without t->mu. */
+static void retry_returned(struct rpc_transport *t)
+{
+	struct returned *list, *keep = NULL, **tail = &keep, *r;
+	size_t kept = 0;
+
+	pthread_mutex_lock(&t->ret_mu);
+	list = t->returned;
+	t->returned = NULL;
+	t->n_returned = 0;
+	pthread_mutex_unlock(&t->ret_mu);
+	while ((r = list) != NULL) {
+		enum rpc_pub_status st = rpc_publish(t, "", NULL, r->reply_q, true, NULL,
+		    r->body, r->len, now_ms() + 1000);
+		list = r->next;
+		if (st == RPC_PUB_RETURNED && now_ms() < r->give_up_ms) {
+			r->next = NULL;
+			*tail = r;
+			tail = &r->next;
+			kept++;
+			continue;
+		}
+		if (st != RPC_PUB_OK)
+			log_warnx("rpc: reply to %s dropped: %s", r->reply_q, st == RPC_PUB_RETURNED ?
+			    "the reply queue still does not exist" : "broker unreachable");
+		free(r->body);
+		free(r);
+	}
+	pthread_mutex_lock(&t->ret_mu);
+	*tail = t->returned; /* returned meanwhile: after ours */
+	t->returned = keep;
+	t->n_returned += kept;
+	pthread_mutex_unlock(&t->ret_mu);
+}
+
+static bool have_returned(struct rpc_transport *t)
+{
+	bool any;
+
+	pthread_mutex_lock(&t->ret_mu);
+	any = t->returned != NULL;
+	pthread_mutex_unlock(&t->ret_mu);
+	return any;
 }
 
 /* How often idle connections must enter the library: well within the
@@ -390,16 +489,14 @@ static uint64_t service_tick_ms(const struct rpc_transport *t)
 	return t->heartbeat_s > 0 && half < SERVICE_TICK_MS ? half : SERVICE_TICK_MS;
 }
 
-/* Heartbeats for pool connections idle for a while. Called with t->mu. */
+/* Reads what idle pool connections received (heartbeats, returned
+ * replies) and lets them send heartbeats. Called with t->mu. */
 static void pool_service(struct rpc_transport *t)
 {
-	uint64_t idle = service_tick_ms(t) < POOL_IDLE_SERVICE_MS ? service_tick_ms(t) :
-	    POOL_IDLE_SERVICE_MS;
 	struct rpc_conn **pp = &t->idle, *c;
-	uint64_t now = now_ms();
 
 	while ((c = *pp) != NULL) {
-		if (now - c->last_used_ms >= idle && rpc_conn_service(c) == -1) {
+		if (rpc_conn_service(c) == -1) {
 			*pp = c->next;
 			t->n_conns--;
 			rpc_conn_free(c, false);
@@ -622,22 +719,30 @@ static void service_read(struct rpc_transport *t, uint64_t until_ms)
 static void *service_main(void *arg)
 {
 	struct rpc_transport *t = arg;
-	uint64_t next_sweep = now_ms() + service_tick_ms(t);
+	uint64_t next_sweep = now_ms() + service_tick_ms(t), next_retry = 0;
 
 	pthread_mutex_lock(&t->mu);
 	while (!t->stopping) {
+		bool retry = have_returned(t);
+		uint64_t wake = retry && next_retry < next_sweep ? next_retry : next_sweep;
 		if (t->reply_wanted && t->rc == NULL) {
 			pthread_mutex_unlock(&t->mu);
 			reply_connect(t);
 			pthread_mutex_lock(&t->mu);
 		} else if (t->reply_wanted) {
-			service_read(t, now_ms() + READ_SLICE_MS);
+			service_read(t, wake < now_ms() + READ_SLICE_MS ? wake : now_ms() + READ_SLICE_MS);
 		} else {
-			rpc_cond_wait_until(&t->svc_cv, &t->mu, next_sweep);
+			rpc_cond_wait_until(&t->svc_cv, &t->mu, wake);
 		}
 		if (now_ms() >= next_sweep) {
 			pool_service(t);
 			next_sweep = now_ms() + service_tick_ms(t);
+		}
+		if (retry && now_ms() >= next_retry) {
+			pthread_mutex_unlock(&t->mu);
+			retry_returned(t);
+			pthread_mutex_lock(&t->mu);
+			next_retry = now_ms() + RETURN_RETRY_MS;
 		}
 	}
 	while (t->reading)
