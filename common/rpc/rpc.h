@@ -17,11 +17,15 @@
  *
  *   publish pool  rpc_call and servers' replies take a connection
  *                 from the transport's pool (up to 32, made on demand),
- *                 publish and put it back. A reply waits for the broker's
- *                 confirm (channel 1, confirm mode); a call request goes
- *                 out on channel 2 without one, as its reply or its
- *                 timeout tells whether it arrived (a pooled connection
- *                 idle for a second is checked for life first).
+ *                 publish and put it back, without waiting for a
+ *                 publisher confirm: a request's reply, or the call's
+ *                 timeout, tells whether it arrived (as it would if the
+ *                 server died), and the broker would confirm on the
+ *                 critical path of the round trip. A pooled connection
+ *                 idle for a second is checked for life first. Replies are
+ *                 mandatory: one whose reply queue does not exist comes
+ *                 back and the service thread retries it every 250 ms for
+ *                 60 s (as oslo does).
  *   outbox        rpc_cast queues its message for the transport's cast
  *                 publisher (one thread and one confirm-mode connection,
  *                 started by the first cast) and returns. The publisher
@@ -38,14 +42,18 @@
  *                 a sequential caller.
  *   service       one thread per transport, started on first use:
  *                 reconnects the reply consumer, reads it while no call
- *                 waits, keeps idle pool connections' heartbeats going.
+ *                 waits, reads idle pool connections every second
+ *                 (heartbeats, returned replies), retries returned replies.
  *   server        one listen thread per server owns the listen connection
  *                 (connect, declare, reconnect, stop, call-monitor
  *                 heartbeats); the `workers` threads read it in turn
  *                 (leader/followers): the worker that reads a request acks
- *                 it, passes the reading on and runs the request itself,
- *                 then replies through the publish pool. At most `workers`
- *                 requests run at once; beyond that the broker queues.
+ *                 it, runs it itself and replies through the publish pool,
+ *                 then reads on; an idle standby worker takes the reading
+ *                 over when a request runs longer than 2 ms (so a slow
+ *                 handler delays the next request by at most that). At
+ *                 most `workers` requests run at once; beyond that the
+ *                 broker queues.
  *
  * Every wait inside the library has a timeout (librabbitmq retries EINTR),
  * so stop and free return promptly (free waits for unconfirmed casts, see
