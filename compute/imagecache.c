@@ -57,9 +57,13 @@ static size_t on_data(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* <state_path>/_base (created with its parents) into dir. */
+/* <state_path>/_base (created with its parents) into dir. qemu, another
+ * user (libvirt-qemu), opens the files in it as backing files, kernels and
+ * initrds: the directories are 0751, the files 0644. */
 static int base_dir(const struct compute *c, char *dir, size_t len)
 {
+	bool made = false;
+
 	if (str_fmt(dir, len, "%s/_base", c->conf->state_path) < 0)
 		return -1;
 	for (char *p = dir + 1; ; p++) {
@@ -68,8 +72,16 @@ static int base_dir(const struct compute *c, char *dir, size_t len)
 		if (ch != '/' && ch != '\0')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		if (mkdir(dir, 0751) == 0)
+			made = true;
+		else if (errno != EEXIST) {
 			log_warn("cannot create %s", dir);
+			*p = ch;
+			return -1;
+		}
+		/* Whatever the umask (kumo-compute.service: 0027). */
+		if ((made || ch == '\0') && chmod(dir, 0751) < 0) {
+			log_warn("cannot chmod %s", dir);
 			*p = ch;
 			return -1;
 		}
@@ -153,7 +165,7 @@ static int download(struct compute *c, const struct compute_image_file *f,
 
 	pthread_once(&curl_once, curl_init);
 	if (str_fmt(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, f->id) < 0 ||
-	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0 ||
+	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) < 0 ||
 	    (d.f = fdopen(fd, "w")) == NULL) {
 		snprintf(reason, rlen, "image %s: cannot write into %s: %s", f->id,
 		    dir, strerror(errno));
