@@ -368,6 +368,11 @@ char *jw_finish(struct jw *w, size_t *len);
 void jw_open(struct jw *w, char c);     /* '{' or '[' */
 void jw_close(struct jw *w, char c);
 void jw_key(struct jw *w, const char *k);
+/* A key the program spells: JW_KEY("name") is the text "\"name\": " and
+ * its length, made at compile time (of string literals only), which
+ * jw_key_lit writes as it is. For the hot views' many fixed keys. */
+#define JW_KEY(lit) "\"" lit "\": ", sizeof "\"" lit "\": " - 1
+void jw_key_lit(struct jw *w, const char *quoted, size_t len);
 void jw_str(struct jw *w, const char *s);
 void jw_str_or_null(struct jw *w, const char *s);  /* "" -> null */
 void jw_int(struct jw *w, long long v);

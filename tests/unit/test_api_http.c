@@ -1,5 +1,6 @@
 /* Unit tests of kumo-api's HTTP layer: routes (404/405), microversions,
  * request ids, noauth2 tokens, the pipeline file, the error catalogue. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,14 +257,22 @@ static void test_json_writer(void **state)
 {
 	static const char *const strs[] = { "plain", "q\"uote\\back", "tab\tnl\n\r\b\f",
 		"ctl\x01\x1f\x7f", "utf8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "" };
+	static const long long ints[] = { 0, 7, -1, 10, 1234567890123LL,
+		LLONG_MAX, LLONG_MIN };
 	struct jw w;
 	json_t *o = json_object(), *arr = json_array();
-	char *text, *want;
+	char *text, *want, ascii[128];
 	size_t len;
 
 	(void)state;
+	for (int c = 1; c < 128; c++)  /* every ASCII byte, escaped or not */
+		ascii[c - 1] = (char)c;
+	ascii[127] = '\0';
 	jw_init(&w, 1);
 	jw_open(&w, '{');
+	jw_key(&w, "ascii");
+	jw_str(&w, ascii);
+	json_object_set_new(o, "ascii", json_string(ascii));
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
 		char key[8];
 
@@ -272,8 +281,12 @@ static void test_json_writer(void **state)
 		jw_str(&w, strs[i]);
 		json_object_set_new(o, key, json_string(strs[i]));
 	}
-	jw_key(&w, "list");
+	jw_key_lit(&w, JW_KEY("list"));
 	jw_open(&w, '[');
+	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+		jw_int(&w, ints[i]);
+		json_array_append_new(arr, json_integer(ints[i]));
+	}
 	jw_int(&w, -5);
 	jw_raw(&w, "null");
 	jw_open(&w, '{');
@@ -303,10 +316,61 @@ static void test_json_writer(void **state)
 	free(text);
 }
 
+/* jw_str(s) is json_dumps of the same string; for invalid UTF-8, which
+ * jansson refuses, the byte at "at" became '?'. */
+static void check_str(const char *s, size_t at)
+{
+	struct jw w;
+	char *text, *want;
+	json_t *j;
+	size_t len;
+
+	jw_init(&w, 1);
+	jw_str(&w, s);
+	text = jw_finish(&w, &len);
+	assert_non_null(text);
+	if ((j = json_string(s)) == NULL) {
+		assert_int_equal(len, strlen(s) + 2);
+		assert_int_equal(text[1 + at], '?');
+		free(text);
+		return;
+	}
+	want = json_dumps(j, JSON_ENCODE_ANY);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(text, want, len);
+	free(want);
+	free(text);
+	json_decref(j);
+}
+
+/* Every byte value, and a two-byte UTF-8 sequence (c = 256), at each
+ * offset of runs of plain bytes 2 to 24 long: the writer reads 8 bytes a
+ * step (the last 8 at the end), and must agree with jansson wherever a
+ * byte to escape falls. */
+static void test_json_writer_offsets(void **state)
+{
+	char s[32];
+
+	(void)state;
+	for (int c = 1; c <= 256; c++) {
+		for (size_t n = 2; n <= 24; n++) {
+			for (size_t at = 0; at + 1 < n; at++) {
+				memset(s, 'a', n);
+				s[n] = '\0';
+				s[at] = c < 256 ? (char)c : '\xc3';
+				if (c == 256)
+					s[at + 1] = '\xa9';
+				check_str(s, at);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_router_found),
+		cmocka_unit_test(test_json_writer_offsets),
 		cmocka_unit_test(test_router_404_405),
 		cmocka_unit_test(test_microversion_parse),
 		cmocka_unit_test(test_microversion_header),
