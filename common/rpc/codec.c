@@ -41,25 +41,63 @@ void rpc_id_new(char out[UUID_HEX_LEN])
 	memset(u, 0, 16);
 }
 
+/* jansson escapes strings through its generic machinery: for the
+ * envelope's one big string that cost about as much as dumping the whole
+ * message (5 us of 10 on a small VM, twice on the critical path of every
+ * call). The envelope is therefore written here, byte for byte as
+ * jansson's compact dump would write it. Reading stays with jansson: it
+ * is the trust boundary, and its unescaping is cheap by comparison. */
+static const char ENV_HEAD[] = "{\"oslo.version\":\"" RPC_ENVELOPE_VERSION "\",\"oslo.message\":\"";
+
+/* The JSON escape of c, a quote, a backslash or a control character
+ * (json_dumps writes none of the latter, but the string must stay valid
+ * JSON whatever it holds): its length, and the text in esc. */
+static size_t escape(unsigned char c, char esc[6])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c == '"' || c == '\\') {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		return 2;
+	}
+	memcpy(esc, "\\u00", 4);
+	esc[4] = hex[c >> 4];
+	esc[5] = hex[c & 15];
+	return 6;
+}
+
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\\';
+}
+
 char *rpc_envelope_encode(const json_t *msg, size_t *len)
 {
-	json_t *env = NULL;
-	char *inner, *body = NULL;
+	char *inner, *body, *o, esc[6];
+	size_t n = sizeof ENV_HEAD - 1 + 2;
 
 	inner = json_dumps(msg, JSON_COMPACT);
 	if (inner == NULL)
 		return NULL;
-	env = json_object();
-	if (env == NULL ||
-	    json_object_set_new(env, "oslo.version", json_string(RPC_ENVELOPE_VERSION)) ||
-	    json_object_set_new(env, "oslo.message", json_stringn_nocheck(inner, strlen(inner))))
-		goto done;
-	body = json_dumps(env, JSON_COMPACT);
-	if (body != NULL)
-		*len = strlen(body);
-done:
+	for (const unsigned char *p = (unsigned char *)inner; *p != '\0'; p++)
+		n += plain(*p) ? 1 : escape(*p, esc);
+	body = malloc(n + 1);
+	if (body != NULL) {
+		o = mempcpy(body, ENV_HEAD, sizeof ENV_HEAD - 1);
+		for (const unsigned char *p = (unsigned char *)inner; *p != '\0'; p++) {
+			if (plain(*p)) {
+				*o++ = (char)*p;
+			} else {
+				size_t k = escape(*p, esc);
+				memcpy(o, esc, k);
+				o += k;
+			}
+		}
+		memcpy(o, "\"}", 3);
+		*len = n;
+	}
 	free(inner);
-	json_decref(env);
 	return body;
 }
 

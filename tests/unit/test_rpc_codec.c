@@ -167,6 +167,41 @@ static void test_envelope_roundtrip(void **state)
 	free(body);
 }
 
+/* The envelope is written by hand: it must be exactly what jansson's
+ * compact dump of {"oslo.version", "oslo.message"} would be. */
+static void test_envelope_encode_matches_jansson(void **state)
+{
+	json_t *msgs[] = {
+		json_pack("{s:s, s:{s:s}}", "method", "echo", "args", "payload", "plain"),
+		json_pack("{s:s, s:{s:s, s:s, s:s}}", "method", "m", "args", "q", "say \"hi\" \\o/",
+		    "ctl", "a\nb\tc\x01\x1f\x7f", "u", "h\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80"),
+		json_pack("{s:s#}", "nul", "a\0b", 3),
+		json_object(),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+		char *inner = json_dumps(msgs[i], JSON_COMPACT), *ref, *body;
+		json_t *env = json_pack("{s:s, s:s}", "oslo.version", "2.0", "oslo.message", inner);
+		json_t *back;
+		size_t len;
+
+		ref = json_dumps(env, JSON_COMPACT);
+		body = rpc_envelope_encode(msgs[i], &len);
+		assert_non_null(body);
+		assert_string_equal(body, ref);
+		assert_int_equal(len, strlen(ref));
+		assert_int_equal(dec(body, &back), RPC_DEC_OK);
+		assert_true(json_equal(back, msgs[i]));
+		json_decref(back);
+		json_decref(env);
+		json_decref(msgs[i]);
+		free(inner);
+		free(ref);
+		free(body);
+	}
+}
+
 static void test_envelope_compat(void **state)
 {
 	json_t *m;
@@ -560,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_url_decode),
 		cmocka_unit_test(test_url_bad),
 		cmocka_unit_test(test_envelope_roundtrip),
+		cmocka_unit_test(test_envelope_encode_matches_jansson),
 		cmocka_unit_test(test_envelope_compat),
 		cmocka_unit_test(test_envelope_bad),
 		cmocka_unit_test(test_ctx_encode),
