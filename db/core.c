@@ -81,12 +81,21 @@ fail:
 	return NULL;
 }
 
+/* Before SQLite's first use: no allocation statistics, which would take
+ * a process-wide mutex at every allocation of every connection. */
+static void sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int db_open(const char *path, struct db **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct db *db;
 	struct db_conn *c;
 
 	*out = NULL;
+	pthread_once(&once, sqlite_config);
 	if ((db = calloc(1, sizeof *db)) == NULL ||
 	    (db->path = strdup(path)) == NULL) {
 		log_warnx("db: out of memory");
@@ -245,14 +254,33 @@ static int exec_simple(struct db_conn *c, const char *sql)
 	return DB_OK;
 }
 
+/* Transaction control from the statement cache (its key is the text's
+ * address): sqlite3_exec would parse it again for every transaction. */
+static const char begin_sql[] = "BEGIN";
+static const char begin_immediate_sql[] = "BEGIN IMMEDIATE";
+static const char commit_sql[] = "COMMIT";
+static const char rollback_sql[] = "ROLLBACK";
+
+static int exec_cached(struct db_conn *c, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_stmt(c, sql, &st)) != DB_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : db_status_of(c, rc, sql);
+}
+
 int db_begin(struct db_conn *c, bool immediate)
 {
-	return exec_simple(c, immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+	return exec_cached(c, immediate ? begin_immediate_sql : begin_sql);
 }
 
 int db_commit(struct db_conn *c)
 {
-	if (exec_simple(c, "COMMIT") != DB_OK) {
+	if (exec_cached(c, commit_sql) != DB_OK) {
 		db_rollback(c);
 		return DB_ERROR;
 	}
@@ -262,7 +290,7 @@ int db_commit(struct db_conn *c)
 void db_rollback(struct db_conn *c)
 {
 	if (!sqlite3_get_autocommit(c->h))
-		sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+		exec_cached(c, rollback_sql);
 }
 
 /* Migrations run static schema text, which sqlite3_exec takes as a script. */

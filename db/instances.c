@@ -206,9 +206,13 @@ int db_instance_list(struct db *db, const struct db_instance_filter *f,
 	*n = 0;
 	if ((c = db_conn_get(db)) == NULL)
 		return DB_ERROR;
-	/* The marker lookup and the page read one snapshot. */
-	if ((rc = db_begin(c, false)) == DB_OK) {
-		rc = list_locked(c, f ? f : &all, out, n);
+	f = f ? f : &all;
+	/* The marker lookup and the page read one snapshot; one statement
+	 * alone reads one anyway. */
+	if (f->marker == NULL) {
+		rc = list_locked(c, f, out, n);
+	} else if ((rc = db_begin(c, false)) == DB_OK) {
+		rc = list_locked(c, f, out, n);
 		db_rollback(c);
 	}
 	db_conn_put(db, c);
