@@ -11,7 +11,8 @@
  *   whoami()          returns SERVER
  *   context()         returns the request context it received
  *   tick()            counts (for cast throughput), returns null
- *   stats()           {"ticks", "calls", "first_tick_us", "last_tick_us"}
+ *   stats()           {"ticks", "calls", "sleeping", "first_tick_us",
+ *                     "last_tick_us"} (sleeping: sleep() calls running)
  *   reset()           zeroes the counters
  * Prints "rpc-echo: consuming topic=T server=S" once consuming.
  */
@@ -27,7 +28,7 @@
 
 struct echo {
 	const char *server;
-	atomic_llong ticks, calls;
+	atomic_llong ticks, calls, sleeping;
 	atomic_ullong first_tick_us, last_tick_us;
 };
 
@@ -72,13 +73,17 @@ static int m_sleep(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	json_t *v = json_object_get(args, "seconds");
 	double s = json_number_value(v);
 
-	(void)arg, (void)ctx;
+	struct echo *e = arg;
+
+	(void)ctx;
 	if (!json_is_number(v) || s < 0 || s > 60) {
 		rpc_error_set(err, "ValueError", "builtins",
 		    "seconds must be a number between 0 and 60");
 		return -1;
 	}
+	atomic_fetch_add(&e->sleeping, 1);
 	usleep((useconds_t)(s * 1e6));
+	atomic_fetch_sub(&e->sleeping, 1);
 	*result = json_real(s);
 	return 0;
 }
@@ -124,9 +129,10 @@ static int m_stats(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	struct echo *e = arg;
 
 	(void)ctx, (void)args, (void)err;
-	*result = json_pack("{s:I, s:I, s:I, s:I}",
+	*result = json_pack("{s:I, s:I, s:I, s:I, s:I}",
 	    "ticks", (json_int_t)atomic_load(&e->ticks),
 	    "calls", (json_int_t)atomic_load(&e->calls),
+	    "sleeping", (json_int_t)atomic_load(&e->sleeping),
 	    "first_tick_us", (json_int_t)atomic_load(&e->first_tick_us),
 	    "last_tick_us", (json_int_t)atomic_load(&e->last_tick_us));
 	return 0;

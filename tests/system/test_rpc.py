@@ -392,3 +392,20 @@ def test_flush_reports_unconfirmed_casts(procs):
         proxy.down()
     assert lines[0]['ok'] and lines[-1] == {'ok': False, 'kind': 'unconfirmed'}, lines
     wait_for(lambda: call1(t, 'stats')['result']['ticks'] == 1, 10)
+
+
+def test_slow_handler_does_not_hold_up_the_next_request(procs):
+    """The worker that read a request runs it while keeping the reading
+    turn; an idle worker takes the reading over when it runs long, so a
+    request behind a slow one is served by another worker."""
+    t = topic()
+    procs.echo(t, 's1', '--workers', '2')
+    slow = procs.spawn([rpc_call_bin(), '--timeout', '30000', t, 'sleep',
+                        json.dumps({'seconds': 6})], stdout=subprocess.PIPE)
+    # Each stats call while sleep() runs is itself served by the other worker.
+    wait_for(lambda: call1(t, 'stats', {}, '--timeout', '3000')['result']['sleeping'] == 1, 10)
+    r = call1(t, 'echo', {'payload': 'next'}, '--timeout', '3000')
+    assert r['ok'] and r['result'] == 'next', r
+    assert call1(t, 'stats', {}, '--timeout', '3000')['result']['sleeping'] == 1
+    out, _ = slow.communicate(timeout=30)
+    assert json.loads(out)['result'] == 6
