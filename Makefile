@@ -17,7 +17,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libsystemd libcurl libvirt libcrypto
+PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libcurl libvirt libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?= -O2 -g
@@ -30,7 +30,6 @@ LIB_SQL = -lsqlite3
 LIB_JSON = -ljansson
 LIB_INI = -linih
 LIB_UUID = -luuid
-LIB_SD = -lsystemd
 LIB_CURL = -lcurl
 LIB_VIRT = -lvirt
 LIB_CRYPTO = -lcrypto
@@ -52,7 +51,7 @@ LIBSCHED   := $(BUILD)/libkumo_sched.a
 LIBCOMPUTE := $(BUILD)/libkumo_compute.a
 LIBCLI     := $(BUILD)/libkumo_cli.a
 
-BASE_LIBS = $(LIB_RMQ) $(LIB_JSON) $(LIB_INI) $(LIB_UUID) $(LIB_SD)
+BASE_LIBS = $(LIB_RMQ) $(LIB_JSON) $(LIB_INI) $(LIB_UUID)
 
 PROGS = $(BUILD)/kumo-api $(BUILD)/kumo-scheduler $(BUILD)/kumo-compute \
         $(BUILD)/kumo-manage $(BUILD)/kumo $(BUILD)/rpc-echo $(BUILD)/rpc-bench

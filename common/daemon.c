@@ -1,10 +1,14 @@
 /* What every kumo daemon does the same way: arguments, signals, systemd. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -82,14 +86,52 @@ void daemon_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-void daemon_ready(const char *status)
+/* sd_notify(3) without libsystemd, which would map libgcrypt, liblzma,
+ * libzstd, liblz4 and libcap into every daemon for this one datagram: the
+ * message goes to $NOTIFY_SOCKET, a path or, after '@', an abstract name. */
+static void notify(const char *msg)
 {
-	sd_notifyf(0, "READY=1\nSTATUS=%s", status ? status : "ready");
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t salen;
+	size_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) < 2 || len >= sizeof sa.sun_path)
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
+	    (path[0] == '/'));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    salen) < 0)
+		log_debug("notify %s: %s", path, strerror(errno));
+	close(fd);
 }
 
-void daemon_status(const char *status) { sd_notifyf(0, "STATUS=%s", status); }
-void daemon_stopping(void) { sd_notify(0, "STOPPING=1"); }
-void daemon_watchdog(void) { sd_notify(0, "WATCHDOG=1"); }
+void daemon_ready(const char *status)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof msg, "READY=1\nSTATUS=%.200s",
+	    status ? status : "ready");
+	notify(msg);
+}
+
+void daemon_status(const char *status)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof msg, "STATUS=%.200s", status);
+	notify(msg);
+}
+
+void daemon_stopping(void) { notify("STOPPING=1"); }
+void daemon_watchdog(void) { notify("WATCHDOG=1"); }
 
 /* Only log_level is re-read: everything else needs a restart. The file is
  * loaded whole, so a bad key anywhere keeps the running level. */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -189,6 +191,69 @@ static void test_states(void **state)
 	assert_false(state_task_valid("nope"));
 }
 
+/* A datagram socket bound at addr (a path, or '@' and an abstract name),
+ * named in $NOTIFY_SOCKET as systemd does. */
+static int notify_socket(const char *addr, struct sockaddr_un *sa,
+    socklen_t *salen)
+{
+	int fd;
+
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof sa->sun_path, "%s", addr);
+	*salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(addr) + (addr[0] == '/'));
+	if (addr[0] == '@')
+		sa->sun_path[0] = '\0';
+	assert_true((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)sa, *salen), 0);
+	assert_int_equal(setenv("NOTIFY_SOCKET", addr, 1), 0);
+	return fd;
+}
+
+static void expect_notify(int fd, const char *want)
+{
+	char buf[512];
+	ssize_t n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+/* sd_notify's protocol, to a path and to an abstract socket. */
+static void test_notify(void **state)
+{
+	char path[64], abstract[64], long_status[300], want[320];
+	struct sockaddr_un sa;
+	socklen_t salen;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/kumo-notify-%d", (int)getpid());
+	unlink(path);
+	fd = notify_socket(path, &sa, &salen);
+	daemon_ready("serving");
+	expect_notify(fd, "READY=1\nSTATUS=serving");
+	daemon_watchdog();
+	expect_notify(fd, "WATCHDOG=1");
+	memset(long_status, 'x', sizeof long_status - 1);
+	long_status[sizeof long_status - 1] = '\0';
+	daemon_status(long_status);  /* cut at 200 bytes, still sent */
+	long_status[200] = '\0';
+	snprintf(want, sizeof want, "STATUS=%s", long_status);
+	expect_notify(fd, want);
+	close(fd);
+	unlink(path);
+	snprintf(abstract, sizeof abstract, "@kumo-notify-%d", (int)getpid());
+	fd = notify_socket(abstract, &sa, &salen);
+	daemon_stopping();
+	expect_notify(fd, "STOPPING=1");
+	close(fd);
+	unsetenv("NOTIFY_SOCKET");
+	daemon_watchdog();  /* outside systemd: nothing, no error */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_str),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_notify),
 	};
 	log_init("test_common", LOG_LVL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
