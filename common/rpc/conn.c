@@ -544,6 +544,13 @@ int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
 	}
 }
 
+void rpc_conn_cork(struct rpc_conn *c, bool on)
+{
+	int v = on;
+
+	setsockopt(amqp_get_sockfd(c->st), IPPROTO_TCP, TCP_CORK, &v, sizeof v);
+}
+
 int rpc_conn_fd(const struct rpc_conn *c)
 {
 	return amqp_get_sockfd(c->st);

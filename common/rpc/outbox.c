@@ -294,6 +294,7 @@ static void *outbox_main(void *arg)
 {
 	struct rpc_outbox *o = arg;
 	struct rpc_conn *c = NULL;
+	bool corked = false;
 	int tick = rpc_transport_heartbeat_s(o->t) > 0 ?
 	    rpc_transport_heartbeat_s(o->t) * 250 : 1000;
 
@@ -303,12 +304,17 @@ static void *outbox_main(void *arg)
 		if (m != NULL && c == NULL) {
 			pthread_mutex_unlock(&o->mu);
 			c = rpc_conn_open(o->t, true, now_ms() + OUTBOX_OPEN_SLICE_MS, &o->stop);
+			corked = false;
 			pthread_mutex_lock(&o->mu);
 			continue;
 		}
 		if (m != NULL) {
 			o->unsent = m->next;
 			pthread_mutex_unlock(&o->mu);
+			/* A batch leaves in full segments: fewer packets for
+			 * the broker to read. */
+			if (m->next != NULL && !corked)
+				rpc_conn_cork(c, corked = true);
 			/* Confirmed before a reconnect: nothing to send again. */
 			if (!m->acked && publish_one(c, m) == -1) {
 				pthread_mutex_lock(&o->mu);
@@ -324,6 +330,8 @@ static void *outbox_main(void *arg)
 			pthread_mutex_lock(&o->mu);
 			continue;
 		}
+		if (corked)
+			rpc_conn_cork(c, corked = false);
 		o->sleeping = true;
 		sleep_until_work(o, c, tick);
 		if (c == NULL)

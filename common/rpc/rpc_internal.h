@@ -196,6 +196,9 @@ int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
  * frames are already read into librabbitmq's buffers (poll would not see
  * them). */
 int rpc_conn_fd(const struct rpc_conn *c);
+/* TCP_CORK: while on, the kernel sends full segments only (a batch of
+ * publishes goes out in few packets); off sends what is pending. */
+void rpc_conn_cork(struct rpc_conn *c, bool on);
 bool rpc_conn_buffered(const struct rpc_conn *c);
 
 struct rpc_delivery {
