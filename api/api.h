@@ -416,6 +416,10 @@ enum api_rc servers_action(struct api_req *r);
 /* The instance r->id if the caller may see it (admins: any project);
  * 0, or API_ERROR (404 or 500). */
 int servers_instance_get(struct api_req *r, struct db_instance *in);
+/* Records the action `name` of this request on the instance (logged when
+ * it cannot: the action itself goes on). */
+void servers_action_record(struct api_req *r, const struct db_instance *in,
+    const char *name);
 
 enum api_rc hypervisors_list(struct api_req *r);
 enum api_rc hypervisors_detail(struct api_req *r);

@@ -1,8 +1,11 @@
 /*
  * /v2.1/servers/{id}/os-instance-actions[/{request_id}]: what was done to
  * a server (create, delete, reboot, ...), newest first, from the
- * instance_actions table. Deleted servers keep theirs from 2.21 on. kumo
- * records no per-step events, so an action's "events" is empty.
+ * instance_actions table. Deleted servers keep theirs from 2.21 on. One
+ * action shows its events (the steps the computes and the conductor
+ * reported, newest first) as Nova does: to admins always, with the
+ * traceback and, from 2.62, the host; to the owner from 2.51, without
+ * them; hostId for both from 2.62; details for admins from 2.84.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +30,17 @@ static json_t *action_view(const struct api_req *r, const struct db_action *a)
 	return v;
 }
 
-/* The server's actions, if the caller may see the server. */
-static int load_actions(struct api_req *r, struct db_action **list, size_t *n)
+/* The server's actions, if the caller may see the server (in). */
+static int load_actions(struct api_req *r, struct db_instance *in,
+    struct db_action **list, size_t *n)
 {
-	struct db_instance in;
 	int rc = r->mv >= API_MV(2, 21) ?
-	    db_instance_get_any(r->api->db, r->id, &in) :
-	    db_instance_get(r->api->db, r->id, &in);
+	    db_instance_get_any(r->api->db, r->id, in) :
+	    db_instance_get(r->api->db, r->id, in);
 
 	*list = NULL;
 	*n = 0;
-	if (rc == DB_OK && !r->is_admin && strcmp(in.project_id, r->project_id) != 0)
+	if (rc == DB_OK && !r->is_admin && strcmp(in->project_id, r->project_id) != 0)
 		rc = DB_NOTFOUND;
 	if (rc == DB_NOTFOUND)
 		return api_error(r, ERR_INSTANCE_NOT_FOUND, r->id);
@@ -48,11 +51,12 @@ static int load_actions(struct api_req *r, struct db_action **list, size_t *n)
 
 enum api_rc instance_actions_list(struct api_req *r)
 {
+	struct db_instance in;
 	struct db_action *list;
 	json_t *arr, *body;
 	size_t n;
 
-	if (load_actions(r, &list, &n) != 0)
+	if (load_actions(r, &in, &list, &n) != 0)
 		return API_ERROR;
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -81,23 +85,78 @@ static const char *request_id_of(const struct api_req *r, char *buf, size_t len)
 	return buf;
 }
 
+static json_t *event_view(const struct api_req *r, const struct db_action_event *e,
+    const char *project_id)
+{
+	json_t *v = json_object();
+	char host_id[57];
+
+	json_object_set_new(v, "event", view_str(e->event));
+	json_object_set_new(v, "start_time", view_time_usec(e->start_time));
+	json_object_set_new(v, "finish_time", view_time_usec(e->finish_time));
+	json_object_set_new(v, "result", view_str_or_null(e->result));
+	if (r->is_admin)
+		json_object_set_new(v, "traceback", view_str_or_null(e->traceback));
+	if (r->is_admin && r->mv >= API_MV(2, 62))
+		json_object_set_new(v, "host", view_str(e->host));
+	if (r->mv >= API_MV(2, 62)) {
+		view_host_id(project_id, e->host, host_id);
+		json_object_set_new(v, "hostId", view_str(host_id));
+	}
+	if (r->is_admin && r->mv >= API_MV(2, 84))
+		json_object_set_new(v, "details", view_str_or_null(e->details));
+	return v;
+}
+
+/* The events of the action, or NULL after api_error. */
+static json_t *events_view(struct api_req *r, const struct db_action *a,
+    const struct db_instance *in)
+{
+	struct db_action_event *list = NULL;
+	json_t *arr;
+	size_t n = 0;
+
+	if (db_action_event_list(r->api->db, a->instance_uuid, a->request_id,
+	    &list, &n) != DB_OK) {
+		api_error(r, ERR_INTERNAL);
+		return NULL;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, event_view(r, &list[i],
+		    a->project_id[0] ? a->project_id : in->project_id));
+	free(list);
+	return arr;
+}
+
 enum api_rc instance_actions_show(struct api_req *r)
 {
-	struct db_action *list;
-	json_t *v = NULL, *body;
+	struct db_instance in;
+	struct db_action *list, *found = NULL;
+	json_t *v, *events, *body;
 	char reqid[128];
 	const char *want = request_id_of(r, reqid, sizeof reqid);
 	size_t n;
 
-	if (load_actions(r, &list, &n) != 0)
+	if (load_actions(r, &in, &list, &n) != 0)
 		return API_ERROR;
-	for (size_t i = 0; i < n && v == NULL; i++)
+	for (size_t i = 0; i < n && found == NULL; i++)
 		if (strcmp(list[i].request_id, want) == 0)
-			v = action_view(r, &list[i]);
-	free(list);
-	if (v == NULL)
+			found = &list[i];
+	if (found == NULL) {
+		free(list);
 		return api_error(r, ERR_ACTION_NOT_FOUND, want, r->id);
-	json_object_set_new(v, "events", json_array());
+	}
+	v = action_view(r, found);
+	if (r->is_admin || r->mv >= API_MV(2, 51)) {
+		if ((events = events_view(r, found, &in)) == NULL) {
+			free(list);
+			json_decref(v);
+			return API_ERROR;
+		}
+		json_object_set_new(v, "events", events);
+	}
+	free(list);
 	body = json_object();
 	json_object_set_new(body, "instanceAction", v);
 	return api_reply(r, 200, body);

@@ -458,6 +458,7 @@ static int delete_unscheduled(struct api_req *r, struct db_instance *in)
 		return api_error(r, ERR_INSTANCE_NOT_FOUND, r->id);
 	if (rc != DB_OK || db_instance_destroy(r->api->db, in->uuid) != DB_OK)
 		return api_error(r, ERR_INTERNAL);
+	db_action_finish(r->api->db, in->uuid, r->reqid, NULL);
 	log_info("instance %s deleted (never scheduled)", in->uuid);
 	return 0;
 }
@@ -468,6 +469,7 @@ enum api_rc servers_delete(struct api_req *r)
 
 	if (servers_instance_get(r, &in) != 0)
 		return API_ERROR;
+	servers_action_record(r, &in, "delete");
 	if (in.host[0] == '\0' ? delete_unscheduled(r, &in) != 0 :
 	    terminate_on_host(r, &in) != 0)
 		return API_ERROR;

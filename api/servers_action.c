@@ -134,7 +134,7 @@ static int task_set(struct api_req *r, struct db_instance *in,
 	return 0;
 }
 
-static void action_record(struct api_req *r, const struct db_instance *in,
+void servers_action_record(struct api_req *r, const struct db_instance *in,
     const char *name)
 {
 	struct db_action act;
@@ -156,7 +156,7 @@ static enum api_rc run_power(struct api_req *r, struct db_instance *in,
 
 	if (state_check(r, in, p) != 0 || task_set(r, in, p) != 0)
 		return API_ERROR;
-	action_record(r, in, p->name);
+	servers_action_record(r, in, p->name);
 	if (p->cast(r, in, a, &err) < 0) {
 		log_warnx("instance %s: %s not sent to %s: %s", in->uuid, p->name,
 		    in->host, err.message);

@@ -38,6 +38,8 @@ struct cli {
 	const char *token;   /* X-Auth-Token */
 	enum cli_format fmt;
 	void *curl;          /* CURL *, opaque here */
+	const char *microversion; /* "2.84": sent as OpenStack-API-Version;
+	                      * NULL: none (2.1) */
 };
 
 struct cli_resp {

@@ -549,21 +549,49 @@ static int console_log(struct cli *c, int argc, char **argv)
 	return text ? CLI_OK : CLI_ERR;
 }
 
+/* server events ID|NAME: the server's actions; with REQUEST_ID, the
+ * events of that action (asked at 2.84: what the caller may see of each,
+ * the host and details for admins). */
 static int server_events(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_col cols[] = {
 		{ "Request ID", "request_id" }, { "Action", "action" },
 		{ "Start Time", "start_time" }, { "Message", "message" },
 	};
-	char id[256], path[320];
-	int rc;
+	static const struct cli_col event_cols[] = {
+		{ "Event", "event" }, { "Result", "result" },
+		{ "Start Time", "start_time" }, { "Finish Time", "finish_time" },
+		{ "Host", "host" },
+	};
+	char id[256], path[600];
+	json_t *action, *events;
+	int rc = CLI_OK;
 
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		return CLI_USAGE;
 	if ((rc = server_ref(c, argv[1], id, sizeof id)) != CLI_OK)
 		return rc;
-	snprintf(path, sizeof path, "/v2.1/servers/%s/os-instance-actions", id);
-	return list(c, path, "instanceActions", cols, ARRAY_LEN(cols));
+	if (argc == 2) {
+		snprintf(path, sizeof path, "/v2.1/servers/%s/os-instance-actions", id);
+		return list(c, path, "instanceActions", cols, ARRAY_LEN(cols));
+	}
+	if (strlen(argv[2]) > 128 || strcspn(argv[2], "/?#%") != strlen(argv[2]))
+		return CLI_USAGE;
+	snprintf(path, sizeof path, "/v2.1/servers/%s/os-instance-actions/%s",
+	    id, argv[2]);
+	c->microversion = "2.84";
+	action = get_key(c, path, "instanceAction", &rc);
+	c->microversion = NULL;
+	if (action == NULL)
+		return rc;
+	if ((events = json_object_get(action, "events")) == NULL) {
+		fprintf(stderr, "kumo: no events in the answer\n");
+		json_decref(action);
+		return CLI_ERR;
+	}
+	cli_print_rows(c, events, event_cols, ARRAY_LEN(event_cols));
+	json_decref(action);
+	return CLI_OK;
 }
 
 /* ---- flavors (admin) ---- */
@@ -822,7 +850,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "server", "reboot", server_reboot, "[--hard] ID|NAME", "reboot a server" },
 	{ "server", "stop", server_stop, "ID|NAME", "power a server off" },
 	{ "server", "start", server_start, "ID|NAME", "power a server on" },
-	{ "server", "events", server_events, "ID|NAME", "what was done to a server (actions)" },
+	{ "server", "events", server_events, "ID|NAME [REQUEST_ID]", "what was done to a server (actions), or the steps (events) of one" },
 	{ "console", "log", console_log, "[--lines N] ID|NAME", "a server's console output" },
 	{ "flavor", "list", flavor_list, "", "list flavors" },
 	{ "flavor", "show", flavor_show, "ID|NAME", "show one flavor" },

@@ -51,15 +51,19 @@ static struct curl_slist *begin(struct cli *c, const char *method,
 {
 	CURL *h = c->curl;
 	struct curl_slist *hdrs = NULL;
-	char url[4096], tok[1024];
+	char url[4096], tok[1024], mv[64];
 
 	if (snprintf(url, sizeof url, "%s%s", c->url, path) >= (int)sizeof url ||
-	    snprintf(tok, sizeof tok, "X-Auth-Token: %s", c->token) >= (int)sizeof tok) {
-		fprintf(stderr, "kumo: URL or token too long\n");
+	    snprintf(tok, sizeof tok, "X-Auth-Token: %s", c->token) >= (int)sizeof tok ||
+	    snprintf(mv, sizeof mv, "OpenStack-API-Version: compute %s",
+	    c->microversion ? c->microversion : "") >= (int)sizeof mv) {
+		fprintf(stderr, "kumo: URL, token or microversion too long\n");
 		return NULL;
 	}
 	hdrs = curl_slist_append(hdrs, tok);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (c->microversion != NULL)
+		hdrs = curl_slist_append(hdrs, mv);
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);

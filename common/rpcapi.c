@@ -132,16 +132,42 @@ int compute_get_console_output(struct rpc_transport *t,
 	return rc;
 }
 
+void rpcapi_event_start(struct rpcapi_event *ev, const char *name)
+{
+	ev->name = name;
+	time_iso8601(ev->start_time);
+	ev->error = NULL;
+}
+
+/* args with "event" added when there is one (args NULL stays NULL). */
+static json_t *with_event(json_t *args, const struct rpcapi_event *ev)
+{
+	char now[32];
+	json_t *e;
+
+	if (args == NULL || ev == NULL)
+		return args;
+	time_iso8601(now);
+	e = json_pack("{s:s, s:s, s:s, s:s, s:o}", "event", ev->name,
+	    "start_time", ev->start_time, "finish_time", now, "result",
+	    ev->error ? "Error" : "Success", "traceback", str_or_null(ev->error));
+	if (e == NULL || json_object_set_new(args, "event", e) < 0) {
+		json_decref(args);
+		return NULL;
+	}
+	return args;
+}
+
 int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *host, const char *instance_uuid, const char *vm_state,
     const char *task_state, int power_state, const char *expected_task_state,
-    struct rpc_error *err)
+    const struct rpcapi_event *ev, struct rpc_error *err)
 {
 	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "instance_update",
-	    json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "host", host,
+	    with_event(json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "host", host,
 	    "instance_uuid", instance_uuid, "vm_state", vm_state, "task_state", task_state,
 	    "power_state", power_state, "expected_task_state",
-	    str_or_null(expected_task_state)), err);
+	    str_or_null(expected_task_state)), ev), err);
 }
 
 static const struct wire_field host_instance_fields[] = {
@@ -220,31 +246,33 @@ int cond_instances_on_host(struct rpc_transport *t, const struct rpc_ctx *ctx,
 
 int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *host, const char *reason,
-    json_t *retry, struct rpc_error *err)
+    json_t *retry, const struct rpcapi_event *ev, struct rpc_error *err)
 {
 	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "build_failed",
-	    json_pack("{s:s, s:s, s:s, s:o}", "instance_uuid", instance_uuid,
-	    "host", host, "reason", reason, "retry",
-	    retry ? retry : json_null()), err);
+	    with_event(json_pack("{s:s, s:s, s:s, s:o}", "instance_uuid",
+	    instance_uuid, "host", host, "reason", reason, "retry",
+	    retry ? retry : json_null()), ev), err);
 }
 
 int cond_action_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *host, const char *instance_uuid, const char *action,
-    const char *reason, const char *expected_task_state, struct rpc_error *err)
+    const char *reason, const char *expected_task_state,
+    const struct rpcapi_event *ev, struct rpc_error *err)
 {
 	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "action_failed",
-	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "host", host,
+	    with_event(json_pack("{s:s, s:s, s:s, s:s, s:s}", "host", host,
 	    "instance_uuid", instance_uuid,
 	    "action", action, "reason", reason, "expected_task_state",
-	    expected_task_state), err);
+	    expected_task_state), ev), err);
 }
 
 int cond_instance_deleted(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *host, const char *instance_uuid, struct rpc_error *err)
+    const char *host, const char *instance_uuid,
+    const struct rpcapi_event *ev, struct rpc_error *err)
 {
 	return cast_to(t, ctx, TOPIC_CONDUCTOR, NULL, "instance_deleted",
-	    json_pack("{s:s, s:s}", "host", host, "instance_uuid",
-	    instance_uuid), err);
+	    with_event(json_pack("{s:s, s:s}", "host", host, "instance_uuid",
+	    instance_uuid), ev), err);
 }
 
 int cond_compute_node_update(struct rpc_transport *t,

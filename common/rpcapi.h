@@ -22,6 +22,11 @@
  *              active|stopped, none, running|shutdown, expect the task);
  *              on failure -> cond_action_failed (ERROR + fault)
  *   conductor  instance_update finishes the action of the request
+ * Events: each compute step above (build, reboot, stop, start, terminate)
+ *   goes with its report as an event (struct rpcapi_event); the conductor
+ *   records it on the action of the request, if the instance is on the
+ *   reporting host. A build that fails in the scheduler gets the event
+ *   conductor_schedule_and_build_instances (Error).
  * Console: api rpc_call compute_get_console_output (no host -> 409).
  * Delete:
  *   api        task deleting; no host -> db destroy at once; else
@@ -113,14 +118,33 @@ int compute_get_console_output(struct rpc_transport *t,
     const struct rpc_ctx *ctx, const char *host, const char *instance_uuid,
     int length, char **output, struct rpc_error *err);
 
+/* A step a compute host did for an action, reported with the report of
+ * its end (Nova's instance action events, e.g. "compute_stop_instance"):
+ * the conductor records it on the action of the request. On the wire, the
+ * optional argument "event" of instance_update, build_failed,
+ * action_failed and instance_deleted:
+ *   {"event": s (1..63 bytes), "start_time": T, "finish_time": T,
+ *    "result": "Success"|"Error", "traceback": s (..4095 bytes)|null}
+ * T = "YYYY-MM-DDTHH:MM:SSZ" of the host's clock, start <= finish. */
+struct rpcapi_event {
+	const char *name;          /* static */
+	char start_time[32];
+	const char *error;         /* NULL: Success; else why (borrowed) */
+};
+/* Names the event and stamps its start (now). */
+void rpcapi_event_start(struct rpcapi_event *ev, const char *name);
+#define RPCAPI_EVENT_TRACEBACK_MAX 4095
+
 /* The reports of a compute about one instance (instance_update,
  * action_failed, instance_deleted) name the reporting host: the conductor
  * drops a report about an instance the database places on another host.
+ * Each takes an event (NULL: none; its finish is stamped at the call).
  * conductor.instance_update {"host","instance_uuid","vm_state","task_state",
- * "power_state","expected_task_state" (or null)} cast. */
+ * "power_state","expected_task_state" (or null), "event"} cast. */
 int cond_instance_update(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *host, const char *instance_uuid, const char *vm_state, const char *task_state,
-    int power_state, const char *expected_task_state, struct rpc_error *err);
+    int power_state, const char *expected_task_state,
+    const struct rpcapi_event *ev, struct rpc_error *err);
 
 /* conductor.instances_on_host {"host": s, "uuids": [s...]} call ->
  * {"instances": [{"uuid", "vm_state", "task_state", "power_state"}...],
@@ -138,22 +162,24 @@ int cond_instances_on_host(struct rpc_transport *t, const struct rpc_ctx *ctx,
     int timeout_ms, json_t **instances, json_t **deleted,
     struct rpc_error *err);
 
-/* conductor.build_failed {"instance_uuid","host","reason","retry"} cast:
- * reschedule or set ERROR with a fault. retry is stolen. */
+/* conductor.build_failed {"instance_uuid","host","reason","retry","event"}
+ * cast: reschedule or set ERROR with a fault. retry is stolen. */
 int cond_build_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *instance_uuid, const char *host, const char *reason,
-    json_t *retry, struct rpc_error *err);
+    json_t *retry, const struct rpcapi_event *ev, struct rpc_error *err);
 
 /* conductor.action_failed {"host","instance_uuid","action","reason",
- * "expected_task_state"} cast: an action (reboot, stop, start) failed on
- * the host: ERROR with a fault, the action finished with "Error". */
+ * "expected_task_state","event"} cast: an action (reboot, stop, start)
+ * failed on the host: ERROR with a fault, the action finished with "Error". */
 int cond_action_failed(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *host, const char *instance_uuid, const char *action, const char *reason,
-    const char *expected_task_state, struct rpc_error *err);
+    const char *expected_task_state, const struct rpcapi_event *ev,
+    struct rpc_error *err);
 
-/* conductor.instance_deleted {"host","instance_uuid"} cast. */
+/* conductor.instance_deleted {"host","instance_uuid","event"} cast. */
 int cond_instance_deleted(struct rpc_transport *t, const struct rpc_ctx *ctx,
-    const char *host, const char *instance_uuid, struct rpc_error *err);
+    const char *host, const char *instance_uuid,
+    const struct rpcapi_event *ev, struct rpc_error *err);
 
 /* conductor.compute_node_update {"host", "resources": {"vcpus","memory_mb",
  * "local_gb","hypervisor_type","hypervisor_version","hypervisor_hostname"}}
@@ -178,6 +204,8 @@ enum wire_type {
 	WIRE_POWER,    /* a known power_state number */
 	WIRE_OBJECT,   /* any JSON object, checked by its handler */
 	WIRE_STRLIST,  /* array of at most max strings of 1..255 bytes */
+	WIRE_TIME,     /* "YYYY-MM-DDTHH:MM:SSZ", a valid UTC time */
+	WIRE_EVENT,    /* an event object (struct rpcapi_event's wire form) */
 };
 
 struct wire_field {

@@ -5,6 +5,7 @@
  * the compute.
  */
 #include <string.h>
+#include <time.h>
 
 #include "common/rpcapi.h"
 #include "common/states.h"
@@ -49,6 +50,51 @@ static int check_power(const json_t *v)
 	return -1;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ", and a real time: formatting it back gives the
+ * same text (no February 30th, no hour 24). */
+static int check_time(const json_t *v)
+{
+	const char *s = json_string_value(v), *end;
+	struct tm tm, back;
+	char again[32];
+	time_t t;
+
+	if (s == NULL || json_string_length(v) != 20)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0')
+		return -1;
+	t = timegm(&tm);
+	if (gmtime_r(&t, &back) == NULL ||
+	    strftime(again, sizeof again, "%Y-%m-%dT%H:%M:%SZ", &back) != 20)
+		return -1;
+	return strcmp(again, s) == 0 ? 0 : -1;
+}
+
+static const struct wire_field event_fields[] = {
+	{ "event", WIRE_STR, 1, 63, false },
+	{ "start_time", WIRE_TIME, 0, 0, false },
+	{ "finish_time", WIRE_TIME, 0, 0, false },
+	{ "result", WIRE_STR, 5, 7, false },
+	{ "traceback", WIRE_STR, 0, RPCAPI_EVENT_TRACEBACK_MAX, true },
+};
+
+static int check_event(const json_t *v)
+{
+	struct rpc_error err;
+	const char *result;
+
+	if (wire_check(v, event_fields, sizeof event_fields /
+	    sizeof *event_fields, &err) < 0)
+		return -1;
+	result = wire_str(v, "result");
+	if (strcmp(result, "Success") != 0 && strcmp(result, "Error") != 0)
+		return -1;
+	/* The format orders as the times do. */
+	return strcmp(wire_str(v, "start_time"), wire_str(v, "finish_time")) <= 0 ?
+	    0 : -1;
+}
+
 static int check_one(const json_t *v, const struct wire_field *f)
 {
 	switch (f->type) {
@@ -75,6 +121,10 @@ static int check_one(const json_t *v, const struct wire_field *f)
 		return json_is_object(v) ? 0 : -1;
 	case WIRE_STRLIST:
 		return check_strlist(v, f->max);
+	case WIRE_TIME:
+		return check_time(v);
+	case WIRE_EVENT:
+		return check_event(v);
 	}
 	return -1;
 }

@@ -17,6 +17,7 @@
 /* What a power action does and how it ends. */
 struct power_action {
 	const char *name;        /* in logs and the fault */
+	const char *event;       /* the action event (Nova's name) */
 	const char *task;        /* the task the API set */
 	const char *vm_state;    /* after success */
 	int power_state;
@@ -44,25 +45,30 @@ static int op_power_on(struct virt_driver *d, const char *uuid)
 }
 
 static const struct power_action reboot_soft = {
-	"reboot", TASK_REBOOTING, VM_STATE_ACTIVE, POWER_RUNNING, op_reboot_soft,
+	"reboot", "compute_reboot_instance", TASK_REBOOTING, VM_STATE_ACTIVE,
+	POWER_RUNNING, op_reboot_soft,
 };
 static const struct power_action reboot_hard = {
-	"reboot", TASK_REBOOTING_HARD, VM_STATE_ACTIVE, POWER_RUNNING,
-	op_reboot_hard,
+	"reboot", "compute_reboot_instance", TASK_REBOOTING_HARD, VM_STATE_ACTIVE,
+	POWER_RUNNING, op_reboot_hard,
 };
 static const struct power_action stop = {
-	"stop", TASK_POWERING_OFF, VM_STATE_STOPPED, POWER_SHUTDOWN, op_power_off,
+	"stop", "compute_stop_instance", TASK_POWERING_OFF, VM_STATE_STOPPED,
+	POWER_SHUTDOWN, op_power_off,
 };
 static const struct power_action start = {
-	"start", TASK_POWERING_ON, VM_STATE_ACTIVE, POWER_RUNNING, op_power_on,
+	"start", "compute_start_instance", TASK_POWERING_ON, VM_STATE_ACTIVE,
+	POWER_RUNNING, op_power_on,
 };
 
 /* Runs a under the instance's lock and reports the end to the conductor. */
 static int run_power_action(struct compute *c, const struct rpc_ctx *ctx,
     const char *uuid, const struct power_action *a, struct rpc_error *err)
 {
+	struct rpcapi_event ev;
 	int rc;
 
+	rpcapi_event_start(&ev, a->event);
 	if (compute_lock(&c->locks, uuid) < 0) {
 		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
 		return -1;
@@ -72,12 +78,13 @@ static int run_power_action(struct compute *c, const struct rpc_ctx *ctx,
 	compute_unlock(&c->locks, uuid);
 	if (rc == VIRT_OK)
 		return cond_instance_update(c->rpc, ctx, c->conf->host, uuid, a->vm_state,
-		    TASK_NONE, a->power_state, a->task, err);
+		    TASK_NONE, a->power_state, a->task, &ev, err);
 	log_warnx("instance %s: %s failed (%s)", uuid, a->name,
 	    rc == VIRT_NOTFOUND ? "not on this host" : "driver error");
+	ev.error = rc == VIRT_NOTFOUND ? "Instance could not be found on its "
+	    "host" : "The hypervisor failed the operation";
 	return cond_action_failed(c->rpc, ctx, c->conf->host, uuid, a->name,
-	    rc == VIRT_NOTFOUND ? "Instance could not be found on its host" :
-	    "The hypervisor failed the operation", a->task, err);
+	    ev.error, a->task, &ev, err);
 }
 
 static const struct wire_field uuid_args[] = {

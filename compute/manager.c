@@ -18,21 +18,24 @@ static const struct wire_field build_args[] = {
 	{ "retry", WIRE_OBJECT, 0, 0, true },
 };
 
-/* Tells the conductor how the build ended; the retry goes back as it came. */
+/* Tells the conductor how the build ended, with its event (NULL: none);
+ * the retry goes back as it came. */
 static int report_build(struct compute *c, const struct rpc_ctx *ctx,
     const char *uuid, const json_t *retry, const char *reason,
-    struct rpc_error *err)
+    struct rpcapi_event *ev, struct rpc_error *err)
 {
 	json_t *r = retry && !json_is_null(retry) ? json_deep_copy(retry) : NULL;
 
+	if (ev != NULL)
+		ev->error = reason;
 	if (reason == NULL) {
 		json_decref(r);
 		return cond_instance_update(c->rpc, ctx, c->conf->host, uuid,
 		    VM_STATE_ACTIVE,
-		    TASK_NONE, POWER_RUNNING, TASK_SPAWNING, err);
+		    TASK_NONE, POWER_RUNNING, TASK_SPAWNING, ev, err);
 	}
 	return cond_build_failed(c->rpc, ctx, uuid, c->conf->host, reason, r,
-	    err);
+	    ev, err);
 }
 
 /* A bad "instance" whose uuid is readable still fails its build, so that
@@ -45,7 +48,7 @@ static void fail_unreadable(struct compute *c, const struct rpc_ctx *ctx,
 
 	if (uuid == NULL || !uuid_valid(uuid))
 		return;
-	if (report_build(c, ctx, uuid, retry, why->message, &e) < 0)
+	if (report_build(c, ctx, uuid, retry, why->message, NULL, &e) < 0)
 		log_warnx("instance %s: build failure not reported: %s", uuid,
 		    e.message);
 }
@@ -56,11 +59,13 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 	struct compute *c = arg;
 	struct virt_instance inst;
 	struct compute_image img;
+	struct rpcapi_event ev;
 	const json_t *retry;
 	char reason[512];
 	int rc;
 
 	*result = NULL;
+	rpcapi_event_start(&ev, "compute__do_build_and_run_instance");
 	if (wire_check(args, build_args, NFIELDS(build_args), err) < 0)
 		return -1;
 	retry = json_object_get(args, "retry");
@@ -95,7 +100,7 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 	else
 		log_info("instance %s: running", inst.uuid);
 	return report_build(c, ctx, inst.uuid, retry,
-	    rc == VIRT_OK || rc == VIRT_EXISTS ? NULL : reason, err);
+	    rc == VIRT_OK || rc == VIRT_EXISTS ? NULL : reason, &ev, err);
 }
 
 static const struct wire_field terminate_args[] = {
@@ -106,10 +111,12 @@ static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
     json_t *args, json_t **result, struct rpc_error *err)
 {
 	struct compute *c = arg;
+	struct rpcapi_event ev;
 	const char *uuid;
 	int rc;
 
 	*result = NULL;
+	rpcapi_event_start(&ev, "compute_terminate_instance");
 	if (wire_check(args, terminate_args, NFIELDS(terminate_args),
 	    err) < 0)
 		return -1;
@@ -130,7 +137,7 @@ static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
 	} else {
 		log_info("instance %s: destroyed", uuid);
 	}
-	return cond_instance_deleted(c->rpc, ctx, c->conf->host, uuid, err);
+	return cond_instance_deleted(c->rpc, ctx, c->conf->host, uuid, &ev, err);
 }
 
 const struct rpc_method compute_methods[] = {

@@ -247,7 +247,7 @@ static void resume_delete(struct sync_round *r, const char *uuid)
 	log_info("instance %s: its delete was cut short by a restart: "
 	    "done", uuid);
 	if (cond_instance_deleted(r->c->rpc, r->ctx, r->c->conf->host, uuid,
-	    &err) < 0)
+	    NULL, &err) < 0)
 		log_warnx("instance %s: delete not reported: %s", uuid,
 		    err.message);
 }
@@ -279,12 +279,12 @@ static int resume_one(struct sync_round *r, const json_t *e)
 		log_info("instance %s: its %s was cut short by a restart: "
 		    "%s now", uuid, t->action, to);
 		rc = cond_instance_update(r->c->rpc, r->ctx, r->c->conf->host,
-		    uuid, to, TASK_NONE, power, task, &err);
+		    uuid, to, TASK_NONE, power, task, NULL, &err);
 	} else {
 		log_warnx("instance %s: its %s was cut short by a restart: %s",
 		    uuid, t->action, reason);
 		rc = cond_action_failed(r->c->rpc, r->ctx, r->c->conf->host,
-		    uuid, t->action, reason, task, &err);
+		    uuid, t->action, reason, task, NULL, &err);
 	}
 	compute_unlock(&r->c->locks, uuid);
 	if (rc < 0)
@@ -318,7 +318,7 @@ static int sync_one(struct sync_round *r, const json_t *e)
 	    "database %d): %s -> %s", uuid, power, was, vm, to);
 	if (cond_instance_update(r->c->rpc, r->ctx, r->c->conf->host, uuid, to,
 	    TASK_NONE, power,
-	    TASK_NONE, &err) < 0)
+	    TASK_NONE, NULL, &err) < 0)
 		log_warnx("instance %s: power state not reported: %s", uuid,
 		    err.message);
 	return 0;

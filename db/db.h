@@ -7,7 +7,8 @@
  *   migrations.c  the schema as numbered migrations (schema_migrations)
  *   flavors.c     flavors
  *   images.c      images
- *   instances.c   instances, instance_actions, instance_faults
+ *   instances.c   instances, instance_actions (and their events),
+ *                 instance_faults
  *   hosts.c       compute_nodes, services, allocations (claims)
  *   keypairs.c    keypairs
  *   quotas.c      per-project quota limits
@@ -207,6 +208,24 @@ int db_action_finish(struct db *db, const char *instance_uuid,
     const char *request_id, const char *message);
 int db_action_list(struct db *db, const char *instance_uuid,
     struct db_action **out, size_t *n);
+
+/* A step of an action (Nova's instance action event). */
+struct db_action_event {
+	char event[64];             /* e.g. compute_stop_instance */
+	char start_time[DB_TS];
+	char finish_time[DB_TS];    /* "" while it runs */
+	char result[16];            /* "Success", "Error", "" while it runs */
+	char traceback[4096];       /* why it failed, for admins; "" */
+	char host[DB_NAME];         /* where it ran */
+	char details[256];          /* the failure, for the owner too; "" */
+};
+/* Adds e to the newest action of this request on the instance;
+ * DB_NOTFOUND when there is none. */
+int db_action_event_add(struct db *db, const char *instance_uuid,
+    const char *request_id, const struct db_action_event *e);
+/* The events of that action, newest first. */
+int db_action_event_list(struct db *db, const char *instance_uuid,
+    const char *request_id, struct db_action_event **out, size_t *n);
 
 /* ---- hosts.c ---- */
 struct db_compute_node {

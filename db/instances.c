@@ -506,3 +506,64 @@ int db_action_list(struct db *db, const char *instance_uuid,
 	*out = arr;
 	return rc;
 }
+
+/* ---- action events -------------------------------------------------------- */
+
+#define EV(field, type) DB_COL(struct db_action_event, field, type)
+static const struct db_col event_cols[] = {
+	EV(event, DB_COL_TEXT),
+	EV(start_time, DB_COL_TEXT),
+	EV(finish_time, DB_COL_TEXT),
+	EV(result, DB_COL_TEXT),
+	EV(traceback, DB_COL_TEXT),
+	EV(host, DB_COL_TEXT),
+	EV(details, DB_COL_TEXT),
+};
+#undef EV
+
+/* The action is the newest of the request on the instance, as for
+ * db_action_finish. */
+static const char event_insert_sql[] =
+    "INSERT INTO instance_actions_events (event, start_time, finish_time,"
+    " result, traceback, host, details, action_id)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, id FROM instance_actions"
+    " WHERE instance_uuid = ?8 AND request_id IS ?9 ORDER BY id DESC LIMIT 1";
+static const char event_list_sql[] =
+    "SELECT event, start_time, finish_time, result, traceback, host, details"
+    " FROM instance_actions_events WHERE action_id = (SELECT id FROM"
+    " instance_actions WHERE instance_uuid = ? AND request_id IS ?"
+    " ORDER BY id DESC LIMIT 1) ORDER BY id DESC";
+
+int db_action_event_add(struct db *db, const char *instance_uuid,
+    const char *request_id, const struct db_action_event *e)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, event_insert_sql, &st)) == DB_OK &&
+	    (rc = db_row_bind(st, 1, event_cols, DB_NELEM(event_cols), e)) ==
+	    DB_OK) {
+		db_bind_text(st, 8, instance_uuid);
+		db_bind_text(st, 9, request_id);
+		if ((rc = db_step_done(c, st, "action event")) == DB_OK &&
+		    db_changes(c) == 0)
+			rc = DB_NOTFOUND;
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_action_event_list(struct db *db, const char *instance_uuid,
+    const char *request_id, struct db_action_event **out, size_t *n)
+{
+	void *arr = NULL;
+	int rc = db_fetch_list(db, event_list_sql, DB_KEYS(instance_uuid,
+	    request_id), event_cols, DB_NELEM(event_cols), sizeof **out, &arr, n,
+	    "action event list");
+
+	*out = arr;
+	return rc;
+}

@@ -164,12 +164,29 @@ static const char migration_2[] =
     " updated_at TEXT NOT NULL,"
     " UNIQUE (project_id, resource));";
 
+/* Nova's instance_actions_events: the steps of an action (e.g.
+ * compute_stop_instance), each with its host, times and result. */
+static const char migration_3[] =
+    "CREATE TABLE instance_actions_events ("
+    " id INTEGER PRIMARY KEY,"
+    " action_id INTEGER NOT NULL REFERENCES instance_actions (id),"
+    " event TEXT NOT NULL,"
+    " start_time TEXT NOT NULL,"
+    " finish_time TEXT,"
+    " result TEXT,"
+    " traceback TEXT,"
+    " host TEXT,"
+    " details TEXT);"
+    "CREATE INDEX instance_actions_events_action_idx"
+    " ON instance_actions_events (action_id);";
+
 static const struct migration {
 	int version;
 	const char *sql;
 } migrations[] = {
 	{ 1, migration_1 },
 	{ 2, migration_2 },
+	{ 3, migration_3 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)

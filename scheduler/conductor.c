@@ -14,6 +14,28 @@
 
 #define NFIELDS(t) (sizeof t / sizeof *t)
 
+/* A build that fails before any host took it (no valid host, attempts
+ * exhausted) is Nova's burial in cell0: the create action gets the event
+ * conductor_schedule_and_build_instances, Error, on this host. */
+static void scheduling_failed_event(struct sched *s, const struct rpc_ctx *ctx,
+    const char *uuid, const char *message, const char *details)
+{
+	struct db_action_event e;
+
+	memset(&e, 0, sizeof e);
+	str_copy(e.event, "conductor_schedule_and_build_instances", sizeof e.event);
+	time_iso8601(e.start_time);
+	str_copy(e.finish_time, e.start_time, sizeof e.finish_time);
+	str_copy(e.result, "Error", sizeof e.result);
+	str_copy(e.host, s->conf->host, sizeof e.host);
+	str_copy_utf8(e.traceback, details[0] ? details : message,
+	    sizeof e.traceback);
+	str_copy_utf8(e.details, message, sizeof e.details);
+	if (db_action_event_add(s->db, uuid, ctx->request_id, &e) != DB_OK)
+		log_info("instance %s: no action of request %s for its event",
+		    uuid, ctx->request_id);
+}
+
 int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
     const char *uuid, const char *expect_task, const char *message,
     const char *details)
@@ -34,6 +56,8 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
 	}
 	if (db_fault_add(s->db, uuid, 500, msg, det) != DB_OK)
 		log_warnx("instance %s: fault not recorded", uuid);
+	if (expect_task != NULL && strcmp(expect_task, TASK_SCHEDULING) == 0)
+		scheduling_failed_event(s, ctx, uuid, msg, det);
 	if (db_action_finish(s->db, uuid, ctx->request_id, "Error") != DB_OK)
 		log_info("instance %s: no action of request %s to finish", uuid,
 		    ctx->request_id);
@@ -58,6 +82,36 @@ static int from_its_host(const struct db_instance *inst, const char *host,
 	return -1;
 }
 
+/* Records the event a compute host sent with its report (checked by
+ * wire_check as WIRE_EVENT) on the action of the request; the caller has
+ * checked that the instance is on that host. The failure's text is the
+ * traceback (admins) and, cut, the details (the owner too, as the
+ * instance's fault). */
+static void record_event(struct sched *s, const struct rpc_ctx *ctx,
+    const char *uuid, const char *host, const json_t *args)
+{
+	const json_t *ev = json_object_get(args, "event");
+	struct db_action_event e;
+	const char *tb;
+
+	if (ev == NULL || json_is_null(ev))
+		return;
+	memset(&e, 0, sizeof e);
+	str_copy(e.event, wire_str(ev, "event"), sizeof e.event);
+	str_copy(e.start_time, wire_str(ev, "start_time"), sizeof e.start_time);
+	str_copy(e.finish_time, wire_str(ev, "finish_time"), sizeof e.finish_time);
+	str_copy(e.result, wire_str(ev, "result"), sizeof e.result);
+	str_copy(e.host, host, sizeof e.host);
+	if ((tb = wire_str(ev, "traceback")) != NULL &&
+	    strcmp(e.result, "Error") == 0) {
+		str_copy_utf8(e.traceback, tb, sizeof e.traceback);
+		str_copy_utf8(e.details, tb, sizeof e.details);
+	}
+	if (db_action_event_add(s->db, uuid, ctx->request_id, &e) != DB_OK)
+		log_info("instance %s: event %s not recorded: no action of "
+		    "request %s", uuid, e.event, ctx->request_id);
+}
+
 static const struct wire_field update_fields[] = {
 	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
 	{ "instance_uuid", WIRE_UUID, 0, 0, false },
@@ -65,6 +119,7 @@ static const struct wire_field update_fields[] = {
 	{ "task_state", WIRE_TASK, 0, 0, false },
 	{ "power_state", WIRE_POWER, 0, 0, false },
 	{ "expected_task_state", WIRE_TASK, 0, 0, true },
+	{ "event", WIRE_EVENT, 0, 0, true },
 };
 
 static int instance_update(void *arg, const struct rpc_ctx *ctx,
@@ -88,6 +143,7 @@ static int instance_update(void *arg, const struct rpc_ctx *ctx,
 		return db_fail(err, uuid, rc);
 	if (from_its_host(&cur, wire_str(args, "host"), "an update") < 0)
 		return 0;
+	record_event(s, ctx, uuid, cur.host, args);
 	if (!state_vm_transition_ok(cur.vm_state, vm)) {
 		rpc_error_set(err, "InstanceInvalidState", NULL,
 		    "instance %s: %s -> %s is not allowed", uuid, cur.vm_state, vm);
@@ -118,6 +174,7 @@ static const struct wire_field action_failed_fields[] = {
 	{ "action", WIRE_STR, 1, 31, false },
 	{ "reason", WIRE_STR, 0, 4095, false },
 	{ "expected_task_state", WIRE_TASK, 0, 0, false },
+	{ "event", WIRE_EVENT, 0, 0, true },
 };
 
 /* An action failed on its host: ERROR with a fault, if the instance is
@@ -139,6 +196,7 @@ static int action_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	if (db_instance_get(s->db, uuid, &cur) != DB_OK ||
 	    from_its_host(&cur, wire_str(args, "host"), "a failure") < 0)
 		return 0;
+	record_event(s, ctx, uuid, cur.host, args);
 	snprintf(msg, sizeof msg, "%s", reason[0] ? reason : "Unknown error");
 	log_warnx("instance %s: %s failed: %s", uuid, wire_str(args, "action"),
 	    reason);
@@ -152,6 +210,7 @@ static const struct wire_field failed_fields[] = {
 	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
 	{ "reason", WIRE_STR, 0, 4095, false },
 	{ "retry", WIRE_OBJECT, 0, 0, true },
+	{ "event", WIRE_EVENT, 0, 0, true },
 };
 
 static bool retry_has(const struct sched_retry *r, const char *host)
@@ -233,6 +292,7 @@ static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	reason = wire_str(args, "reason");
 	if (!failure_current(s, uuid, host))
 		return 0;
+	record_event(s, ctx, uuid, host, args);
 	if (r.num_attempts < s->conf->max_attempts) {
 		log_warnx("instance %s: build on %s failed (attempt %d of %d), "
 		    "rescheduling: %s", uuid, host, r.num_attempts,
@@ -249,6 +309,7 @@ static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 static const struct wire_field deleted_fields[] = {
 	{ "host", WIRE_STR, 1, DB_NAME - 1, false },
 	{ "instance_uuid", WIRE_UUID, 0, 0, false },
+	{ "event", WIRE_EVENT, 0, 0, true },
 };
 
 static int instance_deleted(void *arg, const struct rpc_ctx *ctx,
@@ -259,7 +320,6 @@ static int instance_deleted(void *arg, const struct rpc_ctx *ctx,
 	const char *uuid;
 	int rc;
 
-	(void)ctx;
 	*result = NULL;
 	if (wire_check(args, deleted_fields, NFIELDS(deleted_fields), err) < 0)
 		return -1;
@@ -267,6 +327,10 @@ static int instance_deleted(void *arg, const struct rpc_ctx *ctx,
 	if ((rc = db_instance_get(s->db, uuid, &cur)) == DB_OK &&
 	    from_its_host(&cur, wire_str(args, "host"), "a deletion") < 0)
 		return 0;
+	if (rc == DB_OK) {
+		record_event(s, ctx, uuid, cur.host, args);
+		db_action_finish(s->db, uuid, ctx->request_id, NULL);
+	}
 	rc = db_instance_destroy(s->db, uuid);
 	if (rc == DB_NOTFOUND) {
 		log_info("instance %s was already deleted", uuid);

@@ -186,6 +186,13 @@ def test_server_lifecycle(kumo, cloud, image, tmp_path):
     events = kumo("server", "events", "cli-vm")
     assert [e["action"] for e in events] == ["start", "stop", "reboot", "create"]
     assert all(e["request_id"].startswith("req-") for e in events)
+    steps = kumo("server", "events", "cli-vm", events[-1]["request_id"])
+    assert [(e["event"], e["result"], e["host"]) for e in steps] == [
+        ("compute__do_build_and_run_instance", "Success", s["OS-EXT-SRV-ATTR:host"])]
+    table = kumo("server", "events", sid, events[0]["request_id"], fmt="table")
+    assert "compute_start_instance" in table and "Success" in table
+    rc, err = kumo.rc("server", "events", "cli-vm", "req-nope")
+    assert rc == 3 and "Action for request_id req-nope" in err
 
     assert kumo("server", "delete", "cli-vm", "--wait") == ""
     assert kumo.rc("server", "show", sid)[0] == 3

@@ -173,7 +173,15 @@ def test_server_lifecycle(osc, cloud, image):
     assert events[0]["Server ID"] == sid
     assert events[0]["Request ID"].startswith("req-")
     ev = osc("server", "event", "show", "osc-vm", events[0]["Request ID"])
-    assert (ev["action"], ev["instance_uuid"], ev["events"]) == ("create", sid, [])
+    assert (ev["action"], ev["instance_uuid"]) == ("create", sid)
+    assert [(e["event"], e["result"]) for e in ev["events"]] == [
+        ("compute__do_build_and_run_instance", "Success")]
+    step = ev["events"][0]
+    assert step["start_time"] <= step["finish_time"]
+    assert step["finish_time"].endswith(".000000")
+    ev = osc("server", "event", "show", "osc-vm", events[0]["Request ID"], mv="2.84")
+    assert (ev["events"][0]["host"], ev["events"][0]["hostId"]) == (
+        s["OS-EXT-SRV-ATTR:host"], s["hostId"])
 
     osc("server", "reboot", "--wait", "osc-vm", fmt=False)
     osc("server", "stop", "osc-vm", fmt=False)
@@ -181,8 +189,12 @@ def test_server_lifecycle(osc, cloud, image):
     osc("server", "start", "osc-vm", fmt=False)
     cloud.wait_status(sid, "ACTIVE")
     assert sid in osc("console", "log", "show", "osc-vm", fmt=False)
-    actions = [e["Action"] for e in osc("server", "event", "list", sid)]
-    assert actions == ["start", "stop", "reboot", "create"]
+    events = osc("server", "event", "list", sid)
+    assert [e["Action"] for e in events] == ["start", "stop", "reboot", "create"]
+    for row, step in zip(events, ["compute_start_instance", "compute_stop_instance",
+                                  "compute_reboot_instance"]):
+        ev = osc("server", "event", "show", sid, row["Request ID"])
+        assert [(e["event"], e["result"]) for e in ev["events"]] == [(step, "Success")]
 
     assert osc("server", "delete", "--wait", "osc-vm", fmt=False) == ""
     assert cloud.get("/v2.1/servers/%s" % sid).status == 404

@@ -332,3 +332,58 @@ def test_reports_only_from_the_instances_own_host(plane):
         "host": "c1", "instance_uuid": uid, "vm_state": "stopped", "task_state": "",
         "power_state": 4, "expected_task_state": None})
     wait_for(lambda: p.instance(uid)["vm_state"] == "stopped", 10, what="c1's update")
+
+
+def events(p, uid):
+    return p.rows("SELECT e.event, e.result, e.host, e.traceback, e.details"
+                  " FROM instance_actions_events e JOIN instance_actions a"
+                  " ON a.id = e.action_id WHERE a.instance_uuid = ? ORDER BY e.id", uid)
+
+
+def test_build_events_across_a_reschedule(plane):
+    """Each attempt's compute reports its build step: the failed host's
+    event is Error with the driver's reason, the next host's Success; all
+    on the create action of the request."""
+    p = plane(["bad", "good"], bad={"spawn_fail": "true", "memory_mb": 999999})
+    uid, _ = p.boot()
+    assert p.wait_state(uid, "active")["host"] == "good"
+    wait_for(lambda: len(events(p, uid)) == 2, 10, what="both events")
+    (e1, r1, h1, tb1, d1), (e2, r2, h2, tb2, d2) = events(p, uid)
+    assert (e1, r1, h1) == ("compute__do_build_and_run_instance", "Error", "bad")
+    assert "spawn_fail" in tb1 and "spawn_fail" in d1
+    assert (e2, r2, h2, tb2, d2) == ("compute__do_build_and_run_instance", "Success",
+                                     "good", None, None)
+
+
+def test_events_only_from_the_instances_own_host_and_well_formed(plane):
+    p = plane(["c1"])
+    uid, rid = p.boot()
+    p.wait_state(uid, "active")
+    wait_for(lambda: len(events(p, uid)) == 1, 10, what="the build event")
+    ev = {"event": "compute_stop_instance", "start_time": "2026-01-01T00:00:00Z",
+          "finish_time": "2026-01-01T00:00:01Z", "result": "Success", "traceback": None}
+    p.cast("conductor", "instance_update", {
+        "host": "c2", "instance_uuid": uid, "vm_state": "active", "task_state": "",
+        "power_state": 1, "expected_task_state": None, "event": ev}, request_id=rid)
+    bad = [dict(ev, start_time="2026-02-30T00:00:00Z"),
+           dict(ev, finish_time="2025-12-31T23:59:59Z"),    # before its start
+           dict(ev, result="Maybe"),
+           dict(ev, event=""),
+           dict(ev, event="x" * 64),
+           dict(ev, traceback="t" * 4096),
+           dict(ev, start_time=12),
+           "not an object"]
+    for e in bad:
+        p.cast("conductor", "instance_update", {
+            "host": "c1", "instance_uuid": uid, "vm_state": "active", "task_state": "",
+            "power_state": 1, "expected_task_state": None, "event": e}, request_id=rid)
+    wait_for(lambda: p.log("scheduler").count("bad argument 'event'") >= len(bad), 10,
+             what="every bad event to be refused")
+    assert "from host c2 dropped" in p.log("scheduler")
+    assert len(events(p, uid)) == 1
+    # a good one from the instance's host is recorded
+    p.cast("conductor", "instance_update", {
+        "host": "c1", "instance_uuid": uid, "vm_state": "active", "task_state": "",
+        "power_state": 1, "expected_task_state": None, "event": ev}, request_id=rid)
+    wait_for(lambda: len(events(p, uid)) == 2, 10, what="the good event")
+    assert events(p, uid)[1][:3] == ("compute_stop_instance", "Success", "c1")

@@ -238,6 +238,38 @@ static void instance(struct db_instance *inst, const char *name,
 	strcpy(inst->request_id, "req-1");
 }
 
+/* Events go on the newest action of their request, newest first. */
+static void check_events(struct db *db, const char *uuid)
+{
+	size_t n;
+	struct db_action_event ev = { .event = "compute__do_build_and_run_instance",
+		.start_time = "2026-01-01T00:00:00Z",
+		.finish_time = "2026-01-01T00:00:01Z", .result = "Error",
+		.traceback = "spawn failed", .host = "bad", .details = "spawn failed" };
+	struct db_action_event *evs;
+
+	assert_int_equal(db_action_event_add(db, uuid, "req-1", &ev), DB_OK);
+	str_copy(ev.result, "Success", sizeof ev.result);
+	str_copy(ev.host, "good", sizeof ev.host);
+	ev.traceback[0] = ev.details[0] = '\0';
+	assert_int_equal(db_action_event_add(db, uuid, "req-1", &ev), DB_OK);
+	assert_int_equal(db_action_event_add(db, uuid, "req-x", &ev),
+	    DB_NOTFOUND);
+	assert_int_equal(db_action_event_list(db, uuid, "req-1", &evs,
+	    &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(evs[0].host, "good");
+	assert_string_equal(evs[0].traceback, "");
+	assert_string_equal(evs[1].result, "Error");
+	assert_string_equal(evs[1].traceback, "spawn failed");
+	assert_string_equal(evs[1].finish_time, "2026-01-01T00:00:01Z");
+	free(evs);
+	assert_int_equal(db_action_event_list(db, uuid, "req-x", &evs,
+	    &n), DB_OK);
+	assert_int_equal(n, 0);
+	free(evs);
+}
+
 static void test_instances(void **state)
 {
 	struct fixture *fx = *state;
@@ -274,6 +306,7 @@ static void test_instances(void **state)
 	assert_int_equal(db_action_list(fx->db, inst.uuid, &acts, &n), DB_OK);
 	assert_int_equal(acts[0].finish_time[19], 'Z');
 	free(acts);
+	check_events(fx->db, inst.uuid);
 
 	/* expect_task guards the transition. */
 	assert_int_equal(db_instance_set_state(fx->db, inst.uuid, "building",

@@ -73,6 +73,74 @@ static void test_fields(void **state)
 	assert_int_equal(wire_check(json_null(), fields, 7, &err), -1);
 }
 
+static const struct wire_field event_table[] = {
+	{ "event", WIRE_EVENT, 0, 0, true },
+	{ "at", WIRE_TIME, 0, 0, true },
+};
+
+/* wire_check of {"event": <e>} (e is stolen); 0 or -1. */
+static int event_ok(json_t *e)
+{
+	struct rpc_error err;
+	json_t *o = json_pack("{s:o}", "event", e);
+	int rc = wire_check(o, event_table, 2, &err);
+
+	json_decref(o);
+	return rc;
+}
+
+static json_t *event(const char *start, const char *finish, const char *result)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:n}", "event",
+	    "compute_stop_instance", "start_time", start, "finish_time", finish,
+	    "result", result, "traceback");
+}
+
+static void test_event_and_time(void **state)
+{
+	struct rpc_error err;
+	json_t *o, *e;
+
+	(void)state;
+	assert_int_equal(event_ok(event("2026-01-01T00:00:00Z",
+	    "2026-01-01T00:00:00Z", "Success")), 0);
+	assert_int_equal(event_ok(event("2024-02-29T23:59:59Z",
+	    "2026-12-31T00:00:00Z", "Error")), 0);
+	assert_int_equal(event_ok(json_null()), 0);            /* nullable */
+	/* times: a real UTC time in the one format, start <= finish */
+	assert_int_equal(event_ok(event("2026-02-30T00:00:00Z",
+	    "2026-03-01T00:00:00Z", "Success")), -1);
+	assert_int_equal(event_ok(event("2026-01-01T24:00:00Z",
+	    "2026-01-02T00:00:00Z", "Success")), -1);
+	assert_int_equal(event_ok(event("2026-01-01 00:00:00Z",
+	    "2026-01-01T00:00:00Z", "Success")), -1);
+	assert_int_equal(event_ok(event("2026-01-01T00:00:00",
+	    "2026-01-01T00:00:00Z", "Success")), -1);
+	assert_int_equal(event_ok(event("2026-01-01T00:00:01Z",
+	    "2026-01-01T00:00:00Z", "Success")), -1);
+	assert_int_equal(event_ok(event("2026-01-01T00:00:00Z",
+	    "2026-01-01T00:00:00Z", "success")), -1);
+	assert_int_equal(event_ok(json_string("x")), -1);
+	e = event("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "Error");
+	json_object_set_new(e, "event", json_string(""));
+	assert_int_equal(event_ok(e), -1);
+	e = event("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "Error");
+	json_object_set_new(e, "traceback", json_integer(1));
+	assert_int_equal(event_ok(e), -1);
+	e = event("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "Error");
+	json_object_del(e, "finish_time");
+	assert_int_equal(event_ok(e), -1);
+
+	o = json_pack("{s:s}", "at", "1999-12-31T23:59:59Z");
+	assert_int_equal(wire_check(o, event_table, 2, &err), 0);
+	json_object_set_new(o, "at", json_string("1999-13-31T23:59:59Z"));
+	assert_int_equal(wire_check(o, event_table, 2, &err), -1);
+	assert_non_null(strstr(err.message, "'at'"));
+	json_object_set_new(o, "at", json_integer(0));
+	assert_int_equal(wire_check(o, event_table, 2, &err), -1);
+	json_decref(o);
+}
+
 static void test_retry(void **state)
 {
 	struct sched_retry r;
@@ -107,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_retry),
+		cmocka_unit_test(test_event_and_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
