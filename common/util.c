@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <uuid/uuid.h>
 
@@ -50,11 +51,32 @@ int num_parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
+/* A version 4 uuid from one getrandom(2): libuuid's uuid_generate_random
+ * also reseeds random(3) from getpid, getuid, getppid and gettid at every
+ * call, six system calls more for each request id and RPC message id. */
+static void uuid_random(uuid_t u)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(uuid_t)) {
+		if ((n = getrandom(u + got, sizeof(uuid_t) - got, 0)) < 0) {
+			if (errno == EINTR)
+				continue;
+			uuid_generate_random(u);  /* no getrandom: libuuid's way */
+			return;
+		}
+		got += (size_t)n;
+	}
+	u[6] = (u[6] & 0x0f) | 0x40;  /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;  /* variant 1 (RFC 4122) */
+}
+
 void uuid_new_str(char out[UUID_STR_LEN])
 {
 	uuid_t u;
 
-	uuid_generate_random(u);
+	uuid_random(u);
 	uuid_unparse_lower(u, out);
 }
 
@@ -63,7 +85,7 @@ void uuid_new_hex(char out[UUID_HEX_LEN])
 	static const char hex[] = "0123456789abcdef";
 	uuid_t u;
 
-	uuid_generate_random(u);
+	uuid_random(u);
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = hex[u[i] >> 4];
 		out[2 * i + 1] = hex[u[i] & 15];

@@ -149,6 +149,14 @@ static void test_uuid(void **state)
 	assert_false(uuid_valid("1234567812345678123456781234567812345"));
 	assert_false(uuid_valid("g2345678-1234-1234-1234-123456781234"));
 	assert_false(uuid_valid(NULL));
+	for (int i = 0; i < 64; i++) {  /* random, version 4, variant 1 */
+		uuid_new_str(s);
+		assert_int_equal(s[14], '4');
+		assert_non_null(strchr("89ab", s[19]));
+		uuid_new_hex(h);
+		assert_int_equal(h[12], '4');
+		assert_non_null(strchr("89ab", h[16]));
+	}
 }
 
 static void test_str(void **state)
