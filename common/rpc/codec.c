@@ -41,12 +41,13 @@ void rpc_id_new(char out[UUID_HEX_LEN])
 	memset(u, 0, 16);
 }
 
-/* jansson escapes strings through its generic machinery: for the
- * envelope's one big string that cost about as much as dumping the whole
- * message (5 us of 10 on a small VM, twice on the critical path of every
- * call). The envelope is therefore written here, byte for byte as
- * jansson's compact dump would write it. Reading stays with jansson: it
- * is the trust boundary, and its unescaping is cheap by comparison. */
+/* jansson escapes and unescapes strings through its generic machinery,
+ * at over 100 instructions a byte: for the envelope's one big string that
+ * costs as much as the whole message, both ways (callgrind), on the
+ * critical path of every call twice. The envelope is therefore written
+ * here, byte for byte as jansson's compact dump would write it, and read
+ * here when it has the exact form kumo or oslo writes (anything else goes
+ * through jansson, which also parses the message inside either way). */
 static const char ENV_HEAD[] = "{\"oslo.version\":\"" RPC_ENVELOPE_VERSION "\",\"oslo.message\":\"";
 
 /* The JSON escape of c, a quote, a backslash or a control character
@@ -101,6 +102,95 @@ char *rpc_envelope_encode(const json_t *msg, size_t *len)
 	return body;
 }
 
+
+/* The envelope as oslo (json.dumps) writes it; kumo's is ENV_HEAD. */
+static const char ENV_OSLO[] = "{\"oslo.version\": \"" RPC_ENVELOPE_VERSION "\", \"oslo.message\": \"";
+
+static bool hex4(const char *s, const char *end, unsigned *v)
+{
+	*v = 0;
+	if (end - s < 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)s[i], d = c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return false;
+		*v = *v << 4 | (unsigned)d;
+	}
+	return true;
+}
+
+static char *utf8_put(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | cp >> 18);
+		*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* The JSON string that starts at s (after its opening quote), unescaped,
+ * when its closing quote is followed by exactly "}" and the end: a
+ * malloc'd copy (*n bytes, NUL-terminated; never longer than the escaped
+ * text). NULL when the body has any other form, or an escape this does
+ * not take (\u0000, a lone surrogate): jansson judges it then. Raw bytes
+ * are copied as they are; the parse of the message checks their UTF-8. */
+static char *envelope_inner(const char *s, const char *end, size_t *n)
+{
+	char *out = malloc((size_t)(end - s) + 1), *o = out;
+	unsigned cp = 0, lo;
+
+	while (out != NULL && s < end) {
+		unsigned char c = (unsigned char)*s++;
+		if (c == '"') {
+			if (end - s != 1 || *s != '}')
+				break;
+			*o = '\0';
+			*n = (size_t)(o - out);
+			return out;
+		}
+		if (c < 0x20)
+			break;
+		if (c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		if (s == end)
+			break;
+		c = (unsigned char)*s++;
+		if (c == '"' || c == '\\' || c == '/') {
+			*o++ = (char)c;
+		} else if (c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+			*o++ = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' : c == 'r' ? '\r' : '\t';
+		} else if (c != 'u' || !hex4(s, end, &cp) || cp == 0) {
+			break;
+		} else if (cp < 0xd800 || cp > 0xdfff) {
+			s += 4;
+			o = utf8_put(o, cp);
+		} else if (cp <= 0xdbff && end - s >= 10 && s[4] == '\\' && s[5] == 'u' &&
+		    hex4(s + 6, end, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+			s += 10;
+			o = utf8_put(o, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+		} else {
+			break;
+		}
+	}
+	free(out);
+	return NULL;
+}
+
 /* oslo's version_is_compatible("2.0", v): same major, minor <= 0. */
 static bool envelope_version_ok(const json_t *v)
 {
@@ -132,6 +222,23 @@ static bool envelope_version_ok(const json_t *v)
 	return mj == 2 && mn == 0;
 }
 
+/* The parsed oslo.message (NULL: jerr says why): it must be an object. */
+static enum rpc_decode_status inner_result(json_t *msg, const json_error_t *jerr,
+    json_t **out, char *err, size_t errlen)
+{
+	if (msg == NULL) {
+		str_fmt(err, errlen, "oslo.message is not JSON: %s", jerr->text);
+		return RPC_DEC_BAD_JSON;
+	}
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		str_fmt(err, errlen, "oslo.message is not a JSON object");
+		return RPC_DEC_NOT_OBJECT;
+	}
+	*out = msg;
+	return RPC_DEC_OK;
+}
+
 enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
     json_t **out, char *err, size_t errlen)
 {
@@ -143,6 +250,18 @@ enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
 		str_fmt(err, errlen, "message of %zu bytes over the %u byte cap",
 		    len, RPC_MAX_BODY);
 		return RPC_DEC_TOO_BIG;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const char *form = i == 0 ? ENV_HEAD : ENV_OSLO, *b = body;
+		size_t flen = i == 0 ? sizeof ENV_HEAD - 1 : sizeof ENV_OSLO - 1, n;
+		char *s;
+		if (len <= flen || memcmp(b, form, flen) != 0)
+			continue;
+		if ((s = envelope_inner(b + flen, b + len, &n)) == NULL)
+			break;
+		msg = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
+		free(s);
+		return inner_result(msg, &jerr, out, err, errlen);
 	}
 	outer = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
 	if (outer == NULL) {
@@ -174,17 +293,7 @@ enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
 	msg = json_loadb(json_string_value(inner), json_string_length(inner),
 	    JSON_ALLOW_NUL, &jerr);
 	json_decref(outer);
-	if (msg == NULL) {
-		str_fmt(err, errlen, "oslo.message is not JSON: %s", jerr.text);
-		return RPC_DEC_BAD_JSON;
-	}
-	if (!json_is_object(msg)) {
-		json_decref(msg);
-		str_fmt(err, errlen, "oslo.message is not a JSON object");
-		return RPC_DEC_NOT_OBJECT;
-	}
-	*out = msg;
-	return RPC_DEC_OK;
+	return inner_result(msg, &jerr, out, err, errlen);
 }
 
 /* A C string field: absent/null gives NULL (ok when !required); else a

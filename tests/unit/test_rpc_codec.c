@@ -202,6 +202,78 @@ static void test_envelope_encode_matches_jansson(void **state)
 	}
 }
 
+/* What jansson alone makes of a body: the reference for the envelope
+ * reader's own unescaping. NULL when either parse fails. */
+static json_t *jansson_view(const char *body, size_t len)
+{
+	json_t *outer = json_loadb(body, len, JSON_ALLOW_NUL, NULL), *inner, *msg = NULL;
+
+	inner = json_object_get(outer, "oslo.message");
+	if (json_is_string(inner))
+		msg = json_loadb(json_string_value(inner), json_string_length(inner),
+		    JSON_ALLOW_NUL, NULL);
+	json_decref(outer);
+	return msg;
+}
+
+static void test_envelope_decode_matches_jansson(void **state)
+{
+	/* In the exact forms oslo and kumo write (made with Python's json). */
+	static const char *const ok[] = {
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"q\\\\\\\"\\\\\\\\ / \\\\\\\\/\\\\\\\"\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\\\\b\\\\f\\\\n\\\\r\\\\t\\\\u0001\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\\u00E9 \\u4e2d \\ud83d\\ude00\\\"}\"}",
+		"{\"oslo.version\":\"2.0\",\"oslo.message\":\"{\\\"\xc3""\xa9""\\\":\\\"h\xc3""\xa9""\\\"}\"}",
+		"{\"oslo.version\":\"2.0\",\"oslo.message\":\"{\\n\\t\\\"a\\\"\\r:1}\"}",
+		"{\"oslo.version\":\"2.0\",\"oslo.message\":\"{\\\"a\\/b\\\":1}\"}",
+	};
+	/* Forms the reader leaves to jansson, or bodies that are not JSON. */
+	static const char *const other[] = {
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\\u0000\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\\ud800\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\\udc00\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\\ud83dx\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": 1}\", \"x\": 2}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": 1}\"}\n",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": 1}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": 1}\\",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\n\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\x}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\u12}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": \\\"\xff\\\"}\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"{\\\"a\\\": 1}\xff\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"[1]\"}",
+		"{\"oslo.version\": \"2.0\", \"oslo.message\": \"",
+	};
+	json_t *m, *ref;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		ref = jansson_view(ok[i], strlen(ok[i]));
+		if (ref == NULL)
+			fail_msg("body %zu: jansson refuses it", i);
+		assert_int_equal(dec(ok[i], &m), RPC_DEC_OK);
+		if (!json_equal(m, ref))
+			fail_msg("body %zu decodes differently from jansson", i);
+		json_decref(m);
+		json_decref(ref);
+	}
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+		enum rpc_decode_status st = dec(other[i], &m);
+		ref = jansson_view(other[i], strlen(other[i]));
+		if (ref == NULL || !json_is_object(ref)) {
+			if (st == RPC_DEC_OK)
+				fail_msg("body %zu: taken, jansson refuses it", i);
+		} else {
+			if (st != RPC_DEC_OK || !json_equal(m, ref))
+				fail_msg("body %zu decodes differently from jansson", i);
+			json_decref(m);
+		}
+		json_decref(ref);
+	}
+}
+
 static void test_envelope_compat(void **state)
 {
 	json_t *m;
@@ -596,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_url_bad),
 		cmocka_unit_test(test_envelope_roundtrip),
 		cmocka_unit_test(test_envelope_encode_matches_jansson),
+		cmocka_unit_test(test_envelope_decode_matches_jansson),
 		cmocka_unit_test(test_envelope_compat),
 		cmocka_unit_test(test_envelope_bad),
 		cmocka_unit_test(test_ctx_encode),
