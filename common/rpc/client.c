@@ -1,8 +1,9 @@
 /*
  * The client half: rpc_call and rpc_cast (research/oslo-messaging-wire.md
  * sections 3 and 5). A call registers itself as pending, publishes with
- * the timeout as `expiration` and waits on its condvar for the service
- * thread to hand it the reply.
+ * the timeout as `expiration` (unconfirmed: the reply proves arrival) and
+ * waits for its reply (transport.c: callers read the reply queue in
+ * turn). A cast is queued in the transport's outbox (outbox.c).
  */
 #include <stdio.h>
 #include <string.h>

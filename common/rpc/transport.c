@@ -2,12 +2,15 @@
  * The transport: what one process shares between its callers and servers.
  *
  *   backoff   when the next connection attempt may start, to which host
- *   pool      publish connections (confirm mode), one thread each at a time
+ *   pool      publish connections, one thread each at a time: channel 1
+ *             in confirm mode, channel 2 without (call requests, replies)
  *   service   one thread, started on first use: (re)connects the reply
  *             consumer, reads it while no call waits (heartbeats, late
- *             replies), and every second lets idle pool connections send
- *             and check heartbeats
+ *             replies), every second reads idle pool connections
+ *             (heartbeats, returned replies), and retries returned replies
+ *   returned  replies the broker returned, retried for 60 s
  *   pending   calls waiting for a reply, by _msg_id, each with a condvar
+ *   outbox    casts (outbox.c), made by the first one
  *
  * Replies are read by the waiting callers themselves, one at a time (the
  * reading turn): the reader completes whichever calls its deliveries
