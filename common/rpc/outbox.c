@@ -309,22 +309,20 @@ static void *outbox_main(void *arg)
 			continue;
 		}
 		if (m != NULL) {
+			bool more = m->next != NULL;
 			o->unsent = m->next;
 			pthread_mutex_unlock(&o->mu);
 			/* A batch leaves in full segments: fewer packets for
 			 * the broker to read. */
-			if (m->next != NULL && !corked)
+			if (more && !corked)
 				rpc_conn_cork(c, corked = true);
-			/* Confirmed before a reconnect: nothing to send again. */
-			if (!m->acked && publish_one(c, m) == -1) {
+			/* Confirmed before a reconnect: nothing to send again.
+			 * Keep the acks flowing while a long batch goes out. */
+			if ((!m->acked && publish_one(c, m) == -1) ||
+			    (rpc_conn_buffered(c) && read_confirms(o, c, 0) == -1)) {
 				pthread_mutex_lock(&o->mu);
 				drop_conn(o, &c);
-				continue;
-			}
-			/* Keep the acks flowing while a long batch goes out. */
-			if (rpc_conn_buffered(c) && read_confirms(o, c, 0) == -1) {
-				pthread_mutex_lock(&o->mu);
-				drop_conn(o, &c);
+				corked = false;
 				continue;
 			}
 			pthread_mutex_lock(&o->mu);
