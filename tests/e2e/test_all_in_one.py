@@ -1,7 +1,9 @@
-"""The README's first command: tools/all-in-one on this machine (no systemd as
-PID 1) boots a real VM and prints its console marker; `--down` deletes its
-servers and leaves nothing of its own running (daemons, domains, and libvirt
-when the script was the one to start it)."""
+"""The README's first command: tools/all-in-one on this machine, in its background
+mode (the daemons as supervised processes; the mode where PID 1 is not systemd,
+forced so that a systemd host is not installed into: tests/systemd/test_all_in_one
+covers the systemd mode) boots a real VM and prints its console marker; `--down`
+deletes its servers and leaves nothing of its own running (daemons, domains, and
+libvirt when the script was the one to start it)."""
 import os
 import re
 import shutil
@@ -33,7 +35,8 @@ def domains():
 
 def test_all_in_one_boots_a_vm_and_down_cleans_up():
     d = tempfile.mkdtemp(prefix="kumo-aio-", dir="/var/tmp")
-    env = dict(os.environ, KUMO_AIO_DIR=d, KUMO_AIO_PORT=str(free_port()))
+    env = dict(os.environ, KUMO_AIO_DIR=d, KUMO_AIO_PORT=str(free_port()),
+               KUMO_AIO_MODE="background")
     env.setdefault("KUMO_TEST_IMAGE_DIR", "/var/tmp/kumo-test-image")
     libvirt_was_up = subprocess.run([os.path.join(REPO, "tools", "libvirt"), "status"],
                                     capture_output=True).returncode == 0
