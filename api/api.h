@@ -489,6 +489,15 @@ int sshkey_fingerprint(const char *public_key, char out[48]);
  * Generated-by-Nova") into public_key, the PKCS#1 PEM private key into
  * *private_key (the caller's: keygen_secret_free). 0, or -1 (logged). */
 int keygen_rsa(char *public_key, size_t publen, char **private_key);
+/* A new x509 pair for user_id (Nova's WinRM certificate): the PEM
+ * certificate into cert, its SHA-1 fingerprint ("aa:bb:...") and the
+ * base64 PKCS#12 bundle (password "") into *private_key (the caller's:
+ * keygen_secret_free). 0, or -1 (logged; a user id longer than a common
+ * name's 64 characters fails). */
+int keygen_x509(const char *user_id, char *cert, size_t certlen,
+    char fingerprint[60], char **private_key);
+/* The fingerprint of a PEM certificate: 0, or -1 when it is not one. */
+int keygen_x509_fingerprint(const char *pem, char fingerprint[60]);
 /* Wipes and frees a secret string; NULL does nothing. */
 void keygen_secret_free(char *secret);
 /* The bound on generations at once: half the HTTP workers, at least one.

@@ -181,8 +181,14 @@ static int validate_create(struct api_req *r, const json_t *body,
     struct db_keypair *k, bool *import)
 {
 	static const char *const top[] = { "keypair", NULL };
-	static const char *const keys[] = { "name", "public_key", "type",
+	/* Nova's schema per microversion: type from 2.2, user_id from 2.10. */
+	static const char *const keys_21[] = { "name", "public_key", NULL };
+	static const char *const keys_22[] = { "name", "public_key", "type",
+		NULL };
+	static const char *const keys_210[] = { "name", "public_key", "type",
 		"user_id", NULL };
+	const char *const *keys = r->mv >= API_MV(2, 10) ? keys_210 :
+	    r->mv >= API_MV(2, 2) ? keys_22 : keys_21;
 	const json_t *kp = json_object_get(body, "keypair"), *v;
 	const char *safe = r->mv >= API_MV(2, 92) ? "_- .@" : "_- ";
 	char user[DB_NAME] = "";
@@ -221,26 +227,34 @@ static int validate_create(struct api_req *r, const json_t *body,
 /* The imported public key's check and fingerprint. */
 static int key_material(struct api_req *r, struct db_keypair *k)
 {
-	if (strcmp(k->type, "x509") == 0)
-		return api_error(r, ERR_KEYPAIR_INVALID,
-		    "x509 certificates are not supported by kumo; use an ssh key");
+	if (strcmp(k->type, "x509") == 0) {
+		if (keygen_x509_fingerprint(k->public_key, k->fingerprint) != 0)
+			return api_error(r, ERR_KEYPAIR_INVALID, "failed to "
+			    "generate X509 fingerprint. Error message: not a PEM "
+			    "certificate");
+		return 0;
+	}
 	if (sshkey_fingerprint(k->public_key, k->fingerprint) != 0)
 		return api_error(r, ERR_KEYPAIR_INVALID, "failed to generate fingerprint");
 	return 0;
 }
 
-/* A new key pair into k (public_key, fingerprint) and *private_key, on one
- * of the bounded generation slots (keygen.c). A name already taken is a
- * 409 before any CPU is spent; the insert still decides a race. */
+/* A new key pair of k->type into k (public_key, fingerprint) and
+ * *private_key, on one of the bounded generation slots (keygen.c). A name
+ * already taken is a 409 before any CPU is spent; the insert still decides
+ * a race. */
 static int key_generate(struct api_req *r, struct db_keypair *k,
     char **private_key)
 {
 	struct db_keypair old;
+	bool x509;
 	int rc;
 
-	if (strcmp(k->type, "x509") == 0)
-		return api_error(r, ERR_KEYPAIR_INVALID, "kumo does not generate "
-		    "x509 certificates; generate an ssh key or import a public key");
+	x509 = strcmp(k->type, "x509") == 0;
+	/* The user id is the certificate's common name: at most 64. */
+	if (x509 && strlen(k->user_id) > 64)
+		return api_error(r, ERR_KEYPAIR_INVALID, "an x509 certificate "
+		    "needs a user_id of at most 64 bytes (its common name)");
 	rc = db_keypair_get(r->api->db, k->user_id, k->name, &old);
 	if (rc == DB_OK)
 		return api_error(r, ERR_KEYPAIR_EXISTS, k->name);
@@ -252,11 +266,18 @@ static int key_generate(struct api_req *r, struct db_keypair *k,
 		api_header_add(r, "Retry-After", "1");
 		return api_error(r, ERR_KEYGEN_BUSY);
 	}
-	rc = keygen_rsa(k->public_key, sizeof k->public_key, private_key);
+	if (x509)
+		rc = keygen_x509(k->user_id, k->public_key, sizeof k->public_key,
+		    k->fingerprint, private_key);
+	else if ((rc = keygen_rsa(k->public_key, sizeof k->public_key,
+	    private_key)) == 0)
+		rc = sshkey_fingerprint(k->public_key, k->fingerprint);
 	keygen_slot_put(r->api);
-	if (rc != 0 || sshkey_fingerprint(k->public_key, k->fingerprint) != 0)
-		return api_error(r, ERR_INTERNAL);
-	return 0;
+	if (rc == 0)
+		return 0;
+	keygen_secret_free(*private_key);
+	*private_key = NULL;
+	return api_error(r, ERR_INTERNAL);
 }
 
 /* The key_pairs quota of the caller's project against the user's count. */

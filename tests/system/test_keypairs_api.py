@@ -2,6 +2,7 @@
 as Nova does (below 2.92), with Nova's shapes and status codes per
 microversion, its errors, the key_pairs quota, and the bound on generations
 running at once."""
+import base64
 import concurrent.futures
 import os
 import subprocess
@@ -94,8 +95,6 @@ def test_generate_refused(cloud):
     r = create(cloud, {"name": "gen-empty", "public_key": ""})
     assert_fault(r, 400, "badRequest",
                  "Keypair data is invalid: failed to generate fingerprint")
-    r = create(cloud, {"name": "gen-x509", "type": "x509"}, "2.2")
-    assert_fault(r, 400, "badRequest", "kumo does not generate x509 certificates")
     r = create(cloud, {"name": "gen-bad name!"})
     assert_fault(r, 400, "badRequest", "Keypair name contains unsafe characters")
     # a taken name is refused before generating
@@ -104,6 +103,56 @@ def test_generate_refused(cloud):
     assert_fault(r, 409, "conflictingRequest", "Key pair 'gen-dup' already exists.")
     assert cloud.delete("/v2.1/os-keypairs/gen-dup").status == 202
     assert cloud.get("/v2.1/os-keypairs", token="u1:p1").json == {"keypairs": []}
+
+
+def openssl(*args, data=None):
+    p = subprocess.run(["openssl", *args], input=data, capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.decode()
+
+
+def test_x509(cloud, tmp_path):
+    """Type x509 (2.2+): Nova's WinRM certificate. Generated: a self-signed
+    certificate for CN=<user>, client authentication, the UPN
+    <user>@localhost; the private key is the base64 PKCS#12 (password "");
+    the fingerprint the certificate's SHA-1. Imported: a PEM certificate."""
+    r = create(cloud, {"name": "x509-gen", "type": "x509"}, "2.2")
+    assert r.status == 201, r
+    kp = r.json["keypair"]
+    assert (kp["type"], kp["user_id"]) == ("x509", "admin")
+    assert kp["public_key"].startswith("-----BEGIN CERTIFICATE-----\n")
+    assert len(kp["fingerprint"]) == 59 and kp["fingerprint"] == kp["fingerprint"].lower()
+    cert = tmp_path / "cert.pem"
+    cert.write_text(kp["public_key"])
+    out = openssl("x509", "-in", str(cert), "-noout", "-subject", "-fingerprint", "-sha1",
+                  "-ext", "subjectAltName,extendedKeyUsage")
+    assert "subject=CN = admin" in out
+    assert "Fingerprint=" + kp["fingerprint"].upper() in out
+    assert "TLS Web Client Authentication" in out and "UPN::admin@localhost" in out
+    bundle = tmp_path / "key.p12"
+    bundle.write_bytes(base64.b64decode(kp["private_key"], validate=True))
+    pem = openssl("pkcs12", "-in", str(bundle), "-passin", "pass:", "-nodes")
+    assert "-----BEGIN PRIVATE KEY-----" in pem
+    assert kp["public_key"].split("-----")[2].strip() in pem.replace("\r", "")
+    shown = cloud.get("/v2.1/os-keypairs/x509-gen", headers=mv("2.2")).json["keypair"]
+    assert "private_key" not in shown and shown["public_key"] == kp["public_key"]
+
+    # import: the fingerprint of a PEM certificate
+    r = create(cloud, {"name": "x509-imp", "type": "x509", "public_key": kp["public_key"]},
+               "2.2")
+    assert r.status == 201 and r.json["keypair"]["fingerprint"] == kp["fingerprint"], r
+    r = create(cloud, {"name": "x509-bad", "type": "x509", "public_key": PUBKEY}, "2.2")
+    assert_fault(r, 400, "badRequest", "failed to generate X509 fingerprint")
+    # the user id is the common name: at most 64 characters
+    r = create(cloud, {"name": "x509-long", "type": "x509", "user_id": "u" * 65}, "2.10")
+    assert_fault(r, 400, "badRequest", "user_id of at most 64 bytes")
+    # below 2.2 there is no type
+    r = create(cloud, {"name": "x509-21", "type": "x509"}, "2.1")
+    assert_fault(r, 400, "badRequest", "Additional properties are not allowed")
+    r = create(cloud, {"name": "x509-22", "user_id": "admin"}, "2.2")   # user_id: 2.10
+    assert_fault(r, 400, "badRequest", "Additional properties are not allowed")
+    for name in ("x509-gen", "x509-imp"):
+        assert cloud.delete("/v2.1/os-keypairs/" + name, headers=mv("2.2")).status == 204
 
 
 def test_generate_quota(cloud):

@@ -372,6 +372,10 @@ out["keypair"] = {"type": kp.type, "pem": kp.private_key.split("\n")[0],
                   "fingerprint": kp.fingerprint,
                   "listed": [k.name for k in nova.keypairs.list()]}
 nova.keypairs.delete("novaclient-kp")
+kp = nova.keypairs.create("novaclient-x509", key_type="x509")
+out["x509"] = {"type": kp.type, "cert": kp.public_key.split("\n")[0],
+               "fingerprint": kp.fingerprint, "p12": len(kp.private_key)}
+nova.keypairs.delete("novaclient-x509")
 print(json.dumps(out))
 """
 
@@ -391,4 +395,7 @@ def test_novaclient_library(osc, cloud, image):
     kp = out["keypair"]
     assert (kp["type"], kp["pem"]) == ("ssh", "-----BEGIN RSA PRIVATE KEY-----")
     assert len(kp["fingerprint"]) == 47 and "novaclient-kp" in kp["listed"]
+    x = out["x509"]
+    assert (x["type"], x["cert"]) == ("x509", "-----BEGIN CERTIFICATE-----")
+    assert len(x["fingerprint"]) == 59 and x["p12"] > 1000
     cloud.wait_gone(out["id"])

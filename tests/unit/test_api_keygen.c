@@ -1,5 +1,5 @@
-/* Unit tests of kumo-api's key pair generation (api/keygen.c): the key's
- * shapes, and the bound on generations at once. */
+/* Unit tests of kumo-api's key pair generation (api/keygen.c): the keys'
+ * and certificates' shapes, and the bound on generations at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +38,32 @@ static void test_rsa_pair(void **state)
 	assert_null(priv);
 }
 
+static void test_x509(void **state)
+{
+	char cert[8192], fp[60], fp2[60];
+	char *p12 = NULL;
+
+	(void)state;
+	assert_int_equal(keygen_x509("user1", cert, sizeof cert, fp, &p12), 0);
+	assert_non_null(p12);
+	assert_true(strncmp(cert, "-----BEGIN CERTIFICATE-----\n", 28) == 0);
+	assert_int_equal(strlen(fp), 59);
+	assert_int_equal(keygen_x509_fingerprint(cert, fp2), 0);
+	assert_string_equal(fp, fp2);
+	assert_true(strlen(p12) > 1000 && strlen(p12) % 4 == 0);
+	keygen_secret_free(p12);
+	assert_int_equal(keygen_x509_fingerprint("-----BEGIN CERTIFICATE-----\n"
+	    "AAAA\n-----END CERTIFICATE-----\n", fp2), -1);
+	assert_int_equal(keygen_x509_fingerprint("", fp2), -1);
+	/* a common name holds at most 64 characters */
+	assert_int_equal(keygen_x509("0123456789012345678901234567890123456789"
+	    "01234567890123456789012345", cert, sizeof cert, fp, &p12), -1);
+	assert_null(p12);
+	/* a buffer too small for the certificate */
+	assert_int_equal(keygen_x509("user1", cert, 100, fp, &p12), -1);
+	assert_null(p12);
+}
+
 static void test_slots(void **state)
 {
 	struct kumo_conf conf = { .api_workers = 4 };
@@ -66,6 +92,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rsa_pair),
+		cmocka_unit_test(test_x509),
 		cmocka_unit_test(test_slots),
 	};
 
