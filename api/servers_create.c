@@ -312,10 +312,11 @@ static int cast_build(struct api_req *r, const char *uuid)
 	}
 	log_warnx("instance %s: build_instances cast failed: %s", uuid,
 	    err.message);
-	db_instance_set_state(r->api->db, uuid, VM_STATE_ERROR, TASK_NONE, -1,
-	    NULL, NULL, NULL);
+	/* The fault first, as the conductor does (cond_set_error). */
 	db_fault_add(r->api->db, uuid, 500, "Failed to schedule the build",
 	    err.message);
+	db_instance_set_state(r->api->db, uuid, VM_STATE_ERROR, TASK_NONE, -1,
+	    NULL, NULL, NULL);
 	return api_error(r, ERR_RPC, err.message);
 }
 

@@ -47,6 +47,11 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
 	/* Reasons come from compute hosts and hypervisors: cut, not refused. */
 	str_copy_utf8(msg, message ? message : "", sizeof msg);
 	str_copy_utf8(det, details ? details : "", sizeof det);
+	/* The fault first: whoever sees ERROR finds its fault. One that
+	 * stays behind (the state changed meanwhile) is never shown: every
+	 * way into ERROR adds a newer one. */
+	if (db_fault_add(s->db, uuid, 500, msg, det) != DB_OK)
+		log_warnx("instance %s: fault not recorded", uuid);
 	rc = db_instance_set_state(s->db, uuid, VM_STATE_ERROR, TASK_NONE,
 	    POWER_NOSTATE, NULL, NULL, expect_task);
 	if (rc != DB_OK) {
@@ -54,8 +59,6 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
 		    uuid, db_strerror(rc));
 		return -1;
 	}
-	if (db_fault_add(s->db, uuid, 500, msg, det) != DB_OK)
-		log_warnx("instance %s: fault not recorded", uuid);
 	if (expect_task != NULL && strcmp(expect_task, TASK_SCHEDULING) == 0)
 		scheduling_failed_event(s, ctx, uuid, msg, det);
 	if (db_action_finish(s->db, uuid, ctx->request_id, "Error") != DB_OK)
