@@ -69,8 +69,8 @@ struct compute {
 	struct compute_locks locks;
 	struct compute_locks image_locks; /* one download per image */
 	bool report_failing;           /* only the main thread reports */
-	bool sync_failing;             /* only the main thread syncs */
-	bool reaped;                   /* the start-up round (sync.c) ran */
+	bool sync_failing;             /* only the sync thread syncs */
+	bool reaped;                   /* the start-up round ran (sync thread) */
 	/* Builds the start-up round declared lost (sync.c): a build message
 	 * for one of them that arrives later is dropped. */
 	pthread_mutex_t lost_mu;
@@ -111,7 +111,7 @@ void compute_report(struct compute *c);
 
 /* ---- sync.c ---- */
 /* Compares the driver with the instances the conductor lists for this
- * host (main thread only). At start (`start`), as Nova's _init_instance,
+ * host (the sync thread only). At start (`start`), as Nova's _init_instance,
  * finishes what a restart cut short: a build with no running domain is
  * lost (ERROR with a fault; a build message for it arriving later is
  * dropped), a delete is done, a stop, start or reboot is completed; and

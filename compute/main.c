@@ -3,6 +3,8 @@
  * through the configured virt driver, reports to the conductor and
  * reconciles with it (sync.c).
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -33,16 +35,44 @@ static struct rpc_server *start_server(struct compute *c)
 	return srv;
 }
 
-/* The periodic tasks: report, then sync power states; until it has run
- * once (at start, when the conductor answers), the round is the start-up
- * one (sync.c: interrupted tasks, orphan domains). */
-static void periodic(struct compute *c)
+/* Reconciliation runs in a thread of its own: its call to the conductor
+ * and the instance locks it waits for (a build in progress holds one)
+ * must never hold back the heartbeat, or a busy compute would be reported
+ * down. Until a round has completed once (at start, when the conductor
+ * answers), the round is the start-up one (sync.c: interrupted tasks,
+ * orphan domains). */
+static void *sync_main(void *arg)
 {
-	compute_report(c);
-	if (compute_sync(c, !c->reaped) == 0)
-		c->reaped = true;
+	struct compute *c = arg;
+	const struct timespec tick = { 0, TICK_MS * 1000000L };
+	uint64_t period = (uint64_t)c->conf->report_interval * 1000;
+
+	while (!daemon_stop_flag) {
+		uint64_t next = now_ms() + period;
+
+		if (compute_sync(c, !c->reaped) == 0)
+			c->reaped = true;
+		while (!daemon_stop_flag && now_ms() < next)
+			nanosleep(&tick, NULL);
+	}
+	return NULL;
 }
 
+static void start_sync(struct compute *c, pthread_t *thr)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* Signals are the main thread's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(thr, NULL, sync_main, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		fatalx("cannot start the reconciliation thread");
+}
+
+/* The main thread reports (heartbeat and resources) every report_interval. */
 static void run(struct compute *c, struct rpc_server *srv)
 {
 	const struct timespec tick = { 0, TICK_MS * 1000000L };
@@ -55,7 +85,7 @@ static void run(struct compute *c, struct rpc_server *srv)
 			daemon_watchdog();
 		daemon_reload_log_level();
 		if (now_ms() >= next) {
-			periodic(c);
+			compute_report(c);
 			next = now_ms() + period;
 		}
 	}
@@ -68,6 +98,7 @@ int main(int argc, char **argv)
 		.conf = &conf, .lost_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	struct rpc_server *srv;
+	pthread_t sync_thr;
 	char err[512];
 	int check;
 
@@ -84,12 +115,14 @@ int main(int argc, char **argv)
 	compute_locks_init(&c.image_locks);
 	c.rpc = rpcapi_transport_open(&conf);
 	srv = start_server(&c);
-	periodic(&c);
+	compute_report(&c);
+	start_sync(&c, &sync_thr);
 	log_info("serving topic %s as %s with the %s driver", TOPIC_COMPUTE,
 	    conf.host, c.driver->ops->name);
 	daemon_ready("serving");
 	run(&c, srv);
 	log_info("stopping: letting in-flight operations finish");
+	pthread_join(sync_thr, NULL);
 	daemon_stopping();
 	rpc_server_stop(srv, STOP_GRACE_MS);
 	rpc_server_free(srv);

@@ -243,7 +243,7 @@ class Cloud:
             rabbitmqctl("delete_vhost", self.vhost)
         except subprocess.SubprocessError:
             pass
-        if not failures:
+        if not failures and not os.environ.get("KUMO_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
         assert not failures, "\n\n".join(failures)
 
