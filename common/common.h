@@ -14,6 +14,7 @@
 #ifndef KUMO_COMMON_H
 #define KUMO_COMMON_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -136,6 +137,9 @@ void daemon_config_ok(const char *progname); /* prints "<prog>: configuration <p
 /* SIGTERM/SIGINT set the stop flag, SIGHUP the reload flag. */
 void daemon_signals(void);
 extern volatile int daemon_stop_flag;
+/* pthread_create with every signal blocked in the new thread: signals are
+ * the main thread's. 0, or -1 (logged, errno set). */
+int thread_start(pthread_t *thr, void *(*fn)(void *), void *arg);
 extern volatile int daemon_hup_flag;
 /* sd_notify wrappers; no-ops outside systemd. */
 void daemon_ready(const char *status);

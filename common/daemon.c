@@ -157,3 +157,20 @@ void daemon_reload_log_level(void)
 	}
 	free(conf);
 }
+
+int thread_start(pthread_t *thr, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(thr, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		errno = rc;
+		log_warn("pthread_create");
+		return -1;
+	}
+	return 0;
+}

@@ -3,8 +3,6 @@
  * through the configured virt driver, reports to the conductor and
  * reconciles with it (sync.c).
  */
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -58,20 +56,6 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-static void start_sync(struct compute *c, pthread_t *thr)
-{
-	sigset_t all, old;
-	int rc;
-
-	/* Signals are the main thread's. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(thr, NULL, sync_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		fatalx("cannot start the reconciliation thread");
-}
-
 /* The main thread reports (heartbeat and resources) every report_interval. */
 static void run(struct compute *c, struct rpc_server *srv)
 {
@@ -116,7 +100,8 @@ int main(int argc, char **argv)
 	c.rpc = rpcapi_transport_open(&conf);
 	srv = start_server(&c);
 	compute_report(&c);
-	start_sync(&c, &sync_thr);
+	if (thread_start(&sync_thr, sync_main, &c) == -1)
+		fatalx("cannot start the reconciliation thread");
 	log_info("serving topic %s as %s with the %s driver", TOPIC_COMPUTE,
 	    conf.host, c.driver->ops->name);
 	daemon_ready("serving");

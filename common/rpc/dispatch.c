@@ -180,7 +180,7 @@ struct rpc_pool *rpc_pool_new(struct rpc_server *s, int workers)
 			goto fail;
 		wa->p = p;
 		wa->i = p->n;
-		if (rpc_thread_start(&p->thr[p->n], worker_main, wa) == -1) {
+		if (thread_start(&p->thr[p->n], worker_main, wa) == -1) {
 			free(wa);
 			goto fail;
 		}

@@ -71,7 +71,7 @@ struct rpc_outbox *rpc_outbox_new(struct rpc_transport *t)
 	}
 	pthread_mutex_init(&o->mu, NULL);
 	rpc_cond_init(&o->done_cv);
-	if (rpc_thread_start(&o->thr, outbox_main, o) == -1) {
+	if (thread_start(&o->thr, outbox_main, o) == -1) {
 		close(o->efd);
 		pthread_mutex_destroy(&o->mu);
 		pthread_cond_destroy(&o->done_cv);

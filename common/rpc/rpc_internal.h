@@ -224,9 +224,6 @@ int rpc_conn_send_heartbeat(struct rpc_conn *c);
 void rpc_cond_init(pthread_cond_t *cv);
 /* pthread_cond_timedwait until deadline_ms; false once it has passed. */
 bool rpc_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadline_ms);
-/* pthread_create with every signal blocked in the new thread, so that
- * signals reach the program's own threads. 0 or -1. */
-int rpc_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg);
 
 /* Borrowed views of the transport for the other files. */
 const char *rpc_transport_exchange(const struct rpc_transport *t);

@@ -238,7 +238,7 @@ int rpc_server_start(struct rpc_server *s, int timeout_ms)
 	if (s == NULL)
 		return -1;
 	if (!s->started) {
-		if (rpc_thread_start(&s->thr, listen_main, s) == -1)
+		if (thread_start(&s->thr, listen_main, s) == -1)
 			return -1;
 		s->started = true;
 	}

@@ -18,7 +18,6 @@
  * A sequential caller thus reads its own reply with no thread handoff.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,23 +103,6 @@ bool rpc_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadl
 	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
 	pthread_cond_timedwait(cv, mu, &ts);
 	return now_ms() < deadline_ms;
-}
-
-int rpc_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(thr, NULL, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		errno = rc;
-		log_warn("rpc: pthread_create");
-		return -1;
-	}
-	return 0;
 }
 
 struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf)
@@ -300,7 +282,7 @@ static void service_start(struct rpc_transport *t)
 {
 	if (t->svc_running || t->stopping)
 		return;
-	if (rpc_thread_start(&t->svc, service_main, t) == 0)
+	if (thread_start(&t->svc, service_main, t) == 0)
 		t->svc_running = true;
 }
 
