@@ -7,24 +7,18 @@ libvirt when the script was the one to start it)."""
 import os
 import re
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AIO = os.path.join(REPO, "tools", "all-in-one")
+sys.path.insert(0, os.path.join(REPO, "tests", "system"))
+from kumocloud import free_port  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="installs packages, runs libvirt")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def domains():

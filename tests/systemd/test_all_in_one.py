@@ -59,12 +59,7 @@ def aio():
         copy_tree(root, KERNEL_DEBS, KERNEL_DEBS)
         yield c
     finally:
-        logdir = os.environ.get("KUMO_SD_LOGS", "/tmp/kumo-systemd-test")
-        os.makedirs(logdir, exist_ok=True)
-        with open(os.path.join(logdir, c.name + ".journal"), "w") as f:
-            subprocess.run([TOOL, "exec", c.name, "journalctl", "-b", "--no-pager"],
-                           stdout=f, stderr=subprocess.STDOUT, check=False)
-        subprocess.run([TOOL, "stop", c.name], check=False)
+        c.save_journal_and_stop()
 
 
 def snapshot(ct):

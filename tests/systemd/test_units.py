@@ -133,6 +133,16 @@ class Container:
             argv.append("--after-cursor=" + after)
         return self.run(*argv).stdout
 
+    def save_journal_and_stop(self):
+        """Keeps the whole journal (KUMO_SD_LOGS, for a failure's post-mortem)
+        and stops the container."""
+        logdir = os.environ.get("KUMO_SD_LOGS", "/tmp/kumo-systemd-test")
+        os.makedirs(logdir, exist_ok=True)
+        with open(os.path.join(logdir, self.name + ".journal"), "w") as f:
+            subprocess.run([TOOL, "exec", self.name, "journalctl", "-b", "--no-pager"],
+                           stdout=f, stderr=subprocess.STDOUT, check=False)
+        subprocess.run([TOOL, "stop", self.name], check=False)
+
     def http(self, method, path, body=None, headers=()):
         """curl inside the container: (status, headers dict (lower case), json or None)."""
         argv = ["curl", "-sS", "-i", "-X", method, "-H", "X-Auth-Token: admin:admin",
@@ -170,13 +180,7 @@ def ct():
         c.run("systemctl", "daemon-reload")
         yield c
     finally:
-        # The whole journal, for a failure's post-mortem.
-        logdir = os.environ.get("KUMO_SD_LOGS", "/tmp/kumo-systemd-test")
-        os.makedirs(logdir, exist_ok=True)
-        with open(os.path.join(logdir, c.name + ".journal"), "w") as f:
-            subprocess.run([TOOL, "exec", c.name, "journalctl", "-b", "--no-pager"],
-                           stdout=f, stderr=subprocess.STDOUT, check=False)
-        subprocess.run([TOOL, "stop", c.name], check=False)
+        c.save_journal_and_stop()
 
 
 def manage(ct, *args):
