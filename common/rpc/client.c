@@ -59,16 +59,9 @@ static char *encode(const struct rpc_target *target, const struct rpc_ctx *ctx,
     size_t *len)
 {
 	char unique[UUID_HEX_LEN];
-	json_t *msg;
-	char *body;
 
 	rpc_id_new(unique);
-	msg = rpc_request_encode(target, ctx, method, args, msg_id, reply_q, unique);
-	if (msg == NULL)
-		return NULL;
-	body = rpc_envelope_encode(msg, len);
-	json_decref(msg);
-	return body;
+	return rpc_request_body(target, ctx, method, args, msg_id, reply_q, unique, len);
 }
 
 int rpc_call(struct rpc_transport *t, const struct rpc_target *target,

@@ -10,7 +10,6 @@
 #include "common/common.h"
 #include "common/rpc/rpc_internal.h"
 
-#define ID_MAX 64 /* _msg_id, _unique_id: uuid hex in practice */
 
 /* Every message needs fresh ids, and libuuid spends ~5 system calls on
  * each (18 us on a small VM, more than the rest of the encoding): take
@@ -48,7 +47,7 @@ void rpc_id_new(char out[UUID_HEX_LEN])
  * here, byte for byte as jansson's compact dump would write it, and read
  * here when it has the exact form kumo or oslo writes (anything else goes
  * through jansson, which also parses the message inside either way). */
-static const char ENV_HEAD[] = "{\"oslo.version\":\"" RPC_ENVELOPE_VERSION "\",\"oslo.message\":\"";
+static const char ENV_HEAD[] = RPC_ENV_HEAD;
 
 /* The JSON escape of c, a quote, a backslash or a control character
  * (json_dumps writes none of the latter, but the string must stay valid
@@ -141,6 +140,37 @@ static char *utf8_put(char *o, unsigned cp)
 	return o;
 }
 
+bool rpc_json_unescape(const char **sp, const char *end, char **op)
+{
+	const char *s = *sp;
+	char *o = *op;
+	unsigned cp = 0, lo;
+	unsigned char c;
+
+	if (s == end)
+		return false;
+	c = (unsigned char)*s++;
+	if (c == '"' || c == '\\' || c == '/') {
+		*o++ = (char)c;
+	} else if (c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+		*o++ = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' : c == 'r' ? '\r' : '\t';
+	} else if (c != 'u' || !hex4(s, end, &cp) || cp == 0) {
+		return false;
+	} else if (cp < 0xd800 || cp > 0xdfff) {
+		s += 4;
+		o = utf8_put(o, cp);
+	} else if (cp <= 0xdbff && end - s >= 10 && s[4] == '\\' && s[5] == 'u' &&
+	    hex4(s + 6, end, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+		s += 10;
+		o = utf8_put(o, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+	} else {
+		return false;
+	}
+	*sp = s;
+	*op = o;
+	return true;
+}
+
 /* The JSON string that starts at s (after its opening quote), unescaped,
  * when its closing quote is followed by exactly "}" and the end: a
  * malloc'd copy (*n bytes, NUL-terminated; never longer than the escaped
@@ -150,7 +180,6 @@ static char *utf8_put(char *o, unsigned cp)
 static char *envelope_inner(const char *s, const char *end, size_t *n)
 {
 	char *out = malloc((size_t)(end - s) + 1), *o = out;
-	unsigned cp = 0, lo;
 
 	while (out != NULL && s < end) {
 		unsigned char c = (unsigned char)*s++;
@@ -163,31 +192,23 @@ static char *envelope_inner(const char *s, const char *end, size_t *n)
 		}
 		if (c < 0x20)
 			break;
-		if (c != '\\') {
+		if (c != '\\')
 			*o++ = (char)c;
-			continue;
-		}
-		if (s == end)
+		else if (!rpc_json_unescape(&s, end, &o))
 			break;
-		c = (unsigned char)*s++;
-		if (c == '"' || c == '\\' || c == '/') {
-			*o++ = (char)c;
-		} else if (c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
-			*o++ = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' : c == 'r' ? '\r' : '\t';
-		} else if (c != 'u' || !hex4(s, end, &cp) || cp == 0) {
-			break;
-		} else if (cp < 0xd800 || cp > 0xdfff) {
-			s += 4;
-			o = utf8_put(o, cp);
-		} else if (cp <= 0xdbff && end - s >= 10 && s[4] == '\\' && s[5] == 'u' &&
-		    hex4(s + 6, end, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
-			s += 10;
-			o = utf8_put(o, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
-		} else {
-			break;
-		}
 	}
 	free(out);
+	return NULL;
+}
+
+char *rpc_envelope_text(const void *body, size_t len, size_t *n)
+{
+	for (size_t i = 0; i < 2; i++) {
+		const char *form = i == 0 ? ENV_HEAD : ENV_OSLO, *b = body;
+		size_t flen = i == 0 ? sizeof ENV_HEAD - 1 : sizeof ENV_OSLO - 1;
+		if (len > flen && memcmp(b, form, flen) == 0)
+			return envelope_inner(b + flen, b + len, n);
+	}
 	return NULL;
 }
 
@@ -244,6 +265,8 @@ enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
 {
 	json_error_t jerr;
 	json_t *outer, *ver, *inner, *msg;
+	size_t n;
+	char *s;
 
 	*out = NULL;
 	if (len > RPC_MAX_BODY) {
@@ -251,14 +274,7 @@ enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
 		    len, RPC_MAX_BODY);
 		return RPC_DEC_TOO_BIG;
 	}
-	for (size_t i = 0; i < 2; i++) {
-		const char *form = i == 0 ? ENV_HEAD : ENV_OSLO, *b = body;
-		size_t flen = i == 0 ? sizeof ENV_HEAD - 1 : sizeof ENV_OSLO - 1, n;
-		char *s;
-		if (len <= flen || memcmp(b, form, flen) != 0)
-			continue;
-		if ((s = envelope_inner(b + flen, b + len, &n)) == NULL)
-			break;
+	if ((s = rpc_envelope_text(body, len, &n)) != NULL) {
 		msg = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
 		free(s);
 		return inner_result(msg, &jerr, out, err, errlen);
@@ -326,14 +342,14 @@ static int decode_fields(struct rpc_request *req, struct rpc_error *err)
 	json_t *msg = req->msg, *v;
 	char why[200];
 
-	if (get_cstr(msg, "_msg_id", ID_MAX, false, &req->msg_id) == -1)
+	if (get_cstr(msg, "_msg_id", RPC_ID_MAX, false, &req->msg_id) == -1)
 		return bad(err, "_msg_id");
 	if (req->msg_id != NULL &&
 	    get_cstr(msg, "_reply_q", RPC_NAME_MAX, true, &req->reply_q) == -1) {
 		req->msg_id = NULL; /* nowhere to answer */
 		return bad(err, "_reply_q");
 	}
-	if (get_cstr(msg, "_unique_id", ID_MAX, false, &req->unique_id) == -1)
+	if (get_cstr(msg, "_unique_id", RPC_ID_MAX, false, &req->unique_id) == -1)
 		return bad(err, "_unique_id");
 	v = json_object_get(msg, "_timeout");
 	if (v != NULL && !json_is_null(v)) {
@@ -350,15 +366,14 @@ static int decode_fields(struct rpc_request *req, struct rpc_error *err)
 		return bad(err, "namespace");
 	if (get_cstr(msg, "version", 32, false, &req->version) == -1)
 		return bad(err, "version");
-	req->args = json_object_get(msg, "args");
-	if (req->args == NULL || json_is_null(req->args)) {
+	v = json_object_get(msg, "args");
+	if (v == NULL || json_is_null(v))
 		req->args = json_object();
-		if (req->args == NULL || json_object_set_new(msg, "args", req->args))
-			return bad(err, "out of memory");
-	}
-	if (!json_is_object(req->args))
+	else if (json_is_object(v))
+		req->args = json_incref(v);
+	else
 		return bad(err, "args is not an object");
-	return 0;
+	return req->args != NULL ? 0 : bad(err, "out of memory");
 }
 
 int rpc_request_decode(json_t *msg, struct rpc_request *req, struct rpc_error *err)
@@ -376,6 +391,8 @@ void rpc_request_clear(struct rpc_request *req)
 		return;
 	rpc_ctx_clear(&req->ctx);
 	json_decref(req->msg);
+	json_decref(req->args);
+	free(req->text);
 	free(req->invalid);
 	memset(req, 0, sizeof *req);
 }
@@ -511,7 +528,7 @@ int rpc_reply_decode(json_t *msg, struct rpc_reply *r, char *why, size_t whylen)
 	json_t *failure, *ending;
 
 	memset(r, 0, sizeof *r);
-	if (get_cstr(msg, "_msg_id", ID_MAX, true, &r->msg_id) == -1) {
+	if (get_cstr(msg, "_msg_id", RPC_ID_MAX, true, &r->msg_id) == -1) {
 		str_fmt(why, whylen, "reply without a valid _msg_id");
 		return -1;
 	}

@@ -69,7 +69,7 @@ static const char *const modelled[] = {
 	"roles", "user_identity",
 };
 
-static bool is_modelled(const char *key)
+bool rpc_ctx_modelled(const char *key)
 {
 	for (size_t i = 0; i < sizeof modelled / sizeof modelled[0]; i++)
 		if (strcmp(key, modelled[i]) == 0)
@@ -122,7 +122,7 @@ int rpc_ctx_encode(const struct rpc_ctx *ctx, json_t *msg)
 	rc |= put(msg, "user_id", str_or_null(ctx->user_id));
 	if (ctx->extra != NULL) {
 		json_object_foreach(ctx->extra, key, v) {
-			if (!is_modelled(key))
+			if (!rpc_ctx_modelled(key))
 				rc |= put(msg, key, json_deep_copy(v));
 		}
 	}
@@ -183,7 +183,7 @@ static int take(struct rpc_ctx *ctx, const char *key, json_t *v, char *err,
 	}
 	if (strcmp(key, "roles") == 0)
 		return take_roles(v, ctx, err, errlen);
-	if (is_modelled(key))
+	if (rpc_ctx_modelled(key))
 		return 0;
 	if (ctx->extra == NULL && (ctx->extra = json_object()) == NULL)
 		return -1;

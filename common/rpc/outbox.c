@@ -227,8 +227,12 @@ static void drop_conn(struct rpc_outbox *o, struct rpc_conn **c)
 static bool confirm(struct rpc_outbox *o, uint64_t tag, bool multiple, bool nack)
 {
 	pthread_mutex_lock(&o->mu);
+	/* Tags rise along the list (a message confirmed before a reconnect
+	 * keeps tag 0), so the walk ends at the first later tag. */
 	for (struct omsg *m = o->head; m != NULL && m != o->unsent; m = m->next) {
-		if (m->tag == 0 || m->tag > tag)
+		if (m->tag > tag)
+			break;
+		if (m->tag == 0)
 			continue;
 		if (m->tag == tag || multiple) {
 			if (nack) {

@@ -29,8 +29,12 @@
 #define RPC_MAX_HOSTS 16
 #define RPC_QUEUE_TTL_MS 1800000       /* x-expires of reply and fanout queues */
 #define RPC_ENVELOPE_VERSION "2.0"
+/* The start of kumo's envelope, as jansson's compact dump writes it. */
+#define RPC_ENV_HEAD "{\"oslo.version\":\"" RPC_ENVELOPE_VERSION "\",\"oslo.message\":\""
+#define RPC_ID_MAX 64                  /* _msg_id, _unique_id: uuid hex in practice */
 #define RPC_FRAME_MAX 131072
 #define RPC_DEDUP 16                   /* _unique_id history per server */
+#define RPC_ACK_BATCH 64               /* deliveries one basic.ack may cover */
 #define RPC_NAME_MAX 256               /* exchange, queue, routing key */
 
 /* ---- url.c -------------------------------------------------------------- */
@@ -68,6 +72,14 @@ void rpc_id_new(char out[UUID_HEX_LEN]);
 /* The body for msg: {"oslo.version": "2.0", "oslo.message": "<msg>"}.
  * Returns a malloc'd buffer (*len bytes, NUL-terminated) or NULL. */
 char *rpc_envelope_encode(const json_t *msg, size_t *len);
+/* The message text of a body in the exact envelope form kumo or oslo
+ * writes, unescaped (malloc'd, *n bytes, NUL-terminated); NULL for any
+ * other form, or an escape left to jansson (\u0000, a lone surrogate). */
+char *rpc_envelope_text(const void *body, size_t len, size_t *n);
+/* One JSON escape, after its backslash at *s (text up to end), decoded
+ * to UTF-8 at *o; both advance. false for \u0000, a lone surrogate or an
+ * escape JSON does not have. */
+bool rpc_json_unescape(const char **s, const char *end, char **o);
 /* The message inside a body (envelope 2.0, or an envelope-less dict).
  * *out is a new reference on RPC_DEC_OK; err names the reason otherwise. */
 enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
@@ -75,15 +87,18 @@ enum rpc_decode_status rpc_envelope_decode(const void *body, size_t len,
 
 /* Adds the `_context_*` keys for ctx to msg (NULL ctx: an empty one). */
 int rpc_ctx_encode(const struct rpc_ctx *ctx, json_t *msg);
+/* A context key struct rpc_ctx models (not kept in extra). */
+bool rpc_ctx_modelled(const char *key);
 /* Removes every `_context_*` key from msg into ctx (initialised here).
  * 0, or -1 with err (a field of the wrong type or too long). */
 int rpc_ctx_decode(json_t *msg, struct rpc_ctx *ctx, char *err, size_t errlen);
 
 /* A request as the server sees it. Strings borrow from msg. */
 struct rpc_request {
-	json_t *msg;            /* owned */
+	json_t *msg;            /* owned; NULL when read by rpc_request_fast */
+	char *text;             /* owned: rpc_request_fast's strings point here */
 	const char *method;
-	json_t *args;           /* borrowed, an object */
+	json_t *args;           /* owned, an object */
 	const char *namespace;  /* NULL when absent */
 	const char *version;    /* NULL when absent ("1.0") */
 	const char *msg_id;     /* NULL for casts */
@@ -99,6 +114,16 @@ struct rpc_request {
  * the caller can answer with the failure. */
 int rpc_request_decode(json_t *msg, struct rpc_request *req, struct rpc_error *err);
 void rpc_request_clear(struct rpc_request *req);
+/* request.c: the request of an envelope body read without a jansson tree,
+ * for the forms kumo and oslo write: 0, or -1 (req cleared) when it
+ * declines; rpc_envelope_decode and rpc_request_decode judge the body then
+ * and give the same request for any body this accepts. */
+int rpc_request_fast(const void *body, size_t len, struct rpc_request *req);
+/* The envelope body rpc_envelope_encode(rpc_request_encode(...)) gives,
+ * byte for byte, written directly (args stolen). NULL when that is. */
+char *rpc_request_body(const struct rpc_target *target, const struct rpc_ctx *ctx,
+    const char *method, json_t *args, const char *msg_id, const char *reply_q,
+    const char *unique_id, size_t *len);
 
 /* args stolen (NULL = {}). msg_id/reply_q NULL for a cast; monitor_s 0 =
  * `_timeout` null. Returns a new object or NULL. */
@@ -137,6 +162,8 @@ struct rpc_conn {
 	uint64_t last_tag;       /* publisher confirms: tag of the last publish */
 	uint64_t last_used_ms;
 	uint64_t last_confirm_ms; /* the last publish the broker confirmed */
+	uint64_t ack_tag;        /* deliveries read up to this tag wait for an ack */
+	unsigned ack_n;          /* how many */
 	int next_consumer;       /* consumer tags "1", "2", ... as oslo */
 	char *declared[8];       /* exchanges declared on this connection */
 	size_t n_declared;
@@ -210,7 +237,12 @@ struct rpc_delivery {
 /* Waits up to timeout_ms for a delivery. 1 with d filled, 0 on timeout,
  * -1 when the connection failed (or the broker cancelled a consumer). */
 int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delivery *d);
+/* Acks a delivery. While more of the broker's frames are already read,
+ * the ack waits (at most RPC_ACK_BATCH deliveries) and leaves with a later
+ * one as one basic.ack `multiple`; rpc_conn_next_delivery sends what waits
+ * before it blocks, and rpc_conn_ack_flush at once. */
 int rpc_conn_ack(struct rpc_conn *c, uint64_t tag);
+int rpc_conn_ack_flush(struct rpc_conn *c);
 int rpc_conn_reject(struct rpc_conn *c, uint64_t tag);
 /* Lets the library send and check heartbeats on an idle connection.
  * 0, or -1 when the connection is gone. */

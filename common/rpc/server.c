@@ -148,6 +148,14 @@ int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
 	r = rpc_conn_next_delivery(c, timeout_ms, &d);
 	if (r != 1)
 		return r;
+	if (!d.too_big && rpc_request_fast(d.body ? d.body : "", d.len, req) == 0) {
+		free(d.body);
+		if (rpc_conn_ack(c, d.tag) == -1) {
+			rpc_request_clear(req);
+			return -1;
+		}
+		goto decoded;
+	}
 	if (d.too_big) {
 		str_fmt(why, sizeof why, "over the %u byte cap", RPC_MAX_BODY);
 		st = RPC_DEC_TOO_BIG;
@@ -172,7 +180,10 @@ int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
 			return 0;
 		}
 		*req->invalid = err;
-	} else if (duplicate(s, req->unique_id)) {
+		return 1;
+	}
+decoded:
+	if (duplicate(s, req->unique_id)) {
 		log_warnx("rpc: %s: duplicate message %s dropped", s->q_server, req->unique_id);
 		rpc_request_clear(req);
 		return 0;
@@ -224,6 +235,7 @@ static void *listen_main(void *arg)
 	set_consuming(s, false);
 	if (c != NULL && (c = rpc_pool_detach(s->pool)) != NULL) {
 		/* Unread deliveries go back to their queues on close. */
+		rpc_conn_ack_flush(c);
 		rpc_conn_delete_queue(c, s->q_fanout);
 		rpc_conn_free(c, true);
 	}
