@@ -19,8 +19,11 @@
  *    floors for that: T raw threads, each with its own connection,
  *    publishing 900 B messages to a queue a raw consumer thread drains
  *    with an ack each, (a) waiting for every confirm (what rpc_cast did
- *    before the outbox), (b) waiting for the confirms of every 100 (what
- *    a pipelined publisher like the outbox can reach).
+ *    before the outbox), (b) waiting for the confirms of every 100; and
+ *    (c) the floor of the same work as kumo's casts: one raw connection
+ *    publishing 700 B messages shaped as common/rpc's casts (topic
+ *    exchange, kombu's properties, delivery_mode 2) with confirms
+ *    pipelined, a raw consumer acking what it read together (`multiple`).
  * The raw part talks to 127.0.0.1:5672 as guest. This file includes
  * librabbitmq directly because measuring it is its point.
  */
@@ -102,17 +105,18 @@ static void raw_wait_confirm(amqp_connection_state_t c)
 	} while (f.frame_type != AMQP_FRAME_METHOD || f.payload.method.id != AMQP_BASIC_ACK_METHOD);
 }
 
-/* Waits until the broker confirmed every publish up to tag. */
-static void raw_wait_confirms(amqp_connection_state_t c, uint64_t tag)
+/* Waits until the broker confirmed every publish up to tag; *seen is the
+ * highest tag confirmed so far on c. */
+static void raw_wait_confirms(amqp_connection_state_t c, uint64_t tag, uint64_t *seen)
 {
 	amqp_frame_t f;
 
-	for (;;) {
+	while (*seen < tag) {
 		if (amqp_simple_wait_frame(c, &f) != AMQP_STATUS_OK)
 			fatalx("raw: lost the broker");
 		if (f.frame_type == AMQP_FRAME_METHOD && f.payload.method.id == AMQP_BASIC_ACK_METHOD &&
-		    ((amqp_basic_ack_t *)f.payload.method.decoded)->delivery_tag >= tag)
-			return;
+		    ((amqp_basic_ack_t *)f.payload.method.decoded)->delivery_tag > *seen)
+			*seen = ((amqp_basic_ack_t *)f.payload.method.decoded)->delivery_tag;
 	}
 }
 
@@ -282,29 +286,52 @@ static void raw_close(struct raw_client *rc)
 struct raw_flood {
 	char queue[64];
 	int n, threads, batch;
+	bool oslo;          /* a cast's shape: see raw_cast_floor */
 	atomic_int next;
 	atomic_int consumed;
 	uint64_t last_us;
 };
+
+/* A cast as common/rpc publishes one: to a topic exchange, kombu's
+ * properties, no mandatory flag, a body the size of kumo's tick() cast. */
+#define RAW_CAST_BYTES 700
+static void raw_cast_publish(amqp_connection_state_t c, const char *key, const char *body,
+    size_t len)
+{
+	amqp_basic_properties_t p;
+
+	memset(&p, 0, sizeof p);
+	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
+	    AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_PRIORITY_FLAG;
+	p.content_type = amqp_cstring_bytes("application/json");
+	p.content_encoding = amqp_cstring_bytes("utf-8");
+	p.headers = amqp_empty_table;
+	p.delivery_mode = 2;
+	if (amqp_basic_publish(c, 1, amqp_cstring_bytes(RAW_EXCHANGE), amqp_cstring_bytes(key),
+	    0, 0, &p, (amqp_bytes_t){ len, (void *)(uintptr_t)body }) != AMQP_STATUS_OK)
+		fatalx("raw: publish failed");
+}
 
 static void *raw_flood_pub(void *arg)
 {
 	struct raw_flood *f = arg;
 	amqp_connection_state_t c = raw_connect(true);
 	char body[900];
-
-	uint64_t tag = 0;
+	uint64_t tag = 0, seen = 0;
 
 	memset(body, 'c', sizeof body);
 	while (atomic_fetch_add(&f->next, 1) < f->n) {
-		raw_publish(c, f->queue, NULL, amqp_empty_bytes, body, sizeof body, false);
+		if (f->oslo)
+			raw_cast_publish(c, f->queue, body, RAW_CAST_BYTES);
+		else
+			raw_publish(c, f->queue, NULL, amqp_empty_bytes, body, sizeof body, false);
+		/* oslo-shaped: pipelined, at most 2 batches unconfirmed. */
 		if (++tag % (uint64_t)f->batch == 0) {
-			raw_wait_confirms(c, tag);
+			raw_wait_confirms(c, f->oslo ? tag - (uint64_t)f->batch : tag, &seen);
 			amqp_maybe_release_buffers(c);
 		}
 	}
-	if (tag % (uint64_t)f->batch != 0)
-		raw_wait_confirms(c, tag);
+	raw_wait_confirms(c, tag, &seen);
 	amqp_destroy_connection(c);
 	return NULL;
 }
@@ -319,9 +346,14 @@ static void *raw_flood_sink(void *arg)
 	while (atomic_load(&f->consumed) < f->n) {
 		struct timeval tv = { 5, 0 };
 		amqp_envelope_t env;
-		if (amqp_consume_message(c, &env, &tv, 0).reply_type != AMQP_RESPONSE_NORMAL)
-			fatalx("raw sink: consume failed");
-		amqp_basic_ack(c, 1, env.delivery_tag, 0);
+		amqp_rpc_reply_t rr = amqp_consume_message(c, &env, &tv, 0);
+		if (rr.reply_type != AMQP_RESPONSE_NORMAL)
+			fatalx("raw sink: consume failed: %d %s", rr.reply_type,
+			    amqp_error_string2(rr.library_error));
+		/* oslo-shaped: one ack for what was read together, as
+		 * common/rpc's server acks. */
+		if (!f->oslo || !amqp_data_in_buffer(c) || atomic_load(&f->consumed) + 1 == f->n)
+			amqp_basic_ack(c, 1, env.delivery_tag, f->oslo);
 		amqp_destroy_envelope(&env);
 		amqp_maybe_release_buffers(c);
 		atomic_fetch_add(&f->consumed, 1);
@@ -332,10 +364,12 @@ static void *raw_flood_sink(void *arg)
 }
 
 /* The end-to-end rate of raw confirmed publishing from `threads` threads,
- * each waiting for the confirms of every `batch` messages. */
-static double raw_cast_floor(int n, int threads, int batch)
+ * each waiting for the confirms of every `batch` messages; oslo: shaped
+ * as common/rpc's casts (raw_cast_publish, confirms pipelined, acks
+ * `multiple`). */
+static double raw_cast_floor(int n, int threads, int batch, bool oslo)
 {
-	struct raw_flood f = { .n = n, .threads = threads, .batch = batch };
+	struct raw_flood f = { .n = n, .threads = threads, .batch = batch, .oslo = oslo };
 	amqp_connection_state_t c = raw_connect(false);
 	pthread_t sink, pub[64];
 	char hex[UUID_HEX_LEN];
@@ -346,6 +380,14 @@ static double raw_cast_floor(int n, int threads, int batch)
 	amqp_queue_declare(c, 1, amqp_cstring_bytes(f.queue), 0, 0, 0, 0, amqp_empty_table);
 	if (amqp_get_rpc_reply(c).reply_type != AMQP_RESPONSE_NORMAL)
 		fatalx("raw: flood queue");
+	if (oslo) {
+		amqp_exchange_declare(c, 1, amqp_cstring_bytes(RAW_EXCHANGE),
+		    amqp_cstring_bytes("topic"), 0, 0, 0, 0, amqp_empty_table);
+		amqp_queue_bind(c, 1, amqp_cstring_bytes(f.queue), amqp_cstring_bytes(RAW_EXCHANGE),
+		    amqp_cstring_bytes(f.queue), amqp_empty_table);
+		if (amqp_get_rpc_reply(c).reply_type != AMQP_RESPONSE_NORMAL)
+			fatalx("raw: flood binding");
+	}
 	pthread_create(&sink, NULL, raw_flood_sink, &f);
 	t0 = now_us();
 	for (int i = 0; i < threads; i++)
@@ -510,8 +552,9 @@ int main(int argc, char **argv)
 			raw_close(&rc[v]);
 		free(payload);
 		double pub, e2e = kumo_casts(&b, &pub);
-		double raw_cast = raw_cast_floor(b.casts, b.threads, 1);
-		double raw_batch = raw_cast_floor(b.casts, b.threads, 100);
+		double raw_cast = raw_cast_floor(b.casts, b.threads, 1, false);
+		double raw_batch = raw_cast_floor(b.casts, b.threads, 100, false);
+		double raw_oslo = raw_cast_floor(b.casts, 1, 500, true);
 		printf("round %d/%d (calls interleaved in blocks of %d)\n", r, rounds, BLOCK);
 		for (int v = 0; v < NV; v++)
 			print_stats(names[v], st[v]);
@@ -523,20 +566,23 @@ int main(int argc, char **argv)
 		    "raw publish+confirm each, consume+ack", b.threads, b.casts, raw_cast);
 		printf("%-40s threads=%d n=%d end-to-end=%.0f msgs/s\n",
 		    "raw publish, confirms per 100", b.threads, b.casts, raw_batch);
+		printf("%-40s threads=1 n=%d end-to-end=%.0f msgs/s\n",
+		    "raw oslo-shaped casts, pipelined", b.casts, raw_oslo);
 		printf("%-40s threads=%d n=%d publish=%.0f msgs/s end-to-end=%.0f msgs/s "
-		    "(%.2fx raw each, %.2fx raw per 100)\n", "kumo rpc_cast tick", b.threads,
-		    b.casts, pub, e2e, e2e / raw_cast, e2e / raw_batch);
+		    "(%.2fx raw each, %.2fx raw per 100, %.2fx raw oslo-shaped)\n",
+		    "kumo rpc_cast tick", b.threads, b.casts, pub, e2e, e2e / raw_cast,
+		    e2e / raw_batch, e2e / raw_oslo);
 		printf("{\"round\": %d, \"raw_p50_us\": %.0f, \"raw_confirm_p50_us\": %.0f, "
 		    "\"raw_oslo_p50_us\": %.0f, \"raw_oslo_nc_p50_us\": %.0f, "
 		    "\"kumo_p50_us\": %.0f, \"kumo_p99_us\": %.0f, "
 		    "\"ratio\": %.3f, \"ratio_confirm\": %.3f, \"ratio_oslo\": %.3f, "
 		    "\"ratio_oslo_nc\": %.3f, "
 		    "\"cast_e2e_per_s\": %.0f, \"raw_cast_per_s\": %.0f, "
-		    "\"raw_cast_batch_per_s\": %.0f}\n", r, st[RAW].p50,
+		    "\"raw_cast_batch_per_s\": %.0f, \"raw_cast_oslo_per_s\": %.0f}\n", r, st[RAW].p50,
 		    st[RAWC].p50, st[RAWO].p50, st[RAWON].p50, st[KUMO].p50, st[KUMO].p99,
 		    st[KUMO].p50 / st[RAW].p50, st[KUMO].p50 / st[RAWC].p50,
 		    st[KUMO].p50 / st[RAWO].p50, st[KUMO].p50 / st[RAWON].p50, e2e, raw_cast,
-		    raw_batch);
+		    raw_batch, raw_oslo);
 		fflush(stdout);
 	}
 	rpc_transport_free(b.t);
