@@ -7,7 +7,8 @@
  *            [--threads N] [--count M] [--interval MS] [--heartbeat S]
  *            TOPIC METHOD [ARGS]
  *
- * ARGS is a JSON object (default {}). Prints one JSON line per message:
+ * ARGS is a JSON object (default {}), or @FILE: the object in FILE. Prints
+ * one JSON line per message:
  *   {"i": 0, "ok": true, "result": ..., "ms": 1.2}
  *   {"i": 1, "ok": false, "kind": "timeout", "class": ..., "module": ...,
  *    "message": ..., "ms": ...}
@@ -160,7 +161,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	o.target.topic = argv[i];
 	o.method = argv[i + 1];
-	o.args = json_loads(argc - i == 3 ? argv[i + 2] : "{}", 0, NULL);
+	if (argc - i == 3 && argv[i + 2][0] == '@')
+		o.args = json_load_file(argv[i + 2] + 1, 0, NULL);
+	else
+		o.args = json_loads(argc - i == 3 ? argv[i + 2] : "{}", 0, NULL);
 	if (!json_is_object(o.args))
 		fatalx("ARGS must be a JSON object");
 	rpc_ctx_init_service(&o.ctx);

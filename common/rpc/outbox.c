@@ -28,6 +28,8 @@
 #define OUTBOX_MAX_MSGS 4096
 #define OUTBOX_MAX_BYTES (64u << 20)
 #define OUTBOX_OPEN_SLICE_MS 1000 /* re-check stop while connecting */
+#define OUTBOX_BATCH_MSGS 256      /* published in one write, at most */
+#define OUTBOX_BATCH_BYTES (256u << 10)
 
 struct omsg {
 	struct omsg *next;
@@ -43,7 +45,9 @@ struct omsg {
 struct rpc_outbox {
 	struct rpc_transport *t;
 	pthread_mutex_t mu;
-	pthread_cond_t done_cv;   /* messages confirmed (room, flush), or stop */
+	pthread_cond_t room_cv;   /* a full outbox has room again, or stop */
+	pthread_cond_t done_cv;   /* messages confirmed (flush), or stop */
+	int full_waiters, flush_waiters;
 	int efd;                  /* wakes the publisher from poll */
 	pthread_t thr;
 	volatile bool stop;
@@ -70,10 +74,12 @@ struct rpc_outbox *rpc_outbox_new(struct rpc_transport *t)
 		return NULL;
 	}
 	pthread_mutex_init(&o->mu, NULL);
+	rpc_cond_init(&o->room_cv);
 	rpc_cond_init(&o->done_cv);
 	if (thread_start(&o->thr, outbox_main, o) == -1) {
 		close(o->efd);
 		pthread_mutex_destroy(&o->mu);
+		pthread_cond_destroy(&o->room_cv);
 		pthread_cond_destroy(&o->done_cv);
 		free(o);
 		return NULL;
@@ -108,10 +114,12 @@ int rpc_outbox_put(struct rpc_outbox *o, const char *exchange, bool fanout,
 	m->body = body;
 	m->len = len;
 	pthread_mutex_lock(&o->mu);
+	o->full_waiters++;
 	while (!o->stop && o->n > 0 &&
 	    (o->n >= OUTBOX_MAX_MSGS || o->bytes + len > OUTBOX_MAX_BYTES) &&
-	    rpc_cond_wait_until(&o->done_cv, &o->mu, deadline_ms))
+	    rpc_cond_wait_until(&o->room_cv, &o->mu, deadline_ms))
 		;
+	o->full_waiters--;
 	if (o->stop || (o->n > 0 &&
 	    (o->n >= OUTBOX_MAX_MSGS || o->bytes + len > OUTBOX_MAX_BYTES))) {
 		pthread_mutex_unlock(&o->mu);
@@ -145,9 +153,11 @@ int rpc_outbox_flush(struct rpc_outbox *o, uint64_t deadline_ms, size_t *left)
 
 	pthread_mutex_lock(&o->mu);
 	target = o->n_put;
+	o->flush_waiters++;
 	while (o->n_done < target && !o->stop &&
 	    rpc_cond_wait_until(&o->done_cv, &o->mu, deadline_ms))
 		;
+	o->flush_waiters--;
 	*left = o->n_done < target ? (size_t)(target - o->n_done) : 0;
 	pthread_mutex_unlock(&o->mu);
 	return *left == 0 ? 0 : -1;
@@ -161,6 +171,7 @@ void rpc_outbox_free(struct rpc_outbox *o)
 		return;
 	pthread_mutex_lock(&o->mu);
 	o->stop = true;
+	pthread_cond_broadcast(&o->room_cv);
 	pthread_cond_broadcast(&o->done_cv);
 	pthread_mutex_unlock(&o->mu);
 	wake(o);
@@ -174,6 +185,7 @@ void rpc_outbox_free(struct rpc_outbox *o)
 	}
 	close(o->efd);
 	pthread_mutex_destroy(&o->mu);
+	pthread_cond_destroy(&o->room_cv);
 	pthread_cond_destroy(&o->done_cv);
 	free(o);
 }
@@ -199,8 +211,13 @@ static void reap(struct rpc_outbox *o)
 		free(m);
 		any = true;
 	}
-	if (any)
+	if (any && o->flush_waiters > 0)
 		pthread_cond_broadcast(&o->done_cv);
+	/* Casters wait for a quarter of the room, not for each message
+	 * (one wake-up per confirm would make them take turns one by one). */
+	if (any && o->full_waiters > 0 && o->n <= OUTBOX_MAX_MSGS / 4 * 3 &&
+	    o->bytes <= OUTBOX_MAX_BYTES / 4 * 3)
+		pthread_cond_broadcast(&o->room_cv);
 }
 
 /* The connection is gone or refused a message: every unconfirmed message
@@ -248,15 +265,23 @@ static bool confirm(struct rpc_outbox *o, uint64_t tag, bool multiple, bool nack
 	return true;
 }
 
-/* Publishes m on c. 0, or -1 when the connection failed. */
-static int publish_one(struct rpc_conn *c, struct omsg *m)
+/* Publishes first..last on c in one write (what a confirm before a
+ * reconnect covered is not sent again). 0, or -1 when the connection
+ * failed. */
+static int publish(struct rpc_conn *c, struct omsg *first, const struct omsg *last)
 {
-	if (rpc_conn_declare_exchange(c, m->name, m->fanout ? "fanout" : "topic",
-	    m->fanout) == -1 ||
-	    rpc_conn_send(c, m->name, m->key, false, NULL, m->body, m->len) == -1)
-		return -1;
-	m->tag = c->last_tag;
-	return 0;
+	for (struct omsg *m = first;; m = m->next) {
+		if (!m->acked) {
+			if (rpc_conn_declare_exchange(c, m->name, m->fanout ? "fanout" : "topic",
+			    m->fanout) == -1 ||
+			    rpc_conn_queue(c, m->name, m->key, m->body, m->len) == -1)
+				return -1;
+			m->tag = c->last_tag;
+		}
+		if (m == last)
+			break;
+	}
+	return rpc_conn_write(c);
 }
 
 /* Reads the confirms that are there, waiting up to timeout_ms for the
@@ -298,7 +323,6 @@ static void *outbox_main(void *arg)
 {
 	struct rpc_outbox *o = arg;
 	struct rpc_conn *c = NULL;
-	bool corked = false;
 	int tick = rpc_transport_heartbeat_s(o->t) > 0 ?
 	    rpc_transport_heartbeat_s(o->t) * 250 : 1000;
 
@@ -308,32 +332,32 @@ static void *outbox_main(void *arg)
 		if (m != NULL && c == NULL) {
 			pthread_mutex_unlock(&o->mu);
 			c = rpc_conn_open(o->t, true, now_ms() + OUTBOX_OPEN_SLICE_MS, &o->stop);
-			corked = false;
 			pthread_mutex_lock(&o->mu);
 			continue;
 		}
 		if (m != NULL) {
-			bool more = m->next != NULL;
-			o->unsent = m->next;
+			/* What waits goes out together (fewer writes for us,
+			 * fewer reads for the broker), a bounded batch at a
+			 * time so that confirms keep flowing. */
+			struct omsg *last = m;
+			size_t n = 1, bytes = m->len;
+			while (last->next != NULL && n < OUTBOX_BATCH_MSGS &&
+			    bytes < OUTBOX_BATCH_BYTES) {
+				last = last->next;
+				n++;
+				bytes += last->len;
+			}
+			o->unsent = last->next;
 			pthread_mutex_unlock(&o->mu);
-			/* A batch leaves in full segments: fewer packets for
-			 * the broker to read. */
-			if (more && !corked)
-				rpc_conn_cork(c, corked = true);
-			/* Confirmed before a reconnect: nothing to send again.
-			 * Keep the acks flowing while a long batch goes out. */
-			if ((!m->acked && publish_one(c, m) == -1) ||
+			if (publish(c, m, last) == -1 ||
 			    (rpc_conn_buffered(c) && read_confirms(o, c, 0) == -1)) {
 				pthread_mutex_lock(&o->mu);
 				drop_conn(o, &c);
-				corked = false;
 				continue;
 			}
 			pthread_mutex_lock(&o->mu);
 			continue;
 		}
-		if (corked)
-			rpc_conn_cork(c, corked = false);
 		o->sleeping = true;
 		sleep_until_work(o, c, tick);
 		if (c == NULL)

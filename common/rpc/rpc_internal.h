@@ -162,6 +162,8 @@ struct rpc_conn {
 	uint64_t last_tag;       /* publisher confirms: tag of the last publish */
 	uint64_t last_used_ms;
 	uint64_t last_confirm_ms; /* the last publish the broker confirmed */
+	char *wbuf;              /* rpc_conn_queue's frames, wlen bytes */
+	size_t wlen, wcap;
 	uint64_t ack_tag;        /* deliveries read up to this tag wait for an ack */
 	unsigned ack_n;          /* how many */
 	int next_consumer;       /* consumer tags "1", "2", ... as oslo */
@@ -223,9 +225,14 @@ int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
  * frames are already read into librabbitmq's buffers (poll would not see
  * them). */
 int rpc_conn_fd(const struct rpc_conn *c);
-/* TCP_CORK: while on, the kernel sends full segments only (a batch of
- * publishes goes out in few packets); off sends what is pending. */
-void rpc_conn_cork(struct rpc_conn *c, bool on);
+/* Publishes written together: rpc_conn_queue puts the frames of one
+ * confirmed publish (what rpc_conn_send sends, not mandatory, no
+ * expiration) into the connection's write buffer and counts its tag;
+ * rpc_conn_write sends what is queued in as few write(2)s as the socket
+ * takes. 0, or -1 (out of memory; the connection failed). */
+int rpc_conn_queue(struct rpc_conn *c, const char *exchange, const char *key,
+    const void *body, size_t len);
+int rpc_conn_write(struct rpc_conn *c);
 bool rpc_conn_buffered(const struct rpc_conn *c);
 
 struct rpc_delivery {

@@ -77,7 +77,9 @@ def rpc_call(topic_, method, args=None, *opts, timeout=60, exchange=None,
     cmd = [os.path.join(BUILD, 'rpc-call'), '--transport-url', url or URL]
     if exchange:
         cmd += ['--exchange', exchange]
-    cmd += list(opts) + [topic_, method, json.dumps(args or {})]
+    # args: a dict, or '@FILE' (a file holding the JSON object)
+    cmd += list(opts) + [topic_, method,
+                         args if isinstance(args, str) else json.dumps(args or {})]
     r = subprocess.run(cmd, capture_output=True, timeout=timeout)
     lines = [json.loads(x) for x in r.stdout.decode().splitlines() if x.strip()]
     if check:

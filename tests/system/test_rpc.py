@@ -38,6 +38,21 @@ def test_cast(procs):
     wait_for(lambda: call1(t, 'stats')['result']['ticks'] == 5, 10)
 
 
+def test_casts_bigger_than_a_frame(procs, tmp_path):
+    """The outbox writes several casts at once, each in as many body frames
+    as frame_max (128 KiB) needs: every one arrives whole (the server
+    parses it and counts it)."""
+    t = topic()
+    procs.echo(t, 's1')
+    args = tmp_path / 'args.json'
+    args.write_text(json.dumps({'pad': 'x' * 300000, 'u': '\u00e9\u4e2d' * 20000}))
+    lines = rpc_call(t, 'tick', '@' + str(args), '--cast', '--count', '6',
+                     '--threads', '3', check=True)
+    assert lines[-1]['summary']['ok'] == 6
+    rpc_call(t, 'tick', {}, '--cast', '--count', '50', '--threads', '4', check=True)
+    wait_for(lambda: call1(t, 'stats')['result']['ticks'] == 56, 10)
+
+
 def test_fanout_to_three_servers(procs):
     t = topic()
     for s in ('s1', 's2', 's3'):
