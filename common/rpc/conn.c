@@ -446,22 +446,148 @@ static void oslo_properties(amqp_basic_properties_t *p, const char *expiration)
 	}
 }
 
-static int send_on(struct rpc_conn *c, amqp_channel_t ch, const char *exchange,
+/* ---- publishes written together ------------------------------------------ */
+
+/* Room for n more bytes in the write buffer. */
+static bool wroom(struct rpc_conn *c, size_t n)
+{
+	size_t cap = c->wcap ? c->wcap : 65536;
+	char *nb;
+
+	if (c->wlen + n <= c->wcap)
+		return true;
+	while (cap < c->wlen + n)
+		cap *= 2;
+	if ((nb = realloc(c->wbuf, cap)) == NULL)
+		return false;
+	c->wbuf = nb;
+	c->wcap = cap;
+	return true;
+}
+
+static void put_u16(char *p, uint16_t v)
+{
+	p[0] = (char)(v >> 8);
+	p[1] = (char)v;
+}
+
+static void put_u32(char *p, uint32_t v)
+{
+	put_u16(p, (uint16_t)(v >> 16));
+	put_u16(p + 2, (uint16_t)v);
+}
+
+/* One frame on channel ch around the n payload bytes already written at
+ * c->wbuf + c->wlen + 7 (room for n + 8 is there). */
+static void wframe(struct rpc_conn *c, amqp_channel_t ch, uint8_t type, size_t n)
+{
+	char *f = c->wbuf + c->wlen;
+
+	f[0] = (char)type;
+	put_u16(f + 1, ch);
+	put_u32(f + 3, (uint32_t)n);
+	f[7 + n] = (char)AMQP_FRAME_END;
+	c->wlen += n + 8;
+}
+
+/* Appends the frames of one publish on channel ch to the write buffer.
+ * 0, or -1 (out of memory; nothing appended). */
+static int queue_on(struct rpc_conn *c, amqp_channel_t ch, const char *exchange,
     const char *key, bool mandatory, const char *expiration, const void *body, size_t len)
 {
+	size_t room = 2 * RPC_NAME_MAX + 512, chunk = (size_t)amqp_get_frame_max(c->st) - 8;
+	size_t start = c->wlen;
+	amqp_basic_publish_t m;
 	amqp_basic_properties_t p;
-	amqp_bytes_t b = { len, (void *)(uintptr_t)body };
-	int r;
+	char *pay;
+	int n;
 
-	oslo_properties(&p, expiration);
-	r = amqp_basic_publish(c->st, ch, amqp_cstring_bytes(exchange),
-	    amqp_cstring_bytes(key), mandatory, 0, &p, b);
-	if (r != AMQP_STATUS_OK) {
-		log_warnx("rpc: publish to %s/%s: %s", exchange, key, amqp_error_string2(r));
+	if (!wroom(c, room + len + (len / chunk + 1) * 8))
 		return -1;
+	/* basic.publish: class and method ids, then its arguments. */
+	memset(&m, 0, sizeof m);
+	m.exchange = amqp_cstring_bytes(exchange);
+	m.routing_key = amqp_cstring_bytes(key);
+	m.mandatory = mandatory;
+	pay = c->wbuf + c->wlen + 7;
+	put_u32(pay, AMQP_BASIC_PUBLISH_METHOD);
+	n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &m,
+	    (amqp_bytes_t){ RPC_NAME_MAX * 2 + 16, pay + 4 });
+	if (n < 0)
+		goto fail;
+	wframe(c, ch, AMQP_FRAME_METHOD, 4 + (size_t)n);
+	/* The content header: class, weight, body size, properties. */
+	pay = c->wbuf + c->wlen + 7;
+	oslo_properties(&p, expiration);
+	put_u16(pay, AMQP_BASIC_CLASS);
+	put_u16(pay + 2, 0);
+	put_u32(pay + 4, (uint32_t)((uint64_t)len >> 32));
+	put_u32(pay + 8, (uint32_t)len);
+	n = amqp_encode_properties(AMQP_BASIC_CLASS, &p, (amqp_bytes_t){ 384, pay + 12 });
+	if (n < 0)
+		goto fail;
+	wframe(c, ch, AMQP_FRAME_HEADER, 12 + (size_t)n);
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t k = len - off < chunk ? len - off : chunk;
+		memcpy(c->wbuf + c->wlen + 7, (const char *)body + off, k);
+		wframe(c, ch, AMQP_FRAME_BODY, k);
+	}
+	return 0;
+fail:
+	c->wlen = start;
+	return -1;
+}
+
+int rpc_conn_queue(struct rpc_conn *c, const char *exchange, const char *key,
+    const void *body, size_t len)
+{
+	if (queue_on(c, 1, exchange, key, false, NULL, body, len) == -1)
+		return -1;
+	c->last_tag++;
+	return 0;
+}
+
+int rpc_conn_write(struct rpc_conn *c)
+{
+	int fd = amqp_get_sockfd(c->st);
+	size_t off = 0;
+
+	while (off < c->wlen) {
+		ssize_t w = send(fd, c->wbuf + off, c->wlen - off, MSG_NOSIGNAL);
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w == -1 && (errno == EAGAIN || errno == EINTR)) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			if (poll(&pf, 1, RPC_TIMEOUT_MS) == 1)
+				continue;
+			log_warnx("rpc: the broker takes no data for %d ms", RPC_TIMEOUT_MS);
+		} else {
+			log_warn("rpc: write to the broker");
+		}
+		c->wlen = 0;
+		return -1;
+	}
+	c->wlen = 0;
+	if (c->wcap > (1u << 20)) { /* one big message: give the memory back */
+		free(c->wbuf);
+		c->wbuf = NULL;
+		c->wcap = 0;
 	}
 	c->last_used_ms = now_ms();
 	return 0;
+}
+
+/* One publish, written at once. */
+static int send_on(struct rpc_conn *c, amqp_channel_t ch, const char *exchange,
+    const char *key, bool mandatory, const char *expiration, const void *body, size_t len)
+{
+	if (queue_on(c, ch, exchange, key, mandatory, expiration, body, len) == -1) {
+		log_warnx("rpc: publish to %s/%s: out of memory", exchange, key);
+		return -1;
+	}
+	return rpc_conn_write(c);
 }
 
 int rpc_conn_send(struct rpc_conn *c, const char *exchange, const char *key,
@@ -569,124 +695,6 @@ int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
 			}
 		}
 	}
-}
-
-/* ---- publishes written together ------------------------------------------ */
-
-/* Room for n more bytes in the write buffer. */
-static bool wroom(struct rpc_conn *c, size_t n)
-{
-	size_t cap = c->wcap ? c->wcap : 65536;
-	char *nb;
-
-	if (c->wlen + n <= c->wcap)
-		return true;
-	while (cap < c->wlen + n)
-		cap *= 2;
-	if ((nb = realloc(c->wbuf, cap)) == NULL)
-		return false;
-	c->wbuf = nb;
-	c->wcap = cap;
-	return true;
-}
-
-static void put_u16(char *p, uint16_t v)
-{
-	p[0] = (char)(v >> 8);
-	p[1] = (char)v;
-}
-
-static void put_u32(char *p, uint32_t v)
-{
-	put_u16(p, (uint16_t)(v >> 16));
-	put_u16(p + 2, (uint16_t)v);
-}
-
-/* One frame on channel 1 around the n payload bytes already written at
- * c->wbuf + c->wlen + 7 (room for n + 8 is there). */
-static void wframe(struct rpc_conn *c, uint8_t type, size_t n)
-{
-	char *f = c->wbuf + c->wlen;
-
-	f[0] = (char)type;
-	put_u16(f + 1, 1);
-	put_u32(f + 3, (uint32_t)n);
-	f[7 + n] = (char)AMQP_FRAME_END;
-	c->wlen += n + 8;
-}
-
-int rpc_conn_queue(struct rpc_conn *c, const char *exchange, const char *key,
-    const void *body, size_t len)
-{
-	size_t room = 2 * RPC_NAME_MAX + 256, chunk = (size_t)amqp_get_frame_max(c->st) - 8;
-	amqp_basic_publish_t m;
-	amqp_basic_properties_t p;
-	char *pay;
-	int n;
-
-	if (!wroom(c, room + len + (len / chunk + 1) * 8))
-		return -1;
-	/* basic.publish: class and method ids, then its arguments. */
-	memset(&m, 0, sizeof m);
-	m.exchange = amqp_cstring_bytes(exchange);
-	m.routing_key = amqp_cstring_bytes(key);
-	pay = c->wbuf + c->wlen + 7;
-	put_u32(pay, AMQP_BASIC_PUBLISH_METHOD);
-	n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &m,
-	    (amqp_bytes_t){ RPC_NAME_MAX * 2 + 16, pay + 4 });
-	if (n < 0)
-		return -1;
-	wframe(c, AMQP_FRAME_METHOD, 4 + (size_t)n);
-	/* The content header: class, weight, body size, properties. */
-	pay = c->wbuf + c->wlen + 7;
-	oslo_properties(&p, NULL);
-	put_u16(pay, AMQP_BASIC_CLASS);
-	put_u16(pay + 2, 0);
-	put_u32(pay + 4, (uint32_t)((uint64_t)len >> 32));
-	put_u32(pay + 8, (uint32_t)len);
-	n = amqp_encode_properties(AMQP_BASIC_CLASS, &p, (amqp_bytes_t){ 128, pay + 12 });
-	if (n < 0)
-		return -1;
-	wframe(c, AMQP_FRAME_HEADER, 12 + (size_t)n);
-	for (size_t off = 0; off < len; off += chunk) {
-		size_t k = len - off < chunk ? len - off : chunk;
-		memcpy(c->wbuf + c->wlen + 7, (const char *)body + off, k);
-		wframe(c, AMQP_FRAME_BODY, k);
-	}
-	c->last_tag++;
-	return 0;
-}
-
-int rpc_conn_write(struct rpc_conn *c)
-{
-	int fd = amqp_get_sockfd(c->st);
-	size_t off = 0;
-
-	while (off < c->wlen) {
-		ssize_t w = send(fd, c->wbuf + off, c->wlen - off, MSG_NOSIGNAL);
-		if (w > 0) {
-			off += (size_t)w;
-			continue;
-		}
-		if (w == -1 && (errno == EAGAIN || errno == EINTR)) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			if (poll(&pf, 1, RPC_TIMEOUT_MS) == 1)
-				continue;
-			log_warnx("rpc: the broker takes no data for %d ms", RPC_TIMEOUT_MS);
-		} else {
-			log_warn("rpc: write to the broker");
-		}
-		c->wlen = 0;
-		return -1;
-	}
-	c->wlen = 0;
-	if (c->wcap > (1u << 20)) { /* one big message: give the memory back */
-		free(c->wbuf);
-		c->wbuf = NULL;
-		c->wcap = 0;
-	}
-	c->last_used_ms = now_ms();
-	return 0;
 }
 
 int rpc_conn_fd(const struct rpc_conn *c)
