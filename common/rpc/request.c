@@ -451,7 +451,7 @@ static json_t *value(struct rd *r)
 			return NULL;
 		s = r->p;
 		r->p = e;
-		if (e - s == 2)
+		if (e - s == 2 && s[1] == (*s == '{' ? '}' : ']'))
 			return *s == '{' ? json_object() : json_array();
 		return json_loadb(s, (size_t)(e - s), JSON_ALLOW_NUL, NULL);
 	}
