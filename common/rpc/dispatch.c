@@ -15,6 +15,13 @@
  * a round trip on a small VM, and of a flood of casts). Backpressure is
  * natural: with every worker busy nobody reads, and the broker keeps the
  * messages.
+ *
+ * Read-ahead: deliveries that arrived together are read together (up to
+ * READ_AHEAD) and acked with one basic.ack before any of them runs (oslo
+ * acks before it dispatches: a request that kills the process is not
+ * delivered again). The reader runs them one after the other; when one
+ * runs longer than HANDOFF_MS the standby runs the next instead of
+ * reading.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +34,7 @@
 #define HANDOFF_MS 2              /* a request runs this long: the standby reads */
 #define STANDBY_IDLE_MS 100       /* no request for this long: the standby sleeps */
 #define HEARTBEAT_IDLE_MS 1000    /* nobody read for this long: send one */
+#define READ_AHEAD 32             /* deliveries read and acked together, at most */
 
 struct slot {
 	struct rpc_request req;   /* the request this worker runs */
@@ -55,6 +63,11 @@ struct rpc_pool {
 	int n;
 	pthread_t *thr;
 	struct slot *slots;
+	/* Read and acked, not yet run: a ring. The reader fills free slots
+	 * past the last one without the lock (nobody else touches those)
+	 * and adds them under it. */
+	struct rpc_request ready[READ_AHEAD];
+	size_t ready_head, ready_n;
 };
 
 struct worker_arg {
@@ -62,17 +75,50 @@ struct worker_arg {
 	int i;
 };
 
-/* Called with p->mu held; returns with it held. Reads once; 1 with a
- * request in the slot and the turn held by slot `me`. */
+/* Reads what else the broker sent with the request just read into the
+ * ring's free slots (without the lock); how many. -1 when c failed. */
+static int read_ahead(struct rpc_pool *p, struct rpc_conn *c, size_t tail, size_t room)
+{
+	int k = 0;
+
+	while ((size_t)k < room && rpc_conn_buffered(c)) {
+		struct rpc_request *req = &p->ready[(tail + (size_t)k) % READ_AHEAD];
+		int r = rpc_server_read(p->s, c, 0, req);
+		if (r == -1)
+			return -1;
+		if (r == 0 && !rpc_conn_buffered(c))
+			break;
+		k += r;
+	}
+	return k;
+}
+
+/* Called with p->mu held; returns with it held. Reads once (and what
+ * came with it); 1 with a request in the slot and the turn held by slot
+ * `me`, everything read acked. */
 static int take_turn(struct rpc_pool *p, struct slot *sl, int me)
 {
 	struct rpc_conn *c = p->c;
-	int r;
+	size_t tail = (p->ready_head + p->ready_n) % READ_AHEAD;
+	size_t room = READ_AHEAD - p->ready_n;
+	int r, k = 0;
 
 	p->reading = true;
 	pthread_mutex_unlock(&p->mu);
 	r = rpc_server_read(p->s, c, READ_TICK_MS, &sl->req);
+	if (r == 1 && (k = read_ahead(p, c, tail, room)) == -1)
+		r = -1;
+	if (r == 1 && rpc_conn_ack_flush(c) == -1)
+		r = -1;
+	if (r == -1) {
+		/* Not acked: the broker delivers them again. */
+		rpc_request_clear(&sl->req);
+		for (int i = 0; i < k; i++)
+			rpc_request_clear(&p->ready[(tail + (size_t)i) % READ_AHEAD]);
+		k = 0;
+	}
 	pthread_mutex_lock(&p->mu);
+	p->ready_n += (size_t)k;
 	p->reading = false;
 	p->last_read_ms = now_ms();
 	if (r == -1) {
@@ -82,10 +128,6 @@ static int take_turn(struct rpc_pool *p, struct slot *sl, int me)
 		pthread_cond_signal(&p->mgr_cv); /* detach is waiting */
 	}
 	if (r == 1) {
-		sl->busy = true;
-		p->running++;
-		sl->next_hb_ms = sl->req.monitor_s >= 2 && sl->req.msg_id != NULL ?
-		    p->last_read_ms + (uint64_t)sl->req.monitor_s * 500 : 0;
 		if (p->c == c && !p->stopping) {
 			p->held = true;
 			p->holder = me;
@@ -93,9 +135,41 @@ static int take_turn(struct rpc_pool *p, struct slot *sl, int me)
 			/* An idle worker becomes the standby (once per busy spell). */
 			if (!p->standby)
 				pthread_cond_signal(&p->turn_cv);
+		} else if (k > 0) {
+			pthread_cond_broadcast(&p->turn_cv); /* nobody reads: run them */
 		}
 	}
 	return r;
+}
+
+/* The oldest request read ahead into sl, if any. Called with p->mu. */
+static bool pop_ready(struct rpc_pool *p, struct slot *sl)
+{
+	if (p->ready_n == 0)
+		return false;
+	sl->req = p->ready[p->ready_head];
+	memset(&p->ready[p->ready_head], 0, sizeof p->ready[0]);
+	p->ready_head = (p->ready_head + 1) % READ_AHEAD;
+	p->ready_n--;
+	return true;
+}
+
+/* Runs the request in sl. Called with p->mu; returns with it. */
+static void run_slot(struct rpc_pool *p, struct slot *sl)
+{
+	sl->busy = true;
+	p->running++;
+	sl->next_hb_ms = sl->req.monitor_s >= 2 && sl->req.msg_id != NULL ?
+	    now_ms() + (uint64_t)sl->req.monitor_s * 500 : 0;
+	pthread_mutex_unlock(&p->mu);
+	rpc_dispatch(p->s, &sl->req);
+	pthread_mutex_lock(&p->mu);
+	sl->busy = false;
+	p->running--;
+	pthread_cond_broadcast(&p->idle_cv);
+	pthread_mutex_unlock(&p->mu);
+	rpc_request_clear(&sl->req); /* not busy: the monitor no longer reads it */
+	pthread_mutex_lock(&p->mu);
 }
 
 static bool turn_free(const struct rpc_pool *p)
@@ -104,22 +178,29 @@ static bool turn_free(const struct rpc_pool *p)
 }
 
 /* The standby: called with p->mu while a request runs with the turn held
- * and nobody watches. Returns when the turn is free (taken over from a
- * request that ran HANDOFF_MS, or given up), after STANDBY_IDLE_MS
- * without a request, or on stop. */
-static void standby_watch(struct rpc_pool *p)
+ * and nobody watches. Returns true when it should run a request read
+ * ahead (the holder's request ran HANDOFF_MS); false when the turn is
+ * free (taken over from such a request, or given up), after
+ * STANDBY_IDLE_MS without a request, or on stop. */
+static bool standby_watch(struct rpc_pool *p)
 {
+	bool run = false;
+
 	p->standby = true;
 	while (!p->stopping && p->c != NULL && !p->broken) {
 		uint64_t now = now_ms();
-		if (p->held && now >= p->held_since_ms + HANDOFF_MS)
+		if (p->held && now >= p->held_since_ms + HANDOFF_MS) {
+			if ((run = p->ready_n > 0))
+				break;
 			p->held = false; /* take over; the holder follows when done */
+		}
 		if (turn_free(p) || (!p->held && now >= p->last_request_ms + STANDBY_IDLE_MS))
 			break;
 		rpc_cond_wait_until(&p->standby_cv, &p->mu,
 		    (p->held ? p->held_since_ms : now) + HANDOFF_MS);
 	}
 	p->standby = false;
+	return run;
 }
 
 static void *worker_main(void *arg)
@@ -132,27 +213,32 @@ static void *worker_main(void *arg)
 	free(wa);
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping) {
-		if (!turn_free(p)) {
-			if (p->held && !p->standby && p->c != NULL && !p->broken)
-				standby_watch(p);
-			else
-				pthread_cond_wait(&p->turn_cv, &p->mu);
+		if (p->held && p->holder == me) {
+			/* What was read with my request runs next; then I read on. */
+			if (pop_ready(p, sl)) {
+				p->held_since_ms = now_ms();
+				run_slot(p, sl);
+				continue;
+			}
+			p->held = false;
+		}
+		if (!p->held && pop_ready(p, sl)) { /* nobody reads (detached) */
+			run_slot(p, sl);
 			continue;
 		}
-		if (take_turn(p, sl, me) != 1)
+		if (!turn_free(p)) {
+			if (p->held && !p->standby && p->c != NULL && !p->broken) {
+				if (standby_watch(p) && pop_ready(p, sl)) {
+					pthread_cond_signal(&p->turn_cv); /* someone else watches */
+					run_slot(p, sl);
+				}
+			} else {
+				pthread_cond_wait(&p->turn_cv, &p->mu);
+			}
 			continue;
-		pthread_mutex_unlock(&p->mu);
-		rpc_dispatch(p->s, &sl->req);
-		pthread_mutex_lock(&p->mu);
-		sl->busy = false;
-		p->running--;
-		pthread_cond_broadcast(&p->idle_cv);
-		pthread_mutex_unlock(&p->mu);
-		rpc_request_clear(&sl->req); /* not busy: the monitor no longer reads it */
-		pthread_mutex_lock(&p->mu);
-		/* Still holding the turn: read on. */
-		if (p->held && p->holder == me)
-			p->held = false;
+		}
+		if (take_turn(p, sl, me) == 1)
+			run_slot(p, sl);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -249,10 +335,11 @@ int rpc_pool_drain(struct rpc_pool *p, int grace_ms)
 	if (p == NULL)
 		return 0;
 	pthread_mutex_lock(&p->mu);
-	while (p->running > 0 && rpc_cond_wait_until(&p->idle_cv, &p->mu, deadline))
+	while ((p->running > 0 || p->ready_n > 0) &&
+	    rpc_cond_wait_until(&p->idle_cv, &p->mu, deadline))
 		;
 	p->stopping = true;
-	left = p->running;
+	left = p->running + (int)p->ready_n;
 	pthread_cond_broadcast(&p->turn_cv);
 	pthread_cond_broadcast(&p->standby_cv);
 	pthread_mutex_unlock(&p->mu);
@@ -266,6 +353,13 @@ void rpc_pool_free(struct rpc_pool *p)
 	rpc_pool_drain(p, 0);
 	for (int i = 0; i < p->n; i++)
 		pthread_join(p->thr[i], NULL);
+	if (p->ready_n > 0)
+		log_warnx("rpc: %zu requests read but not run at stop", p->ready_n);
+	while (p->ready_n > 0) {
+		rpc_request_clear(&p->ready[p->ready_head]);
+		p->ready_head = (p->ready_head + 1) % READ_AHEAD;
+		p->ready_n--;
+	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->turn_cv);
 	pthread_cond_destroy(&p->standby_cv);

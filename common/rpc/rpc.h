@@ -29,12 +29,14 @@
  *   outbox        rpc_cast queues its message for the transport's cast
  *                 publisher (one thread and one confirm-mode connection,
  *                 started by the first cast) and returns. The publisher
- *                 sends without waiting for each confirm and keeps every
+ *                 writes what waits together (up to 256 casts in one
+ *                 write), does not wait for each confirm, and keeps every
  *                 message until the broker confirmed it; after a nack or a
  *                 lost connection it reconnects and sends the unconfirmed
  *                 ones again, in order (receivers drop copies by
  *                 _unique_id). At most 4096 messages / 64 MB wait; a full
- *                 outbox makes rpc_cast wait (backpressure).
+ *                 outbox makes rpc_cast wait (backpressure) until a
+ *                 quarter of it is free.
  *   replies       one reply queue per transport on one connection. Waiting
  *                 callers read it in turn: the reader completes the calls
  *                 its deliveries answer (condvar per call) and, once its
@@ -48,7 +50,9 @@
  *                 (connect, declare, reconnect, stop, call-monitor
  *                 heartbeats); the `workers` threads read it in turn
  *                 (leader/followers): the worker that reads a request acks
- *                 it, runs it itself and replies through the publish pool,
+ *                 it (one basic.ack covers what was read together, sent
+ *                 before the reader blocks), runs it itself and replies
+ *                 through the publish pool,
  *                 then reads on; an idle standby worker takes the reading
  *                 over when a request runs longer than 2 ms (so a slow
  *                 handler delays the next request by at most that). At

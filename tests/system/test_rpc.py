@@ -3,6 +3,7 @@ client (KUMO_BUILD, default /work/main/build). Each test uses its own topic;
 every wait is bounded; processes are killed in teardown."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -424,3 +425,29 @@ def test_slow_handler_does_not_hold_up_the_next_request(procs):
     assert call1(t, 'stats', {}, '--timeout', '3000')['result']['sleeping'] == 1
     out, _ = slow.communicate(timeout=30)
     assert json.loads(out)['result'] == 6
+
+
+def test_requests_read_together_with_a_slow_one_run_at_once(procs):
+    """Deliveries that arrive together are read and acked together (one
+    basic.ack), then run: the reader runs the slow first one, and the
+    standby runs the others instead of leaving them behind it."""
+    t = topic()
+    server = procs.echo(t, 's1', '--workers', '3')
+    os.kill(server.pid, signal.SIGSTOP)     # the broker's deliveries pile up
+    try:
+        slow = procs.spawn([rpc_call_bin(), '--timeout', '30000', t, 'sleep',
+                            json.dumps({'seconds': 4})], stdout=subprocess.PIPE)
+        time.sleep(0.5)
+        fast = procs.spawn([rpc_call_bin(), '--timeout', '30000', '--threads', '5',
+                            '--count', '5', t, 'echo', json.dumps({'payload': 'x'})],
+                           stdout=subprocess.PIPE)
+        time.sleep(0.5)
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+    out, _ = fast.communicate(timeout=30)
+    lines = [json.loads(x) for x in out.decode().splitlines()]
+    assert lines[-1]['summary']['ok'] == 5, lines
+    # Each was answered long before sleep(4) ended (its time counts the pause).
+    assert all(x['ms'] < 3000 for x in lines[:-1]), lines
+    assert json.loads(slow.communicate(timeout=30)[0])['result'] == 4
+
