@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -755,27 +756,56 @@ static const struct virt_ops libvirt_ops = {
 	.free = lv_free,
 };
 
-/* [libvirt] virt_type: auto is kvm when /dev/kvm opens read-write. */
-static int pick_virt_type(const char *conf, char *out, size_t len)
+bool virt_kvm_usable(const char *dev, const char *uri, char *why, size_t whylen)
 {
+	struct group gr, *g = NULL;
+	char buf[1024];
+	struct stat st;
 	int fd;
+
+	if ((fd = open(dev, O_RDWR | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "%s: %s", dev, strerror(errno));
+		return false;
+	}
+	close(fd);
+	if (strncmp(uri, "qemu:///system", 14) != 0)
+		return true; /* QEMU runs as this process */
+	if (stat(dev, &st) != 0) {
+		snprintf(why, whylen, "%s: %s", dev, strerror(errno));
+		return false;
+	}
+	if ((st.st_mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH))
+		return true;
+	if (getgrnam_r("kvm", &gr, buf, sizeof buf, &g) == 0 && g != NULL &&
+	    st.st_gid == g->gr_gid && (st.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP))
+		return true;
+	snprintf(why, whylen, "%s is mode %04o, group %u: QEMU (libvirt's qemu user, group "
+	    "kvm) cannot open it; make it group kvm, mode 0660, as udev does, to use KVM",
+	    dev, (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
+	return false;
+}
+
+/* [libvirt] virt_type: auto is kvm when QEMU can use /dev/kvm. */
+static int pick_virt_type(const char *conf, const char *uri, char *out, size_t len)
+{
+	char why[300];
 
 	if (strcmp(conf, "kvm") == 0 || strcmp(conf, "qemu") == 0)
 		return str_copy(out, conf, len);
 	if (strcmp(conf, "auto") != 0)
 		return -1;
-	if ((fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) >= 0) {
-		close(fd);
+	if (virt_kvm_usable("/dev/kvm", uri, why, sizeof why))
 		return str_copy(out, "kvm", len);
-	}
+	if (access("/dev/kvm", F_OK) == 0)
+		log_warnx("libvirt: guests run under TCG: %s", why);
 	return str_copy(out, "qemu", len);
 }
 
 static int lv_init(struct lv *lv, const struct kumo_conf *conf, char *err,
     size_t errlen)
 {
-	if (pick_virt_type(conf->libvirt_virt_type, lv->virt_type,
-	    sizeof lv->virt_type) < 0) {
+	if (pick_virt_type(conf->libvirt_virt_type, conf->libvirt_connection_uri,
+	    lv->virt_type, sizeof lv->virt_type) < 0) {
 		snprintf(err, errlen, "[libvirt] virt_type = %s: not auto, kvm "
 		    "or qemu", conf->libvirt_virt_type);
 		return -1;

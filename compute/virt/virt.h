@@ -136,6 +136,14 @@ bool virt_network_name_ok(const char *name);
  * sizes, image paths, format, command line). */
 int virt_instance_check(const struct virt_instance *inst, char *err,
     size_t errlen);
+/* [libvirt] virt_type = auto: whether QEMU started through uri can use
+ * the KVM device dev. It must open read-write here, and under
+ * qemu:///system, where libvirt starts QEMU as its own user (a member of
+ * the group kvm), the node must also let the group kvm, or everyone, read
+ * and write it (udev makes it root:kvm 0660 or 0666; a node left 0600
+ * root, as without udev, makes QEMU fail with "Could not access KVM
+ * kernel module"). why says what was missing when it returns false. */
+bool virt_kvm_usable(const char *dev, const char *uri, char *why, size_t whylen);
 /* "kumo-<uuid>" in lower case; -1 when uuid is not a uuid. */
 int virt_domain_name(const char *uuid, char *out, size_t outlen);
 /* The domain XML (caller frees), or NULL with a reason in err. Checks the

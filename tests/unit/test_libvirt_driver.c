@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -631,6 +632,38 @@ static void test_threads(void **state)
 	virt_driver_free(d);
 }
 
+/* virt_type = auto: KVM only when QEMU's user could open the device. */
+static void test_kvm_usable(void **state)
+{
+	char dev[] = "/tmp/kumo-kvm-XXXXXX", why[300] = "";
+	struct group *kvm = getgrnam("kvm");
+	int fd = mkstemp(dev);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(dev, 0600), 0);
+	/* Under qemu:///session QEMU is this process: opening is enough. */
+	assert_true(virt_kvm_usable(dev, "qemu:///session", why, sizeof why));
+	if (geteuid() == 0 && chown(dev, 0, 0) == 0) {
+		/* root-only (no udev): libvirt's qemu user could not open it. */
+		assert_false(virt_kvm_usable(dev, "qemu:///system", why, sizeof why));
+		assert_non_null(strstr(why, "mode 0600"));
+	}
+	assert_int_equal(chmod(dev, 0666), 0);
+	assert_true(virt_kvm_usable(dev, "qemu:///system", why, sizeof why));
+	if (kvm != NULL && chown(dev, (uid_t)-1, kvm->gr_gid) == 0) {
+		assert_int_equal(chmod(dev, 0660), 0);
+		assert_true(virt_kvm_usable(dev, "qemu:///system", why, sizeof why));
+		assert_int_equal(chmod(dev, 0640), 0);
+		assert_false(virt_kvm_usable(dev, "qemu:///system", why, sizeof why));
+	}
+	unlink(dev);
+	/* Missing: no KVM, and why says so. */
+	assert_false(virt_kvm_usable(dev, "qemu:///system", why, sizeof why));
+	assert_non_null(strstr(why, "No such file"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_kvm_usable),
 	};
 
 	log_init("test_libvirt_driver", LOG_LVL_WARN);
