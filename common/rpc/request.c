@@ -198,27 +198,38 @@ static void put_json(struct out *o, const json_t *v)
 	free(s);
 }
 
-/* A context key the struct does not model: extra's value when it has
- * one, else the default text. */
-static void put_default(struct out *o, const struct rpc_ctx *ctx, const char *key,
-    const char *dflt)
-{
-	json_t *v = ctx->extra != NULL ? json_object_get(ctx->extra, key) : NULL;
+/* The keys rpc_ctx_encode writes, in its order: a value of the struct,
+ * or for a key it does not model, extra's value or the default text. */
+enum ctx_src { FROM_EXTRA, USER, PROJECT, ADMIN, REQUEST, ROLES, IDENTITY };
+static const struct ctx_key {
+	const char *name;
+	enum ctx_src src;
+	const char *dflt;
+} ctx_keys[] = {
+	{ "user", USER, NULL }, { "project_id", PROJECT, NULL },
+	{ "system_scope", FROM_EXTRA, "null" }, { "project", PROJECT, NULL },
+	{ "domain", FROM_EXTRA, "null" }, { "user_domain", FROM_EXTRA, "null" },
+	{ "project_domain", FROM_EXTRA, "null" }, { "is_admin", ADMIN, NULL },
+	{ "read_only", FROM_EXTRA, "false" }, { "show_deleted", FROM_EXTRA, "false" },
+	{ "auth_token", FROM_EXTRA, "null" }, { "request_id", REQUEST, NULL },
+	{ "global_request_id", FROM_EXTRA, "null" }, { "resource_uuid", FROM_EXTRA, "null" },
+	{ "roles", ROLES, NULL }, { "user_identity", IDENTITY, NULL },
+	{ "is_admin_project", FROM_EXTRA, "true" }, { "user_id", USER, NULL },
+};
+#define N_CTX_KEYS (sizeof ctx_keys / sizeof ctx_keys[0])
 
-	if (v != NULL)
-		put_json(o, v);
-	else
-		put(o, dflt, strlen(dflt));
+static bool written(const char *key)
+{
+	for (size_t i = 0; i < N_CTX_KEYS; i++)
+		if (strcmp(key, ctx_keys[i].name) == 0)
+			return true;
+	return false;
 }
 
-/* The keys rpc_ctx_encode writes, in its order; extra's other keys after
- * them, in extra's order. */
+/* ctx_keys, then extra's other keys in extra's order. */
 static void put_ctx(struct out *o, const struct rpc_ctx *ctx)
 {
 	static const struct rpc_ctx empty;
-	static const char *const fixed[] = { "system_scope", "domain", "user_domain",
-		"project_domain", "read_only", "show_deleted", "auth_token",
-		"global_request_id", "resource_uuid", "is_admin_project" };
 	char identity[300], k[RPC_NAME_MAX];
 	const char *key;
 	json_t *v;
@@ -228,55 +239,41 @@ static void put_ctx(struct out *o, const struct rpc_ctx *ctx)
 	snprintf(identity, sizeof identity, "%s %s - - -",
 	    ctx->user_id[0] ? ctx->user_id : "-",
 	    ctx->project_id[0] ? ctx->project_id : "-");
-	PUT(o, "," Q(CTX "user") ":");
-	put_str_or_null(o, ctx->user_id);
-	PUT(o, "," Q(CTX "project_id") ":");
-	put_str_or_null(o, ctx->project_id);
-	PUT(o, "," Q(CTX "system_scope") ":");
-	put_default(o, ctx, "system_scope", "null");
-	PUT(o, "," Q(CTX "project") ":");
-	put_str_or_null(o, ctx->project_id);
-	PUT(o, "," Q(CTX "domain") ":");
-	put_default(o, ctx, "domain", "null");
-	PUT(o, "," Q(CTX "user_domain") ":");
-	put_default(o, ctx, "user_domain", "null");
-	PUT(o, "," Q(CTX "project_domain") ":");
-	put_default(o, ctx, "project_domain", "null");
-	PUT(o, "," Q(CTX "is_admin") ":");
-	if (ctx->is_admin)
-		PUT(o, "true");
-	else
-		PUT(o, "false");
-	PUT(o, "," Q(CTX "read_only") ":");
-	put_default(o, ctx, "read_only", "false");
-	PUT(o, "," Q(CTX "show_deleted") ":");
-	put_default(o, ctx, "show_deleted", "false");
-	PUT(o, "," Q(CTX "auth_token") ":");
-	put_default(o, ctx, "auth_token", "null");
-	PUT(o, "," Q(CTX "request_id") ":");
-	put_str_or_null(o, ctx->request_id);
-	PUT(o, "," Q(CTX "global_request_id") ":");
-	put_default(o, ctx, "global_request_id", "null");
-	PUT(o, "," Q(CTX "resource_uuid") ":");
-	put_default(o, ctx, "resource_uuid", "null");
-	PUT(o, "," Q(CTX "roles") ":");
-	if (ctx->roles != NULL)
-		put_json(o, ctx->roles);
-	else
-		PUT(o, "[]");
-	PUT(o, "," Q(CTX "user_identity") ":");
-	put_cstr(o, identity);
-	PUT(o, "," Q(CTX "is_admin_project") ":");
-	put_default(o, ctx, "is_admin_project", "true");
-	PUT(o, "," Q(CTX "user_id") ":");
-	put_str_or_null(o, ctx->user_id);
+	for (size_t i = 0; i < N_CTX_KEYS; i++) {
+		const struct ctx_key *ck = &ctx_keys[i];
+		PUT(o, ",\\\"" CTX);
+		put(o, ck->name, strlen(ck->name));
+		PUT(o, "\\\":");
+		switch (ck->src) {
+		case FROM_EXTRA:
+			v = ctx->extra != NULL ? json_object_get(ctx->extra, ck->name) : NULL;
+			if (v != NULL)
+				put_json(o, v);
+			else
+				put(o, ck->dflt, strlen(ck->dflt));
+			break;
+		case USER: put_str_or_null(o, ctx->user_id); break;
+		case PROJECT: put_str_or_null(o, ctx->project_id); break;
+		case REQUEST: put_str_or_null(o, ctx->request_id); break;
+		case IDENTITY: put_cstr(o, identity); break;
+		case ADMIN:
+			if (ctx->is_admin)
+				PUT(o, "true");
+			else
+				PUT(o, "false");
+			break;
+		case ROLES:
+			if (ctx->roles != NULL)
+				put_json(o, ctx->roles);
+			else
+				PUT(o, "[]");
+			break;
+		}
+	}
 	if (ctx->extra == NULL)
 		return;
 	json_object_foreach(ctx->extra, key, v) {
-		bool done = rpc_ctx_modelled(key);
-		for (size_t i = 0; !done && i < sizeof fixed / sizeof fixed[0]; i++)
-			done = strcmp(key, fixed[i]) == 0;
-		if (done)
+		if (written(key)) /* modelled keys never come from extra */
 			continue;
 		if (str_fmt(k, sizeof k, CTX "%s", key) == -1) {
 			o->bad = true; /* rpc_ctx_encode refuses such a key too */
