@@ -62,6 +62,10 @@ int str_copy(char *dst, const char *src, size_t size);
 /* str_copy that cuts a too-long src at a UTF-8 character boundary, for
  * text shown to users (fault messages); returns -1 when it cut. */
 int str_copy_utf8(char *dst, const char *src, size_t size);
+/* The length of the UTF-8 sequence at p (n > 0 bytes there): 1 for ASCII,
+ * 2-4, or 0 when it is not valid UTF-8 (overlong, a surrogate, beyond
+ * U+10FFFF, cut short), as jansson and Python judge it. */
+size_t utf8_seq_len(const unsigned char *p, size_t n);
 /* snprintf that returns -1 on error or truncation. */
 int str_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

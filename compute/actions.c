@@ -157,35 +157,6 @@ const char *compute_console_tail(const char *text, size_t len, int lines)
 	return text;
 }
 
-/* Length of the valid UTF-8 sequence at p (of n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need;
-}
-
 /* In place, as Nova's API does: control characters other than tab and
  * newline go; bytes that are not UTF-8 become '?'. The new length. */
 size_t compute_console_clean(char *s, size_t len)
@@ -198,7 +169,7 @@ size_t compute_console_clean(char *s, size_t len)
 			i++;
 			continue;
 		}
-		if ((n = utf8_seq(p + i, len - i)) == 0) {
+		if ((n = utf8_seq_len(p + i, len - i)) == 0) {
 			p[j++] = '?';
 			i++;
 			continue;

@@ -22,40 +22,6 @@
 #define MAX_KEYS 64 /* more keys than a request has: declined */
 #define MAX_DEPTH 512
 
-/* ---- shared -------------------------------------------------------------- */
-
-/* The length of the UTF-8 sequence at p (a byte >= 0x80), or 0 when it is
- * not one jansson accepts: overlong forms, surrogates, > U+10FFFF. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0], cp;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 /* ---- the writer ---------------------------------------------------------- */
 
 struct out {
@@ -114,7 +80,7 @@ static void put_str(struct out *o, const char *s, size_t n)
 	while (p < end) {
 		unsigned c = *p;
 		if (c >= 0x80) {
-			size_t k = utf8_len(p, end);
+			size_t k = utf8_seq_len(p, (size_t)(end - p));
 			if (k == 0) {
 				o->bad = true;
 				return;
@@ -388,7 +354,7 @@ static char *str(struct rd *r, size_t *n)
 			*w++ = (char)c;
 			r->p++;
 		} else {
-			size_t k = utf8_len((unsigned char *)r->p, (unsigned char *)r->end);
+			size_t k = utf8_seq_len((unsigned char *)r->p, (size_t)(r->end - r->p));
 			if (k == 0)
 				return NULL;
 			memmove(w, r->p, k);
