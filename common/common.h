@@ -90,7 +90,14 @@ struct kumo_conf {
 	int api_workers;               /* HTTP worker threads */
 	char log_level[16];
 	/* [api] */
-	char auth_strategy[CONF_STR];
+	char auth_strategy[CONF_STR]; /* "keystone" or "noauth2" */
+	bool allow_insecure_noauth;   /* noauth2 on a non-loopback address */
+	/* [identity], [token], [fernet_tokens] */
+	bool identity_enabled;        /* kumo-api serves /identity/v3 */
+	int password_hash_rounds;     /* bcrypt cost of new password hashes */
+	int token_expiration;         /* seconds */
+	char token_key_repository[CONF_STR];
+	int token_max_active_keys;
 	char api_paste_config[CONF_STR];
 	int64_t max_request_body_size;
 	/* [database] */

@@ -46,9 +46,16 @@ static const struct conf_key conf_keys[] = {
 	INT("DEFAULT", "service_down_time", service_down_time, 2, 86400, "60"),
 	INT("DEFAULT", "osapi_compute_workers", api_workers, 1, 256, "4"),
 	STR("DEFAULT", "log_level", log_level, "info"),
-	STR("api", "auth_strategy", auth_strategy, "noauth2"),
+	STR("api", "auth_strategy", auth_strategy, "keystone"),
+	BOOL("api", "allow_insecure_noauth", allow_insecure_noauth, "false"),
 	STR("api", "api_paste_config", api_paste_config, "/etc/kumo/api-pipeline.ini"),
 	I64("api", "max_request_body_size", max_request_body_size, 1024, 1073741824, "114688"),
+	/* kumo's own Keystone v3 subset at /identity/v3 (Keystone's key names) */
+	BOOL("identity", "enabled", identity_enabled, "true"),
+	INT("identity", "password_hash_rounds", password_hash_rounds, 4, 31, "12"),
+	INT("token", "expiration", token_expiration, 60, 31536000, "3600"),
+	STR("fernet_tokens", "key_repository", token_key_repository, "/etc/kumo/fernet-keys"),
+	INT("fernet_tokens", "max_active_keys", token_max_active_keys, 2, 64, "3"),
 	STR("database", "connection", db_connection, "sqlite:////var/lib/kumo/kumo.db"),
 	STR("filter_scheduler", "enabled_filters", enabled_filters,
 	    "ComputeFilter,RamFilter,CoreFilter,DiskFilter,AvailabilityZoneFilter"),
@@ -79,7 +86,7 @@ static const struct {
 	const char *allowed[4];
 } conf_enums[] = {
 	{ "compute_driver", { "libvirt", "fake", NULL } },
-	{ "auth_strategy", { "noauth2", NULL } },
+	{ "auth_strategy", { "keystone", "noauth2", NULL } },
 	{ "virt_type", { "auto", "kvm", "qemu", NULL } },
 	{ "log_level", { "error", "warning", "info", "debug" } },
 };

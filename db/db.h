@@ -12,6 +12,9 @@
  *   hosts.c       compute_nodes, services, allocations (claims)
  *   keypairs.c    keypairs
  *   quotas.c      per-project quota limits
+ *   identity.c    Keystone's objects: domains, projects, users, roles,
+ *                 role assignments, the catalog, revocations,
+ *                 application credentials
  *
  * Thread safety: a struct db may be used from many threads at once; each
  * call borrows one of its SQLite connections for its duration.
@@ -326,5 +329,191 @@ int db_quota_set(struct db *db, const char *project_id, const char *resource,
 int db_quota_delete(struct db *db, const char *project_id); /* all of it; idempotent */
 int db_quota_list(struct db *db, const char *project_id,
     struct db_quota **out, size_t *n);  /* by resource */
+
+/* ---- identity.c ---- */
+/* Keystone's objects as kumo's own identity service keeps them. Ids are
+ * 32 lower-case hex characters (uuid4 without dashes), except the domain
+ * "default". Names are unique per domain (users, projects) or globally
+ * (roles, domains), compared exactly. Nothing here hashes or checks a
+ * password: the caller stores and reads password_hash as an opaque string. */
+#define DB_ID 65                    /* ids: at most 64 bytes */
+
+struct db_domain {
+	char id[DB_ID];
+	char name[DB_NAME];
+	char description[DB_NAME];      /* "" = null */
+	bool enabled;
+};
+
+struct db_project {
+	char id[DB_ID];
+	char name[DB_NAME];
+	char domain_id[DB_ID];
+	char description[DB_NAME];      /* "" = null */
+	bool enabled;
+	char created_at[DB_TS];
+};
+
+struct db_user {
+	char id[DB_ID];
+	char name[DB_NAME];
+	char domain_id[DB_ID];
+	char password_hash[128];        /* "" = no password (cannot log in) */
+	bool enabled;
+	char default_project_id[DB_ID]; /* "" = none */
+	char created_at[DB_TS];
+	int64_t password_changed_at;    /* unix seconds, 0 = never set */
+};
+
+struct db_role {
+	char id[DB_ID];
+	char name[DB_NAME];
+	char description[DB_NAME];      /* "" = null */
+	bool immutable;                 /* options.immutable (bootstrap's roles) */
+};
+
+enum db_assign_scope { DB_SCOPE_PROJECT, DB_SCOPE_DOMAIN, DB_SCOPE_SYSTEM };
+
+/* A direct assignment: user has role on a project, a domain or the system
+ * (target_id "all"). */
+struct db_assignment {
+	char user_id[DB_ID];
+	enum db_assign_scope scope;
+	char target_id[DB_ID];
+	char role_id[DB_ID];
+};
+
+struct db_assignment_filter {
+	const char *user_id;            /* NULL = any */
+	const char *project_id;         /* NULL = any; set: project scope only */
+	const char *domain_id;          /* NULL = any; set: domain scope only */
+	const char *role_id;            /* NULL = any */
+};
+
+struct db_region {
+	char id[DB_ID];
+	char description[DB_NAME];
+};
+
+struct db_service_entry {           /* the catalog's services */
+	char id[DB_ID];
+	char type[64];
+	char name[DB_NAME];
+	char description[DB_NAME];
+	bool enabled;
+};
+
+struct db_endpoint {
+	char id[DB_ID];
+	char service_id[DB_ID];
+	char interface[16];             /* public, internal, admin */
+	char region_id[DB_ID];          /* "" = none */
+	char url[1024];
+	bool enabled;
+};
+
+struct db_app_cred {
+	char id[DB_ID];
+	char name[DB_NAME];
+	char user_id[DB_ID];
+	char project_id[DB_ID];
+	char description[DB_NAME];
+	char secret_hash[128];
+	int64_t expires_at;             /* unix seconds, 0 = never */
+	bool unrestricted;
+	char roles[1024];               /* role ids, comma-separated */
+};
+
+/* Create calls: DB_CONFLICT for a duplicate id or name, DB_NOTFOUND for a
+ * reference that does not exist (domain, project, user, role, service).
+ * An empty id is given a new one (written back). */
+int db_domain_create(struct db *db, struct db_domain *d);
+int db_domain_get(struct db *db, const char *id, struct db_domain *out);
+int db_domain_get_by_name(struct db *db, const char *name, struct db_domain *out);
+int db_domain_list(struct db *db, struct db_domain **out, size_t *n);
+
+int db_project_create(struct db *db, struct db_project *p);
+int db_project_get(struct db *db, const char *id, struct db_project *out);
+int db_project_get_by_name(struct db *db, const char *domain_id,
+    const char *name, struct db_project *out);
+/* By name; domain_id NULL = every domain. */
+int db_project_list(struct db *db, const char *domain_id,
+    struct db_project **out, size_t *n);
+/* Name, description and enabled of p->id. */
+int db_project_update(struct db *db, const struct db_project *p);
+/* Deletes the project and every assignment on it (one transaction). */
+int db_project_delete(struct db *db, const char *id);
+/* The projects user_id has any role on (directly), by name. */
+int db_user_projects(struct db *db, const char *user_id,
+    struct db_project **out, size_t *n);
+
+int db_user_create(struct db *db, struct db_user *u);
+int db_user_get(struct db *db, const char *id, struct db_user *out);
+int db_user_get_by_name(struct db *db, const char *domain_id,
+    const char *name, struct db_user *out);
+int db_user_list(struct db *db, const char *domain_id,
+    struct db_user **out, size_t *n);
+/* Name, enabled, default_project_id and password_hash of u->id;
+ * password_changed_at is set to now when the hash differs from the stored
+ * one. */
+int db_user_update(struct db *db, const struct db_user *u);
+/* Deletes the user, their assignments and application credentials. */
+int db_user_delete(struct db *db, const char *id);
+
+int db_role_create(struct db *db, struct db_role *r);
+int db_role_get(struct db *db, const char *id, struct db_role *out);
+int db_role_get_by_name(struct db *db, const char *name, struct db_role *out);
+int db_role_list(struct db *db, struct db_role **out, size_t *n); /* by name */
+int db_role_delete(struct db *db, const char *id); /* and its assignments */
+/* prior implies implied (admin => member => reader); idempotent. */
+int db_role_imply(struct db *db, const char *prior_id, const char *implied_id);
+
+/* Idempotent: an existing assignment is DB_OK. */
+int db_assignment_add(struct db *db, const struct db_assignment *a);
+int db_assignment_remove(struct db *db, const struct db_assignment *a);
+int db_assignment_list(struct db *db, const struct db_assignment_filter *f,
+    struct db_assignment **out, size_t *n);
+/* The effective roles of user_id on a target: the direct assignments
+ * plus every role they imply (transitively), each once, ordered by the
+ * roles' names. DB_OK with *n 0 when there are none. */
+int db_effective_roles(struct db *db, const char *user_id,
+    enum db_assign_scope scope, const char *target_id,
+    struct db_role **out, size_t *n);
+
+int db_region_create(struct db *db, const struct db_region *r); /* id given */
+int db_region_list(struct db *db, struct db_region **out, size_t *n);
+
+int db_catalog_service_create(struct db *db, struct db_service_entry *s);
+int db_catalog_service_get(struct db *db, const char *id,
+    struct db_service_entry *out);
+int db_catalog_service_list(struct db *db, struct db_service_entry **out,
+    size_t *n);
+int db_endpoint_create(struct db *db, struct db_endpoint *e);
+/* service_id NULL = all; ordered by service, then interface. */
+int db_endpoint_list(struct db *db, const char *service_id,
+    struct db_endpoint **out, size_t *n);
+
+/* Revocations. A token is revoked when an event matches it: by its audit
+ * id (DELETE /v3/auth/tokens), or by its user and issued at or before
+ * the event (the user disabled, deleted, their password changed). */
+int db_revoke_audit_id(struct db *db, const char *audit_id, int64_t expires_at);
+int db_revoke_user(struct db *db, const char *user_id, int64_t issued_before);
+/* DB_OK and *revoked. audit_ids: NULL-terminated. */
+int db_token_revoked(struct db *db, const char *user_id, int64_t issued_at,
+    const char *const *audit_ids, bool *revoked);
+/* The events' generation: it changes at every revocation and every
+ * identity write (users, projects, roles, assignments), so a cache of
+ * them is valid while it does not change. */
+int db_identity_generation(struct db *db, int64_t *out);
+/* Drops revocation events whose tokens have all expired. */
+int db_revoke_prune(struct db *db, int64_t now);
+
+int db_app_cred_create(struct db *db, struct db_app_cred *c);
+int db_app_cred_get(struct db *db, const char *id, struct db_app_cred *out);
+int db_app_cred_get_by_name(struct db *db, const char *user_id,
+    const char *name, struct db_app_cred *out);
+int db_app_cred_list(struct db *db, const char *user_id,
+    struct db_app_cred **out, size_t *n);
+int db_app_cred_delete(struct db *db, const char *user_id, const char *id);
 
 #endif
