@@ -52,6 +52,9 @@ struct db;
 int db_open(const char *path, struct db **out);
 void db_close(struct db *db);
 int db_migrate(struct db *db);               /* applies missing migrations */
+/* Applies the missing migrations up to version only (an upgrade's tests
+ * start from an older schema). */
+int db_migrate_to(struct db *db, int version);
 int db_schema_version(struct db *db, int *out);
 int db_check_schema(struct db *db);          /* DB_OK or DB_SCHEMA */
 /* A daemon's start-up: open and check the schema, or fatalx naming the

@@ -180,6 +180,113 @@ static const char migration_3[] =
     "CREATE INDEX instance_actions_events_action_idx"
     " ON instance_actions_events (action_id);";
 
+/* Keystone's objects as kumo's identity service keeps them. A TEXT
+ * PRIMARY KEY may hold NULL in SQLite, hence NOT NULL on every id.
+ * role_assignments.scope is 'project', 'domain' or 'system' (target_id
+ * "all"); its target is no foreign key (it names a project or a domain),
+ * so the writers check it. A user event in revocation_events has user_id
+ * and issued_before, an audit event audit_id and expires_at.
+ * identity_generation has one row, bumped by every identity write. The
+ * domain "default" is created here, as keystone-manage db_sync does. */
+static const char migration_4[] =
+    "CREATE TABLE domains ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " description TEXT,"
+    " enabled INTEGER NOT NULL DEFAULT 1);"
+    "INSERT INTO domains (id, name, description, enabled)"
+    " VALUES ('default', 'Default', 'The default domain', 1);"
+
+    "CREATE TABLE projects ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " domain_id TEXT NOT NULL REFERENCES domains (id),"
+    " description TEXT,"
+    " enabled INTEGER NOT NULL DEFAULT 1,"
+    " created_at TEXT NOT NULL,"
+    " UNIQUE (domain_id, name));"
+
+    "CREATE TABLE users ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " domain_id TEXT NOT NULL REFERENCES domains (id),"
+    " password_hash TEXT,"
+    " enabled INTEGER NOT NULL DEFAULT 1,"
+    " default_project_id TEXT,"
+    " created_at TEXT NOT NULL,"
+    " password_changed_at INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE (domain_id, name));"
+
+    "CREATE TABLE roles ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " description TEXT,"
+    " immutable INTEGER NOT NULL DEFAULT 0);"
+
+    "CREATE TABLE implied_roles ("
+    " prior_role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,"
+    " implied_role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,"
+    " PRIMARY KEY (prior_role_id, implied_role_id));"
+    "CREATE INDEX implied_roles_implied_idx ON implied_roles (implied_role_id);"
+
+    "CREATE TABLE role_assignments ("
+    " scope TEXT NOT NULL CHECK (scope IN ('project', 'domain', 'system')),"
+    " actor_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    " target_id TEXT NOT NULL,"
+    " role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,"
+    " PRIMARY KEY (scope, actor_id, target_id, role_id));"
+    "CREATE INDEX role_assignments_target_idx ON role_assignments (target_id);"
+    /* The cascades look rows up by these. */
+    "CREATE INDEX role_assignments_actor_idx ON role_assignments (actor_id);"
+    "CREATE INDEX role_assignments_role_idx ON role_assignments (role_id);"
+
+    "CREATE TABLE regions ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " description TEXT);"
+
+    /* The catalog's services ("services" holds the compute services). */
+    "CREATE TABLE catalog_services ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " type TEXT NOT NULL,"
+    " name TEXT,"
+    " description TEXT,"
+    " enabled INTEGER NOT NULL DEFAULT 1);"
+
+    "CREATE TABLE endpoints ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " service_id TEXT NOT NULL REFERENCES catalog_services (id),"
+    " interface TEXT NOT NULL"
+    "  CHECK (interface IN ('public', 'internal', 'admin')),"
+    " region_id TEXT REFERENCES regions (id),"
+    " url TEXT NOT NULL,"
+    " enabled INTEGER NOT NULL DEFAULT 1);"
+    "CREATE INDEX endpoints_service_idx ON endpoints (service_id);"
+
+    "CREATE TABLE revocation_events ("
+    " id INTEGER PRIMARY KEY,"
+    " audit_id TEXT,"
+    " user_id TEXT,"
+    " issued_before INTEGER,"
+    " expires_at INTEGER);"
+    "CREATE INDEX revocation_events_audit_idx ON revocation_events (audit_id);"
+    "CREATE INDEX revocation_events_user_idx ON revocation_events (user_id);"
+
+    "CREATE TABLE application_credentials ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    " project_id TEXT NOT NULL,"
+    " description TEXT,"
+    " secret_hash TEXT NOT NULL,"
+    " expires_at INTEGER NOT NULL DEFAULT 0,"
+    " unrestricted INTEGER NOT NULL DEFAULT 0,"
+    " roles TEXT,"
+    " created_at TEXT NOT NULL,"
+    " UNIQUE (user_id, name));"
+
+    "CREATE TABLE identity_generation (value INTEGER NOT NULL);"
+    "INSERT INTO identity_generation (value) VALUES (0);";
+
 static const struct migration {
 	int version;
 	const char *sql;
@@ -187,6 +294,7 @@ static const struct migration {
 	{ 1, migration_1 },
 	{ 2, migration_2 },
 	{ 3, migration_3 },
+	{ 4, migration_4 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)
@@ -268,18 +376,21 @@ fail:
 	return rc;
 }
 
-int db_migrate(struct db *db)
+int db_migrate_to(struct db *db, int version)
 {
 	struct db_conn *c;
 	int rc = DB_OK;
 
 	if ((c = db_conn_get(db)) == NULL)
 		return DB_ERROR;
-	for (size_t i = 0; i < DB_NELEM(migrations) && rc == DB_OK; i++)
+	for (size_t i = 0; i < DB_NELEM(migrations) && rc == DB_OK &&
+	    migrations[i].version <= version; i++)
 		rc = apply_one(c, &migrations[i]);
 	db_conn_put(db, c);
 	return rc;
 }
+
+int db_migrate(struct db *db) { return db_migrate_to(db, LATEST_VERSION); }
 
 int db_schema_version(struct db *db, int *out)
 {
