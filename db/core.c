@@ -220,6 +220,8 @@ int db_step_done(struct db_conn *c, sqlite3_stmt *st, const char *what)
 
 int db_changes(struct db_conn *c) { return sqlite3_changes(c->h); }
 
+int db_total_changes(struct db_conn *c) { return sqlite3_total_changes(c->h); }
+
 int db_status_of(struct db_conn *c, int rc, const char *what)
 {
 	switch (rc) {

@@ -13,8 +13,9 @@
  *   keypairs.c    keypairs
  *   quotas.c      per-project quota limits
  *   identity.c    Keystone's objects: domains, projects, users, roles,
- *                 role assignments, the catalog, revocations,
- *                 application credentials
+ *                 role assignments (and the identity write transaction)
+ *   identity_catalog.c  the catalog (regions, services, endpoints),
+ *                 revocations, application credentials
  *
  * Thread safety: a struct db may be used from many threads at once; each
  * call borrows one of its SQLite connections for its duration.
@@ -333,7 +334,7 @@ int db_quota_delete(struct db *db, const char *project_id); /* all of it; idempo
 int db_quota_list(struct db *db, const char *project_id,
     struct db_quota **out, size_t *n);  /* by resource */
 
-/* ---- identity.c ---- */
+/* ---- identity.c, identity_catalog.c ---- */
 /* Keystone's objects as kumo's own identity service keeps them. Ids are
  * 32 lower-case hex characters (uuid4 without dashes), except the domain
  * "default". Names are unique per domain (users, projects) or globally
@@ -433,7 +434,7 @@ struct db_app_cred {
 int db_domain_create(struct db *db, struct db_domain *d);
 int db_domain_get(struct db *db, const char *id, struct db_domain *out);
 int db_domain_get_by_name(struct db *db, const char *name, struct db_domain *out);
-int db_domain_list(struct db *db, struct db_domain **out, size_t *n);
+int db_domain_list(struct db *db, struct db_domain **out, size_t *n); /* by name */
 
 int db_project_create(struct db *db, struct db_project *p);
 int db_project_get(struct db *db, const char *id, struct db_project *out);
@@ -454,6 +455,7 @@ int db_user_create(struct db *db, struct db_user *u);
 int db_user_get(struct db *db, const char *id, struct db_user *out);
 int db_user_get_by_name(struct db *db, const char *domain_id,
     const char *name, struct db_user *out);
+/* By name; domain_id NULL = every domain. */
 int db_user_list(struct db *db, const char *domain_id,
     struct db_user **out, size_t *n);
 /* Name, enabled, default_project_id and password_hash of u->id;
@@ -473,7 +475,8 @@ int db_role_imply(struct db *db, const char *prior_id, const char *implied_id);
 
 /* Idempotent: an existing assignment is DB_OK. */
 int db_assignment_add(struct db *db, const struct db_assignment *a);
-int db_assignment_remove(struct db *db, const struct db_assignment *a);
+int db_assignment_remove(struct db *db, const struct db_assignment *a); /* DB_NOTFOUND if absent */
+/* Ordered by user, scope (domain, project, system), target, role. */
 int db_assignment_list(struct db *db, const struct db_assignment_filter *f,
     struct db_assignment **out, size_t *n);
 /* The effective roles of user_id on a target: the direct assignments
@@ -484,13 +487,13 @@ int db_effective_roles(struct db *db, const char *user_id,
     struct db_role **out, size_t *n);
 
 int db_region_create(struct db *db, const struct db_region *r); /* id given */
-int db_region_list(struct db *db, struct db_region **out, size_t *n);
+int db_region_list(struct db *db, struct db_region **out, size_t *n); /* by id */
 
 int db_catalog_service_create(struct db *db, struct db_service_entry *s);
 int db_catalog_service_get(struct db *db, const char *id,
     struct db_service_entry *out);
 int db_catalog_service_list(struct db *db, struct db_service_entry **out,
-    size_t *n);
+    size_t *n); /* by type, then name */
 int db_endpoint_create(struct db *db, struct db_endpoint *e);
 /* service_id NULL = all; ordered by service, then interface. */
 int db_endpoint_list(struct db *db, const char *service_id,
@@ -500,13 +503,16 @@ int db_endpoint_list(struct db *db, const char *service_id,
  * id (DELETE /v3/auth/tokens), or by its user and issued at or before
  * the event (the user disabled, deleted, their password changed). */
 int db_revoke_audit_id(struct db *db, const char *audit_id, int64_t expires_at);
+/* A user's newest event covers their older ones, which it replaces; user
+ * events have no expiry, so db_revoke_prune keeps them. */
 int db_revoke_user(struct db *db, const char *user_id, int64_t issued_before);
 /* DB_OK and *revoked. audit_ids: NULL-terminated. */
 int db_token_revoked(struct db *db, const char *user_id, int64_t issued_at,
     const char *const *audit_ids, bool *revoked);
 /* The events' generation: it changes at every revocation and every
  * identity write (users, projects, roles, assignments), so a cache of
- * them is valid while it does not change. */
+ * them is valid while it does not change. A write that changes no row
+ * (an assignment or implication that exists) leaves it. */
 int db_identity_generation(struct db *db, int64_t *out);
 /* Drops revocation events whose tokens have all expired. */
 int db_revoke_prune(struct db *db, int64_t now);
@@ -516,7 +522,7 @@ int db_app_cred_get(struct db *db, const char *id, struct db_app_cred *out);
 int db_app_cred_get_by_name(struct db *db, const char *user_id,
     const char *name, struct db_app_cred *out);
 int db_app_cred_list(struct db *db, const char *user_id,
-    struct db_app_cred **out, size_t *n);
+    struct db_app_cred **out, size_t *n); /* by name */
 int db_app_cred_delete(struct db *db, const char *user_id, const char *id);
 
 #endif

@@ -8,6 +8,7 @@
  *   txn       BEGIN [IMMEDIATE] / COMMIT / ROLLBACK
  *   status    SQLite result codes -> enum db_status, logged once here
  *   rows      column tables that bind a struct and read a row into one
+ *   identity  the write transaction of identity.c and identity_catalog.c
  */
 #ifndef KUMO_DB_INTERNAL_H
 #define KUMO_DB_INTERNAL_H
@@ -28,6 +29,8 @@ int db_stmt(struct db_conn *c, const char *sql, sqlite3_stmt **out);
 /* Steps a statement that returns no rows, then resets it. */
 int db_step_done(struct db_conn *c, sqlite3_stmt *st, const char *what);
 int db_changes(struct db_conn *c);
+/* Rows changed by every statement on c since it was opened. */
+int db_total_changes(struct db_conn *c);
 
 /* Maps a SQLite result code, logging what is not an expected outcome:
  * UNIQUE/PRIMARY KEY -> DB_CONFLICT, FOREIGN KEY -> DB_NOTFOUND,
@@ -88,5 +91,39 @@ int db_fetch_one(struct db *db, const char *sql, const char *const *keys,
 int db_fetch_list(struct db *db, const char *sql, const char *const *keys,
     const struct db_col *cols, size_t ncols, size_t elem, void **out,
     size_t *n, const char *what);
+
+/* ---- identity.c: what identity_catalog.c shares with it ---- */
+/* Runs fn(c, arg) in one BEGIN IMMEDIATE transaction on a borrowed
+ * connection and commits what it did; when fn returned DB_OK having
+ * changed a row, identity_generation is bumped in the same transaction.
+ * Any other outcome rolls it back. */
+int db_identity_write(struct db *db, int (*fn)(struct db_conn *, void *),
+    void *arg);
+/* One object's insert: sql takes the ncols columns of obj as its
+ * parameters 1..ncols; check, when not NULL, first looks up the references
+ * of obj that are no foreign keys (DB_NOTFOUND). */
+struct db_identity_insert {
+	const char *sql;
+	const struct db_col *cols;
+	size_t ncols;
+	const char *what;
+	int (*check)(struct db_conn *c, const void *obj);
+	const void *obj;
+};
+/* Runs ins as one identity write. id is the object's own id field, or
+ * NULL when the caller must give it: an empty one is given a new id first,
+ * emptied again when the insert fails. */
+int db_identity_create(struct db *db, const struct db_identity_insert *ins,
+    char *id);
+/* Steps sql, its text parameters bound from keys (see DB_KEYS), as one
+ * identity write: DB_NOTFOUND when it changed no row (an update or delete
+ * of what is not there). */
+int db_identity_change(struct db *db, const char *sql, const char *const *keys,
+    const char *what);
+/* DB_OK when sql, given key as its one parameter, finds a row, else
+ * DB_NOTFOUND (a reference that is no foreign key). */
+int db_identity_exists(struct db_conn *c, const char *sql, const char *key);
+/* A new id into an empty one (32 lower-case hex); true when it did. */
+bool db_identity_new_id(char id[DB_ID]);
 
 #endif
