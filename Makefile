@@ -86,9 +86,9 @@ $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIB
 # kumo-compute never links db/ (DESIGN.md: computes report through RPC),
 # nor libvirt: the libvirt driver loads it (compute/virt/libvirt_load.c).
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(LIB_CRYPTO) $(BASE_LIBS)
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(LIB_CRYPTO) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(BASE_LIBS)
 $(BUILD)/rpc-echo: $(call obj,tools/rpc-echo.c) $(LIBCOMMON)

@@ -6,8 +6,8 @@
  *   errors.c       the one error catalogue { code, status, format }
  *   router.c       the route table; 404/405, path ids, policy, JSON bodies
  *   pyrepr.c       Python repr() of JSON values (Nova's schema messages)
- *   view.c         shared JSON pieces: links, timestamps, hostId
- *   sha224.c       SHA-224 for hostId, as Nova computes it
+ *   view.c         shared JSON pieces: links, timestamps, hostId (SHA-224,
+ *                  common/crypto.h)
  *   versions.c     GET /, GET /v2.1
  *   flavors.c      /v2.1/flavors
  *   servers.c      /v2.1/servers list, show, delete and their views
@@ -392,7 +392,6 @@ json_t *view_str_or_null(const char *s);
 json_t *view_time_usec(const char *iso);
 /* Nova's hostId: sha224(project_id + host) hex; "" without a host. */
 void view_host_id(const char *project_id, const char *host, char out[57]);
-void sha224_hex(const void *data, size_t len, char out[57]);
 
 /* ---- handlers (router.c's table) ---------------------------------------- */
 

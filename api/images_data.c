@@ -18,15 +18,15 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "common/hash.h"
+#include "common/crypto.h"
 #include "db/db.h"
 
 struct upload {
 	char id[UUID_STR_LEN];
 	int fd;
 	char tmp[512];
-	struct sha256_ctx sha;
-	struct md5_ctx md5;
+	struct hash_ctx sha;   /* live from upload_begin until final or abort */
+	struct hash_ctx md5;
 	int64_t size;
 	bool done;             /* in place and recorded */
 };
@@ -133,12 +133,17 @@ static int upload_begin(struct api_req *r)
 	if ((u = calloc(1, sizeof *u)) == NULL)
 		return api_error(r, ERR_INTERNAL);
 	str_copy(u->id, img.id, sizeof u->id);
+	if (sha256_init(&u->sha) < 0 || md5_init(&u->md5) < 0) {
+		hash_abort(&u->sha);
+		free(u);
+		return api_error(r, ERR_INTERNAL);
+	}
 	if (upload_open(r, u, dir) != 0) {
+		hash_abort(&u->sha);
+		hash_abort(&u->md5);
 		free(u);
 		return API_ERROR;
 	}
-	sha256_init(&u->sha);
-	md5_init(&u->md5);
 	r->stream_state = u;
 	log_info("image %s: upload begins", u->id);
 	return 0;
@@ -161,8 +166,8 @@ static int upload_data(struct api_req *r, const char *buf, size_t len)
 		}
 		off += (size_t)n;
 	}
-	sha256_update(&u->sha, buf, len);
-	md5_update(&u->md5, buf, len);
+	hash_update(&u->sha, buf, len);
+	hash_update(&u->md5, buf, len);
 	u->size += (int64_t)len;
 	return 0;
 }
@@ -184,6 +189,9 @@ static void upload_end(struct api_req *r)
 			log_warnx("image %s: upload aborted after %lld bytes; "
 			    "the image is queued again", u->id, (long long)u->size);
 	}
+	/* Nothing when images_file_put finished them. */
+	hash_abort(&u->sha);
+	hash_abort(&u->md5);
 	free(u);
 }
 
@@ -212,8 +220,8 @@ enum api_rc images_file_put(struct api_req *r)
 		log_warn("image %s: rename to %s", u->id, path);
 		return api_error(r, ERR_INTERNAL);
 	}
-	sha256_final_hex(&u->sha, sha);
-	md5_final_hex(&u->md5, md5);
+	hash_final_hex(&u->sha, sha);
+	hash_final_hex(&u->md5, md5);
 	rc = db_image_set_data(r->api->db, u->id, u->size, md5, sha);
 	if (rc != DB_OK) {
 		unlink(path);  /* deleted meanwhile, or the DB failed */

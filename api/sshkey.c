@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "common/hash.h"
+#include "common/crypto.h"
 
 #define BLOB_MAX 8192
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "common/crypto.h"
 
 json_t *view_str(const char *s)
 {

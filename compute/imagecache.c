@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/hash.h"
+#include "common/crypto.h"
 #include "compute/compute.h"
 
 #define CONNECT_TIMEOUT_S 10L
@@ -28,7 +28,7 @@
 struct download {
 	FILE *f;
 	const struct compute_image_file *want;
-	struct sha256_ctx sha;
+	struct hash_ctx sha;
 	int64_t got;
 	bool too_big;
 };
@@ -52,7 +52,7 @@ static size_t on_data(char *buf, size_t size, size_t n, void *arg)
 	}
 	if (fwrite(buf, 1, len, d->f) != len)
 		return 0;
-	sha256_update(&d->sha, buf, len);
+	hash_update(&d->sha, buf, len);
 	d->got += (int64_t)len;
 	return len;
 }
@@ -146,7 +146,7 @@ static int verify(struct download *d, char *reason, size_t rlen)
 		    d->want->id, (long long)d->got, (long long)d->want->size);
 		return -1;
 	}
-	sha256_final_hex(&d->sha, hex);
+	hash_final_hex(&d->sha, hex);
 	if (strcmp(hex, d->want->sha256) != 0) {
 		snprintf(reason, rlen, "image %s: checksum mismatch: sha256 %s, "
 		    "expected %s", d->want->id, hex, d->want->sha256);
@@ -164,14 +164,18 @@ static int download(struct compute *c, const struct compute_image_file *f,
 	int fd, rc;
 
 	pthread_once(&curl_once, curl_init);
+	if (sha256_init(&d.sha) < 0) {
+		snprintf(reason, rlen, "image %s: cannot start its checksum", f->id);
+		return -1;
+	}
 	if (str_fmt(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, f->id) < 0 ||
 	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) < 0 ||
 	    (d.f = fdopen(fd, "w")) == NULL) {
 		snprintf(reason, rlen, "image %s: cannot write into %s: %s", f->id,
 		    dir, strerror(errno));
+		hash_abort(&d.sha);
 		return -1;
 	}
-	sha256_init(&d.sha);
 	rc = fetch(c, &d, reason, rlen);
 	if (rc == 0)
 		rc = verify(&d, reason, rlen);
@@ -182,6 +186,7 @@ static int download(struct compute *c, const struct compute_image_file *f,
 		rc = -1;
 	}
 	fclose(d.f);
+	hash_abort(&d.sha);  /* a download that failed never reached final */
 	if (rc == 0 && rename(tmp, path) < 0) {
 		snprintf(reason, rlen, "image %s: cannot rename into the cache: %s",
 		    f->id, strerror(errno));

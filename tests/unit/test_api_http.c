@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "api/api.h"
+#include "common/crypto.h"
 
 static const struct api_route *match(const char *m, const char *p, int *st,
     char *allow, char *id)
