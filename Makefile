@@ -33,6 +33,7 @@ LIB_UUID = -luuid
 LIB_CURL = -lcurl
 LIB_VIRT = -lvirt
 LIB_CRYPTO = -lcrypto
+LIB_XCRYPT = -lcrypt
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
@@ -80,7 +81,7 @@ $(BUILD)/lib%.a:
 	ar rcs $@ $^
 
 $(BUILD)/kumo-api: $(call obj,api/main.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 # kumo-compute never links db/ (DESIGN.md: computes report through RPC),
@@ -88,7 +89,7 @@ $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIB
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(LIB_CRYPTO) $(BASE_LIBS)
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(LIB_CRYPTO) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(BASE_LIBS)
 $(BUILD)/rpc-echo: $(call obj,tools/rpc-echo.c) $(LIBCOMMON)
@@ -108,7 +109,7 @@ $(BUILD)/virt-drive: $(call obj,tools/virt-drive.c) $(LIBCOMPUTE) $(LIBCOMMON)
 # (test_libvirt_driver calls libvirt itself, beside the driver's loaded copy).
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_CURL) $(LIB_VIRT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(LIB_CURL) $(LIB_VIRT) $(BASE_LIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

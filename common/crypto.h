@@ -5,12 +5,13 @@
  *
  *   hash.c      SHA-256 (image os_hash_value), SHA-224 (Nova's hostId),
  *               MD5 (Glance's checksum): streaming digests, libcrypto EVP
- *   fernet.c    Fernet tokens (the spec Keystone's tokens follow) and a
- *               Keystone-style key repository (setup, rotate, load)
+ *   fernet.c    Fernet tokens (the spec Keystone's tokens follow)
+ *   fernet_repo.c  a Keystone-style key repository (setup, rotate, load)
  *   token.c     kumo's token payload: user, scope, methods, expiry, audit
  *               ids, sealed in a Fernet token of at most 255 characters
  *   password.c  salted slow password hashes (bcrypt through libxcrypt),
  *               constant-time checks, random secrets
+ *   b64url.c    url-safe base64, canonical form only
  */
 #ifndef KUMO_CRYPTO_H
 #define KUMO_CRYPTO_H
@@ -45,7 +46,7 @@ void md5_hex(const void *data, size_t len, char out[33]);
 void hmac_sha256(const void *key, size_t keylen, const void *data,
     size_t len, unsigned char out[32]);
 
-/* ---- fernet.c ------------------------------------------------------------ */
+/* ---- fernet.c, fernet_repo.c --------------------------------------------- */
 
 #define FERNET_KEY_LEN 32     /* 16 bytes signing, 16 bytes encryption */
 #define FERNET_MAX_KEYS 64
@@ -74,11 +75,24 @@ int fernet_rotate(const char *dir, int max_active, char *err, size_t errlen);
 int fernet_load(const char *dir, struct fernet_keys *k, char *err,
     size_t errlen);
 
+/* The numbers of the key files of dir, ascending, into ids: their count,
+ * or -1 with err (no such directory, more than FERNET_MAX_KEYS keys). */
+int fernet_list(const char *dir, int ids[FERNET_MAX_KEYS], char *err,
+    size_t errlen);
+/* One key as written in a key file (44 characters, or 43 without the
+ * padding) into key: 0, or -1. */
+int fernet_key_decode(const char *s, size_t len,
+    unsigned char key[FERNET_KEY_LEN]);
+
 /* Seals msg (len bytes) with the primary key at time ts: the token
  * (url-safe base64 without padding, NUL-terminated) into out. 0, or -1
  * when out is too small. */
 int fernet_seal(const struct fernet_keys *k, const void *msg, size_t len,
     uint64_t ts, char *out, size_t outlen);
+/* fernet_seal with a given IV instead of a random one: for the spec's
+ * test vectors only; never seal two messages with one IV. */
+int fernet_seal_iv(const struct fernet_keys *k, const void *msg, size_t len,
+    uint64_t ts, const unsigned char iv[16], char *out, size_t outlen);
 /* Opens a token with any key: the plaintext into msg (at most cap bytes),
  * its length and the token's timestamp. 0, or -1 when the token is not
  * one of ours (bad encoding, version, HMAC or padding, or too long). */
@@ -146,5 +160,17 @@ int crypto_random(void *buf, size_t n);
  * (4 * n / 3 + 2 bytes): Keystone's generated application credential
  * secrets are 64 bytes (86 characters). */
 int crypto_secret(size_t n, char *out, size_t outlen);
+
+/* ---- b64url.c ------------------------------------------------------------ */
+
+/* url-safe base64 of n bytes into out (NUL-terminated), with "=" padding
+ * when pad: its length, or -1 when out is too small. */
+int b64url_encode(const void *in, size_t n, bool pad, char *out,
+    size_t outlen);
+/* Decodes len characters of s, padded or not, into out (at most cap
+ * bytes): the byte count, or -1 for anything else than the canonical
+ * encoding (other characters, incomplete padding, non-zero left-over
+ * bits) or more than cap bytes. */
+long b64url_decode(const char *s, size_t len, void *out, size_t cap);
 
 #endif
