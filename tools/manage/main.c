@@ -1,7 +1,11 @@
 /*
- * kumo-manage: the operator's database tool, as nova-manage.
+ * kumo-manage: the operator's tool, as nova-manage and keystone-manage.
  *
  *   kumo-manage [-c|--config-file FILE] [-n] [-d] GROUP COMMAND
+ *   kumo-manage [-c|--config-file FILE] [-n] [-d] COMMAND [OPTIONS]
+ *
+ * The second form is Keystone's spelling (token_setup, token_rotate): a
+ * one-word command whose options, after its name, are its own.
  *
  * Exit status: 0 success, 1 failure, 2 bad usage.
  */
@@ -15,11 +19,13 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "common/crypto.h"
 #include "db/db.h"
 
 #define PROG "kumo-manage"
 
 enum { EXIT_USAGE = 2 };
+#define CMD_USAGE (-2)  /* a one-word command's options are wrong */
 
 struct manage {
 	struct kumo_conf conf;
@@ -188,56 +194,172 @@ static int cmd_service_list(struct manage *m)
 	return 0;
 }
 
+/* ---- token --------------------------------------------------------------- */
+
+/* "key repository DIR: keys 0, 1, 2 (primary 2)" once the keys load. */
+static int print_repository(const char *dir, const char *what)
+{
+	struct fernet_keys k;
+	int ids[FERNET_MAX_KEYS], n;
+	char err[512];
+
+	if (fernet_load(dir, &k, err, sizeof err) < 0 ||
+	    (n = fernet_list(dir, ids, err, sizeof err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	explicit_bzero(&k, sizeof k);
+	printf("key repository %s%s: keys", dir, what);
+	for (int i = 0; i < n; i++)
+		printf("%s %d", i > 0 ? "," : "", ids[i]);
+	printf(" (primary %d)\n", ids[n - 1]);
+	return 0;
+}
+
+static int cmd_token_setup(struct manage *m, int argc, char **argv)
+{
+	const char *dir = m->conf.token_key_repository;
+	int ids[FERNET_MAX_KEYS];
+	char err[512];
+	bool existed;
+
+	(void)argv;
+	if (argc != 1)
+		return CMD_USAGE;
+	existed = fernet_list(dir, ids, err, sizeof err) > 0;
+	if (fernet_setup(dir, err, sizeof err) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return print_repository(dir, existed ? " (already set up)" : " created");
+}
+
+static int cmd_token_rotate(struct manage *m, int argc, char **argv)
+{
+	const char *dir = m->conf.token_key_repository;
+	char err[512];
+
+	(void)argv;
+	if (argc != 1)
+		return CMD_USAGE;
+	if (fernet_rotate(dir, m->conf.token_max_active_keys, err,
+	    sizeof err) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return print_repository(dir, " rotated");
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
+/* GROUP COMMAND (fn, no arguments), or a one-word COMMAND (group NULL):
+ * fn_args gets argc and argv from the command's name on, and returns 0,
+ * -1, or CMD_USAGE. */
 static const struct command {
 	const char *group, *name;
 	int (*fn)(struct manage *);
-	const char *help;
+	int (*fn_args)(struct manage *, int argc, char **argv);
+	const char *args, *help;
 } commands[] = {
-	{ "db", "sync", cmd_db_sync, "create or migrate the database" },
-	{ "db", "version", cmd_db_version, "print the schema version" },
-	{ "flavor", "create-defaults", cmd_flavor_create_defaults,
-	    "create m1.tiny .. m1.xlarge (ids 1-5) where missing" },
-	{ "flavor", "list", cmd_flavor_list, "list flavors" },
-	{ "service", "list", cmd_service_list, "list services and whether they are up" },
+#define GROUP(g, n, f, h) { g, n, f, NULL, "", h }
+#define WORD(n, f, a, h) { NULL, n, NULL, f, a, h }
+	GROUP("db", "sync", cmd_db_sync, "create or migrate the database"),
+	GROUP("db", "version", cmd_db_version, "print the schema version"),
+	GROUP("flavor", "create-defaults", cmd_flavor_create_defaults,
+	    "create m1.tiny .. m1.xlarge (ids 1-5) where missing"),
+	GROUP("flavor", "list", cmd_flavor_list, "list flavors"),
+	GROUP("service", "list", cmd_service_list,
+	    "list services and whether they are up"),
+	WORD("token_setup", cmd_token_setup, "",
+	    "create the Fernet key repository ([fernet_tokens] key_repository)"),
+	WORD("token_rotate", cmd_token_rotate, "",
+	    "rotate its keys, keeping [fernet_tokens] max_active_keys"),
+#undef GROUP
+#undef WORD
 };
+
+#define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " [-c|--config-file FILE] [-n] [-d] GROUP COMMAND\n");
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		fprintf(f, "  %-7s %-16s %s\n", commands[i].group, commands[i].name,
-		    commands[i].help);
+	fprintf(f, "usage: " PROG " [-c|--config-file FILE] [-n] [-d] GROUP COMMAND\n"
+	    "       " PROG " [-c|--config-file FILE] [-n] [-d] COMMAND [OPTIONS]\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char name[64];
+
+		snprintf(name, sizeof name, "%s %s%s", commands[i].group ?
+		    commands[i].group : commands[i].name, commands[i].group ?
+		    commands[i].name : "", commands[i].args);
+		fprintf(f, "  %-24s %s\n", name, commands[i].help);
+	}
+}
+
+/* Where the first operand is (argc when none), skipping the program's own
+ * options (daemon_args: -c FILE, --config-file FILE, -n, -d, -h). */
+static int first_operand(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			return i + 1;
+		if (a[0] != '-' || a[1] == '\0')
+			return i;
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config-file") == 0)
+			i++;
+	}
+	return argc;
+}
+
+static const struct command *find_word(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].group == NULL && strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static const struct command *find_group(const char *group, const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].group != NULL &&
+		    strcmp(group, commands[i].group) == 0 &&
+		    strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
 	struct manage m;
 	const struct command *cmd = NULL;
-	int rc;
+	int first = first_operand(argc, argv), all = argc, rc;
 
 	memset(&m, 0, sizeof m);
-	if (daemon_args(argc, argv, PROG, &m.conf, "GROUP COMMAND") == 1) {
+	/* A one-word command's options are its own: the program's end there. */
+	if (first < argc && (cmd = find_word(argv[first])) != NULL)
+		argc = first;
+	if (daemon_args(argc, argv, PROG, &m.conf,
+	    "GROUP COMMAND | COMMAND [OPTIONS]") == 1) {
 		daemon_config_ok(PROG);
 		return 0;
 	}
-	if (argc - optind != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		if (strcmp(argv[optind], commands[i].group) == 0 &&
-		    strcmp(argv[optind + 1], commands[i].name) == 0)
-			cmd = &commands[i];
+	if (cmd == NULL && argc - optind == 2)
+		cmd = find_group(argv[optind], argv[optind + 1]);
 	if (cmd == NULL) {
-		fprintf(stderr, PROG ": unknown command: %s %s\n", argv[optind],
-		    argv[optind + 1]);
+		if (argc - optind == 2)
+			fprintf(stderr, PROG ": unknown command: %s %s\n",
+			    argv[optind], argv[optind + 1]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	m.path = conf_db_path(&m.conf);
-	rc = cmd->fn(&m);
+	if (cmd->fn_args == NULL)
+		rc = cmd->fn(&m);
+	else if ((rc = cmd->fn_args(&m, all - first, argv + first)) ==
+	    CMD_USAGE)
+		fprintf(stderr, "usage: " PROG " [-c FILE] %s%s\n", cmd->name,
+		    cmd->args);
 	db_close(m.db);
-	return rc < 0 ? 1 : 0;
+	return rc == CMD_USAGE ? EXIT_USAGE : rc < 0 ? 1 : 0;
 }
