@@ -25,6 +25,7 @@
  *   keygen.c       key pairs generated for os-keypairs (libcrypto), bounded
  *   instance_actions.c  /v2.1/servers/{id}/os-instance-actions
  *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
+ *   identity/      kumo's Keystone v3 subset at /identity/v3 (identity.h)
  *
  * A request: libmicrohttpd calls the access handler several times; the
  * state (struct api_req) hangs on its per-connection pointer and is freed
@@ -44,6 +45,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "common/crypto.h"
 
 struct MHD_Connection;
 struct MHD_Daemon;
@@ -106,6 +108,22 @@ enum api_err {
 	ERR_RPC,               /* 500, the broker refused a cast */
 	ERR_RPC_TIMEOUT,       /* 500, a compute host did not answer a call */
 	ERR_NOT_IMPLEMENTED,   /* 501, a message made by the caller */
+	/* Keystone's answers (identity routes; KS_AUTH on every route when
+	 * auth_strategy = keystone) */
+	ERR_KS_AUTH,           /* 401 */
+	ERR_KS_METHOD,         /* 401, an authentication method kumo lacks */
+	ERR_KS_EXPECTING,      /* 400, "Expecting to find <what> in <where>" */
+	ERR_KS_BAD_JSON,
+	ERR_KS_CONTENT_TYPE,
+	ERR_KS_INVALID,        /* 400, a schema message made by the caller */
+	ERR_KS_POLICY,         /* 403, names the rule */
+	ERR_KS_FORBIDDEN,      /* 403, a message made by the caller */
+	ERR_KS_NOT_FOUND,      /* 404, "Could not find <kind>: <id>." */
+	ERR_KS_NO_TOKEN,
+	ERR_KS_TOKEN_UNKNOWN,
+	ERR_KS_TOKEN_INVALID,
+	ERR_KS_CONFLICT,       /* 409, a duplicate name */
+	ERR_KS_THROTTLED,      /* 429, failed logins */
 	ERR__COUNT
 };
 
@@ -118,6 +136,8 @@ int api_err_status(enum api_err e);
 const char *api_fault_name(int status);
 /* {"<kind>": {"code": N, "message": msg}}; new reference. */
 json_t *api_error_body(int status, const char *msg);
+/* The HTTP reason phrase of a status ("Not Found"): Keystone's "title". */
+const char *api_status_title(int status);
 
 /* ---- pipeline.c --------------------------------------------------------- */
 
@@ -175,8 +195,21 @@ int auth_parse_token(const char *tok, char *user, size_t ulen,
 
 /* ---- the daemon and a request -------------------------------------------- */
 
+/* The roles kumo's default policy knows (Keystone's bootstrap roles; admin
+ * implies member implies reader). */
+enum api_role {
+	API_ROLE_READER = 1 << 0,
+	API_ROLE_MEMBER = 1 << 1,
+	API_ROLE_ADMIN = 1 << 2,
+	API_ROLE_SERVICE = 1 << 3,
+};
+
+struct identity;
+
 struct api {
 	const struct kumo_conf *conf;
+	bool keystone;             /* [api] auth_strategy = keystone */
+	struct identity *identity; /* keys, login throttle (identity/) */
 	struct db *db;
 	struct rpc_transport *rpc;
 	struct api_pipeline pipeline;
@@ -192,6 +225,8 @@ enum route_flags {
 	ROUTE_ADMIN = 1 << 3,    /* policy: admin only */
 	ROUTE_SERVER_ID = 1 << 4, /* {id} must be a uuid, else Instance not found */
 	ROUTE_STREAM = 1 << 5,   /* the body streams to api_route_stream(route) */
+	ROUTE_IDENTITY = 1 << 6, /* /identity: Keystone's errors and policy */
+	ROUTE_WRITE = 1 << 7,    /* changes something: a member's role, not a reader's */
 };
 
 /* A route whose body streams to it instead of being kept in memory (image
@@ -219,6 +254,8 @@ struct api_route {
 };
 
 #define API_MAX_HEADERS 12
+#define API_MAX_IDS 3      /* {id} segments captured per path */
+#define API_ID_LEN 256
 
 struct api_header {
 	const char *name;          /* static */
@@ -249,8 +286,10 @@ struct api_req {
 	/* identity (auth) */
 	bool authed;
 	bool is_admin;
+	unsigned roles;            /* API_ROLE_* */
 	char user_id[256];
-	char project_id[256];
+	char project_id[256];      /* "" unless the token is project-scoped */
+	struct token token;        /* keystone: the caller's token, opened */
 
 	/* microversion */
 	int mv;
@@ -260,7 +299,9 @@ struct api_req {
 	const struct api_route *route;
 	int route_status;          /* 0, 404 or 405 */
 	char allow[64];            /* for 405 */
-	char id[256];              /* the {id} segment, unescaped */
+	char id[API_ID_LEN];       /* the {id} segments, unescaped */
+	char id2[API_ID_LEN];
+	char id3[API_ID_LEN];
 
 	/* reply */
 	int status;
@@ -283,6 +324,9 @@ struct api_req {
 const char *api_header_get(struct api_req *r, const char *name);
 /* A query argument; NULL when absent. Borrowed. */
 const char *api_query_get(struct api_req *r, const char *name);
+/* True when the query names the argument, with or without a value
+ * ("?nocatalog"). */
+bool api_query_has(struct api_req *r, const char *name);
 /* Adds a reply header (name static); silently drops past the limit. */
 void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -303,7 +347,7 @@ void api_server_stop(struct api *api, int grace_ms);
 /* The terminal app "compute_app". */
 enum api_rc api_router_app(struct api_req *r);
 /* Finds the route of method+path: the route, or NULL with *status 404 or
- * 405 (and allow filled for 405); id receives the {id} segment. */
+ * 405 (and allow filled for 405); id receives the first {id} segment. */
 const struct api_route *api_route_match(const char *method, const char *path,
     int *status, char *allow, size_t allowlen, char *id, size_t idlen);
 /* Sets r->route/route_status/id from r->method and r->path. */
@@ -459,6 +503,56 @@ enum api_rc images_nova_show(struct api_req *r);
 
 enum api_rc limits_show(struct api_req *r);
 enum api_rc azs_list(struct api_req *r);
+
+/* identity/ (identity.h lists its files) */
+/* Loads the key repository when auth_strategy = keystone: 0, or -1
+ * (logged: e.g. no keys, run kumo-manage token_setup). */
+int identity_start(struct api *api);
+void identity_stop(struct api *api);
+/* The auth filter's check of a caller's token: 0 and r's identity set, or
+ * -1 (not a valid token now; logged at info). */
+int identity_authenticate(struct api_req *r, const char *token);
+/* The client's address as text ("127.0.0.1"), "" when unknown. */
+void api_client_addr(struct api_req *r, char *out, size_t len);
+
+enum api_rc ks_versions(struct api_req *r);
+enum api_rc ks_version_v3(struct api_req *r);
+enum api_rc ks_tokens_issue(struct api_req *r);
+enum api_rc ks_tokens_validate(struct api_req *r);
+enum api_rc ks_tokens_revoke(struct api_req *r);
+enum api_rc ks_auth_catalog(struct api_req *r);
+enum api_rc ks_auth_projects(struct api_req *r);
+enum api_rc ks_auth_domains(struct api_req *r);
+enum api_rc ks_users_list(struct api_req *r);
+enum api_rc ks_users_create(struct api_req *r);
+enum api_rc ks_users_show(struct api_req *r);
+enum api_rc ks_users_update(struct api_req *r);
+enum api_rc ks_users_delete(struct api_req *r);
+enum api_rc ks_users_password(struct api_req *r);
+enum api_rc ks_users_projects(struct api_req *r);
+enum api_rc ks_projects_list(struct api_req *r);
+enum api_rc ks_projects_create(struct api_req *r);
+enum api_rc ks_projects_show(struct api_req *r);
+enum api_rc ks_projects_update(struct api_req *r);
+enum api_rc ks_projects_delete(struct api_req *r);
+enum api_rc ks_grants_list(struct api_req *r);
+enum api_rc ks_grants_put(struct api_req *r);
+enum api_rc ks_grants_check(struct api_req *r);
+enum api_rc ks_grants_delete(struct api_req *r);
+enum api_rc ks_role_assignments(struct api_req *r);
+enum api_rc ks_roles_list(struct api_req *r);
+enum api_rc ks_roles_create(struct api_req *r);
+enum api_rc ks_roles_show(struct api_req *r);
+enum api_rc ks_roles_delete(struct api_req *r);
+enum api_rc ks_domains_list(struct api_req *r);
+enum api_rc ks_domains_show(struct api_req *r);
+enum api_rc ks_services_list(struct api_req *r);
+enum api_rc ks_services_create(struct api_req *r);
+enum api_rc ks_services_show(struct api_req *r);
+enum api_rc ks_endpoints_list(struct api_req *r);
+enum api_rc ks_endpoints_create(struct api_req *r);
+enum api_rc ks_regions_list(struct api_req *r);
+enum api_rc ks_regions_create(struct api_req *r);
 
 /* ---- quotas.c, sshkey.c ------------------------------------------------- */
 

@@ -8,6 +8,10 @@
 
 #include "api/api.h"
 
+#define KS_TAIL " The server could not comply with the request since it is " \
+	"either malformed or otherwise incorrect. The client is assumed to be " \
+	"in error."
+
 static const struct {
 	int status;
 	const char *format;   /* only %s conversions */
@@ -68,6 +72,25 @@ static const struct {
 	[ERR_RPC_TIMEOUT] = { 500, "Unexpected API Error: compute host %s did "
 	    "not answer in time." },
 	[ERR_NOT_IMPLEMENTED] = { 501, "%s" },
+	/* Keystone's words (research/keystone-anchor.md 3.4-3.8) */
+	[ERR_KS_AUTH] = { 401, "The request you have made requires authentication." },
+	[ERR_KS_METHOD] = { 401, "Attempted to authenticate with an unsupported method." },
+	[ERR_KS_EXPECTING] = { 400, "Expecting to find %s in %s." KS_TAIL },
+	[ERR_KS_BAD_JSON] = { 400, "Expecting to find valid JSON in request body." KS_TAIL },
+	[ERR_KS_CONTENT_TYPE] = { 400, "Expecting to find application/json in "
+	    "Content-Type header." KS_TAIL },
+	[ERR_KS_INVALID] = { 400, "%s" },
+	[ERR_KS_POLICY] = { 403, "You are not authorized to perform the requested "
+	    "action: %s." },
+	[ERR_KS_FORBIDDEN] = { 403, "%s" },
+	[ERR_KS_NOT_FOUND] = { 404, "Could not find %s: %s." },
+	[ERR_KS_NO_TOKEN] = { 404, "No token in the request" },
+	[ERR_KS_TOKEN_UNKNOWN] = { 404, "Could not recognize Fernet token" },
+	[ERR_KS_TOKEN_INVALID] = { 404, "Failed to validate token" },
+	[ERR_KS_CONFLICT] = { 409, "Conflict occurred attempting to store %s - "
+	    "Duplicate entry found with name %s." },
+	[ERR_KS_THROTTLED] = { 429, "Too many failed authentication attempts: "
+	    "retry in %s seconds." },
 };
 
 /* nova/api/openstack/wsgi.py Fault._fault_names; the rest are computeFault. */
@@ -121,4 +144,24 @@ json_t *api_error_body(int status, const char *msg)
 	json_object_set_new(inner, "message", view_str(msg));
 	json_object_set_new(outer, api_fault_name(status), inner);
 	return outer;
+}
+
+const char *api_status_title(int status)
+{
+	static const struct {
+		int status;
+		const char *title;
+	} titles[] = {
+		{ 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 406, "Not Acceptable" },
+		{ 409, "Conflict" }, { 413, "Request Entity Too Large" },
+		{ 415, "Unsupported Media Type" }, { 429, "Too Many Requests" },
+		{ 501, "Not Implemented" }, { 503, "Service Unavailable" },
+	};
+
+	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+		if (titles[i].status == status)
+			return titles[i].title;
+	return "Internal Server Error";
 }

@@ -7,6 +7,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -15,6 +16,24 @@
 #include "db/db.h"
 
 #define API_GRACE_MS 10000
+
+/* noauth2 believes any caller: only on loopback, unless the operator said
+ * otherwise in so many words. */
+static bool noauth_refused(const struct kumo_conf *conf)
+{
+	const char *a = conf->osapi_compute_listen;
+
+	if (strcmp(conf->auth_strategy, "noauth2") != 0 ||
+	    conf->allow_insecure_noauth)
+		return false;
+	if (strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0)
+		return false;
+	fprintf(stderr, "kumo-api: [api] auth_strategy = noauth2 lets anyone "
+	    "who reaches %s act as any user, admin included; it listens only on "
+	    "loopback (127.0.0.0/8, ::1) unless [api] allow_insecure_noauth = "
+	    "true. Use auth_strategy = keystone.\n", a);
+	return true;
+}
 
 int main(int argc, char **argv)
 {
@@ -28,6 +47,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kumo-api: %s\n", err);
 		return 1;
 	}
+	if (noauth_refused(&conf))
+		return 1;
 	if (checked) {
 		daemon_config_ok("kumo-api");
 		return 0;
@@ -38,14 +59,21 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	daemon_signals();
 	api.db = db_open_service(conf_db_path(&conf));
-	api.rpc = rpcapi_transport_open(&conf);
-	if (api_server_start(&api) < 0) {
-		rpc_transport_free(api.rpc);
+	if (identity_start(&api) < 0) {
 		db_close(api.db);
 		return 1;
 	}
-	log_info("listening on %s:%d with %d workers", conf.osapi_compute_listen,
-	    conf.osapi_compute_listen_port, conf.api_workers);
+	api.rpc = rpcapi_transport_open(&conf);
+	if (api_server_start(&api) < 0) {
+		rpc_transport_free(api.rpc);
+		identity_stop(&api);
+		db_close(api.db);
+		return 1;
+	}
+	log_info("listening on %s:%d with %d workers, auth %s%s",
+	    conf.osapi_compute_listen, conf.osapi_compute_listen_port,
+	    conf.api_workers, conf.auth_strategy,
+	    conf.identity_enabled ? ", identity at /identity/v3" : "");
 	daemon_ready("listening");
 	/* libmicrohttpd serves from its own threads: the watchdog catches a hung
 	 * or stopped process, not one wedged worker. */
@@ -58,6 +86,7 @@ int main(int argc, char **argv)
 	daemon_stopping();
 	api_server_stop(&api, API_GRACE_MS);
 	rpc_transport_free(api.rpc);
+	identity_stop(&api);
 	db_close(api.db);
 	return 0;
 }

@@ -14,6 +14,11 @@
 #define P_FLV "os_compute_api:os-flavor-manage:"
 #define P_QS "os_compute_api:os-quota-sets:"
 
+#define P_SRV "os_compute_api:servers:"
+#define P_KP "os_compute_api:os-keypairs:"
+#define P_ID "/identity/v3"
+#define ID ROUTE_IDENTITY | ROUTE_NOVERSION
+
 static const struct api_route routes[] = {
 	{ "GET", "/", versions_root, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
 	{ "GET", "/v2.1", versions_v21, NULL, ROUTE_NOAUTH },
@@ -26,20 +31,19 @@ static const struct api_route routes[] = {
 	{ "DELETE", "/v2.1/flavors/{id}", flavors_delete, P_FLV "delete", ROUTE_ADMIN },
 	{ "GET", "/v2.1/flavors/{id}/os-extra_specs", flavors_extra_specs, NULL, 0 },
 
-	{ "GET", "/v2.1/servers", servers_list, NULL, 0 },
-	{ "POST", "/v2.1/servers", servers_create, NULL, ROUTE_BODY },
-	{ "GET", "/v2.1/servers/detail", servers_detail, NULL, 0 },
-	{ "GET", "/v2.1/servers/{id}", servers_show, NULL, ROUTE_SERVER_ID },
-	{ "DELETE", "/v2.1/servers/{id}", servers_delete, NULL, ROUTE_SERVER_ID },
-	{ "POST", "/v2.1/servers/{id}/action", servers_action, NULL, ROUTE_SERVER_ID | ROUTE_BODY },
+	{ "GET", "/v2.1/servers", servers_list, P_SRV "index", 0 },
+	{ "POST", "/v2.1/servers", servers_create, P_SRV "create", ROUTE_BODY },
+	{ "GET", "/v2.1/servers/detail", servers_detail, P_SRV "detail", 0 },
+	{ "GET", "/v2.1/servers/{id}", servers_show, P_SRV "show", ROUTE_SERVER_ID },
+	{ "DELETE", "/v2.1/servers/{id}", servers_delete, P_SRV "delete", ROUTE_SERVER_ID },
+	{ "POST", "/v2.1/servers/{id}/action", servers_action, P_SRV "action", ROUTE_SERVER_ID | ROUTE_BODY },
 	{ "GET", "/v2.1/servers/{id}/os-instance-actions", instance_actions_list, NULL, ROUTE_SERVER_ID },
-	/* the second {id} (the request id) is not captured: see the handler */
 	{ "GET", "/v2.1/servers/{id}/os-instance-actions/{id}", instance_actions_show, NULL, ROUTE_SERVER_ID },
 
-	{ "GET", "/v2.1/os-keypairs", keypairs_list, NULL, 0 },
-	{ "POST", "/v2.1/os-keypairs", keypairs_create, NULL, ROUTE_BODY },
-	{ "GET", "/v2.1/os-keypairs/{id}", keypairs_show, NULL, 0 },
-	{ "DELETE", "/v2.1/os-keypairs/{id}", keypairs_delete, NULL, 0 },
+	{ "GET", "/v2.1/os-keypairs", keypairs_list, P_KP "index", 0 },
+	{ "POST", "/v2.1/os-keypairs", keypairs_create, P_KP "create", ROUTE_BODY },
+	{ "GET", "/v2.1/os-keypairs/{id}", keypairs_show, P_KP "show", 0 },
+	{ "DELETE", "/v2.1/os-keypairs/{id}", keypairs_delete, P_KP "delete", 0 },
 
 	{ "GET", "/v2.1/os-hypervisors", hypervisors_list, P_HYP "list", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/detail", hypervisors_detail, P_HYP "list-detail", ROUTE_ADMIN },
@@ -61,22 +65,70 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/images/{id}", images_nova_show, NULL, 0 },
 
 	/* Glance v2 metadata calls, served on the same port */
-	{ "POST", "/v2/images", images_create, NULL, ROUTE_NOVERSION | ROUTE_BODY },
+	{ "POST", "/v2/images", images_create, "add_image", ROUTE_NOVERSION | ROUTE_BODY },
 	{ "GET", "/v2/images", images_list, NULL, ROUTE_NOVERSION },
 	{ "GET", "/v2/images/{id}", images_show, NULL, ROUTE_NOVERSION },
-	{ "DELETE", "/v2/images/{id}", images_delete, NULL, ROUTE_NOVERSION },
+	{ "DELETE", "/v2/images/{id}", images_delete, "delete_image", ROUTE_NOVERSION },
 	/* image data: the body streams to disk, past max_request_body_size */
-	{ "PUT", "/v2/images/{id}/file", images_file_put, NULL,
+	{ "PUT", "/v2/images/{id}/file", images_file_put, "upload_image",
 	  ROUTE_NOVERSION | ROUTE_STREAM },
 	{ "GET", "/v2/images/{id}/file", images_file_get, NULL, ROUTE_NOVERSION },
+
+	/* kumo's Keystone v3 subset ([identity] enabled); policy in the
+	 * handlers, as Keystone's defaults say (identity/policy.c) */
+	{ "GET", "/identity", ks_versions, NULL, ID | ROUTE_NOAUTH },
+	{ "GET", P_ID, ks_version_v3, NULL, ID | ROUTE_NOAUTH },
+	{ "POST", P_ID "/auth/tokens", ks_tokens_issue, NULL, ID | ROUTE_NOAUTH | ROUTE_BODY },
+	{ "GET", P_ID "/auth/tokens", ks_tokens_validate, NULL, ID },
+	{ "HEAD", P_ID "/auth/tokens", ks_tokens_validate, NULL, ID },
+	{ "DELETE", P_ID "/auth/tokens", ks_tokens_revoke, NULL, ID },
+	{ "GET", P_ID "/auth/catalog", ks_auth_catalog, NULL, ID },
+	{ "GET", P_ID "/auth/projects", ks_auth_projects, NULL, ID },
+	{ "GET", P_ID "/auth/domains", ks_auth_domains, NULL, ID },
+	{ "GET", P_ID "/users", ks_users_list, NULL, ID },
+	{ "POST", P_ID "/users", ks_users_create, NULL, ID | ROUTE_BODY },
+	{ "GET", P_ID "/users/{id}", ks_users_show, NULL, ID },
+	{ "PATCH", P_ID "/users/{id}", ks_users_update, NULL, ID | ROUTE_BODY },
+	{ "DELETE", P_ID "/users/{id}", ks_users_delete, NULL, ID },
+	{ "POST", P_ID "/users/{id}/password", ks_users_password, NULL, ID | ROUTE_BODY },
+	{ "GET", P_ID "/users/{id}/projects", ks_users_projects, NULL, ID },
+	{ "GET", P_ID "/projects", ks_projects_list, NULL, ID },
+	{ "POST", P_ID "/projects", ks_projects_create, NULL, ID | ROUTE_BODY },
+	{ "GET", P_ID "/projects/{id}", ks_projects_show, NULL, ID },
+	{ "PATCH", P_ID "/projects/{id}", ks_projects_update, NULL, ID | ROUTE_BODY },
+	{ "DELETE", P_ID "/projects/{id}", ks_projects_delete, NULL, ID },
+	{ "GET", P_ID "/projects/{id}/users/{id}/roles", ks_grants_list, NULL, ID },
+	{ "PUT", P_ID "/projects/{id}/users/{id}/roles/{id}", ks_grants_put, NULL, ID },
+	{ "HEAD", P_ID "/projects/{id}/users/{id}/roles/{id}", ks_grants_check, NULL, ID },
+	{ "GET", P_ID "/projects/{id}/users/{id}/roles/{id}", ks_grants_check, NULL, ID },
+	{ "DELETE", P_ID "/projects/{id}/users/{id}/roles/{id}", ks_grants_delete, NULL, ID },
+	{ "GET", P_ID "/domains/{id}/users/{id}/roles", ks_grants_list, NULL, ID },
+	{ "PUT", P_ID "/domains/{id}/users/{id}/roles/{id}", ks_grants_put, NULL, ID },
+	{ "HEAD", P_ID "/domains/{id}/users/{id}/roles/{id}", ks_grants_check, NULL, ID },
+	{ "GET", P_ID "/domains/{id}/users/{id}/roles/{id}", ks_grants_check, NULL, ID },
+	{ "DELETE", P_ID "/domains/{id}/users/{id}/roles/{id}", ks_grants_delete, NULL, ID },
+	{ "GET", P_ID "/role_assignments", ks_role_assignments, NULL, ID },
+	{ "GET", P_ID "/roles", ks_roles_list, NULL, ID },
+	{ "POST", P_ID "/roles", ks_roles_create, NULL, ID | ROUTE_BODY },
+	{ "GET", P_ID "/roles/{id}", ks_roles_show, NULL, ID },
+	{ "DELETE", P_ID "/roles/{id}", ks_roles_delete, NULL, ID },
+	{ "GET", P_ID "/domains", ks_domains_list, NULL, ID },
+	{ "GET", P_ID "/domains/{id}", ks_domains_show, NULL, ID },
+	{ "GET", P_ID "/services", ks_services_list, NULL, ID },
+	{ "POST", P_ID "/services", ks_services_create, NULL, ID | ROUTE_BODY },
+	{ "GET", P_ID "/services/{id}", ks_services_show, NULL, ID },
+	{ "GET", P_ID "/endpoints", ks_endpoints_list, NULL, ID },
+	{ "POST", P_ID "/endpoints", ks_endpoints_create, NULL, ID | ROUTE_BODY },
+	{ "GET", P_ID "/regions", ks_regions_list, NULL, ID },
+	{ "POST", P_ID "/regions", ks_regions_create, NULL, ID | ROUTE_BODY },
 };
 
 /* Matches path against pattern; {id} takes one non-empty segment; the
- * first {id} is captured. */
-static bool pattern_match(const char *pat, const char *path, char *id,
-    size_t idlen)
+ * first API_MAX_IDS are captured (cut to fit). */
+static bool pattern_match(const char *pat, const char *path,
+    char ids[API_MAX_IDS][API_ID_LEN])
 {
-	bool captured = false;
+	size_t captured = 0;
 
 	while (*pat != '\0' && *path != '\0') {
 		if (strncmp(pat, "{id}", 4) == 0) {
@@ -84,9 +136,10 @@ static bool pattern_match(const char *pat, const char *path, char *id,
 
 			if (n == 0)
 				return false;
-			if (!captured)
-				snprintf(id, idlen, "%.*s", (int)n, path);
-			captured = true;
+			if (captured < API_MAX_IDS)
+				snprintf(ids[captured], API_ID_LEN, "%.*s",
+				    (int)n, path);
+			captured++;
 			pat += 4;
 			path += n;
 			continue;
@@ -106,14 +159,16 @@ static void allow_add(char *allow, size_t len, const char *method)
 	strncat(allow, method, len - strlen(allow) - 1);
 }
 
-const struct api_route *api_route_match(const char *method, const char *path,
-    int *status, char *allow, size_t allowlen, char *id, size_t idlen)
+/* api_route_match, with every {id} segment into ids. */
+static const struct api_route *route_match(const char *method,
+    const char *path, int *status, char *allow, size_t allowlen,
+    char ids[API_MAX_IDS][API_ID_LEN])
 {
-	char norm[1024], tmp[256];
+	char norm[1024], tmp[API_MAX_IDS][API_ID_LEN];
 	size_t n = strlen(path);
 
 	allow[0] = '\0';
-	id[0] = '\0';
+	memset(ids, 0, API_MAX_IDS * API_ID_LEN);
 	*status = 404;
 	if (n >= sizeof norm)
 		return NULL;
@@ -121,10 +176,11 @@ const struct api_route *api_route_match(const char *method, const char *path,
 	if (n > 1 && norm[n - 1] == '/')  /* "/v2.1/" is "/v2.1" */
 		norm[n - 1] = '\0';
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
-		if (!pattern_match(routes[i].pattern, norm, tmp, sizeof tmp))
+		memset(tmp, 0, sizeof tmp);
+		if (!pattern_match(routes[i].pattern, norm, tmp))
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
-			snprintf(id, idlen, "%s", tmp);
+			memcpy(ids, tmp, sizeof tmp);
 			*status = 0;
 			return &routes[i];
 		}
@@ -134,10 +190,26 @@ const struct api_route *api_route_match(const char *method, const char *path,
 	return NULL;
 }
 
+const struct api_route *api_route_match(const char *method, const char *path,
+    int *status, char *allow, size_t allowlen, char *id, size_t idlen)
+{
+	char ids[API_MAX_IDS][API_ID_LEN];
+	const struct api_route *rt = route_match(method, path, status, allow,
+	    allowlen, ids);
+
+	snprintf(id, idlen, "%s", ids[0]);
+	return rt;
+}
+
 void api_route_request(struct api_req *r)
 {
-	r->route = api_route_match(r->method, r->path, &r->route_status,
-	    r->allow, sizeof r->allow, r->id, sizeof r->id);
+	char ids[API_MAX_IDS][API_ID_LEN];
+
+	r->route = route_match(r->method, r->path, &r->route_status, r->allow,
+	    sizeof r->allow, ids);
+	memcpy(r->id, ids[0], sizeof r->id);
+	memcpy(r->id2, ids[1], sizeof r->id2);
+	memcpy(r->id3, ids[2], sizeof r->id3);
 }
 
 /* Nova takes JSON, its vendor type, text/plain or no type at all. */
@@ -160,11 +232,33 @@ static bool content_type_ok(const char *ct)
 	return false;
 }
 
+/* Keystone takes JSON or no type; an empty body reads as {} (the handler
+ * says what it misses), anything but a JSON object is 400. */
+static int parse_body_identity(struct api_req *r)
+{
+	const char *ct = api_header_get(r, "Content-Type");
+
+	if (ct != NULL && *ct != '\0' &&
+	    (strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')))
+		return api_error(r, ERR_KS_CONTENT_TYPE);
+	if (r->body == NULL || r->body_len == 0) {
+		r->json_in = json_object();
+		return 0;
+	}
+	r->json_in = json_loadb(r->body, r->body_len, 0, NULL);
+	if (r->json_in == NULL)
+		return api_error(r, ERR_KS_BAD_JSON);
+	return 0;
+}
+
 static int parse_body(struct api_req *r)
 {
 	json_error_t jerr;
 	char repr[512];
 
+	if (r->route->flags & ROUTE_IDENTITY)
+		return parse_body_identity(r);
 	if (!content_type_ok(api_header_get(r, "Content-Type")))
 		return api_error(r, ERR_MEDIA_TYPE);
 	if (r->body == NULL || r->body_len == 0)
@@ -181,6 +275,32 @@ static int parse_body(struct api_req *r)
 	return 0;
 }
 
+static bool is_write(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* Nova's and Glance's default policy (the new defaults: project readers
+ * read, members and admins write): 0, or API_ERROR (403). Identity routes
+ * check Keystone's rules in their handlers. */
+static int route_policy(struct api_req *r)
+{
+	const struct api_route *rt = r->route;
+	const char *rule = rt->policy ? rt->policy : r->path;
+
+	if (rt->flags & (ROUTE_NOAUTH | ROUTE_IDENTITY))
+		return 0;
+	/* a domain-scoped or unscoped token has no project to act in */
+	if (r->project_id[0] == '\0')
+		return api_error(r, ERR_POLICY, rule);
+	if ((rt->flags & ROUTE_ADMIN) && !r->is_admin)
+		return api_error(r, ERR_POLICY, rule);
+	if (is_write(r->method) &&
+	    !(r->roles & (API_ROLE_MEMBER | API_ROLE_ADMIN)))
+		return api_error(r, ERR_POLICY, rule);
+	return 0;
+}
+
 /* What every route needs, checked once: 0, or API_ERROR. */
 static int route_checks(struct api_req *r)
 {
@@ -190,10 +310,11 @@ static int route_checks(struct api_req *r)
 		api_header_add(r, "Allow", "%s", r->allow);
 		return api_error(r, ERR_METHOD, r->method);
 	}
-	if (rt == NULL)
+	if (rt == NULL || ((rt->flags & ROUTE_IDENTITY) &&
+	    (!r->api->conf->identity_enabled || r->api->identity == NULL)))
 		return api_error(r, ERR_NOT_FOUND);
-	if ((rt->flags & ROUTE_ADMIN) && !r->is_admin)
-		return api_error(r, ERR_POLICY, rt->policy);
+	if (route_policy(r) != 0)
+		return API_ERROR;
 	if ((rt->flags & ROUTE_SERVER_ID) && !uuid_valid(r->id))
 		return api_error(r, ERR_INSTANCE_NOT_FOUND, r->id);
 	if ((rt->flags & ROUTE_BODY) && parse_body(r) != 0)

@@ -35,6 +35,12 @@ const char *api_query_get(struct api_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool api_query_has(struct api_req *r, const char *name)
+{
+	return r->conn != NULL && MHD_lookup_connection_value_n(r->conn,
+	    MHD_GET_ARGUMENT_KIND, name, strlen(name), NULL, NULL) == MHD_YES;
+}
+
 void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
 {
 	struct api_header *h;
@@ -105,6 +111,23 @@ static void set_base_url(struct api_req *r)
 	if (str_fmt(r->base_url, sizeof r->base_url, "http://%s:%d",
 	    conf->osapi_compute_listen, conf->osapi_compute_listen_port) < 0)
 		str_copy(r->base_url, "http://127.0.0.1", sizeof r->base_url);
+}
+
+void api_client_addr(struct api_req *r, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = r->conn == NULL ? NULL :
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    out, (socklen_t)len);
 }
 
 static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,

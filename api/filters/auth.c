@@ -1,8 +1,17 @@
 /*
- * auth (noauth2): "X-Auth-Token: user:project"; the user "admin" is an
- * admin. Unlike Nova's noauth2 there is no login emulation: no token is
- * 401, and so is a malformed one. Version documents need no token.
- * Policy (admin-only routes) is checked by the router.
+ * auth: who is calling. Version documents and POST /identity/v3/auth/tokens
+ * need no token.
+ *
+ * keystone (the default): X-Auth-Token must be a valid, unexpired,
+ * unrevoked token of kumo's identity service (identity/auth.c opens it and
+ * reads the user's roles on the token's scope); anything else is 401 with
+ * Keystone's body, as keystonemiddleware answers in front of Nova.
+ *
+ * noauth2 (tests, benchmarks): "X-Auth-Token: user:project"; the user
+ * "admin" is an admin. Unlike Nova's noauth2 there is no login emulation:
+ * no token is 401, and so is a malformed one.
+ *
+ * Policy (admin-only routes, readers' writes) is checked by the router.
  */
 #include <string.h>
 
@@ -33,19 +42,33 @@ int auth_parse_token(const char *tok, char *user, size_t ulen,
 	return token_part(colon + 1, strlen(colon + 1), project, plen);
 }
 
-static enum api_rc auth_request(struct api_req *r)
+static enum api_rc noauth2(struct api_req *r, const char *tok)
 {
-	const char *tok;
-
-	if (r->route != NULL && (r->route->flags & ROUTE_NOAUTH))
-		return API_NEXT;
-	if ((tok = api_header_get(r, "X-Auth-Token")) == NULL)
+	if (tok == NULL)
 		return api_error(r, ERR_UNAUTHORIZED);
 	if (auth_parse_token(tok, r->user_id, sizeof r->user_id, r->project_id,
 	    sizeof r->project_id) < 0)
 		return api_error(r, ERR_BAD_TOKEN);
 	r->authed = true;
 	r->is_admin = strcmp(r->user_id, "admin") == 0;
+	r->roles = API_ROLE_READER | API_ROLE_MEMBER |
+	    (r->is_admin ? API_ROLE_ADMIN : 0);
+	return API_NEXT;
+}
+
+static enum api_rc auth_request(struct api_req *r)
+{
+	const char *tok = api_header_get(r, "X-Auth-Token");
+
+	if (r->route != NULL && (r->route->flags & ROUTE_NOAUTH))
+		return API_NEXT;
+	/* identity calls take Keystone tokens whatever the strategy */
+	if (!r->api->keystone && (r->route == NULL ||
+	    !(r->route->flags & ROUTE_IDENTITY)))
+		return noauth2(r, tok);
+	if (tok == NULL || identity_authenticate(r, tok) < 0)
+		return api_error(r, ERR_KS_AUTH);
+	r->authed = true;
 	return API_NEXT;
 }
 
