@@ -37,7 +37,7 @@ LIB_XCRYPT = -lcrypt
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
-API_SRC     := $(filter-out api/main.c,$(wildcard api/*.c api/filters/*.c))
+API_SRC     := $(filter-out api/main.c,$(wildcard api/*.c api/filters/*.c api/identity/*.c))
 SCHED_SRC   := $(filter-out scheduler/main.c,$(wildcard scheduler/*.c scheduler/filters/*.c scheduler/weighers/*.c))
 COMPUTE_SRC := $(filter-out compute/main.c,$(wildcard compute/*.c compute/virt/*.c))
 CLI_SRC     := $(filter-out cli/main.c,$(wildcard cli/*.c))
