@@ -21,6 +21,7 @@
 #include "common/common.h"
 #include "common/crypto.h"
 #include "db/db.h"
+#include "tools/manage/manage.h"
 
 #define PROG "kumo-manage"
 
@@ -250,6 +251,13 @@ static int cmd_token_rotate(struct manage *m, int argc, char **argv)
 	return print_repository(dir, " rotated");
 }
 
+static int cmd_bootstrap(struct manage *m, int argc, char **argv)
+{
+	if (open_db(m, false) < 0)
+		return -1;
+	return manage_bootstrap(m->db, &m->conf, argc, argv);
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 /* GROUP COMMAND (fn, no arguments), or a one-word COMMAND (group NULL):
@@ -274,6 +282,8 @@ static const struct command {
 	    "create the Fernet key repository ([fernet_tokens] key_repository)"),
 	WORD("token_rotate", cmd_token_rotate, "",
 	    "rotate its keys, keeping [fernet_tokens] max_active_keys"),
+	WORD("bootstrap", cmd_bootstrap, " --bootstrap-password PW [...]",
+	    "the admin user, roles, projects and catalog (keystone-manage's flags)"),
 #undef GROUP
 #undef WORD
 };

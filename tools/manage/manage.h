@@ -1,0 +1,18 @@
+/*
+ * tools/manage/: kumo-manage, the operator's database tool.
+ *
+ *   main.c       options, the command table, db/flavor/service/token commands
+ *   bootstrap.c  kumo-manage bootstrap (keystone-manage bootstrap's flags)
+ */
+#ifndef KUMO_MANAGE_H
+#define KUMO_MANAGE_H
+
+struct db;
+struct kumo_conf;
+
+/* bootstrap [--bootstrap-password PW] [...]: argv[0] is "bootstrap".
+ * 0, or -1 (said why). */
+int manage_bootstrap(struct db *db, const struct kumo_conf *conf, int argc,
+    char **argv);
+
+#endif
