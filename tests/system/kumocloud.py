@@ -99,7 +99,7 @@ class Daemon:
 
 class Cloud:
     def __init__(self, computes=1, fake=None, scheduler_opts=None, extra_default=None,
-                 driver="fake", parent_dir=None):
+                 driver="fake", parent_dir=None, auth="noauth2"):
         self.dir = tempfile.mkdtemp(prefix="kumo-test-", dir=parent_dir)
         if driver == "libvirt":
             # qemu runs as libvirt-qemu: it must reach the instance dirs
@@ -113,6 +113,11 @@ class Cloud:
         self.fake = fake or {}
         self.scheduler_opts = scheduler_opts or {}
         self.extra_default = extra_default or {}
+        # "keystone": kumo's own identity service, bootstrapped with the
+        # admin password below; request() then sends an admin token.
+        self.auth = auth
+        self.admin_password = "secret-" + uuid.uuid4().hex[:8]
+        self.admin_token = None
         self.env = dict(os.environ)
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
@@ -136,6 +141,10 @@ class Cloud:
                  "service_down_time = 4"]
         lines += ["%s = %s" % kv for kv in self.extra_default.items()]
         lines += ["[api]", "api_paste_config = %s" % pipeline,
+                  "auth_strategy = %s" % self.auth,
+                  "[identity]", "password_hash_rounds = 4",
+                  "[fernet_tokens]",
+                  "key_repository = %s" % os.path.join(self.dir, "fernet-keys"),
                   "[database]",
                   "connection = sqlite:///%s" % os.path.join(self.dir, "kumo.db"),
                   "[glance]", "api_servers = %s" % self.url,
@@ -179,14 +188,21 @@ class Cloud:
         ctl = self.write_conf("controller")
         self.manage("db", "sync")
         self.manage("flavor", "create-defaults")
+        if self.auth == "keystone":
+            self.manage("token_setup")
+            self.manage("bootstrap", "--bootstrap-password", self.admin_password)
         self.start_daemon("scheduler", "kumo-scheduler", ctl)
         for i in range(1, self.n_computes + 1):
             self.start_compute("compute%d" % i)
         self.start_daemon("api", "kumo-api", ctl)
         wait_for(self._api_up, 30, what="kumo-api to listen")
+        admin_project = "admin"
+        if self.auth == "keystone":
+            self.admin_token, body = self.login("admin", self.admin_password, "admin")
+            admin_project = body["token"]["project"]["id"]
         # Tests boot many servers as admin: lift Nova's default quotas
         # (10 instances, 20 cores) for that project only.
-        r = self.request("PUT", "/v2.1/os-quota-sets/admin", body={
+        r = self.request("PUT", "/v2.1/os-quota-sets/%s" % admin_project, body={
             "quota_set": {"instances": -1, "cores": -1, "ram": -1}})
         assert r.status == 200, r
         if self.n_computes:
@@ -250,10 +266,25 @@ class Cloud:
     def logs(self):
         return {n: d.log_text() for n, d in self.daemons.items()}
 
+    # -- identity -----------------------------------------------------------
+    def login(self, user, password, project=None, domain="Default"):
+        """A password token of kumo's identity service: (token, body)."""
+        ident = {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"name": domain}, "password": password}}}
+        auth = {"identity": ident}
+        if project is not None:
+            auth["scope"] = {"project": {"name": project, "domain": {"name": domain}}}
+        r = self.request("POST", "/identity/v3/auth/tokens", body={"auth": auth},
+                         token=None)
+        assert r.status == 201, r
+        return r.header("X-Subject-Token"), r.json
+
     # -- HTTP ---------------------------------------------------------------
     def request(self, method, path, body=None, token="admin:admin", headers=None,
                 raw=None, timeout=30):
         hdrs = {"Accept": "application/json"}
+        if token == "admin:admin" and self.admin_token is not None:
+            token = self.admin_token
         if token is not None:
             hdrs["X-Auth-Token"] = token
         data = raw

@@ -41,6 +41,12 @@ static void test_conf_defaults(void **state)
 	assert_true(c.cpu_allocation_ratio == 4.0);
 	assert_string_equal(conf_db_path(&c), "/var/lib/kumo/kumo.db");
 	assert_true(c.host[0] != '\0');
+	assert_string_equal(c.auth_strategy, "keystone");
+	assert_false(c.allow_insecure_noauth);
+	assert_true(c.identity_enabled);
+	assert_int_equal(c.token_expiration, 3600);
+	assert_int_equal(c.password_hash_rounds, 12);
+	assert_string_equal(c.token_key_repository, "/etc/kumo/fernet-keys");
 }
 
 static void test_conf_values(void **state)

@@ -1,0 +1,309 @@
+"""kumo's identity service and keystone authentication, against a real
+kumo-api (auth_strategy = keystone), kumo-scheduler, one fake compute, a real
+SQLite file and RabbitMQ. Shapes, statuses and messages are Keystone 22's
+(research/keystone-anchor.md)."""
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from kumocloud import BUILD, ROOT, Cloud
+
+KS_401 = ('{"error":{"code":401,"message":"The request you have made requires '
+          'authentication.","title":"Unauthorized"}}\n')
+
+
+@pytest.fixture(scope="module")
+def ks():
+    c = Cloud(computes=1, auth="keystone").start()
+    yield c
+    c.stop()
+
+
+def admin_post(ks, path, body):
+    r = ks.post("/identity/v3" + path, body)
+    assert r.status == 201, r
+    return r.json
+
+
+def make_user(ks, project_id, role, name=None, password="pw-" + uuid.uuid4().hex[:6]):
+    name = name or "u-" + uuid.uuid4().hex[:8]
+    u = admin_post(ks, "/users", {"user": {"name": name, "password": password,
+                                           "domain_id": "default"}})["user"]
+    role_id = [x["id"] for x in ks.get("/identity/v3/roles?name=%s" % role).json["roles"]][0]
+    r = ks.request("PUT", "/identity/v3/projects/%s/users/%s/roles/%s"
+                   % (project_id, u["id"], role_id))
+    assert r.status == 204, r
+    return name, password, u["id"]
+
+
+@pytest.fixture(scope="module")
+def tenants(ks):
+    """Two projects, each with a member and a reader, and their tokens."""
+    out = {}
+    for p in ("A", "B"):
+        proj = admin_post(ks, "/projects", {"project": {
+            "name": "proj%s-%s" % (p, uuid.uuid4().hex[:6]), "domain_id": "default"}})["project"]
+        for role in ("member", "reader"):
+            name, pw, uid = make_user(ks, proj["id"], role)
+            tok, _ = ks.login(name, pw, proj["name"])
+            out[p + role] = {"token": tok, "user": uid, "name": name, "password": pw}
+        out[p] = proj
+    return out
+
+
+def test_version_discovery(ks):
+    r = ks.get("/identity", token=None)
+    assert r.status == 300, r
+    assert r.header("Location") == ks.url + "/identity/v3/"
+    v = r.json["versions"]["values"][0]
+    assert v["id"] == "v3.14" and v["links"][0]["href"] == ks.url + "/identity/v3/"
+    r = ks.get("/identity/v3", token=None)
+    assert r.status == 200 and r.json["version"]["id"] == "v3.14"
+
+
+def test_token_issue_shape(ks):
+    r = ks.post("/identity/v3/auth/tokens", {"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": ks.admin_password}}},
+        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}, token=None)
+    assert r.status == 201, r
+    tok = r.header("X-Subject-Token")
+    assert tok and len(tok) <= 255 and tok.startswith("gAAAAA")
+    t = r.json["token"]
+    assert t["methods"] == ["password"]
+    assert t["user"]["name"] == "admin" and t["user"]["domain"] == {"id": "default", "name": "Default"}
+    assert t["project"]["name"] == "admin" and t["is_domain"] is False
+    assert sorted(x["name"] for x in t["roles"]) == ["admin", "member", "reader"]
+    assert len(t["audit_ids"]) == 1 and len(t["audit_ids"][0]) == 22
+    assert t["expires_at"].endswith(".000000Z")
+    types = {s["type"]: s for s in t["catalog"]}
+    assert set(types) == {"identity", "compute", "image"}
+    for s in types.values():
+        assert sorted(e["interface"] for e in s["endpoints"]) == ["admin", "internal", "public"]
+    assert types["compute"]["endpoints"][0]["url"].endswith("/v2.1")
+    assert types["identity"]["endpoints"][0]["url"].endswith("/identity/v3")
+    # ?nocatalog drops the catalog; validation answers the issue body
+    r2 = ks.post("/identity/v3/auth/tokens?nocatalog", {"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"name": "Default"}, "password": ks.admin_password}}}}},
+        token=None)
+    assert r2.status == 201 and "catalog" not in r2.json["token"]
+    v = ks.get("/identity/v3/auth/tokens", token=tok, headers={"X-Subject-Token": tok})
+    assert v.status == 200 and v.json == r.json and v.header("X-Subject-Token") == tok
+
+
+def test_auth_failures_tell_nothing(ks):
+    def attempt(user, pw, domain="Default"):
+        return ks.post("/identity/v3/auth/tokens", {"auth": {"identity": {
+            "methods": ["password"], "password": {"user": {
+                "name": user, "domain": {"name": domain}, "password": pw}}}}}, token=None)
+    for r in (attempt("admin", "wrong"), attempt("nosuchuser", "x"),
+              attempt("admin", ks.admin_password, domain="NoDomain")):
+        assert r.status == 401, r
+        assert r.raw.decode() == KS_401
+        assert r.header("WWW-Authenticate") == 'Keystone uri="%s/identity/v3"' % ks.url
+    # the wrong password never shows up in a log
+    for text in ks.logs().values():
+        assert "wrong" not in text and ks.admin_password not in text
+
+
+@pytest.mark.parametrize("body,status,words", [
+    ("{\"auth\": {", 400, "Expecting to find valid JSON in request body."),
+    ("{}", 400, "Expecting to find auth in request body."),
+    ('{"auth": {"identity": {"methods": ["totp"]}}}', 401,
+     "Attempted to authenticate with an unsupported method."),
+    ('{"auth": {"identity": {"methods": ["password"]}}}', 400,
+     "Expecting to find password in identity."),
+    ('{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "x", "password": "y"}}}}}',
+     400, "Expecting to find domain in user."),
+    ('{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": 7, "password": "y"}}}}}',
+     400, "Invalid input for field 'id'"),
+    ('{"auth": {"identity": {}}}', 400, "'methods' is a required property"),
+    ('[1, 2]', 400, "Expecting to find auth in request body."),
+])
+def test_malformed_token_requests(ks, body, status, words):
+    r = ks.request("POST", "/identity/v3/auth/tokens", raw=body.encode(), token=None,
+                   headers={"Content-Type": "application/json"})
+    assert r.status == status, r
+    assert words in r.json["error"]["message"]
+    assert r.json["error"]["code"] == status and r.raw.endswith(b"\n")
+
+
+def test_validate_revoke(ks, tenants):
+    tok, _ = ks.login(tenants["Amember"]["name"], tenants["Amember"]["password"],
+                      tenants["A"]["name"])
+    own = {"X-Subject-Token": tok}
+    assert ks.request("HEAD", "/identity/v3/auth/tokens", token=tok, headers=own).status == 200
+    # a reader may not validate someone else's token; an admin may
+    r = ks.get("/identity/v3/auth/tokens", token=tenants["Areader"]["token"], headers=own)
+    assert r.status == 403, r
+    assert r.json["error"]["message"].endswith("identity:validate_token.")
+    assert ks.get("/identity/v3/auth/tokens", headers=own).status == 200
+    # garbage, Fernet-looking garbage, a cut token, nothing
+    for bad in ("garbage", "gAAAAAB" + "A" * 176, tok[:-4]):
+        r = ks.get("/identity/v3/auth/tokens", headers={"X-Subject-Token": bad})
+        assert r.status == 404 and r.json["error"]["message"] == "Could not recognize Fernet token", r
+    r = ks.get("/identity/v3/auth/tokens")
+    assert r.status == 404 and r.json["error"]["message"] == "No token in the request"
+    # self-revoke, then the token is dead everywhere
+    assert ks.delete("/identity/v3/auth/tokens", token=tok, headers=own).status == 204
+    r = ks.get("/identity/v3/auth/tokens", headers=own)
+    assert r.status == 404 and r.json["error"]["message"] == "Failed to validate token"
+    r = ks.get("/v2.1/servers", token=tok)
+    assert r.status == 401, r
+    assert r.json == {"error": {"code": 401, "title": "Unauthorized",
+                                "message": "The request you have made requires authentication."}}
+    assert ks.delete("/identity/v3/auth/tokens", headers=own).status == 404
+
+
+def test_rescope_keeps_expiry(ks):
+    # no scope: the user's default project, as Keystone does
+    _, body = ks.login("admin", ks.admin_password)
+    assert body["token"]["project"]["name"] == "admin"
+    r = ks.post("/identity/v3/auth/tokens", {"auth": {"identity": {
+        "methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"name": "Default"}, "password": ks.admin_password}}},
+        "scope": "unscoped"}}, token=None)
+    assert r.status == 201, r
+    tok, body = r.header("X-Subject-Token"), r.json
+    assert "project" not in body["token"] and "roles" not in body["token"]
+    assert "catalog" not in body["token"]
+    r = ks.post("/identity/v3/auth/tokens", {"auth": {
+        "identity": {"methods": ["token"], "token": {"id": tok}},
+        "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}, token=None)
+    assert r.status == 201, r
+    t = r.json["token"]
+    assert t["methods"] == ["token", "password"]
+    assert t["expires_at"] == body["token"]["expires_at"]
+    assert t["audit_ids"][1] == body["token"]["audit_ids"][0]
+    # an unscoped token cannot reach the compute API's projects
+    r = ks.get("/v2.1/servers", token=tok)
+    assert r.status == 403, r
+
+
+def test_tenants_kept_apart(ks, tenants):
+    image = ks.create_image("tenant-img")
+    a, b = tenants["Amember"]["token"], tenants["Bmember"]["token"]
+    ra, rb = tenants["Areader"]["token"], tenants["Breader"]["token"]
+    r = ks.post("/v2.1/servers", {"server": {"name": "a1", "imageRef": image,
+                                             "flavorRef": "1"}}, token=a)
+    assert r.status == 202, r
+    sid = r.json["server"]["id"]
+    assert ks.wait_status(sid, "ACTIVE")["tenant_id"] == tenants["A"]["id"]
+    # the other project sees nothing, reads nothing, deletes nothing
+    for tok in (b, rb):
+        assert ks.get("/v2.1/servers/%s" % sid, token=tok).status == 404
+        assert ks.get("/v2.1/servers/detail", token=tok).json["servers"] == []
+    assert ks.delete("/v2.1/servers/%s" % sid, token=b).status == 404
+    r = ks.post("/v2.1/servers/%s/action" % sid, {"os-stop": None}, token=b)
+    assert r.status == 404, r
+    # A's reader reads and may not change anything
+    assert ks.get("/v2.1/servers/%s" % sid, token=ra).status == 200
+    r = ks.delete("/v2.1/servers/%s" % sid, token=ra)
+    assert r.status == 403 and "os_compute_api:servers:delete" in r.json["forbidden"]["message"]
+    r = ks.post("/v2.1/servers", {"server": {"name": "r1", "imageRef": image,
+                                             "flavorRef": "1"}}, token=ra)
+    assert r.status == 403, r
+    r = ks.post("/v2.1/os-keypairs", {"keypair": {"name": "k1"}}, token=ra)
+    assert r.status == 403, r
+    # members are not admins
+    for path in ("/v2.1/os-hypervisors", "/v2.1/os-services"):
+        assert ks.get(path, token=a).status == 403
+    assert ks.get("/v2.1/servers/detail?all_tenants=1", token=a).json["servers"][0]["id"] == sid
+    assert len(ks.get("/v2.1/servers/detail?all_tenants=1", token=b).json["servers"]) == 0
+    # identity administration is the admin's
+    for path in ("/identity/v3/users", "/identity/v3/projects", "/identity/v3/roles",
+                 "/identity/v3/role_assignments"):
+        r = ks.get(path, token=a)
+        assert r.status == 403 and r.json["error"]["title"] == "Forbidden", (path, r)
+    r = ks.post("/identity/v3/projects", {"project": {"name": "evil"}}, token=a)
+    assert r.status == 403, r
+    uid = tenants["Amember"]["user"]
+    assert ks.get("/identity/v3/users/%s" % uid, token=a).status == 200
+    assert ks.get("/identity/v3/users/%s" % tenants["Bmember"]["user"], token=a).status == 403
+    projs = ks.get("/identity/v3/auth/projects", token=a).json["projects"]
+    assert [p["id"] for p in projs] == [tenants["A"]["id"]]
+    assert ks.delete("/v2.1/servers/%s" % sid, token=a).status == 204
+    ks.wait_gone(sid)
+
+
+def test_no_or_bad_token_is_401(ks):
+    for tok in (None, "admin:demo", "garbage", "gAAAAAB" + "A" * 176):
+        r = ks.get("/v2.1/servers", token=tok)
+        assert r.status == 401, (tok, r)
+        assert r.header("WWW-Authenticate") == 'Keystone uri="%s/identity"' % ks.url
+    # version documents need none
+    assert ks.get("/", token=None).status == 200
+
+
+def test_disable_and_password_change_end_tokens(ks, tenants):
+    name, pw, uid = make_user(ks, tenants["A"]["id"], "member")
+    tok, _ = ks.login(name, pw, tenants["A"]["name"])
+    assert ks.get("/v2.1/servers", token=tok).status == 200
+    r = ks.request("PATCH", "/identity/v3/users/%s" % uid, body={"user": {"enabled": False}})
+    assert r.status == 200 and r.json["user"]["enabled"] is False
+    assert ks.get("/v2.1/servers", token=tok).status == 401
+    r = ks.post("/identity/v3/auth/tokens", {"auth": {"identity": {
+        "methods": ["password"], "password": {"user": {"id": uid, "password": pw}}}}}, token=None)
+    assert r.status == 401 and r.raw.decode() == KS_401
+    ks.request("PATCH", "/identity/v3/users/%s" % uid, body={"user": {"enabled": True}})
+    time.sleep(1.1)   # revocation events have one-second resolution
+    tok, _ = ks.login(name, pw, tenants["A"]["name"])
+    r = ks.post("/identity/v3/users/%s/password" % uid, {"user": {
+        "password": "new-pw", "original_password": pw}}, token=tok)
+    assert r.status == 204, r
+    time.sleep(1.1)
+    assert ks.get("/v2.1/servers", token=tok).status == 401
+    tok2, _ = ks.login(name, "new-pw", tenants["A"]["name"])
+    assert ks.get("/v2.1/servers", token=tok2).status == 200
+    # a removed role ends the token's use of the project at once
+    member = ks.get("/identity/v3/roles?name=member").json["roles"][0]["id"]
+    r = ks.delete("/identity/v3/projects/%s/users/%s/roles/%s" % (tenants["A"]["id"], uid, member))
+    assert r.status == 204, r
+    assert ks.get("/v2.1/servers", token=tok2).status == 401
+
+
+def test_failed_logins_throttled(ks, tenants):
+    name, pw, uid = make_user(ks, tenants["B"]["id"], "member")
+    for _ in range(10):
+        r = ks.post("/identity/v3/auth/tokens", {"auth": {"identity": {
+            "methods": ["password"], "password": {"user": {"id": uid, "password": "bad"}}}}},
+            token=None)
+        assert r.status == 401, r
+    r = ks.post("/identity/v3/auth/tokens", {"auth": {"identity": {
+        "methods": ["password"], "password": {"user": {"id": uid, "password": pw}}}}}, token=None)
+    assert r.status == 429, r
+    assert 0 < int(r.header("Retry-After")) <= 300
+    # other users are not held back
+    ks.login("admin", ks.admin_password, "admin")
+
+
+def test_key_rotation_keeps_tokens(ks, tenants):
+    tok = tenants["Breader"]["token"]
+    assert ks.get("/v2.1/servers", token=tok).status == 200
+    ks.manage("token_rotate")
+    time.sleep(1.2)   # kumo-api looks at the key repository once a second
+    new, _ = ks.login(tenants["Breader"]["name"], tenants["Breader"]["password"],
+                      tenants["B"]["name"])
+    assert ks.get("/v2.1/servers", token=tok).status == 200
+    assert ks.get("/v2.1/servers", token=new).status == 200
+    assert "token keys reloaded" in ks.logs()["api"]
+
+
+def test_noauth2_refused_off_loopback(tmp_path):
+    conf = tmp_path / "kumo.conf"
+    pipeline = os.path.join(ROOT, "etc", "kumo", "api-pipeline.ini")
+    conf.write_text("[DEFAULT]\nosapi_compute_listen = 0.0.0.0\n[database]\n"
+                    "connection = sqlite:///%s\n[api]\napi_paste_config = %s\n"
+                    "auth_strategy = noauth2\n" % (tmp_path / "kumo.db", pipeline))
+    r = subprocess.run([os.path.join(BUILD, "kumo-api"), "-c", str(conf), "-n"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "allow_insecure_noauth" in r.stderr, r
+    conf.write_text(conf.read_text() + "allow_insecure_noauth = true\n")
+    r = subprocess.run([os.path.join(BUILD, "kumo-api"), "-c", str(conf), "-n"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "OK" in r.stdout + r.stderr, r
