@@ -23,6 +23,8 @@ static const struct api_route routes[] = {
 	{ "GET", "/", versions_root, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
 	{ "GET", "/v2.1", versions_v21, NULL, ROUTE_NOAUTH },
 	{ "GET", "/v2", versions_image, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
+	/* the image API also under /image, the catalog's image endpoint */
+	{ "GET", "/image", versions_image, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
 
 	{ "GET", "/v2.1/flavors", flavors_list, NULL, 0 },
 	{ "POST", "/v2.1/flavors", flavors_create, P_FLV "create", ROUTE_ADMIN | ROUTE_BODY },
@@ -175,6 +177,10 @@ static const struct api_route *route_match(const char *method,
 	memcpy(norm, path, n + 1);
 	if (n > 1 && norm[n - 1] == '/')  /* "/v2.1/" is "/v2.1" */
 		norm[n - 1] = '\0';
+	/* /image/v2/... is the image API's /v2/... (Glance's endpoint) */
+	if (strncmp(norm, "/image/v2", 9) == 0 &&
+	    (norm[9] == '\0' || norm[9] == '/'))
+		memmove(norm, norm + 6, strlen(norm + 6) + 1);
 	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
 		memset(tmp, 0, sizeof tmp);
 		if (!pattern_match(routes[i].pattern, norm, tmp))

@@ -1,6 +1,7 @@
 /* Version discovery: GET / (every API version), GET /v2.1 (this one), and
  * GET /v2 (Glance's document for the image API on the same port). */
 #include <stdio.h>
+#include <string.h>
 
 #include "api/api.h"
 
@@ -64,16 +65,17 @@ enum api_rc versions_v21(struct api_req *r)
 	return api_reply(r, 200, body);
 }
 
-/* Glance's answer to version discovery: keystoneauth finds the image API
- * at /v2/ through it when a client is pointed at this port for images
- * (e.g. clouds.yaml image_endpoint_override: http://host:8774/v2/). */
+/* Glance's answer to version discovery, at /image (the catalog's image
+ * endpoint, as DevStack has it) and /v2: keystoneauth finds the image API
+ * through it. */
 enum api_rc versions_image(struct api_req *r)
 {
 	json_t *body = json_object(), *list = json_array(), *v = json_object();
 	json_t *links = json_array();
+	bool image = strncmp(r->path, "/image", 6) == 0;
 	char href[256];
 
-	snprintf(href, sizeof href, "%s/v2/", r->base_url);
+	snprintf(href, sizeof href, "%s%s/v2/", r->base_url, image ? "/image" : "");
 	json_object_set_new(v, "id", json_string("v2.9"));
 	json_object_set_new(v, "status", json_string("CURRENT"));
 	json_array_append_new(links, link_obj("self", href, NULL));

@@ -559,13 +559,48 @@ enum api_rc ks_grants_list(struct api_req *r)
 
 /* ---- GET /v3/role_assignments ---- */
 
-static json_t *assignment_view(const struct api_req *r,
+/* ?include_names: names (and domains) beside the ids, as Keystone adds
+ * them. */
+static void add_names(struct api_req *r, json_t *v, const struct db_assignment *a,
+    const char *role_id)
+{
+	struct db *db = r->api->db;
+	struct db_user u;
+	struct db_project p;
+	struct db_domain d;
+	struct db_role ro;
+	json_t *scope = json_object_get(v, "scope");
+
+	if (db_user_get(db, a->user_id, &u) == DB_OK &&
+	    db_domain_get(db, u.domain_id, &d) == DB_OK) {
+		json_object_set_new(json_object_get(v, "user"), "name", view_str(u.name));
+		json_object_set_new(json_object_get(v, "user"), "domain",
+		    ks_domain_ref(&d));
+	}
+	if (db_role_get(db, role_id, &ro) == DB_OK)
+		json_object_set_new(json_object_get(v, "role"), "name",
+		    view_str(ro.name));
+	if (a->scope == DB_SCOPE_PROJECT &&
+	    db_project_get(db, a->target_id, &p) == DB_OK &&
+	    db_domain_get(db, p.domain_id, &d) == DB_OK) {
+		json_object_set_new(json_object_get(scope, "project"), "name",
+		    view_str(p.name));
+		json_object_set_new(json_object_get(scope, "project"), "domain",
+		    ks_domain_ref(&d));
+	} else if (a->scope == DB_SCOPE_DOMAIN &&
+	    db_domain_get(db, a->target_id, &d) == DB_OK) {
+		json_object_set_new(json_object_get(scope, "domain"), "name",
+		    view_str(d.name));
+	}
+}
+
+static json_t *assignment_view(struct api_req *r,
     const struct db_assignment *a, const char *role_id)
 {
 	const char *kind = a->scope == DB_SCOPE_PROJECT ? "project" :
 	    a->scope == DB_SCOPE_DOMAIN ? "domain" : "system";
 	char href[800];
-	json_t *scope;
+	json_t *scope, *v;
 
 	if (a->scope == DB_SCOPE_SYSTEM) {
 		snprintf(href, sizeof href, "%s/identity/v3/system/users/%s/"
@@ -577,9 +612,12 @@ static json_t *assignment_view(const struct api_req *r,
 		    role_id);
 		scope = json_pack("{s:{s:s}}", kind, "id", a->target_id);
 	}
-	return json_pack("{s:{s:o}, s:o, s:{s:s}, s:{s:s}}", "links",
+	v = json_pack("{s:{s:o}, s:o, s:{s:s}, s:{s:s}}", "links",
 	    "assignment", view_str(href), "scope", scope, "user", "id",
 	    a->user_id, "role", "id", role_id);
+	if (api_query_has(r, "include_names"))
+		add_names(r, v, a, role_id);
+	return v;
 }
 
 enum api_rc ks_role_assignments(struct api_req *r)

@@ -4,8 +4,9 @@
  * (admin implies member implies reader), the projects admin and service,
  * the admin user with the admin role on project admin and on the system,
  * the region, and the catalog: identity at <url>/identity/v3, compute at
- * /v2.1 and image at the root of the same scheme, host and port, each with
- * public, internal and admin endpoints. Idempotent: what exists is kept
+ * /v2.1 and image at /image of the same scheme, host and port, each with
+ * public, internal and admin endpoints; image at /image as DevStack
+ * has it (kumo-api serves the image API there too). Idempotent: what exists is kept
  * (the admin's password is set anew, as keystone-manage does).
  */
 #include <getopt.h>
@@ -177,7 +178,7 @@ static int catalog_ensure(struct db *db, const struct kumo_conf *conf,
 	for (int k = 0; k < 3; k++) {
 		url[k] = b->url[k] ? b->url[k] : b->url[0] ? b->url[0] : def;
 		if (sibling_url(url[k], "/v2.1", comp[k], sizeof comp[k]) < 0 ||
-		    sibling_url(url[k], "", img[k], sizeof img[k]) < 0)
+		    sibling_url(url[k], "/image", img[k], sizeof img[k]) < 0)
 			return -1;
 	}
 	if (db_region_list(db, &regs, &n) != DB_OK)
