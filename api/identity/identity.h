@@ -10,6 +10,7 @@
  *               /v3/auth/catalog, /auth/projects, /auth/domains
  *   catalog.c   the service catalog; services, endpoints, regions
  *   admin.c     users, projects, roles, grants, role assignments, domains
+ *   appcreds.c  application credentials
  *   view.c      Keystone's shapes: links, collections, times, objects
  *
  * Policy is Keystone's default (Zed): admin-only administration, a user may

@@ -307,3 +307,55 @@ def test_noauth2_refused_off_loopback(tmp_path):
     r = subprocess.run([os.path.join(BUILD, "kumo-api"), "-c", str(conf), "-n"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "OK" in r.stdout + r.stderr, r
+
+
+def test_application_credentials(ks, tenants):
+    who = tenants["Amember"]
+    tok, _ = ks.login(who["name"], who["password"], tenants["A"]["name"])
+    base = "/identity/v3/users/%s/application_credentials" % who["user"]
+    r = ks.post(base, {"application_credential": {"name": "ci", "description": "for CI"}},
+                token=tok)
+    assert r.status == 201, r
+    cred = r.json["application_credential"]
+    assert len(cred["secret"]) == 86 and cred["project_id"] == tenants["A"]["id"]
+    assert sorted(x["name"] for x in cred["roles"]) == ["member", "reader"]
+    assert ks.post(base, {"application_credential": {"name": "ci"}}, token=tok).status == 409
+    r = ks.post(base, {"application_credential": {"name": "up", "roles": [{"name": "admin"}]}},
+                token=tok)
+    assert r.status == 400 and "unassigned role" in r.json["error"]["message"], r
+    listed = ks.get(base, token=tok).json["application_credentials"]
+    assert [c["name"] for c in listed] == ["ci"] and "secret" not in listed[0]
+    # another user may not read them
+    r = ks.get(base, token=tenants["Bmember"]["token"])
+    assert r.status == 403, r
+    # logging in with it: the credential's project and roles
+    body = {"auth": {"identity": {"methods": ["application_credential"],
+                                  "application_credential": {"id": cred["id"],
+                                                             "secret": cred["secret"]}}}}
+    r = ks.post("/identity/v3/auth/tokens", body, token=None)
+    assert r.status == 201, r
+    t = r.json["token"]
+    assert t["methods"] == ["application_credential"]
+    assert t["project"]["id"] == tenants["A"]["id"]
+    assert t["application_credential"]["id"] == cred["id"]
+    actok = r.header("X-Subject-Token")
+    assert ks.get("/v2.1/servers", token=actok).status == 200
+    # by name and user, and a wrong secret
+    by_name = {"auth": {"identity": {"methods": ["application_credential"],
+               "application_credential": {"name": "ci", "secret": cred["secret"],
+                                          "user": {"id": who["user"]}}}}}
+    assert ks.post("/identity/v3/auth/tokens", by_name, token=None).status == 201
+    body["auth"]["identity"]["application_credential"]["secret"] = "nope"
+    assert ks.post("/identity/v3/auth/tokens", body, token=None).status == 401
+    # a delegated token makes no more credentials and no other token
+    r = ks.post(base, {"application_credential": {"name": "more"}}, token=actok)
+    assert r.status == 403, r
+    r = ks.post("/identity/v3/auth/tokens", {"auth": {"identity": {
+        "methods": ["token"], "token": {"id": actok}}}}, token=None)
+    assert r.status == 403, r
+    # deleted: its tokens and its secret are dead
+    assert ks.delete(base + "/" + cred["id"], token=tok).status == 204
+    assert ks.get("/v2.1/servers", token=actok).status == 401
+    body["auth"]["identity"]["application_credential"]["secret"] = cred["secret"]
+    assert ks.post("/identity/v3/auth/tokens", body, token=None).status == 401
+    assert ks.get(base + "/" + cred["id"], token=tok).status == 404
