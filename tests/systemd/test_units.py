@@ -70,12 +70,20 @@ def unitdir():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def about_kumo(line, unitdir):
+    """verify also reads the host's units (Debian's keystone.service, when
+    installed, draws a warning of its own): only what names kumo counts."""
+    return "kumo" in line or unitdir in line
+
+
 @pytest.mark.parametrize("unit", UNITS)
 def test_verify_prints_nothing(unitdir, unit):
-    # verify exits 0 on warnings: what counts is that it says nothing at all.
+    # verify exits 0 on warnings: what counts is that it says nothing about
+    # kumo's units at all.
     r = subprocess.run(["systemd-analyze", "verify", unit], cwd=unitdir,
                        capture_output=True, text=True)
-    assert r.returncode == 0 and r.stderr == "" and r.stdout == "", r
+    said = [l for l in (r.stdout + r.stderr).splitlines() if about_kumo(l, unitdir)]
+    assert r.returncode == 0 and said == [], r
 
 
 def security_score(unitdir, unit):
