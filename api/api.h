@@ -509,6 +509,8 @@ enum api_rc azs_list(struct api_req *r);
  * (logged: e.g. no keys, run kumo-manage token_setup). */
 int identity_start(struct api *api);
 void identity_stop(struct api *api);
+/* An identity write answered: cached token validations end. */
+void identity_changed(struct api *api);
 /* The auth filter's check of a caller's token: 0 and r's identity set, or
  * -1 (not a valid token now; logged at info). */
 int identity_authenticate(struct api_req *r, const char *token);

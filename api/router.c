@@ -334,9 +334,17 @@ static int route_checks(struct api_req *r)
 
 enum api_rc api_router_app(struct api_req *r)
 {
+	enum api_rc rc;
+
 	if (route_checks(r) != 0)
 		return API_ERROR;
-	return r->route->handler(r);
+	rc = r->route->handler(r);
+	/* a user, role, grant, credential or token changed: validations
+	 * cached before it no longer hold */
+	if ((r->route->flags & ROUTE_IDENTITY) && is_write(r->method) &&
+	    !(r->route->flags & ROUTE_NOAUTH))
+		identity_changed(r->api);
+	return rc;
 }
 
 /* The streams of ROUTE_STREAM routes, by their handler. */

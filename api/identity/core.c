@@ -9,9 +9,11 @@
  * A token is self-contained (common/token.c): opening it needs no database
  * read. What it names is then resolved as Keystone does at validation:
  * the user and the scope must still exist and be enabled, no revocation
- * event may match it, and the user must still hold a role on the scope;
- * so a revoked token, a disabled user or a removed role take effect at the
- * next request.
+ * event may match it, and the user must still hold a role on the scope.
+ * The answer is cached per token until an identity write: one through this
+ * kumo-api (a revocation, a disabled user, a removed role) takes effect at
+ * the next request, one made by another process (kumo-manage) within a
+ * second.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -36,6 +38,19 @@ struct throttle_slot {
 	int64_t since;
 };
 
+/* Validated tokens, so that a request costs no database read: an entry
+ * holds while the identity generation it was made under holds. Writes
+ * through this kumo-api bump it at once (identity_changed); the database's
+ * generation (kumo-manage, another writer) is read at most once a second. */
+#define CACHE_SLOTS 512
+
+struct cache_slot {
+	char token[TOKEN_MAX];
+	uint64_t gen;
+	struct token t;
+	unsigned roles;
+};
+
 struct identity {
 	pthread_mutex_t lock;
 	struct fernet_keys keys;
@@ -43,6 +58,10 @@ struct identity {
 	uint64_t checked_ms;
 	char dummy_hash[PASSWORD_HASH_MAX];
 	struct throttle_slot throttle[THROTTLE_SLOTS];
+	uint64_t local_gen;            /* identity writes by this process */
+	int64_t db_gen;                /* the database's, as last read */
+	uint64_t db_gen_checked_ms;
+	struct cache_slot cache[CACHE_SLOTS];
 };
 
 static int keys_load(struct identity *id, const char *dir)
@@ -287,31 +306,111 @@ int ks_resolve(struct api_req *r, const struct token *t, struct ks_auth *a)
 	return resolve_app_cred(r, a);
 }
 
+void identity_changed(struct api *api)
+{
+	if (api->identity != NULL)
+		__atomic_add_fetch(&api->identity->local_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The generation a cached validation must match: this process's writes,
+ * and the database's generation read at most once a second. */
+static uint64_t generation(struct api *api)
+{
+	struct identity *id = api->identity;
+	uint64_t now = now_ms(), local;
+	int64_t dbg;
+
+	pthread_mutex_lock(&id->lock);
+	if (now - id->db_gen_checked_ms >= 1000) {
+		id->db_gen_checked_ms = now;
+		pthread_mutex_unlock(&id->lock);
+		if (db_identity_generation(api->db, &dbg) != DB_OK)
+			dbg = -1;   /* unknown: nothing cached matches */
+		pthread_mutex_lock(&id->lock);
+		id->db_gen = dbg;
+	}
+	dbg = id->db_gen;
+	pthread_mutex_unlock(&id->lock);
+	local = __atomic_load_n(&id->local_gen, __ATOMIC_SEQ_CST);
+	return dbg < 0 ? 0 : ((uint64_t)dbg << 24) + local + 1;
+}
+
+static struct cache_slot *cache_slot(struct identity *id, const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = s; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &id->cache[h % CACHE_SLOTS];
+}
+
+static bool cache_get(struct api *api, const char *s, uint64_t gen,
+    struct token *t, unsigned *roles)
+{
+	struct identity *id = api->identity;
+	struct cache_slot *c = cache_slot(id, s);
+	bool hit;
+
+	pthread_mutex_lock(&id->lock);
+	hit = gen != 0 && c->gen == gen && strcmp(c->token, s) == 0 &&
+	    c->t.expires_at > time(NULL);
+	if (hit) {
+		*t = c->t;
+		*roles = c->roles;
+	}
+	pthread_mutex_unlock(&id->lock);
+	return hit;
+}
+
+static void cache_put(struct api *api, const char *s, uint64_t gen,
+    const struct token *t, unsigned roles)
+{
+	struct identity *id = api->identity;
+	struct cache_slot *c = cache_slot(id, s);
+
+	if (gen == 0)
+		return;
+	pthread_mutex_lock(&id->lock);
+	str_copy(c->token, s, sizeof c->token);
+	c->gen = gen;
+	c->t = *t;
+	c->roles = roles;
+	pthread_mutex_unlock(&id->lock);
+}
+
 int identity_authenticate(struct api_req *r, const char *s)
 {
+	uint64_t gen;
 	struct ks_auth a;
 	struct token t;
+	unsigned roles;
 	int rc;
 
-	if (ks_token_open(r->api, s, &t) < 0) {
-		log_info("a token that is not ours");
+	if (r->api->identity == NULL || strlen(s) >= TOKEN_MAX)
 		return -1;
-	}
-	rc = ks_resolve(r, &t, &a);
-	if (rc != 0) {
-		if (rc == -1)
-			log_info("token of user %s (audit %s) is no longer valid",
-			    t.user_id, t.audit_ids[0]);
+	gen = generation(r->api);
+	if (!cache_get(r->api, s, gen, &t, &roles)) {
+		if (ks_token_open(r->api, s, &t) < 0) {
+			log_info("a token that is not ours");
+			return -1;
+		}
+		rc = ks_resolve(r, &t, &a);
+		roles = ks_role_bits(a.roles, a.n_roles);
 		ks_auth_clear(&a);
-		return -1;
+		if (rc != 0) {
+			if (rc == -1)
+				log_info("token of user %s (audit %s) is no longer "
+				    "valid", t.user_id, t.audit_ids[0]);
+			return -1;
+		}
+		cache_put(r->api, s, gen, &t, roles);
 	}
 	r->token = t;
-	r->roles = ks_role_bits(a.roles, a.n_roles);
-	r->is_admin = (r->roles & API_ROLE_ADMIN) != 0;
+	r->roles = roles;
+	r->is_admin = (roles & API_ROLE_ADMIN) != 0;
 	str_copy(r->user_id, t.user_id, sizeof r->user_id);
 	if (t.scope == TOKEN_PROJECT)
 		str_copy(r->project_id, t.scope_id, sizeof r->project_id);
-	ks_auth_clear(&a);
 	return 0;
 }
 
