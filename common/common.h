@@ -116,6 +116,16 @@ struct kumo_conf {
 	 * noauth2, "admin:<project>" reads every project's images. */
 	char glance_api_servers[CONF_STR];
 	char glance_auth_token[CONF_STR];
+	/* [service_user]: the Keystone user kumo-compute logs in as for its
+	 * own calls (image downloads), by names, project-scoped; auth_url ""
+	 * = not used (glance_auth_token is sent). The password is never
+	 * logged, nor echoed in a config error. */
+	char service_auth_url[CONF_STR];  /* .../identity/v3 */
+	char service_username[CONF_STR];
+	char service_password[CONF_STR];
+	char service_project_name[CONF_STR];
+	char service_user_domain_name[CONF_STR];
+	char service_project_domain_name[CONF_STR];
 	/* [libvirt] */
 	char libvirt_connection_uri[CONF_STR];
 	char libvirt_virt_type[CONF_STR];

@@ -22,14 +22,16 @@ struct conf_key {
 	size_t size;      /* CT_STR: buffer size */
 	double min, max;  /* numbers */
 	const char *def;
+	bool secret;      /* never echoed in an error */
 };
 
 #define OFF(f) offsetof(struct kumo_conf, f)
-#define STR(sec, key, f, d) { sec, key, CT_STR, OFF(f), sizeof(((struct kumo_conf *)0)->f), 0, 0, d }
-#define INT(sec, key, f, lo, hi, d) { sec, key, CT_INT, OFF(f), 0, lo, hi, d }
-#define I64(sec, key, f, lo, hi, d) { sec, key, CT_I64, OFF(f), 0, lo, hi, d }
-#define DBL(sec, key, f, lo, hi, d) { sec, key, CT_DOUBLE, OFF(f), 0, lo, hi, d }
-#define BOOL(sec, key, f, d) { sec, key, CT_BOOL, OFF(f), 0, 0, 0, d }
+#define STR(sec, key, f, d) { sec, key, CT_STR, OFF(f), sizeof(((struct kumo_conf *)0)->f), 0, 0, d, false }
+#define SECRET(sec, key, f) { sec, key, CT_STR, OFF(f), sizeof(((struct kumo_conf *)0)->f), 0, 0, "", true }
+#define INT(sec, key, f, lo, hi, d) { sec, key, CT_INT, OFF(f), 0, lo, hi, d, false }
+#define I64(sec, key, f, lo, hi, d) { sec, key, CT_I64, OFF(f), 0, lo, hi, d, false }
+#define DBL(sec, key, f, lo, hi, d) { sec, key, CT_DOUBLE, OFF(f), 0, lo, hi, d, false }
+#define BOOL(sec, key, f, d) { sec, key, CT_BOOL, OFF(f), 0, 0, 0, d, false }
 
 static const struct conf_key conf_keys[] = {
 	STR("DEFAULT", "host", host, ""), /* "" = gethostname() */
@@ -67,6 +69,14 @@ static const struct conf_key conf_keys[] = {
 	INT("scheduler", "max_attempts", max_attempts, 1, 100, "3"),
 	STR("glance", "api_servers", glance_api_servers, "http://127.0.0.1:8774"),
 	STR("glance", "auth_token", glance_auth_token, "admin:service"),
+	/* the Keystone user kumo-compute logs in as (keystoneauth's names);
+	 * auth_url "" = send [glance] auth_token instead */
+	STR("service_user", "auth_url", service_auth_url, ""),
+	STR("service_user", "username", service_username, ""),
+	SECRET("service_user", "password", service_password),
+	STR("service_user", "project_name", service_project_name, "service"),
+	STR("service_user", "user_domain_name", service_user_domain_name, "Default"),
+	STR("service_user", "project_domain_name", service_project_domain_name, "Default"),
 	STR("libvirt", "connection_uri", libvirt_connection_uri, "qemu:///system"),
 	STR("libvirt", "virt_type", libvirt_virt_type, "auto"),
 	STR("libvirt", "network", libvirt_network, ""), /* a libvirt network name */
@@ -208,14 +218,36 @@ static int conf_handler(void *user, const char *section, const char *name,
 	}
 	if ((why = conf_set(p->conf, k, value)) != NULL) {
 		snprintf(p->err, p->errlen, "[%s] %s = %s: %s", section, name,
-		    value, why);
+		    k->secret ? "(secret)" : value, why);
 		return 0;
 	}
 	return 1;
 }
 
+/* Keys that only make sense together: "" or why not, naming the key. */
+static const char *conf_check_service_user(const struct kumo_conf *conf)
+{
+	const char *u = conf->service_auth_url;
+
+	if (u[0] == '\0')
+		return "";
+	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+		return "[service_user] auth_url must start with http:// or https://";
+	if (conf->service_username[0] == '\0')
+		return "[service_user] username must be set with auth_url";
+	if (conf->service_password[0] == '\0')
+		return "[service_user] password must be set with auth_url";
+	if (conf->service_project_name[0] == '\0' ||
+	    conf->service_user_domain_name[0] == '\0' ||
+	    conf->service_project_domain_name[0] == '\0')
+		return "[service_user] project_name, user_domain_name and "
+		    "project_domain_name must not be empty";
+	return "";
+}
+
 int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen)
 {
+	const char *why;
 	struct conf_parse p = { conf, err, errlen, path };
 	char msg[512] = "";
 	int line;
@@ -245,6 +277,10 @@ int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen
 	if (conf_db_path(conf) == NULL) {
 		snprintf(err, errlen, "%s: [database] connection must be sqlite:///PATH",
 		    path ? path : "(defaults)");
+		return -1;
+	}
+	if ((why = conf_check_service_user(conf))[0] != '\0') {
+		snprintf(err, errlen, "%s: %s", path ? path : "(defaults)", why);
 		return -1;
 	}
 	return 0;

@@ -108,6 +108,59 @@ static void test_conf_errors(void **state)
 	}
 }
 
+/* [service_user]: defaults, and the keys auth_url needs beside it. */
+static void test_conf_service_user(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *what;  /* NULL = valid */
+	} cases[] = {
+		{ "[service_user]\nusername = u\n", NULL },
+		{ "[service_user]\nauth_url = http://h:8774/identity/v3\n"
+		  "username = u\npassword = p\n", NULL },
+		{ "[service_user]\nauth_url = https://h/identity/v3\n"
+		  "username = u\npassword = p\n", NULL },
+		{ "[service_user]\nauth_url = ftp://h/v3\nusername = u\n"
+		  "password = p\n", "[service_user] auth_url must start with" },
+		{ "[service_user]\nauth_url = http://h/v3\npassword = p\n",
+		  "[service_user] username must be set" },
+		{ "[service_user]\nauth_url = http://h/v3\nusername = u\n",
+		  "[service_user] password must be set" },
+		{ "[service_user]\nauth_url = http://h/v3\nusername = u\n"
+		  "password = p\nproject_name =\n", "project_name" },
+	};
+	char err[512], text[1024], *p;
+	struct kumo_conf c;
+
+	(void)state;
+	assert_int_equal(conf_load(&c, NULL, err, sizeof err), 0);
+	assert_string_equal(c.service_auth_url, "");
+	assert_string_equal(c.service_project_name, "service");
+	assert_string_equal(c.service_user_domain_name, "Default");
+	assert_string_equal(c.service_project_domain_name, "Default");
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		p = write_tmp(cases[i].text);
+		err[0] = '\0';
+		if (cases[i].what == NULL) {
+			if (conf_load(&c, p, err, sizeof err) != 0)
+				fail_msg("case %zu: %s", i, err);
+		} else if (conf_load(&c, p, err, sizeof err) != -1 ||
+		    strncmp(err, p, strlen(p)) != 0 ||
+		    strstr(err, cases[i].what) == NULL) {
+			fail_msg("case %zu: got '%s', want '%s'", i, err,
+			    cases[i].what);
+		}
+		unlink(p);
+	}
+	/* a password too long is refused without being echoed (by inih's
+	 * line limit, or by the key's size when inih allows longer lines) */
+	snprintf(text, sizeof text, "[service_user]\npassword = %0300d\n", 7);
+	p = write_tmp(text);
+	assert_int_equal(conf_load(&c, p, err, sizeof err), -1);
+	assert_null(strstr(err, "0000000007"));
+	unlink(p);
+}
+
 static void test_conf_missing_file(void **state)
 {
 	struct kumo_conf c;
@@ -274,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_conf_defaults),
 		cmocka_unit_test(test_conf_values),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_service_user),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_num_parse),
 		cmocka_unit_test(test_uuid),
