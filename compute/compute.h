@@ -14,15 +14,21 @@
  *   args.c      validation of arguments received over RPC
  *   imagecache.c  image data downloaded from kumo-api into
  *               <state_path>/_base, once per image per host
+ *   service_token.c  the token of the compute's own calls to kumo-api:
+ *               the [service_user]'s Keystone token, reused until it
+ *               nearly expires
+ *   http.c      the libcurl set-up those calls share
  *   virt/       the drivers (virt.h)
  */
 #ifndef KUMO_COMPUTE_H
 #define KUMO_COMPUTE_H
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/common.h"
 #include "common/rpc/rpc.h"
@@ -61,6 +67,16 @@ struct compute_image {
 	char cmdline[1024];
 };
 
+/* ---- service_token.c ---- */
+#define COMPUTE_TOKEN_MAX 1024  /* Fernet tokens are ~200 characters */
+
+/* The service user's token (c->conf [service_user]). */
+struct compute_token {
+	pthread_mutex_t mu;          /* held across a login: one at a time */
+	char value[COMPUTE_TOKEN_MAX]; /* "" = none; never logged */
+	time_t expires;              /* expires_at, wall clock */
+};
+
 /* The daemon's state, shared by the RPC handlers. */
 struct compute {
 	const struct kumo_conf *conf;  /* borrowed */
@@ -68,6 +84,7 @@ struct compute {
 	struct rpc_transport *rpc;     /* borrowed */
 	struct compute_locks locks;
 	struct compute_locks image_locks; /* one download per image */
+	struct compute_token token;    /* .mu = PTHREAD_MUTEX_INITIALIZER */
 	bool report_failing;           /* only the main thread reports */
 	bool sync_failing;             /* only the sync thread syncs */
 	bool reaped;                   /* the start-up round ran (sync thread) */
@@ -103,6 +120,28 @@ size_t compute_console_clean(char *s, size_t len);
  * (their paths stay ""). 0, or -1 with a one-line reason. */
 int compute_image_prepare(struct compute *c, const struct compute_image *img,
     struct virt_instance *inst, char *reason, size_t reasonlen);
+
+/* ---- service_token.c ---- */
+/* The X-Auth-Token of the compute's own calls into out: [glance]
+ * auth_token when [service_user] auth_url is empty; else the service
+ * user's token, logging in (POST <auth_url>/auth/tokens?nocatalog, the
+ * password method by names, project-scoped) when there is none, when it
+ * expires within a minute, or when it equals `refused` (a call was just
+ * answered 401 with it; NULL = none). A failed login is logged once, with
+ * Keystone's status and message. 0, or -1 with a one-line reason. */
+int compute_service_token(struct compute *c, const char *refused, char *out,
+    size_t len, char *reason, size_t reasonlen);
+/* Forgets the token (zeroed). */
+void compute_service_token_clear(struct compute *c);
+/* Pure helpers (unit-tested): the login body (owned; it holds the
+ * password), and the expires_at of a token answer's body. 0 or -1. */
+json_t *compute_token_request(const struct kumo_conf *conf);
+int compute_token_expiry(const char *body, size_t len, time_t *expires);
+
+/* ---- http.c ---- */
+/* A curl handle for url with hdrs (borrowed until the transfer is done)
+ * and the shared timeouts; NULL when curl cannot make one. */
+CURL *compute_http_new(const char *url, struct curl_slist *hdrs);
 
 /* ---- report.c ---- */
 /* Casts the service heartbeat and the driver's resources to the

@@ -1,7 +1,7 @@
 /*
  * The compute's image cache: image data downloaded from kumo-api
- * (GET <[glance] api_servers>/v2/images/<id>/file, X-Auth-Token [glance]
- * auth_token) into <state_path>/_base/<id> through a temporary file and a
+ * (GET <[glance] api_servers>/v2/images/<id>/file, X-Auth-Token the
+ * service user's token, or [glance] auth_token: service_token.c) into <state_path>/_base/<id> through a temporary file and a
  * rename, once per image per host: concurrent builds of one image wait on
  * its lock (c->image_locks) for the one download, and later builds reuse
  * the file. The size and the sha256 the controller recorded are checked
@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +21,6 @@
 #include "common/crypto.h"
 #include "compute/compute.h"
 
-#define CONNECT_TIMEOUT_S 10L
-#define LOW_SPEED_S 60L   /* abort when under 1 KiB/s for this long */
-
 struct download {
 	FILE *f;
 	const struct compute_image_file *want;
@@ -32,14 +28,6 @@ struct download {
 	int64_t got;
 	bool too_big;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init(void)
-{
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatalx("curl_global_init failed");
-}
 
 static size_t on_data(char *buf, size_t size, size_t n, void *arg)
 {
@@ -91,49 +79,81 @@ static int base_dir(const struct compute *c, char *dir, size_t len)
 	}
 }
 
-/* GETs the image into d->f: 0, or -1 with a reason. */
-static int fetch(struct compute *c, struct download *d, char *reason,
-    size_t rlen)
+/* GETs the image into d->f, sending token: the HTTP status (an error
+ * status leaves d untouched), or -1 with a reason. */
+static long get_file(struct compute *c, struct download *d, const char *token,
+    char *reason, size_t rlen)
 {
-	char url[1024], auth[CONF_STR + 32];
+	char url[1024], auth[COMPUTE_TOKEN_MAX + 32];
 	struct curl_slist *hdrs = NULL;
 	long status = 0;
 	CURLcode rc;
-	CURL *h;
+	CURL *h = NULL;
 
 	if (str_fmt(url, sizeof url, "%s/v2/images/%s/file",
 	    c->conf->glance_api_servers, d->want->id) < 0 ||
-	    str_fmt(auth, sizeof auth, "X-Auth-Token: %s",
-	    c->conf->glance_auth_token) < 0 || (h = curl_easy_init()) == NULL) {
+	    str_fmt(auth, sizeof auth, "X-Auth-Token: %s", token) < 0 ||
+	    (hdrs = curl_slist_append(NULL, auth)) == NULL ||
+	    (h = compute_http_new(url, hdrs)) == NULL) {
+		curl_slist_free_all(hdrs);
+		explicit_bzero(auth, sizeof auth);
 		snprintf(reason, rlen, "image %s: cannot set up the download",
 		    d->want->id);
 		return -1;
 	}
-	hdrs = curl_slist_append(hdrs, auth);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, d);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_S);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);  /* no error body in d */
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
-	if (d->too_big)
+	explicit_bzero(auth, sizeof auth);
+	if (d->too_big) {
 		snprintf(reason, rlen, "image %s: more data than its size %lld",
 		    d->want->id, (long long)d->want->size);
-	else if (rc != CURLE_OK)
+		return -1;
+	}
+	if (rc != CURLE_OK && rc != CURLE_HTTP_RETURNED_ERROR) {
 		snprintf(reason, rlen, "image %s: download from %s failed: %s",
 		    d->want->id, c->conf->glance_api_servers,
 		    curl_easy_strerror(rc));
-	else if (status != 200)
+		return -1;
+	}
+	return status;
+}
+
+/* GETs the image into d->f: 0, or -1 with a reason. A service token
+ * refused (401: expired early, revoked) is renewed once, and the download
+ * tried once more. */
+static int fetch(struct compute *c, struct download *d, char *reason,
+    size_t rlen)
+{
+	char token[COMPUTE_TOKEN_MAX], why[512];
+	long status = -1;
+
+	if (compute_service_token(c, NULL, token, sizeof token, why,
+	    sizeof why) < 0)
+		goto fail;
+	status = get_file(c, d, token, reason, rlen);
+	if (status == 401 && c->conf->service_auth_url[0] != '\0' &&
+	    d->got == 0) {
+		log_info("image %s: the service token was refused, logging in "
+		    "again", d->want->id);
+		if (compute_service_token(c, token, token, sizeof token, why,
+		    sizeof why) < 0)
+			goto fail;
+		status = get_file(c, d, token, reason, rlen);
+	}
+	explicit_bzero(token, sizeof token);
+	if (status > 0 && status != 200)
 		snprintf(reason, rlen, "image %s: download from %s answered %ld",
 		    d->want->id, c->conf->glance_api_servers, status);
-	return rc == CURLE_OK && status == 200 && !d->too_big ? 0 : -1;
+	return status == 200 ? 0 : -1;
+fail:
+	explicit_bzero(token, sizeof token);
+	snprintf(reason, rlen, "image %s: %s", d->want->id, why);
+	return -1;
 }
 
 /* The data as the controller recorded it: size, then sha256. */
@@ -163,7 +183,6 @@ static int download(struct compute *c, const struct compute_image_file *f,
 	char tmp[PATH_MAX];
 	int fd, rc;
 
-	pthread_once(&curl_once, curl_init);
 	if (sha256_init(&d.sha) < 0) {
 		snprintf(reason, rlen, "image %s: cannot start its checksum", f->id);
 		return -1;

@@ -80,6 +80,7 @@ int main(int argc, char **argv)
 	struct kumo_conf conf;
 	struct compute c = {
 		.conf = &conf, .lost_mu = PTHREAD_MUTEX_INITIALIZER,
+		.token = { .mu = PTHREAD_MUTEX_INITIALIZER },
 	};
 	struct rpc_server *srv;
 	pthread_t sync_thr;
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
 	compute_locks_fini(&c.locks);
 	compute_locks_fini(&c.image_locks);
 	compute_sync_free(&c);
+	compute_service_token_clear(&c);
 	virt_driver_free(c.driver);
 	return 0;
 }
