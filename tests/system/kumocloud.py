@@ -99,7 +99,7 @@ class Daemon:
 
 class Cloud:
     def __init__(self, computes=1, fake=None, scheduler_opts=None, extra_default=None,
-                 driver="fake", parent_dir=None, auth="noauth2"):
+                 driver="fake", parent_dir=None, auth="noauth2", extra_conf=None):
         self.dir = tempfile.mkdtemp(prefix="kumo-test-", dir=parent_dir)
         if driver == "libvirt":
             # qemu runs as libvirt-qemu: it must reach the instance dirs
@@ -113,6 +113,9 @@ class Cloud:
         self.fake = fake or {}
         self.scheduler_opts = scheduler_opts or {}
         self.extra_default = extra_default or {}
+        # {section: {key: value}} added to every daemon's file (after the
+        # rest: a key given twice takes the later value)
+        self.extra_conf = extra_conf or {}
         # "keystone": kumo's own identity service, bootstrapped with the
         # admin password below; request() then sends an admin token.
         self.auth = auth
@@ -126,7 +129,9 @@ class Cloud:
     def conf_path(self, host):
         return os.path.join(self.dir, "%s.conf" % host)
 
-    def write_conf(self, host, fake=None, driver=None):
+    def write_conf(self, host, fake=None, driver=None, extra_conf=None):
+        """The config file of host; extra_conf ({section: {key: value}})
+        adds to the cloud's extra_conf for this file only."""
         pipeline = os.path.join(ROOT, "etc", "kumo", "api-pipeline.ini")
         lines = ["[DEFAULT]",
                  "host = %s" % host,
@@ -154,6 +159,9 @@ class Cloud:
         merged.update(fake or {})
         lines += ["[fake]"] + ["%s = %s" % kv for kv in merged.items()]
         lines += ["[libvirt]", "connection_uri = qemu:///system"]
+        for extra in (self.extra_conf, extra_conf or {}):
+            for section, keys in extra.items():
+                lines += ["[%s]" % section] + ["%s = %s" % kv for kv in keys.items()]
         path = self.conf_path(host)
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -172,8 +180,8 @@ class Cloud:
         self.daemons[name] = d
         return d
 
-    def start_compute(self, host, fake=None, driver=None):
-        conf = self.write_conf(host, fake, driver)
+    def start_compute(self, host, fake=None, driver=None, extra_conf=None):
+        conf = self.write_conf(host, fake, driver, extra_conf)
         return self.start_daemon(host, "kumo-compute", conf)
 
     def stop_daemon(self, name):
