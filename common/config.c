@@ -28,6 +28,8 @@ struct conf_key {
 #define OFF(f) offsetof(struct kumo_conf, f)
 #define STR(sec, key, f, d) { sec, key, CT_STR, OFF(f), sizeof(((struct kumo_conf *)0)->f), 0, 0, d, false }
 #define SECRET(sec, key, f) { sec, key, CT_STR, OFF(f), sizeof(((struct kumo_conf *)0)->f), 0, 0, "", true }
+/* a string that may hold a password (a URL's user:password@) */
+#define STR_SECRET(sec, key, f, d) { sec, key, CT_STR, OFF(f), sizeof(((struct kumo_conf *)0)->f), 0, 0, d, true }
 #define INT(sec, key, f, lo, hi, d) { sec, key, CT_INT, OFF(f), 0, lo, hi, d, false }
 #define I64(sec, key, f, lo, hi, d) { sec, key, CT_I64, OFF(f), 0, lo, hi, d, false }
 #define DBL(sec, key, f, lo, hi, d) { sec, key, CT_DOUBLE, OFF(f), 0, lo, hi, d, false }
@@ -35,7 +37,7 @@ struct conf_key {
 
 static const struct conf_key conf_keys[] = {
 	STR("DEFAULT", "host", host, ""), /* "" = gethostname() */
-	STR("DEFAULT", "transport_url", transport_url, "rabbit://guest:guest@127.0.0.1:5672/"),
+	STR_SECRET("DEFAULT", "transport_url", transport_url, "rabbit://guest:guest@127.0.0.1:5672/"),
 	STR("DEFAULT", "control_exchange", control_exchange, "kumo"),
 	STR("DEFAULT", "state_path", state_path, "/var/lib/kumo"),
 	STR("DEFAULT", "osapi_compute_listen", osapi_compute_listen, "127.0.0.1"),
