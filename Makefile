@@ -17,7 +17,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libcurl libvirt libcrypto
+PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libcurl libvirt libcrypto yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?= -O2 -g
@@ -34,6 +34,7 @@ LIB_CURL = -lcurl
 LIB_VIRT = -lvirt
 LIB_CRYPTO = -lcrypto
 LIB_XCRYPT = -lcrypt
+LIB_YAML = -lyaml
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
@@ -91,7 +92,7 @@ $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(LIB_YAML) $(LIB_CRYPTO) $(BASE_LIBS)
 $(BUILD)/rpc-echo: $(call obj,tools/rpc-echo.c) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
 $(BUILD)/rpc-bench: $(call obj,tools/bench/rpc-bench.c) $(LIBCOMMON)
@@ -109,7 +110,7 @@ $(BUILD)/virt-drive: $(call obj,tools/virt-drive.c) $(LIBCOMPUTE) $(LIBCOMMON)
 # (test_libvirt_driver calls libvirt itself, beside the driver's loaded copy).
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(LIB_CURL) $(LIB_VIRT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(LIB_CURL) $(LIB_YAML) $(LIB_VIRT) $(BASE_LIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
