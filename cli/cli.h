@@ -205,6 +205,7 @@ struct cli_cmd {
 	const char *args;    /* usage of the arguments; its --options are
 	                      * what shell completion offers */
 	const char *help;
+	bool offline;        /* needs no API, so no login */
 };
 extern const struct cli_cmd cli_cmds[];
 extern const size_t cli_ncmds;

@@ -2,8 +2,9 @@
  * `kumo completion bash`: a bash completion script generated from the
  * command table, so it never drifts from it. Nouns, then each noun's verbs,
  * then the --options found in each command's usage string; the global
- * options before the noun. Anything else falls back to file names
- * (complete -o default), which is what --file and --public-key take.
+ * options before the noun (--os-* from auth.c's table). Anything else falls
+ * back to file names (complete -o default), which is what --file and
+ * --public-key take.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,17 @@ static void print_verbs(void)
 	}
 }
 
+/* The global options that take a value, joined by sep. */
+static void print_global_opts(const char *sep)
+{
+	struct option o[CLI_NAUTH_OPTS];
+
+	cli_auth_options(o);
+	printf("--url%s--token", sep);
+	for (size_t i = 0; i < CLI_NAUTH_OPTS; i++)
+		printf("%s--%s", sep, o[i].name);
+}
+
 int cli_completion_bash(struct cli *c, int argc, char **argv)
 {
 	(void)c;
@@ -74,7 +86,9 @@ int cli_completion_bash(struct cli *c, int argc, char **argv)
 	    "\tlocal i=1 noun= verb= words=\n"
 	    "\twhile [ \"$i\" -lt \"$COMP_CWORD\" ]; do\n"
 	    "\t\tcase \"${COMP_WORDS[i]}\" in\n"
-	    "\t\t--url|--token|--format|-f) i=$((i + 2)); continue ;;\n"
+	    "\t\t");
+	print_global_opts("|");
+	printf("|--format|-f) i=$((i + 2)); continue ;;\n"
 	    "\t\t-*) i=$((i + 1)); continue ;;\n"
 	    "\t\tesac\n"
 	    "\t\tif [ -z \"$noun\" ]; then noun=\"${COMP_WORDS[i]}\"; else verb=\"${COMP_WORDS[i]}\"; break; fi\n"
@@ -83,10 +97,15 @@ int cli_completion_bash(struct cli *c, int argc, char **argv)
 	    "\tif [ -z \"$noun\" ]; then\n"
 	    "\t\tcase \"$prev\" in\n"
 	    "\t\t--format|-f) COMPREPLY=($(compgen -W \"table json\" -- \"$cur\")); return ;;\n"
-	    "\t\t--url|--token) return ;;\n"
+	    "\t\t--os-interface) COMPREPLY=($(compgen -W \"public internal admin\" -- \"$cur\")); return ;;\n"
+	    "\t\t");
+	print_global_opts("|");
+	printf(") return ;;\n"
 	    "\t\tesac\n"
 	    "\t\tcase \"$cur\" in\n"
-	    "\t\t-*) words=\"--url --token --format --help\" ;;\n"
+	    "\t\t-*) words=\"");
+	print_global_opts(" ");
+	printf(" --format --help\" ;;\n"
 	    "\t\t*) words=\"");
 	print_nouns();
 	printf("\" ;;\n"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 
@@ -44,45 +45,66 @@ void cli_http_free(struct cli *c)
 	curl_global_cleanup();
 }
 
-/* Resets the handle for method on c->url + path, answers into b; the
+/* X-Subject-Token, the token a login answers, into the response. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	static const char name[] = "x-subject-token:";
+	struct cli_resp *out = arg;
+	size_t n = size * nmemb, skip = sizeof name - 1;
+
+	if (n <= skip || n > 8192 || strncasecmp(ptr, name, skip) != 0)
+		return n;
+	while (skip < n && (ptr[skip] == ' ' || ptr[skip] == '\t'))
+		skip++;
+	while (n > skip && strchr(" \t\r\n", ptr[n - 1]))
+		n--;
+	free(out->subject_token);
+	out->subject_token = strndup(ptr + skip, n - skip);
+	return size * nmemb;
+}
+
+/* Resets the handle for method on url, answers into b and out; the
  * headers every request carries, or NULL (printed). */
 static struct curl_slist *begin(struct cli *c, const char *method,
-    const char *path, struct buf *b)
+    const char *url, const char *token, struct buf *b, struct cli_resp *out)
 {
 	CURL *h = c->curl;
 	struct curl_slist *hdrs = NULL;
-	char url[4096], tok[1024], mv[64];
+	char tok[2048], mv[64];
 
-	if (snprintf(url, sizeof url, "%s%s", c->url, path) >= (int)sizeof url ||
-	    snprintf(tok, sizeof tok, "X-Auth-Token: %s", c->token) >= (int)sizeof tok ||
+	if ((token != NULL &&
+	    snprintf(tok, sizeof tok, "X-Auth-Token: %s", token) >= (int)sizeof tok) ||
 	    snprintf(mv, sizeof mv, "OpenStack-API-Version: compute %s",
 	    c->microversion ? c->microversion : "") >= (int)sizeof mv) {
-		fprintf(stderr, "kumo: URL, token or microversion too long\n");
+		fprintf(stderr, "kumo: token or microversion too long\n");
 		return NULL;
 	}
-	hdrs = curl_slist_append(hdrs, tok);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (token != NULL)
+		hdrs = curl_slist_append(hdrs, tok);
 	if (c->microversion != NULL)
 		hdrs = curl_slist_append(hdrs, mv);
+	explicit_bzero(tok, sizeof tok);
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	return hdrs;
 }
 
 /* Runs the prepared request; the answer into out. 0 or -1 (printed). */
-static int perform(struct cli *c, const char *method, const char *path,
+static int perform(struct cli *c, const char *method, const char *url,
     struct curl_slist *hdrs, struct buf *b, struct cli_resp *out)
 {
 	CURLcode rc;
 
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
 	if ((rc = curl_easy_perform(c->curl)) != CURLE_OK) {
-		fprintf(stderr, "kumo: %s %s%s: %s\n", method, c->url, path,
-		    curl_easy_strerror(rc));
+		fprintf(stderr, "kumo: %s %s: %s\n", method, url, curl_easy_strerror(rc));
 		return -1;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
@@ -91,29 +113,92 @@ static int perform(struct cli *c, const char *method, const char *path,
 	return 0;
 }
 
-int cli_request(struct cli *c, const char *method, const char *path,
-    json_t *body, struct cli_resp *out)
+/* c's base URL for path joined to it into url. 0 or -1 (printed). */
+static int join(const struct cli *c, const char *path, char *url, size_t len)
+{
+	const char *base = strncmp(path, "/v2/", 4) == 0 ? c->image_url : c->url;
+
+	if (base == NULL || *base == '\0') {
+		fprintf(stderr, "kumo: no image endpoint in the catalog\n");
+		return -1;
+	}
+	if (snprintf(url, len, "%s%s", base, path) >= (int)len) {
+		fprintf(stderr, "kumo: URL too long\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* One request of payload (may be NULL) on url. */
+static int send_once(struct cli *c, const char *method, const char *url,
+    const char *token, const char *payload, struct cli_resp *out)
 {
 	struct curl_slist *hdrs;
 	struct buf b = { NULL, 0 };
-	char *payload = NULL;
 	int ret = -1;
 
 	memset(out, 0, sizeof *out);
-	if ((hdrs = begin(c, method, path, &b)) == NULL)
+	if ((hdrs = begin(c, method, url, token, &b, out)) == NULL)
 		goto fail;
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
-	if (body != NULL) {
-		payload = json_dumps(body, JSON_COMPACT);
+	if (payload != NULL) {
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, payload ? payload : "");
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, payload);
 	}
-	ret = perform(c, method, path, hdrs, &b, out);
+	ret = perform(c, method, url, hdrs, &b, out);
+fail:
+	free(b.data);
+	curl_slist_free_all(hdrs);
+	if (ret < 0)
+		cli_resp_free(out);
+	return ret;
+}
+
+int cli_fetch(struct cli *c, const char *method, const char *url,
+    const char *token, json_t *body, struct cli_resp *out)
+{
+	char *payload = NULL;
+	int ret;
+
+	if (body != NULL && (payload = json_dumps(body, JSON_COMPACT)) == NULL) {
+		json_decref(body);
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	json_decref(body);
+	ret = send_once(c, method, url, token, payload, out);
+	if (payload != NULL) {
+		explicit_bzero(payload, strlen(payload));
+		free(payload);
+	}
+	return ret;
+}
+
+int cli_request(struct cli *c, const char *method, const char *path,
+    json_t *body, struct cli_resp *out)
+{
+	char url[4096], *payload = NULL;
+	int ret = -1;
+
+	memset(out, 0, sizeof *out);
+	if (body != NULL && (payload = json_dumps(body, JSON_COMPACT)) == NULL)
+		goto fail;
+	if (join(c, path, url, sizeof url) < 0)
+		goto fail;
+	ret = send_once(c, method, url, c->token, payload, out);
+	/* A cached token the API no longer takes (revoked, keys rotated):
+	 * one fresh login, then the same request once more. */
+	if (ret == 0 && out->status == 401 && c->sess != NULL && c->sess->cached &&
+	    cli_auth_renew(c) == CLI_OK) {
+		cli_resp_free(out);
+		if (join(c, path, url, sizeof url) < 0)
+			ret = -1;
+		else
+			ret = send_once(c, method, url, c->token, payload, out);
+	}
 fail:
 	json_decref(body);
 	free(payload);
-	free(b.data);
-	curl_slist_free_all(hdrs);
 	return ret;
 }
 
@@ -149,14 +234,16 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 int cli_upload(struct cli *c, const char *path, FILE *f, int64_t size,
     const char *what, struct cli_resp *out)
 {
-	struct curl_slist *hdrs;
+	struct curl_slist *hdrs = NULL;
 	struct buf b = { NULL, 0 };
 	struct upload u = { .f = f };
 	curl_off_t sent = 0;
+	char url[4096];
 	int ret = -1;
 
 	memset(out, 0, sizeof *out);
-	if ((hdrs = begin(c, "PUT", path, &b)) == NULL)
+	if (join(c, path, url, sizeof url) < 0 ||
+	    (hdrs = begin(c, "PUT", url, c->token, &b, out)) == NULL)
 		goto fail;
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
 	hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
@@ -171,7 +258,7 @@ int cli_upload(struct cli *c, const char *path, FILE *f, int64_t size,
 	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 60L);
 	cli_progress_start(&u.prog, what);
-	ret = perform(c, "PUT", path, hdrs, &b, out);
+	ret = perform(c, "PUT", url, hdrs, &b, out);
 	if (u.read_error) {
 		fprintf(stderr, "kumo: %s: read error\n", what);
 		cli_resp_free(out);
@@ -189,6 +276,25 @@ void cli_resp_free(struct cli_resp *r)
 {
 	json_decref(r->body);
 	r->body = NULL;
+	if (r->subject_token != NULL)
+		explicit_bzero(r->subject_token, strlen(r->subject_token));
+	free(r->subject_token);
+	r->subject_token = NULL;
+}
+
+int cli_exit_code(long status)
+{
+	if (status == 404)
+		return CLI_NOTFOUND;
+	if (status == 409)
+		return CLI_CONFLICT;
+	if (status == 401 || status == 403)
+		return CLI_DENIED;
+	if (status >= 500)
+		return CLI_SERVER;
+	if (status >= 400)
+		return CLI_BADREQ;
+	return CLI_ERR;
 }
 
 int cli_fail(const struct cli_resp *r)
@@ -202,15 +308,5 @@ int cli_fail(const struct cli_resp *r)
 			msg = json_string_value(json_object_get(inner, "message"));
 	}
 	fprintf(stderr, "kumo: %s (HTTP %ld)\n", msg ? msg : "request failed", r->status);
-	if (r->status == 404)
-		return CLI_NOTFOUND;
-	if (r->status == 409)
-		return CLI_CONFLICT;
-	if (r->status == 401 || r->status == 403)
-		return CLI_DENIED;
-	if (r->status >= 500)
-		return CLI_SERVER;
-	if (r->status >= 400)
-		return CLI_BADREQ;
-	return CLI_ERR;
+	return cli_exit_code(r->status);
 }

@@ -12,7 +12,7 @@ from kumocloud import BUILD
 
 KUMO = os.path.join(BUILD, "kumo")
 NOUNS = ["server", "console", "flavor", "keypair", "limits", "image", "hypervisor",
-         "service", "completion"]
+         "service", "token", "completion"]
 
 
 def env_for(cloud, tmp_path, **extra):
