@@ -5,6 +5,7 @@
  *   pipeline.c     api-pipeline.ini -> the ordered filter list; runs it
  *   errors.c       the one error catalogue { code, status, format }
  *   router.c       the route table; 404/405, path ids, policy, JSON bodies
+ *   policy.c       oslo.policy's rule language, defaults, the policy file
  *   pyrepr.c       Python repr() of JSON values (Nova's schema messages)
  *   view.c         shared JSON pieces: links, timestamps, hostId (SHA-224,
  *                  common/crypto.h)
@@ -205,11 +206,36 @@ enum api_role {
 };
 
 struct identity;
+struct api_policy;
+
+/* ---- policy.c: oslo.policy's rule language, kumo's rule names ---------- */
+
+struct policy_creds {
+	const char *roles;        /* role names, comma-separated */
+	const char *project_id;   /* "" = none */
+	const char *user_id;
+	bool is_admin;
+};
+
+/* The defaults, then the rules of the YAML file at path (none there: the
+ * defaults alone). -1 with "file:line: why" in err for an unknown rule or
+ * a check that does not parse. */
+int api_policy_load(const char *path, struct api_policy **out, char *err,
+    size_t errlen);
+void api_policy_free(struct api_policy *pol);
+/* Whether rule allows c (pol NULL: the defaults); an unknown rule never. */
+bool policy_allows(const struct api_policy *pol, const char *rule,
+    const struct policy_creds *c);
+/* 0 when check parses, else -1 and why. */
+int policy_check_syntax(const char *check, char *err, size_t errlen);
+/* The caller against rule: 0, or API_ERROR (403 naming the rule). */
+int api_policy_check(struct api_req *r, const char *rule);
 
 struct api {
 	const struct kumo_conf *conf;
 	bool keystone;             /* [api] auth_strategy = keystone */
 	struct identity *identity; /* keys, login throttle (identity/) */
+	struct api_policy *policy; /* [oslo_policy] policy_file over the defaults */
 	struct db *db;
 	struct rpc_transport *rpc;
 	struct api_pipeline pipeline;
@@ -222,7 +248,7 @@ enum route_flags {
 	ROUTE_NOAUTH = 1 << 0,   /* version documents */
 	ROUTE_NOVERSION = 1 << 1, /* no microversion headers (GET /, Glance) */
 	ROUTE_BODY = 1 << 2,     /* a JSON object body is required */
-	ROUTE_ADMIN = 1 << 3,    /* policy: admin only */
+	ROUTE_ADMIN = 1 << 3,    /* its default rule is admin-only (policy.c) */
 	ROUTE_SERVER_ID = 1 << 4, /* {id} must be a uuid, else Instance not found */
 	ROUTE_STREAM = 1 << 5,   /* the body streams to api_route_stream(route) */
 	ROUTE_IDENTITY = 1 << 6, /* /identity: Keystone's errors and policy */
@@ -287,6 +313,7 @@ struct api_req {
 	bool authed;
 	bool is_admin;
 	unsigned roles;            /* API_ROLE_* */
+	char role_names[256];      /* "reader,member", for policy checks */
 	char user_id[256];
 	char project_id[256];      /* "" unless the token is project-scoped */
 	struct token token;        /* keystone: the caller's token, opened */
@@ -350,6 +377,8 @@ enum api_rc api_router_app(struct api_req *r);
  * 405 (and allow filled for 405); id receives the first {id} segment. */
 const struct api_route *api_route_match(const char *method, const char *path,
     int *status, char *allow, size_t allowlen, char *id, size_t idlen);
+/* The route table (tests walk it). */
+const struct api_route *api_routes(size_t *n);
 /* Sets r->route/route_status/id from r->method and r->path. */
 void api_route_request(struct api_req *r);
 /* The stream of a ROUTE_STREAM route, else NULL. */

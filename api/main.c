@@ -49,7 +49,12 @@ int main(int argc, char **argv)
 	}
 	if (noauth_refused(&conf))
 		return 1;
+	if (api_policy_load(conf.policy_file, &api.policy, err, sizeof err) < 0) {
+		fprintf(stderr, "kumo-api: %s\n", err);
+		return 1;
+	}
 	if (checked) {
+		api_policy_free(api.policy);
 		daemon_config_ok("kumo-api");
 		return 0;
 	}
@@ -60,6 +65,7 @@ int main(int argc, char **argv)
 	daemon_signals();
 	api.db = db_open_service(conf_db_path(&conf));
 	if (identity_start(&api) < 0) {
+		api_policy_free(api.policy);
 		db_close(api.db);
 		return 1;
 	}
@@ -67,6 +73,7 @@ int main(int argc, char **argv)
 	if (api_server_start(&api) < 0) {
 		rpc_transport_free(api.rpc);
 		identity_stop(&api);
+		api_policy_free(api.policy);
 		db_close(api.db);
 		return 1;
 	}
@@ -87,6 +94,7 @@ int main(int argc, char **argv)
 	api_server_stop(&api, API_GRACE_MS);
 	rpc_transport_free(api.rpc);
 	identity_stop(&api);
+	api_policy_free(api.policy);
 	db_close(api.db);
 	return 0;
 }

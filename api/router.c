@@ -26,12 +26,12 @@ static const struct api_route routes[] = {
 	/* the image API also under /image, the catalog's image endpoint */
 	{ "GET", "/image", versions_image, NULL, ROUTE_NOAUTH | ROUTE_NOVERSION },
 
-	{ "GET", "/v2.1/flavors", flavors_list, NULL, 0 },
+	{ "GET", "/v2.1/flavors", flavors_list, "os_compute_api:flavors:index", 0 },
 	{ "POST", "/v2.1/flavors", flavors_create, P_FLV "create", ROUTE_ADMIN | ROUTE_BODY },
-	{ "GET", "/v2.1/flavors/detail", flavors_detail, NULL, 0 },
-	{ "GET", "/v2.1/flavors/{id}", flavors_show, NULL, 0 },
+	{ "GET", "/v2.1/flavors/detail", flavors_detail, "os_compute_api:flavors:index", 0 },
+	{ "GET", "/v2.1/flavors/{id}", flavors_show, "os_compute_api:flavors:show", 0 },
 	{ "DELETE", "/v2.1/flavors/{id}", flavors_delete, P_FLV "delete", ROUTE_ADMIN },
-	{ "GET", "/v2.1/flavors/{id}/os-extra_specs", flavors_extra_specs, NULL, 0 },
+	{ "GET", "/v2.1/flavors/{id}/os-extra_specs", flavors_extra_specs, "os_compute_api:os-flavor-extra-specs:index", 0 },
 
 	{ "GET", "/v2.1/servers", servers_list, P_SRV "index", 0 },
 	{ "POST", "/v2.1/servers", servers_create, P_SRV "create", ROUTE_BODY },
@@ -39,8 +39,8 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/servers/{id}", servers_show, P_SRV "show", ROUTE_SERVER_ID },
 	{ "DELETE", "/v2.1/servers/{id}", servers_delete, P_SRV "delete", ROUTE_SERVER_ID },
 	{ "POST", "/v2.1/servers/{id}/action", servers_action, P_SRV "action", ROUTE_SERVER_ID | ROUTE_BODY },
-	{ "GET", "/v2.1/servers/{id}/os-instance-actions", instance_actions_list, NULL, ROUTE_SERVER_ID },
-	{ "GET", "/v2.1/servers/{id}/os-instance-actions/{id}", instance_actions_show, NULL, ROUTE_SERVER_ID },
+	{ "GET", "/v2.1/servers/{id}/os-instance-actions", instance_actions_list, "os_compute_api:os-instance-actions:list", ROUTE_SERVER_ID },
+	{ "GET", "/v2.1/servers/{id}/os-instance-actions/{id}", instance_actions_show, "os_compute_api:os-instance-actions:show", ROUTE_SERVER_ID },
 
 	{ "GET", "/v2.1/os-keypairs", keypairs_list, P_KP "index", 0 },
 	{ "POST", "/v2.1/os-keypairs", keypairs_create, P_KP "create", ROUTE_BODY },
@@ -53,28 +53,28 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/os-hypervisors/{id}/uptime", hypervisors_uptime, P_HYP "uptime", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-services", services_list, "os_compute_api:os-services:list", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-aggregates", aggregates_list, "os_compute_api:os-aggregates:index", ROUTE_ADMIN },
-	{ "GET", "/v2.1/limits", limits_show, NULL, 0 },
-	{ "GET", "/v2.1/os-quota-sets/{id}", quotas_show, NULL, 0 },
-	{ "GET", "/v2.1/os-quota-sets/{id}/detail", quotas_detail, NULL, 0 },
-	{ "GET", "/v2.1/os-quota-sets/{id}/defaults", quotas_defaults, NULL, 0 },
+	{ "GET", "/v2.1/limits", limits_show, "os_compute_api:limits", 0 },
+	{ "GET", "/v2.1/os-quota-sets/{id}", quotas_show, P_QS "show", 0 },
+	{ "GET", "/v2.1/os-quota-sets/{id}/detail", quotas_detail, P_QS "detail", 0 },
+	{ "GET", "/v2.1/os-quota-sets/{id}/defaults", quotas_defaults, P_QS "defaults", 0 },
 	{ "PUT", "/v2.1/os-quota-sets/{id}", quotas_update, P_QS "update", ROUTE_ADMIN | ROUTE_BODY },
 	{ "DELETE", "/v2.1/os-quota-sets/{id}", quotas_delete, P_QS "delete", ROUTE_ADMIN },
-	{ "GET", "/v2.1/os-availability-zone", azs_list, NULL, 0 },
+	{ "GET", "/v2.1/os-availability-zone", azs_list, "os_compute_api:os-availability-zone:list", 0 },
 
 	/* Nova's image proxy (deprecated, but the clients' name look-ups use it) */
-	{ "GET", "/v2.1/images", images_nova_list, NULL, 0 },
-	{ "GET", "/v2.1/images/detail", images_nova_detail, NULL, 0 },
-	{ "GET", "/v2.1/images/{id}", images_nova_show, NULL, 0 },
+	{ "GET", "/v2.1/images", images_nova_list, "os_compute_api:image-proxy", 0 },
+	{ "GET", "/v2.1/images/detail", images_nova_detail, "os_compute_api:image-proxy", 0 },
+	{ "GET", "/v2.1/images/{id}", images_nova_show, "os_compute_api:image-proxy", 0 },
 
 	/* Glance v2 metadata calls, served on the same port */
 	{ "POST", "/v2/images", images_create, "add_image", ROUTE_NOVERSION | ROUTE_BODY },
-	{ "GET", "/v2/images", images_list, NULL, ROUTE_NOVERSION },
-	{ "GET", "/v2/images/{id}", images_show, NULL, ROUTE_NOVERSION },
+	{ "GET", "/v2/images", images_list, "get_images", ROUTE_NOVERSION },
+	{ "GET", "/v2/images/{id}", images_show, "get_image", ROUTE_NOVERSION },
 	{ "DELETE", "/v2/images/{id}", images_delete, "delete_image", ROUTE_NOVERSION },
 	/* image data: the body streams to disk, past max_request_body_size */
 	{ "PUT", "/v2/images/{id}/file", images_file_put, "upload_image",
 	  ROUTE_NOVERSION | ROUTE_STREAM },
-	{ "GET", "/v2/images/{id}/file", images_file_get, NULL, ROUTE_NOVERSION },
+	{ "GET", "/v2/images/{id}/file", images_file_get, "download_image", ROUTE_NOVERSION },
 
 	/* kumo's Keystone v3 subset ([identity] enabled); policy in the
 	 * handlers, as Keystone's defaults say (identity/policy.c) */
@@ -128,6 +128,12 @@ static const struct api_route routes[] = {
 	{ "GET", P_ID "/regions", ks_regions_list, NULL, ID },
 	{ "POST", P_ID "/regions", ks_regions_create, NULL, ID | ROUTE_BODY },
 };
+
+const struct api_route *api_routes(size_t *n)
+{
+	*n = sizeof routes / sizeof *routes;
+	return routes;
+}
 
 /* Matches path against pattern; {id} takes one non-empty segment; the
  * first API_MAX_IDS are captured (cut to fit). */
@@ -290,25 +296,19 @@ static bool is_write(const char *method)
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-/* Nova's and Glance's default policy (the new defaults: project readers
- * read, members and admins write): 0, or API_ERROR (403). Identity routes
- * check Keystone's rules in their handlers. */
+/* The route's rule (policy.c: Nova's and Glance's defaults, or the policy
+ * file's): 0, or API_ERROR (403). Identity routes check Keystone's rules in
+ * their handlers. */
 static int route_policy(struct api_req *r)
 {
 	const struct api_route *rt = r->route;
-	const char *rule = rt->policy ? rt->policy : r->path;
 
 	if (rt->flags & (ROUTE_NOAUTH | ROUTE_IDENTITY))
 		return 0;
 	/* a domain-scoped or unscoped token has no project to act in */
 	if (r->project_id[0] == '\0')
-		return api_error(r, ERR_POLICY, rule);
-	if ((rt->flags & ROUTE_ADMIN) && !r->is_admin)
-		return api_error(r, ERR_POLICY, rule);
-	if (is_write(r->method) &&
-	    !(r->roles & (API_ROLE_MEMBER | API_ROLE_ADMIN)))
-		return api_error(r, ERR_POLICY, rule);
-	return 0;
+		return api_error(r, ERR_POLICY, rt->policy);
+	return api_policy_check(r, rt->policy);
 }
 
 /* What every route needs, checked once: 0, or API_ERROR. */

@@ -98,6 +98,7 @@ struct kumo_conf {
 	int token_expiration;         /* seconds */
 	char token_key_repository[CONF_STR];
 	int token_max_active_keys;
+	char policy_file[CONF_STR];   /* [oslo_policy]; absent file: defaults */
 	char api_paste_config[CONF_STR];
 	int64_t max_request_body_size;
 	/* [database] */

@@ -60,6 +60,7 @@ static const struct conf_key conf_keys[] = {
 	INT("token", "expiration", token_expiration, 60, 31536000, "3600"),
 	STR("fernet_tokens", "key_repository", token_key_repository, "/etc/kumo/fernet-keys"),
 	INT("fernet_tokens", "max_active_keys", token_max_active_keys, 2, 64, "3"),
+	STR("oslo_policy", "policy_file", policy_file, "/etc/kumo/policy.yaml"),
 	STR("database", "connection", db_connection, "sqlite:////var/lib/kumo/kumo.db"),
 	STR("filter_scheduler", "enabled_filters", enabled_filters,
 	    "ComputeFilter,RamFilter,CoreFilter,DiskFilter,AvailabilityZoneFilter"),

@@ -53,6 +53,8 @@ static enum api_rc noauth2(struct api_req *r, const char *tok)
 	r->is_admin = strcmp(r->user_id, "admin") == 0;
 	r->roles = API_ROLE_READER | API_ROLE_MEMBER |
 	    (r->is_admin ? API_ROLE_ADMIN : 0);
+	str_copy(r->role_names, r->is_admin ? "admin,member,reader" :
+	    "member,reader", sizeof r->role_names);
 	return API_NEXT;
 }
 

@@ -49,6 +49,7 @@ struct cache_slot {
 	uint64_t gen;
 	struct token t;
 	unsigned roles;
+	char role_names[256];
 };
 
 struct identity {
@@ -345,7 +346,7 @@ static struct cache_slot *cache_slot(struct identity *id, const char *s)
 }
 
 static bool cache_get(struct api *api, const char *s, uint64_t gen,
-    struct token *t, unsigned *roles)
+    struct token *t, unsigned *roles, char names[256])
 {
 	struct identity *id = api->identity;
 	struct cache_slot *c = cache_slot(id, s);
@@ -357,13 +358,14 @@ static bool cache_get(struct api *api, const char *s, uint64_t gen,
 	if (hit) {
 		*t = c->t;
 		*roles = c->roles;
+		memcpy(names, c->role_names, sizeof c->role_names);
 	}
 	pthread_mutex_unlock(&id->lock);
 	return hit;
 }
 
 static void cache_put(struct api *api, const char *s, uint64_t gen,
-    const struct token *t, unsigned roles)
+    const struct token *t, unsigned roles, const char names[256])
 {
 	struct identity *id = api->identity;
 	struct cache_slot *c = cache_slot(id, s);
@@ -375,7 +377,27 @@ static void cache_put(struct api *api, const char *s, uint64_t gen,
 	c->gen = gen;
 	c->t = *t;
 	c->roles = roles;
+	memcpy(c->role_names, names, sizeof c->role_names);
 	pthread_mutex_unlock(&id->lock);
+}
+
+/* "reader,member": the names a policy's role: checks see (those that
+ * fit; a role name may not hold a comma in kumo's checks). */
+static void role_names(const struct ks_auth *a, char out[256])
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < a->n_roles; i++) {
+		size_t n = strlen(a->roles[i].name);
+
+		if (strchr(a->roles[i].name, ',') != NULL || used + n + 2 > 256)
+			continue;
+		if (used > 0)
+			out[used++] = ',';
+		memcpy(out + used, a->roles[i].name, n + 1);
+		used += n;
+	}
 }
 
 int identity_authenticate(struct api_req *r, const char *s)
@@ -384,18 +406,20 @@ int identity_authenticate(struct api_req *r, const char *s)
 	struct ks_auth a;
 	struct token t;
 	unsigned roles;
+	char names[256];
 	int rc;
 
 	if (r->api->identity == NULL || strlen(s) >= TOKEN_MAX)
 		return -1;
 	gen = generation(r->api);
-	if (!cache_get(r->api, s, gen, &t, &roles)) {
+	if (!cache_get(r->api, s, gen, &t, &roles, names)) {
 		if (ks_token_open(r->api, s, &t) < 0) {
 			log_info("a token that is not ours");
 			return -1;
 		}
 		rc = ks_resolve(r, &t, &a);
 		roles = ks_role_bits(a.roles, a.n_roles);
+		role_names(&a, names);
 		ks_auth_clear(&a);
 		if (rc != 0) {
 			if (rc == -1)
@@ -403,10 +427,11 @@ int identity_authenticate(struct api_req *r, const char *s)
 				    "valid", t.user_id, t.audit_ids[0]);
 			return -1;
 		}
-		cache_put(r->api, s, gen, &t, roles);
+		cache_put(r->api, s, gen, &t, roles, names);
 	}
 	r->token = t;
 	r->roles = roles;
+	memcpy(r->role_names, names, sizeof r->role_names);
 	r->is_admin = (roles & API_ROLE_ADMIN) != 0;
 	str_copy(r->user_id, t.user_id, sizeof r->user_id);
 	if (t.scope == TOKEN_PROJECT)

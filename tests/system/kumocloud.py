@@ -148,6 +148,9 @@ class Cloud:
         lines += ["[api]", "api_paste_config = %s" % pipeline,
                   "auth_strategy = %s" % self.auth,
                   "[identity]", "password_hash_rounds = 4",
+                  "[oslo_policy]",
+                  # never the host's /etc/kumo/policy.yaml
+                  "policy_file = %s" % os.path.join(self.dir, "policy.yaml"),
                   "[fernet_tokens]",
                   "key_repository = %s" % os.path.join(self.dir, "fernet-keys"),
                   "[database]",

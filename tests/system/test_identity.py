@@ -359,3 +359,45 @@ def test_application_credentials(ks, tenants):
     body["auth"]["identity"]["application_credential"]["secret"] = cred["secret"]
     assert ks.post("/identity/v3/auth/tokens", body, token=None).status == 401
     assert ks.get(base + "/" + cred["id"], token=tok).status == 404
+
+
+def test_policy_file_overrides():
+    c = Cloud(computes=0, auth="keystone")
+    with open(os.path.join(c.dir, "policy.yaml"), "w") as f:
+        f.write('# operators only create servers\n'
+                '"os_compute_api:servers:create": "role:admin"\n'
+                '"os_compute_api:os-hypervisors:list": "role:admin or role:reader"\n')
+    c.start()
+    try:
+        proj = c.post("/identity/v3/projects", {"project": {"name": "pol"}}).json["project"]
+        tokens = {}
+        for role in ("member", "reader"):
+            name, pw, _ = make_user(c, proj["id"], role)
+            tokens[role], _ = c.login(name, pw, "pol")
+        image = c.create_image("pol-img")
+        body = {"server": {"name": "p1", "imageRef": image, "flavorRef": "1"}}
+        r = c.post("/v2.1/servers", body, token=tokens["member"])
+        assert r.status == 403, r
+        assert r.json["forbidden"]["message"] == \
+            "Policy doesn't allow os_compute_api:servers:create to be performed."
+        assert c.post("/v2.1/servers", body).status == 202
+        assert c.get("/v2.1/os-hypervisors", token=tokens["reader"]).status == 200
+        assert c.get("/v2.1/os-hypervisors", token=tokens["member"]).status == 200
+        assert c.get("/v2.1/os-services", token=tokens["reader"]).status == 403
+    finally:
+        c.stop()
+    # an unknown rule or a check that does not parse stops kumo-api, naming the line
+    with open(os.path.join(c.dir if os.path.isdir(c.dir) else "/tmp", "bad-policy.yaml"), "w") as f:
+        path = f.name
+        f.write('"os_compute_api:servers:create": "role:admin"\n'
+                '"os_compute_api:servers:fly": "@"\n')
+    conf = path + ".conf"
+    with open(conf, "w") as f:
+        f.write("[api]\napi_paste_config = %s\n[oslo_policy]\npolicy_file = %s\n"
+                % (os.path.join(ROOT, "etc", "kumo", "api-pipeline.ini"), path))
+    r = subprocess.run([os.path.join(BUILD, "kumo-api"), "-c", conf, "-n"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "%s:2: unknown rule 'os_compute_api:servers:fly'" % path \
+        in r.stderr, r
+    os.unlink(path)
+    os.unlink(conf)
