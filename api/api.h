@@ -463,6 +463,10 @@ json_t *view_str(const char *s);
 json_t *view_str_or_null(const char *s);
 /* "2026-11-25T13:49:11Z" -> "2026-11-25T13:49:11.000000"; "" -> null. */
 json_t *view_time_usec(const char *iso);
+/* The request's context for RPC (request id, user, project, admin, roles):
+ * the caller clears it with rpc_ctx_clear. */
+struct rpc_ctx;
+void api_rpc_ctx(const struct api_req *r, struct rpc_ctx *ctx);
 /* Nova's hostId: sha224(project_id + host) hex; "" without a host. */
 void view_host_id(const char *project_id, const char *host, char out[57]);
 

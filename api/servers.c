@@ -426,7 +426,7 @@ static int terminate_on_host(struct api_req *r, const struct db_instance *in)
 	if (db_instance_set_state(r->api->db, in->uuid, NULL, TASK_DELETING, -1,
 	    NULL, NULL, NULL) != DB_OK)
 		return api_error(r, ERR_INTERNAL);
-	rpc_ctx_init(&ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
+	api_rpc_ctx(r, &ctx);
 	rc = compute_terminate_instance(r->api->rpc, &ctx, in->host, in->uuid, &err);
 	rpc_ctx_clear(&ctx);
 	if (rc < 0) {

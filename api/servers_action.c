@@ -44,7 +44,7 @@ static int ctx_cast(struct api_req *r, const struct db_instance *in,
 	struct rpc_ctx ctx;
 	int rc;
 
-	rpc_ctx_init(&ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
+	api_rpc_ctx(r, &ctx);
 	if (fn != NULL)
 		rc = fn(r->api->rpc, &ctx, in->host, in->uuid, err);
 	else
@@ -215,7 +215,7 @@ static enum api_rc run_console(struct api_req *r, struct db_instance *in,
 
 	if (in->host[0] == '\0')
 		return api_error(r, ERR_INSTANCE_NOT_READY, in->uuid);
-	rpc_ctx_init(&ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
+	api_rpc_ctx(r, &ctx);
 	rc = compute_get_console_output(r->api->rpc, &ctx, in->host, in->uuid,
 	    a->length, &out, &err);
 	rpc_ctx_clear(&ctx);

@@ -303,7 +303,7 @@ static int cast_build(struct api_req *r, const char *uuid)
 	struct rpc_ctx ctx;
 	int rc;
 
-	rpc_ctx_init(&ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
+	api_rpc_ctx(r, &ctx);
 	rc = sched_build_instances(r->api->rpc, &ctx, uuid, NULL, &err);
 	rpc_ctx_clear(&ctx);
 	if (rc == 0) {

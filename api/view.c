@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "common/rpc/rpc.h"
 #include "common/crypto.h"
 
 json_t *view_str(const char *s)
@@ -87,4 +88,17 @@ void view_host_id(const char *project_id, const char *host, char out[57])
 	if (n < 0 || (size_t)n >= sizeof data)
 		return;
 	sha224_hex(data, (size_t)n, out);
+}
+
+void api_rpc_ctx(const struct api_req *r, struct rpc_ctx *ctx)
+{
+	char names[sizeof r->role_names], *save = NULL;
+
+	rpc_ctx_init(ctx, r->reqid, r->user_id, r->project_id, r->is_admin);
+	if (r->role_names[0] == '\0' || (ctx->roles = json_array()) == NULL)
+		return;
+	memcpy(names, r->role_names, sizeof names);
+	for (char *n = strtok_r(names, ",", &save); n != NULL;
+	    n = strtok_r(NULL, ",", &save))
+		json_array_append_new(ctx->roles, json_string(n));
 }

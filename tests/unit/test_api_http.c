@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "api/api.h"
+#include "common/rpc/rpc.h"
 #include "common/crypto.h"
 
 static const struct api_route *match(const char *m, const char *p, int *st,
@@ -367,9 +368,35 @@ static void test_json_writer_offsets(void **state)
 	}
 }
 
+/* The RPC context carries the caller's roles, as oslo's context does. */
+static void test_rpc_ctx_roles(void **state)
+{
+	struct api_req r;
+	struct rpc_ctx ctx;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	strcpy(r.reqid, "req-1");
+	strcpy(r.user_id, "u1");
+	strcpy(r.project_id, "p1");
+	strcpy(r.role_names, "reader,member");
+	api_rpc_ctx(&r, &ctx);
+	assert_string_equal(ctx.user_id, "u1");
+	assert_string_equal(ctx.project_id, "p1");
+	assert_int_equal(json_array_size(ctx.roles), 2);
+	assert_string_equal(json_string_value(json_array_get(ctx.roles, 0)), "reader");
+	assert_string_equal(json_string_value(json_array_get(ctx.roles, 1)), "member");
+	rpc_ctx_clear(&ctx);
+	r.role_names[0] = '\0';
+	api_rpc_ctx(&r, &ctx);
+	assert_null(ctx.roles);
+	rpc_ctx_clear(&ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rpc_ctx_roles),
 		cmocka_unit_test(test_router_found),
 		cmocka_unit_test(test_json_writer_offsets),
 		cmocka_unit_test(test_router_404_405),
