@@ -24,6 +24,7 @@
  *   keypairs.c     /v2.1/os-keypairs
  *   sshkey.c       OpenSSH public keys: checks and fingerprints
  *   keygen.c       key pairs generated for os-keypairs (libcrypto), bounded
+ *   defer.c        slow work (password checks) off the HTTP workers
  *   instance_actions.c  /v2.1/servers/{id}/os-instance-actions
  *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
  *   identity/      kumo's Keystone v3 subset at /identity/v3 (identity.h)
@@ -105,6 +106,7 @@ enum api_err {
 	ERR_IMAGE_FULL,        /* 413, the image store has no room */
 	ERR_MEDIA_TYPE,        /* 415 */
 	ERR_KEYGEN_BUSY,       /* 429, every key generation slot is taken */
+	ERR_BUSY,              /* 429, the deferred work queue is full */
 	ERR_INTERNAL,          /* 500 */
 	ERR_RPC,               /* 500, the broker refused a cast */
 	ERR_RPC_TIMEOUT,       /* 500, a compute host did not answer a call */
@@ -142,7 +144,8 @@ const char *api_status_title(int status);
 
 /* ---- pipeline.c --------------------------------------------------------- */
 
-enum api_rc { API_NEXT = 0, API_DONE = 1, API_ERROR = 2 };
+/* API_SUSPEND: the handler deferred its work (api_defer). */
+enum api_rc { API_NEXT = 0, API_DONE = 1, API_ERROR = 2, API_SUSPEND = 3 };
 
 /* One filter (STYLE: one file each). request runs before the app (headers
  * only, no body yet) and returns NEXT, DONE (it answered) or ERROR (it
@@ -241,6 +244,7 @@ struct api {
 	struct api_pipeline pipeline;
 	struct MHD_Daemon *mhd;
 	volatile int in_flight;   /* requests begun and not completed */
+	struct api_pool *pool;     /* deferred work (defer.c) */
 	int keygen_busy;          /* key generations running (keygen.c) */
 };
 
@@ -309,6 +313,12 @@ struct api_req {
 	size_t n_ran;              /* filters whose request hook ran */
 	bool answered;             /* a filter or the app produced the reply */
 
+	/* deferred work (defer.c): work runs on the pool, finish after */
+	void (*defer_work)(struct api_req *r);
+	enum api_rc (*defer_finish)(struct api_req *r);
+	void *defer_state;         /* the handler's, freed by defer_free */
+	void (*defer_free)(void *state);
+
 	/* identity (auth) */
 	bool authed;
 	bool is_admin;
@@ -363,6 +373,18 @@ int api_reply(struct api_req *r, int status, json_t *body);
 int api_reply_text(struct api_req *r, int status, char *text, size_t len);
 /* The reply is len bytes of the open file fd (stolen, closed once sent). */
 int api_reply_fd(struct api_req *r, int status, int fd, uint64_t len);
+
+/* ---- defer.c ---- */
+/* Runs work(r) on the pool of slow work, off libmicrohttpd's threads, then
+ * finish(r) back on one: its answer is the request's. Returns API_SUSPEND,
+ * which the handler returns, or API_ERROR (429 when the queue is full).
+ * State for finish hangs on r->defer_state (freed by r->defer_free). */
+enum api_rc api_defer(struct api_req *r, void (*work)(struct api_req *r),
+    enum api_rc (*finish)(struct api_req *r));
+int api_pool_start(struct api *api);
+void api_pool_stop(struct api *api);
+/* server.c, once the connection is suspended: queue r's work. */
+void api_pool_submit(struct api *api, struct api_req *r);
 
 /* Starts libmicrohttpd on conf's listen address: 0 or -1 (logged). */
 int api_server_start(struct api *api);

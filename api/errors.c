@@ -65,6 +65,8 @@ static const struct {
 	[ERR_MEDIA_TYPE] = { 415, "Unsupported Content-Type" },
 	[ERR_KEYGEN_BUSY] = { 429, "Too many key pairs are being generated at "
 	    "once; retry shortly, or import a public key." },
+	[ERR_BUSY] = { 429, "Too many requests are waiting for slow work "
+	    "(password checks); retry shortly." },
 	[ERR_INTERNAL] = { 500, "Unexpected API Error. Please report this at "
 	    "the kumo tracker and attach the kumo-api log if possible." },
 	[ERR_RPC] = { 500, "Unexpected API Error: the message bus refused the "

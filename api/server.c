@@ -161,6 +161,8 @@ static void req_free(struct api_req *r)
 	json_decref(r->json_in);
 	json_decref(r->json_out);
 	free(r->text_out);
+	if (r->defer_free != NULL)
+		r->defer_free(r->defer_state);
 	free(r);
 }
 
@@ -349,9 +351,26 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		return MHD_YES;
 	}
-	if (!r->answered && r->api->pipeline.app(r) != API_DONE &&
-	    r->err == ERR_NONE)
-		api_error(r, ERR_INTERNAL);
+	if (r->defer_finish != NULL && r->defer_work == NULL) {
+		/* resumed: the deferred work is done */
+		enum api_rc (*finish)(struct api_req *) = r->defer_finish;
+
+		r->defer_finish = NULL;
+		if (finish(r) != API_DONE && r->err == ERR_NONE)
+			api_error(r, ERR_INTERNAL);
+		return send_reply(r);
+	}
+	if (!r->answered) {
+		enum api_rc rc = r->api->pipeline.app(r);
+
+		if (rc == API_SUSPEND) {
+			MHD_suspend_connection(conn);
+			api_pool_submit(r->api, r);
+			return MHD_YES;
+		}
+		if (rc != API_DONE && r->err == ERR_NONE)
+			api_error(r, ERR_INTERNAL);
+	}
 	return send_reply(r);
 }
 
@@ -407,7 +426,7 @@ int api_server_start(struct api *api)
 	 * a client's EOF in mid-body, so an aborted upload would hang until
 	 * the connection timeout instead of being cleaned up at once. */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	    MHD_USE_ITC;
+	    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	struct sockaddr_storage ss;
 
 	if (listen_addr(api->conf, &ss, &flags) < 0)
@@ -424,6 +443,11 @@ int api_server_start(struct api *api)
 	if (api->mhd == NULL) {
 		log_warn("cannot listen on %s:%d", api->conf->osapi_compute_listen,
 		    api->conf->osapi_compute_listen_port);
+		return -1;
+	}
+	if (api_pool_start(api) < 0) {
+		MHD_stop_daemon(api->mhd);
+		api->mhd = NULL;
 		return -1;
 	}
 	return 0;
@@ -445,6 +469,8 @@ void api_server_stop(struct api *api, int grace_ms)
 	if (__atomic_load_n(&api->in_flight, __ATOMIC_SEQ_CST) > 0)
 		log_warnx("stopping with %d requests still in flight",
 		    __atomic_load_n(&api->in_flight, __ATOMIC_SEQ_CST));
+	/* deferred work finishes and resumes its connections first */
+	api_pool_stop(api);
 	MHD_stop_daemon(api->mhd);
 	api->mhd = NULL;
 }

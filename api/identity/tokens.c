@@ -97,6 +97,20 @@ static int find_user(struct api_req *r, const json_t *uobj,
 	return rc == DB_OK ? 0 : api_error(r, ERR_INTERNAL);
 }
 
+/* A login waiting for its secret's check (deferred: bcrypt runs off the
+ * HTTP workers). The check always runs, against a dummy hash when there is
+ * no user or credential, so that the time tells nothing. */
+struct login {
+	char *secret;                  /* owned, wiped */
+	char hash[PASSWORD_HASH_MAX];  /* "" = the dummy */
+	bool found;                    /* a user or credential, usable */
+	bool ok;                       /* the secret matched (work's answer) */
+	bool fallback;                 /* unscoped when the default project fails */
+	int scope_rc;                  /* parse_scope's: 0 or -1 */
+	struct token t;
+	char ukey[400], akey[80];
+};
+
 /* Counts a failed login against the user and the client's address. */
 static int login_failed(struct api_req *r, const char *ukey, const char *akey)
 {
@@ -105,41 +119,73 @@ static int login_failed(struct api_req *r, const char *ukey, const char *akey)
 	return api_error(r, ERR_KS_AUTH);
 }
 
-static int auth_password(struct api_req *r, const json_t *ident,
-    struct token *t)
+static void login_free(void *arg)
+{
+	struct login *l = arg;
+
+	if (l == NULL)
+		return;
+	if (l->secret != NULL) {
+		explicit_bzero(l->secret, strlen(l->secret));
+		free(l->secret);
+	}
+	explicit_bzero(l, sizeof *l);
+	free(l);
+}
+
+static struct login *login_new(struct api_req *r, const char *secret)
+{
+	struct login *l = calloc(1, sizeof *l);
+
+	if (l == NULL || (l->secret = strdup(secret ? secret : "")) == NULL) {
+		free(l);
+		return NULL;
+	}
+	str_copy(l->akey, "addr:", sizeof l->akey);
+	api_client_addr(r, l->akey + 5, sizeof l->akey - 5);
+	r->defer_state = l;
+	r->defer_free = login_free;
+	return l;
+}
+
+/* The user of {"password": {"user": {...}}}: the login to check, or NULL
+ * with r's error set (a malformed body). */
+static struct login *auth_password(struct api_req *r, const json_t *ident)
 {
 	json_t *pw = json_object_get(ident, "password");
 	json_t *uobj = json_object_get(pw, "user");
 	const char *secret = json_string_value(json_object_get(uobj, "password"));
-	char ukey[400] = "", akey[80] = "addr:";
+	struct login *l;
 	struct db_user u;
 	int rc;
 
 	memset(&u, 0, sizeof u);
-	if (!json_is_object(pw))
-		return api_error(r, ERR_KS_EXPECTING, "password", "identity");
-	if (!json_is_object(uobj))
-		return api_error(r, ERR_KS_EXPECTING, "user", "password");
-	api_client_addr(r, akey + 5, sizeof akey - 5);
-	if ((rc = find_user(r, uobj, &u, ukey, sizeof ukey)) == API_ERROR)
-		return API_ERROR;
-	if (ks_throttle_check(r, ukey) != 0 || ks_throttle_check(r, akey) != 0)
-		return API_ERROR;
-	if (secret == NULL || strlen(secret) > 4096) {
-		(void)ks_password_ok(r->api, NULL, "");
-		return login_failed(r, ukey, akey);
+	if (!json_is_object(pw)) {
+		api_error(r, ERR_KS_EXPECTING, "password", "identity");
+		return NULL;
 	}
-	if (!ks_password_ok(r->api, rc == 0 ? &u : NULL, secret) ||
-	    !u.enabled)
-		return login_failed(r, ukey, akey);
-	ks_throttle_clear(r->api, ukey);
-	t->methods = TOKEN_M_PASSWORD;
-	str_copy(t->user_id, u.id, sizeof t->user_id);
+	if (!json_is_object(uobj)) {
+		api_error(r, ERR_KS_EXPECTING, "user", "password");
+		return NULL;
+	}
+	if (secret != NULL && strlen(secret) > 4096)
+		secret = NULL;
+	if ((l = login_new(r, secret)) == NULL) {
+		api_error(r, ERR_INTERNAL);
+		return NULL;
+	}
+	if ((rc = find_user(r, uobj, &u, l->ukey, sizeof l->ukey)) == API_ERROR)
+		return NULL;
+	l->found = rc == 0 && u.enabled && secret != NULL;
+	if (rc == 0)
+		str_copy(l->hash, u.password_hash, sizeof l->hash);
+	l->t.methods = TOKEN_M_PASSWORD;
+	str_copy(l->t.user_id, u.id, sizeof l->t.user_id);
 	if (u.default_project_id[0] != '\0') {
-		t->scope = TOKEN_PROJECT;  /* the default when no scope is asked */
-		str_copy(t->scope_id, u.default_project_id, sizeof t->scope_id);
+		l->t.scope = TOKEN_PROJECT;  /* the default when no scope is asked */
+		str_copy(l->t.scope_id, u.default_project_id, sizeof l->t.scope_id);
 	}
-	return 0;
+	return l;
 }
 
 static int auth_token(struct api_req *r, const json_t *ident, struct token *t)
@@ -173,52 +219,65 @@ static int auth_token(struct api_req *r, const json_t *ident, struct token *t)
 	return 0;
 }
 
-/* {"id"} or {"name", "user": {...}} and "secret". */
-static int auth_app_cred(struct api_req *r, const json_t *auth,
-    const json_t *ident, struct token *t)
+/* {"id"} or {"name", "user": {...}} and "secret": the login to check, or
+ * NULL with r's error set. */
+static struct login *auth_app_cred(struct api_req *r, const json_t *auth,
+    const json_t *ident)
 {
 	json_t *c = json_object_get(ident, "application_credential");
 	const char *id = json_string_value(json_object_get(c, "id"));
 	const char *name = json_string_value(json_object_get(c, "name"));
 	const char *secret = json_string_value(json_object_get(c, "secret"));
-	char ukey[400] = "", akey[80] = "addr:";
 	struct db_app_cred cred;
+	struct login *l;
 	struct db_user u;
 	int rc;
 
-	if (!json_is_object(c))
-		return api_error(r, ERR_KS_EXPECTING, "application_credential",
-		    "identity");
-	if (json_object_get(auth, "scope") != NULL)
-		return api_error(r, ERR_KS_AUTH);
-	api_client_addr(r, akey + 5, sizeof akey - 5);
+	if (!json_is_object(c)) {
+		api_error(r, ERR_KS_EXPECTING, "application_credential", "identity");
+		return NULL;
+	}
+	if (json_object_get(auth, "scope") != NULL) {
+		api_error(r, ERR_KS_AUTH);
+		return NULL;
+	}
+	if (id == NULL && (name == NULL ||
+	    !json_is_object(json_object_get(c, "user")))) {
+		api_error(r, ERR_KS_EXPECTING, "id or name and user",
+		    "application_credential");
+		return NULL;
+	}
+	if (secret != NULL && strlen(secret) > 4096)
+		secret = NULL;
+	if ((l = login_new(r, secret)) == NULL) {
+		api_error(r, ERR_INTERNAL);
+		return NULL;
+	}
 	if (id != NULL) {
-		snprintf(ukey, sizeof ukey, "appcred:%.64s", id);
+		snprintf(l->ukey, sizeof l->ukey, "appcred:%.64s", id);
 		rc = db_app_cred_get(r->api->db, id, &cred);
-	} else if (name != NULL && json_is_object(json_object_get(c, "user"))) {
-		if ((rc = find_user(r, json_object_get(c, "user"), &u, ukey,
-		    sizeof ukey)) == API_ERROR)
-			return API_ERROR;
+	} else {
+		if ((rc = find_user(r, json_object_get(c, "user"), &u, l->ukey,
+		    sizeof l->ukey)) == API_ERROR)
+			return NULL;
 		rc = rc == 0 ? db_app_cred_get_by_name(r->api->db, u.id, name,
 		    &cred) : DB_NOTFOUND;
-	} else {
-		return api_error(r, ERR_KS_EXPECTING, "id or name and user",
-		    "application_credential");
 	}
-	if (rc != DB_OK && rc != DB_NOTFOUND)
-		return api_error(r, ERR_INTERNAL);
-	if (ks_throttle_check(r, ukey) != 0 || ks_throttle_check(r, akey) != 0)
-		return API_ERROR;
-	if (secret == NULL || strlen(secret) > 4096 ||
-	    !password_verify(secret, rc == DB_OK ? cred.secret_hash : "") ||
-	    (cred.expires_at != 0 && cred.expires_at <= time(NULL)))
-		return login_failed(r, ukey, akey);
-	t->methods = TOKEN_M_APPCRED;
-	str_copy(t->user_id, cred.user_id, sizeof t->user_id);
-	str_copy(t->appcred_id, cred.id, sizeof t->appcred_id);
-	t->scope = TOKEN_PROJECT;
-	str_copy(t->scope_id, cred.project_id, sizeof t->scope_id);
-	return 0;
+	if (rc != DB_OK && rc != DB_NOTFOUND) {
+		api_error(r, ERR_INTERNAL);
+		return NULL;
+	}
+	if (rc == DB_OK) {
+		str_copy(l->hash, cred.secret_hash, sizeof l->hash);
+		l->found = secret != NULL && (cred.expires_at == 0 ||
+		    cred.expires_at > time(NULL));
+		str_copy(l->t.user_id, cred.user_id, sizeof l->t.user_id);
+		str_copy(l->t.appcred_id, cred.id, sizeof l->t.appcred_id);
+		str_copy(l->t.scope_id, cred.project_id, sizeof l->t.scope_id);
+	}
+	l->t.methods = TOKEN_M_APPCRED;
+	l->t.scope = TOKEN_PROJECT;
+	return l;
 }
 
 /* auth.scope into t: absent keeps what the method chose (a user's default
@@ -367,10 +426,44 @@ static enum api_rc issue(struct api_req *r, struct token *t, bool fallback)
 	return api_reply(r, 201, body);
 }
 
+/* The new token's times and audit id; then it is sealed and answered. */
+static enum api_rc issue_new(struct api_req *r, struct token *t, bool fallback)
+{
+	t->issued_at = time(NULL);
+	if (t->expires_at == 0)
+		t->expires_at = t->issued_at + r->api->conf->token_expiration;
+	token_audit_id(t->audit_ids[0]);
+	return issue(r, t, fallback);
+}
+
+/* On the pool: the secret against the stored hash (or the dummy). */
+static void login_check(struct api_req *r)
+{
+	struct login *l = r->defer_state;
+
+	if (l->hash[0] == '\0')
+		l->ok = ks_password_ok(r->api, NULL, l->secret);  /* the dummy */
+	else
+		l->ok = password_verify(l->secret, l->hash);
+}
+
+/* Back on an HTTP worker: the answer of a checked login. */
+static enum api_rc login_finish(struct api_req *r)
+{
+	struct login *l = r->defer_state;
+
+	if (!l->ok || !l->found || l->scope_rc != 0)
+		return login_failed(r, l->ukey, l->akey);
+	ks_throttle_clear(r->api, l->ukey);
+	return issue_new(r, &l->t, l->fallback);
+}
+
 enum api_rc ks_tokens_issue(struct api_req *r)
 {
 	json_t *auth = json_object_get(r->json_in, "auth");
 	json_t *ident = json_object_get(auth, "identity");
+	json_t *scope = json_object_get(auth, "scope");
+	struct login *l;
 	struct token t;
 	unsigned m = 0;
 	int rc;
@@ -383,22 +476,27 @@ enum api_rc ks_tokens_issue(struct api_req *r)
 		    "property");
 	if (parse_methods(r, ident, &m) != 0)
 		return API_ERROR;
-	if (m & TOKEN_M_PASSWORD)
-		rc = auth_password(r, ident, &t);
-	else if (m & TOKEN_M_TOKEN)
-		rc = auth_token(r, ident, &t);
-	else
-		rc = auth_app_cred(r, auth, ident, &t);
-	if (rc != 0)
+	if (!(m & TOKEN_M_PASSWORD) && (m & TOKEN_M_TOKEN)) {
+		/* rescoping: no secret to check */
+		if (auth_token(r, ident, &t) != 0)
+			return API_ERROR;
+		if ((rc = parse_scope(r, scope, &t)) != 0)
+			return rc == -1 ? api_error(r, ERR_KS_AUTH) : API_ERROR;
+		return issue_new(r, &t, false);
+	}
+	l = (m & TOKEN_M_PASSWORD) ? auth_password(r, ident) :
+	    auth_app_cred(r, auth, ident);
+	if (l == NULL)
 		return API_ERROR;
-	if ((rc = parse_scope(r, json_object_get(auth, "scope"), &t)) != 0)
-		return rc == -1 ? api_error(r, ERR_KS_AUTH) : API_ERROR;
-	t.issued_at = time(NULL);
-	if (t.expires_at == 0)
-		t.expires_at = t.issued_at + r->api->conf->token_expiration;
-	token_audit_id(t.audit_ids[0]);
-	return issue(r, &t, json_object_get(auth, "scope") == NULL &&
-	    !(m & TOKEN_M_APPCRED));
+	if (ks_throttle_check(r, l->ukey) != 0 ||
+	    ks_throttle_check(r, l->akey) != 0)
+		return API_ERROR;
+	/* a scope that names nothing fails as a wrong secret does, after the
+	 * same check */
+	if ((l->scope_rc = parse_scope(r, scope, &l->t)) == API_ERROR)
+		return API_ERROR;
+	l->fallback = scope == NULL && !(m & TOKEN_M_APPCRED);
+	return api_defer(r, login_check, login_finish);
 }
 
 /* ---- GET, HEAD, DELETE /v3/auth/tokens ---- */

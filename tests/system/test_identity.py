@@ -401,3 +401,33 @@ def test_policy_file_overrides():
         in r.stderr, r
     os.unlink(path)
     os.unlink(conf)
+
+
+def test_logins_do_not_hold_the_api():
+    """Password checks (bcrypt, here at cost 15: about a second of CPU each)
+    run off the HTTP workers: while eight logins are being checked, other
+    requests are answered before any login is."""
+    import threading
+    c = Cloud(computes=0, auth="keystone",
+              extra_conf={"identity": {"password_hash_rounds": "15"}})
+    c.start()
+    try:
+        done = []
+
+        def login():
+            c.login("admin", c.admin_password, "admin")
+            done.append(1)
+        threads = [threading.Thread(target=login) for _ in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)   # let them reach kumo-api
+        for _ in range(20):
+            assert c.get("/v2.1/servers").status == 200
+            assert c.get("/identity/v3/auth/tokens",
+                         headers={"X-Subject-Token": c.admin_token}).status == 200
+        answered_during = len(done)
+        for t in threads:
+            t.join(120)
+        assert answered_during == 0 and len(done) == 8, (answered_during, len(done))
+    finally:
+        c.stop()
