@@ -431,3 +431,89 @@ def test_logins_do_not_hold_the_api():
         assert answered_during == 0 and len(done) == 8, (answered_during, len(done))
     finally:
         c.stop()
+
+
+def test_route_matrix(ks, tenants):
+    """Every route, as an anonymous client, another project's member and a
+    reader: 401 without a token; the identity service's admin calls 403 to
+    members and readers; compute and image changes 403 to readers."""
+    a, b = tenants["A"], tenants["B"]
+    am, ar, bm = (tenants[k]["token"] for k in ("Amember", "Areader", "Bmember"))
+    ua, ub = tenants["Amember"]["user"], tenants["Breader"]["user"]
+    role = ks.get("/identity/v3/roles?name=reader").json["roles"][0]["id"]
+    svc = ks.get("/identity/v3/services").json["services"][0]["id"]
+    # a project none of the three callers belongs to
+    c = admin_post(ks, "/projects", {"project": {"name": "projC-" + uuid.uuid4().hex[:6]}})["project"]
+    grant = "/identity/v3/projects/%s/users/%s/roles/%s" % (a["id"], ua, role)
+    admin_only = [
+        ("GET", "/identity/v3/users", None),
+        ("POST", "/identity/v3/users", {"user": {"name": "x1"}}),
+        ("GET", "/identity/v3/users/%s" % ub, None),
+        ("PATCH", "/identity/v3/users/%s" % ub, {"user": {"enabled": False}}),
+        ("DELETE", "/identity/v3/users/%s" % ub, None),
+        ("GET", "/identity/v3/users/%s/projects" % ub, None),
+        ("GET", "/identity/v3/users/%s/application_credentials" % ub, None),
+        ("GET", "/identity/v3/projects", None),
+        ("POST", "/identity/v3/projects", {"project": {"name": "x2"}}),
+        ("GET", "/identity/v3/projects/%s" % c["id"], None),
+        ("PATCH", "/identity/v3/projects/%s" % a["id"], {"project": {"enabled": False}}),
+        ("DELETE", "/identity/v3/projects/%s" % a["id"], None),
+        ("GET", "/identity/v3/projects/%s/users/%s/roles" % (a["id"], ua), None),
+        ("PUT", grant, None), ("HEAD", grant, None), ("GET", grant, None),
+        ("DELETE", grant, None),
+        ("PUT", "/identity/v3/domains/default/users/%s/roles/%s" % (ua, role), None),
+        ("GET", "/identity/v3/role_assignments", None),
+        ("GET", "/identity/v3/roles", None),
+        ("POST", "/identity/v3/roles", {"role": {"name": "x3"}}),
+        ("GET", "/identity/v3/roles/%s" % role, None),
+        ("DELETE", "/identity/v3/roles/%s" % role, None),
+        ("GET", "/identity/v3/domains", None),
+        ("POST", "/identity/v3/services", {"service": {"type": "x4"}}),
+        ("POST", "/identity/v3/endpoints", {"endpoint": {
+            "service_id": svc, "interface": "public", "url": "http://x"}}),
+        ("POST", "/identity/v3/regions", {"region": {"id": "x5"}}),
+    ]
+    for method, path, body in admin_only:
+        assert ks.request(method, path, body=body, token=None).status == 401, (method, path)
+        for tok in (ar, am, bm):
+            r = ks.request(method, path, body=body, token=tok)
+            assert r.status == 403, (method, path, r)
+    # what any valid token may read
+    for path in ("/identity/v3/services", "/identity/v3/endpoints", "/identity/v3/regions",
+                 "/identity/v3/auth/catalog", "/identity/v3/auth/projects",
+                 "/identity/v3/auth/domains", "/identity/v3/domains/default",
+                 "/identity/v3/users/%s" % tenants["Areader"]["user"],
+                 "/identity/v3/projects/%s" % a["id"]):
+        assert ks.get(path, token=None).status == 401, path
+        assert ks.get(path, token=ar).status == 200, path
+    # compute and image: anonymous 401 everywhere, readers change nothing
+    sid = "00000000-0000-4000-8000-000000000000"
+    routes = [
+        ("GET", "/v2.1/flavors"), ("GET", "/v2.1/flavors/detail"), ("GET", "/v2.1/flavors/1"),
+        ("GET", "/v2.1/flavors/1/os-extra_specs"), ("POST", "/v2.1/flavors"),
+        ("DELETE", "/v2.1/flavors/1"), ("GET", "/v2.1/servers"), ("POST", "/v2.1/servers"),
+        ("GET", "/v2.1/servers/detail"), ("GET", "/v2.1/servers/" + sid),
+        ("DELETE", "/v2.1/servers/" + sid), ("POST", "/v2.1/servers/%s/action" % sid),
+        ("GET", "/v2.1/servers/%s/os-instance-actions" % sid),
+        ("GET", "/v2.1/servers/%s/os-instance-actions/req-1" % sid),
+        ("GET", "/v2.1/os-keypairs"), ("POST", "/v2.1/os-keypairs"),
+        ("GET", "/v2.1/os-keypairs/k"), ("DELETE", "/v2.1/os-keypairs/k"),
+        ("GET", "/v2.1/os-hypervisors"), ("GET", "/v2.1/os-hypervisors/detail"),
+        ("GET", "/v2.1/os-hypervisors/1"), ("GET", "/v2.1/os-hypervisors/1/uptime"),
+        ("GET", "/v2.1/os-services"), ("GET", "/v2.1/os-aggregates"), ("GET", "/v2.1/limits"),
+        ("GET", "/v2.1/os-quota-sets/%s" % a["id"]),
+        ("GET", "/v2.1/os-quota-sets/%s/detail" % a["id"]),
+        ("GET", "/v2.1/os-quota-sets/%s/defaults" % a["id"]),
+        ("PUT", "/v2.1/os-quota-sets/%s" % a["id"]), ("DELETE", "/v2.1/os-quota-sets/%s" % a["id"]),
+        ("GET", "/v2.1/os-availability-zone"), ("GET", "/v2.1/images"),
+        ("GET", "/v2.1/images/detail"), ("GET", "/v2.1/images/" + sid),
+        ("POST", "/v2/images"), ("GET", "/v2/images"), ("GET", "/v2/images/" + sid),
+        ("DELETE", "/v2/images/" + sid), ("PUT", "/v2/images/%s/file" % sid),
+        ("GET", "/v2/images/%s/file" % sid), ("GET", "/image/v2/images"),
+    ]
+    for method, path in routes:
+        body = {} if method in ("POST", "PUT") and "/file" not in path else None
+        assert ks.request(method, path, body=body, token=None).status == 401, (method, path)
+        if method != "GET":
+            r = ks.request(method, path, body=body, token=ar)
+            assert r.status == 403, (method, path, r)
