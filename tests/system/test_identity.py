@@ -517,3 +517,36 @@ def test_route_matrix(ks, tenants):
         if method != "GET":
             r = ks.request(method, path, body=body, token=ar)
             assert r.status == 403, (method, path, r)
+
+
+def test_expired_and_foreign_tokens(ks, tenants):
+    """A token whose expiry has passed (re-sealed with the cloud's own key,
+    as an attacker holding an old token cannot, but a clock can) and a token
+    of another cloud's keys: 401 to the API, 404 to validation."""
+    from calendar import timegm
+    from cryptography.fernet import Fernet
+    tok, body = ks.login(tenants["Amember"]["name"], tenants["Amember"]["password"],
+                         tenants["A"]["name"])
+    keydir = os.path.join(ks.dir, "fernet-keys")
+    primary = max(int(f) for f in os.listdir(keydir) if f.isdigit())
+    f = Fernet(open(os.path.join(keydir, str(primary)), "rb").read().strip())
+    plain = f.decrypt(tok.encode() + b"=" * (-len(tok) % 4))
+    exp = timegm(time.strptime(body["token"]["expires_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+    old = exp.to_bytes(8, "big")
+    assert plain.count(old) == 1
+    past = plain.replace(old, (int(time.time()) - 10).to_bytes(8, "big"))
+    expired = f.encrypt_at_time(past, int(time.time()) - 3700).decode().rstrip("=")
+    assert ks.get("/v2.1/servers", token=expired).status == 401
+    r = ks.get("/identity/v3/auth/tokens", headers={"X-Subject-Token": expired})
+    assert r.status == 404 and r.json["error"]["message"] == "Failed to validate token"
+    # the untouched token still works: the re-sealing was right
+    resealed = f.encrypt_at_time(plain, int(time.time())).decode().rstrip("=")
+    assert ks.get("/v2.1/servers", token=resealed).status == 200
+    other = Cloud(computes=0, auth="keystone").start()
+    try:
+        foreign = other.admin_token
+        assert ks.get("/v2.1/servers", token=foreign).status == 401
+        r = ks.get("/identity/v3/auth/tokens", headers={"X-Subject-Token": foreign})
+        assert r.status == 404 and r.json["error"]["message"] == "Could not recognize Fernet token"
+    finally:
+        other.stop()
