@@ -5,14 +5,19 @@ from the all-in-one rootfs (KUMO_SD_AIO=1 tools/systemd-test rootfs: the base ro
 The checkout (with its build/) and the cached test image are copied in; the all-in-one
 then runs as a user would: `make install`, kumo-manage as the kumo user, `systemctl start`
 of the Debian packages' rabbitmq-server, virtlogd and libvirtd, kumo.target enabled and
-started, a real VM (QEMU TCG) booted through the API, the guest's marker printed. A second
-run boots one more server (idempotent). `--down` deletes the servers and leaves the
-container as it found it: the same active units, users, groups and files.
+started, a real VM (QEMU TCG) booted through the API as the user demo, the guest's marker
+printed. The cloud is one people log in to: root's clouds.yaml logs demo in and demo's
+server list shows the server; kumo-api authenticates with the identity service (keys
+owned by kumo), the daemons use RabbitMQ's user kumo, not guest; no password is printed.
+A second run reuses the passwords and boots one more server (idempotent). `--down`
+deletes the servers (demo's, through the admin) and leaves the container as it found it:
+the same active units, users, groups and files, no clouds.yaml, no RabbitMQ user kumo.
 
 Run: tools/systemd-test (root). KUMO_TEST_IMAGE_DIR: where tools/make-test-image builds
 the test image to copy in (default /var/tmp/kumo-test-image, as tests/e2e).
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -90,6 +95,69 @@ def all_in_one(ct, *args):
     return r.stdout
 
 
+CLOUDS_YAML = "/root/.config/openstack/clouds.yaml"
+SECRETS = "/var/lib/kumo-aio/secrets"
+
+# Inside the container (its network is its own): demo logs in with root's clouds.yaml,
+# as keystoneauth does, and lists its servers at the catalog's compute endpoint.
+DEMO_SERVERS = r"""
+import json, urllib.request, yaml
+a = yaml.safe_load(open("%s"))["clouds"]["kumo"]["auth"]
+body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+    "name": a["username"], "password": a["password"],
+    "domain": {"name": a["user_domain_name"]}}}},
+    "scope": {"project": {"name": a["project_name"],
+                          "domain": {"name": a["project_domain_name"]}}}}}
+req = urllib.request.Request(a["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
+                             headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req) as resp:
+    token, tok = resp.headers["X-Subject-Token"], json.load(resp)["token"]
+compute = [e["url"] for s in tok["catalog"] if s["type"] == "compute"
+           for e in s["endpoints"] if e["interface"] == "public"][0]
+req = urllib.request.Request(compute + "/servers", headers={"X-Auth-Token": token})
+with urllib.request.urlopen(req) as resp:
+    servers = json.load(resp)["servers"]
+print(json.dumps({"project": tok["project"]["name"],
+                  "roles": sorted(r["name"] for r in tok["roles"]),
+                  "servers": sorted(s["id"] for s in servers)}))
+""" % CLOUDS_YAML
+
+
+def rabbit_users(ct):
+    # As rabbitmq: as root, Debian's rabbitmqctl goes through su, whose PAM session
+    # would start a user manager (user@.service) that outlives the call.
+    return ct.sh("runuser -u rabbitmq -- rabbitmqctl -q list_users "
+                 "| awk 'NR > 1 { print $1 }'").split()
+
+
+def check_login_cloud(ct, out, sids):
+    """The clouds.yaml, the keystone config, RabbitMQ's user and the passwords."""
+    assert ct.sh("stat -c '%%a %%U' %s" % CLOUDS_YAML).split() == ["600", "root"]
+    clouds = ct.sh("cat " + CLOUDS_YAML)
+    assert re.findall(r"^  (\S+):$", clouds, re.M) == ["kumo", "kumo-admin"], clouds
+    demo = json.loads(ct.run("/usr/bin/python3", "-c", DEMO_SERVERS).stdout)
+    assert demo["project"] == "demo" and "admin" not in demo["roles"], demo
+    assert demo["servers"] == sorted(sids), demo
+    conf = ct.sh("cat /etc/kumo/kumo.conf")
+    url = re.search(r"^transport_url = (\S+)$", conf, re.M).group(1)
+    assert url.startswith("rabbit://kumo:") and "guest" not in url
+    assert re.search(r"^auth_strategy = keystone$", conf, re.M)
+    assert re.search(r"^username = kumo-compute$", conf, re.M)
+    assert ct.sh("stat -c '%a %U:%G' /etc/kumo/kumo.conf").split() == ["640", "root:kumo"]
+    assert ct.sh("stat -c '%a %U:%G' /etc/kumo/fernet-keys /etc/kumo/fernet-keys/*"
+                 ).split() == ["700", "kumo:kumo", "600", "kumo:kumo", "600", "kumo:kumo"]
+    assert "kumo" in rabbit_users(ct)
+    assert "service user kumo-compute: logged in" in ct.journal("kumo-compute.service")
+    assert ct.sh("stat -c %a " + SECRETS).strip() == "600"
+    secrets = ct.sh("cat " + SECRETS)
+    passwords = [ln.split("=", 1)[1] for ln in secrets.split()]
+    assert len(passwords) == 4
+    journal = ct.sh("journalctl -b --no-pager -o cat")
+    for p in passwords:
+        assert p not in out and p not in journal
+    return secrets
+
+
 def booted(out):
     m = re.search(r"^server \S+: ([0-9a-f-]{36})$", out, re.M)
     assert m, out[-3000:]
@@ -126,14 +194,22 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
                    "--init-groups", "test", "-S", "/run/libvirt/libvirt-sock", check=False)
         assert r.returncode == rc, (d, r)
 
-    # Idempotent: a second run boots one more server beside the first.
-    sid2 = booted(all_in_one(ct))
+    secrets = check_login_cloud(ct, out, [sid])
+
+    # Idempotent: a second run boots one more server beside the first, with the same
+    # passwords.
+    out = all_in_one(ct)
+    sid2 = booted(out)
     assert sid2 != sid
     assert sorted(ct.sh("virsh -q -c qemu:///system list --name").split()) == \
         sorted(["kumo-" + sid, "kumo-" + sid2])
+    assert check_login_cloud(ct, out, [sid, sid2]) == secrets
 
     down = all_in_one(ct, "--down")
     assert "uninstalling kumo" in down
+    assert "removed the RabbitMQ user kumo" in down
+    assert ct.run("test", "-e", CLOUDS_YAML, check=False).returncode == 1
+    assert ct.run("test", "-e", SECRETS, check=False).returncode == 1
     after = snapshot(ct)
     for k in before:
         b, a = before[k].splitlines(), after[k].splitlines()
@@ -142,3 +218,6 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     # Idempotent: nothing left to undo.
     all_in_one(ct, "--down")
     assert snapshot(ct) == before
+    # The broker (stopped by --down, as the all-in-one started it) has no user kumo.
+    ct.run("systemctl", "start", "rabbitmq-server.service", timeout=180)
+    assert "kumo" not in rabbit_users(ct)
