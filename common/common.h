@@ -56,6 +56,9 @@ uint64_t now_ms(void);         /* CLOCK_MONOTONIC */
 uint64_t now_us(void);         /* CLOCK_MONOTONIC */
 /* UTC now as "2026-11-25T13:49:11Z" (Nova's format). */
 void time_iso8601(char out[32]);
+/* "2026-12-07T14:26:59.000000Z" (Keystone's expires_at; the fraction is
+ * optional) as unix seconds: 0, or -1 when s is not that shape. */
+int time_parse_utc(const char *s, int64_t *out);
 
 /* strlcpy semantics: returns -1 when src did not fit (dst still terminated). */
 int str_copy(char *dst, const char *src, size_t size);

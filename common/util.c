@@ -1,4 +1,5 @@
 /* Number parsing, uuids, clocks and bounded strings. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -127,6 +128,27 @@ void time_iso8601(char out[32])
 
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int time_parse_utc(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *p;
+	time_t t;
+
+	memset(&tm, 0, sizeof tm);
+	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return -1;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (strcmp(p, "Z") != 0 || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = t;
+	return 0;
 }
 
 int str_copy(char *dst, const char *src, size_t size)

@@ -17,7 +17,6 @@
  *   service_token.c  the token of the compute's own calls to kumo-api:
  *               the [service_user]'s Keystone token, reused until it
  *               nearly expires
- *   http.c      the libcurl set-up those calls share
  *   virt/       the drivers (virt.h)
  */
 #ifndef KUMO_COMPUTE_H
@@ -31,6 +30,7 @@
 #include <time.h>
 
 #include "common/common.h"
+#include "common/http.h"
 #include "common/rpc/rpc.h"
 #include "common/rpcapi.h"
 #include "compute/virt/virt.h"
@@ -137,11 +137,6 @@ void compute_service_token_clear(struct compute *c);
  * password), and the expires_at of a token answer's body. 0 or -1. */
 json_t *compute_token_request(const struct kumo_conf *conf);
 int compute_token_expiry(const char *body, size_t len, time_t *expires);
-
-/* ---- http.c ---- */
-/* A curl handle for url with hdrs (borrowed until the transfer is done)
- * and the shared timeouts; NULL when curl cannot make one. */
-CURL *compute_http_new(const char *url, struct curl_slist *hdrs);
 
 /* ---- report.c ---- */
 /* Casts the service heartbeat and the driver's resources to the

@@ -94,7 +94,7 @@ static long get_file(struct compute *c, struct download *d, const char *token,
 	    c->conf->glance_api_servers, d->want->id) < 0 ||
 	    str_fmt(auth, sizeof auth, "X-Auth-Token: %s", token) < 0 ||
 	    (hdrs = curl_slist_append(NULL, auth)) == NULL ||
-	    (h = compute_http_new(url, hdrs)) == NULL) {
+	    (h = http_new(url, hdrs)) == NULL) {
 		curl_slist_free_all(hdrs);
 		explicit_bzero(auth, sizeof auth);
 		snprintf(reason, rlen, "image %s: cannot set up the download",

@@ -9,7 +9,6 @@
  *
  * Neither the password nor a token is ever logged.
  */
-#include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,37 +41,19 @@ json_t *compute_token_request(const struct kumo_conf *conf)
 	    "domain", "name", conf->service_project_domain_name);
 }
 
-/* "2026-12-07T14:26:59.000000Z" (Keystone's form; the fraction optional). */
-static int parse_utc(const char *s, time_t *out)
-{
-	struct tm tm;
-	const char *p;
-
-	memset(&tm, 0, sizeof tm);
-	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return -1;
-	if (*p == '.') {
-		if (!isdigit((unsigned char)*++p))
-			return -1;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if (strcmp(p, "Z") != 0)
-		return -1;
-	*out = timegm(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
-}
-
 int compute_token_expiry(const char *body, size_t len, time_t *expires)
 {
 	json_t *root, *exp;
+	int64_t t;
 	int rc = -1;
 
 	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
 	exp = json_object_get(json_object_get(root, "token"), "expires_at");
-	if (json_is_string(exp) && parse_utc(json_string_value(exp), expires) == 0)
+	if (json_is_string(exp) && time_parse_utc(json_string_value(exp), &t) == 0) {
+		*expires = (time_t)t;
 		rc = 0;
+	}
 	json_decref(root);
 	return rc;
 }
@@ -145,7 +126,7 @@ static long post_login(const struct kumo_conf *conf, const char *url,
 	if (body == NULL ||
 	    (hdrs = curl_slist_append(NULL, "Content-Type: application/json")) == NULL ||
 	    curl_slist_append(hdrs, "Accept: application/json") == NULL ||
-	    (h = compute_http_new(url, hdrs)) == NULL)
+	    (h = http_new(url, hdrs)) == NULL)
 		goto fail;
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

@@ -1,13 +1,14 @@
 /*
- * The curl set-up every HTTP call of kumo-compute shares (image downloads,
- * the service user's login): libcurl initialised once, http and https
- * only, no signals (worker threads), a connect timeout, and an abort when
- * the transfer stalls.
+ * The curl set-up every HTTP call of kumo shares (kumo-compute's image
+ * downloads and service login, kumo-api's calls to an external Keystone):
+ * libcurl initialised once, http and https only, no signals (worker
+ * threads), a connect timeout, and an abort when the transfer stalls.
  */
 #include <curl/curl.h>
 #include <pthread.h>
 
-#include "compute/compute.h"
+#include "common/common.h"
+#include "common/http.h"
 
 #define CONNECT_TIMEOUT_S 10L
 #define LOW_SPEED_S 60L   /* abort when under 1 KiB/s for this long */
@@ -20,7 +21,7 @@ static void curl_init(void)
 		fatalx("curl_global_init failed");
 }
 
-CURL *compute_http_new(const char *url, struct curl_slist *hdrs)
+CURL *http_new(const char *url, struct curl_slist *hdrs)
 {
 	CURL *h;
 
