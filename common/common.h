@@ -130,6 +130,20 @@ struct kumo_conf {
 	char service_project_name[CONF_STR];
 	char service_user_domain_name[CONF_STR];
 	char service_project_domain_name[CONF_STR];
+	/* [keystone_authtoken]: the Keystone kumo-api checks tokens with
+	 * (keystonemiddleware's names); auth_url "" = kumo's own identity
+	 * service. kumo-api logs in as username (project-scoped, by names)
+	 * to validate its callers' tokens; the password is never logged. */
+	char authtoken_auth_url[CONF_STR];  /* .../v3, or unversioned */
+	char authtoken_username[CONF_STR];
+	char authtoken_password[CONF_STR];
+	char authtoken_project_name[CONF_STR];
+	char authtoken_user_domain_name[CONF_STR];
+	char authtoken_project_domain_name[CONF_STR];
+	int authtoken_cache_time;     /* seconds a validation is reused */
+	char authtoken_www_authenticate_uri[CONF_STR]; /* "" = auth_url */
+	char authtoken_interface[16]; /* the catalog's identity endpoint */
+	char authtoken_region_name[CONF_STR]; /* "" = any region */
 	/* [libvirt] */
 	char libvirt_connection_uri[CONF_STR];
 	char libvirt_virt_type[CONF_STR];

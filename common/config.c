@@ -80,6 +80,18 @@ static const struct conf_key conf_keys[] = {
 	STR("service_user", "project_name", service_project_name, "service"),
 	STR("service_user", "user_domain_name", service_user_domain_name, "Default"),
 	STR("service_user", "project_domain_name", service_project_domain_name, "Default"),
+	/* kumo-api in front of an existing Keystone (keystonemiddleware's
+	 * names, as in nova.conf); auth_url "" = kumo's own identity service */
+	STR("keystone_authtoken", "auth_url", authtoken_auth_url, ""),
+	STR("keystone_authtoken", "username", authtoken_username, ""),
+	SECRET("keystone_authtoken", "password", authtoken_password),
+	STR("keystone_authtoken", "project_name", authtoken_project_name, "service"),
+	STR("keystone_authtoken", "user_domain_name", authtoken_user_domain_name, "Default"),
+	STR("keystone_authtoken", "project_domain_name", authtoken_project_domain_name, "Default"),
+	INT("keystone_authtoken", "token_cache_time", authtoken_cache_time, 0, 86400, "300"),
+	STR("keystone_authtoken", "www_authenticate_uri", authtoken_www_authenticate_uri, ""), /* "" = auth_url */
+	STR("keystone_authtoken", "interface", authtoken_interface, "internal"),
+	STR("keystone_authtoken", "region_name", authtoken_region_name, ""), /* "" = any */
 	STR("libvirt", "connection_uri", libvirt_connection_uri, "qemu:///system"),
 	STR("libvirt", "virt_type", libvirt_virt_type, "auto"),
 	STR("libvirt", "network", libvirt_network, ""), /* a libvirt network name */
@@ -102,6 +114,7 @@ static const struct {
 	{ "auth_strategy", { "keystone", "noauth2", NULL } },
 	{ "virt_type", { "auto", "kvm", "qemu", NULL } },
 	{ "log_level", { "error", "warning", "info", "debug" } },
+	{ "interface", { "public", "internal", "admin", NULL } },
 };
 
 struct conf_parse {
@@ -248,6 +261,33 @@ static const char *conf_check_service_user(const struct kumo_conf *conf)
 	return "";
 }
 
+static bool http_url(const char *u)
+{
+	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+static const char *conf_check_authtoken(const struct kumo_conf *conf)
+{
+	if (conf->authtoken_auth_url[0] == '\0')
+		return "";
+	if (!http_url(conf->authtoken_auth_url))
+		return "[keystone_authtoken] auth_url must start with http:// or https://";
+	if (conf->authtoken_www_authenticate_uri[0] != '\0' &&
+	    !http_url(conf->authtoken_www_authenticate_uri))
+		return "[keystone_authtoken] www_authenticate_uri must start with "
+		    "http:// or https://";
+	if (conf->authtoken_username[0] == '\0')
+		return "[keystone_authtoken] username must be set with auth_url";
+	if (conf->authtoken_password[0] == '\0')
+		return "[keystone_authtoken] password must be set with auth_url";
+	if (conf->authtoken_project_name[0] == '\0' ||
+	    conf->authtoken_user_domain_name[0] == '\0' ||
+	    conf->authtoken_project_domain_name[0] == '\0')
+		return "[keystone_authtoken] project_name, user_domain_name and "
+		    "project_domain_name must not be empty";
+	return "";
+}
+
 int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen)
 {
 	const char *why;
@@ -282,7 +322,8 @@ int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen
 		    path ? path : "(defaults)");
 		return -1;
 	}
-	if ((why = conf_check_service_user(conf))[0] != '\0') {
+	if ((why = conf_check_service_user(conf))[0] != '\0' ||
+	    (why = conf_check_authtoken(conf))[0] != '\0') {
 		snprintf(err, errlen, "%s: %s", path ? path : "(defaults)", why);
 		return -1;
 	}

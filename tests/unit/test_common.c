@@ -161,6 +161,58 @@ static void test_conf_service_user(void **state)
 	unlink(p);
 }
 
+/* [keystone_authtoken]: defaults, bounds, and the keys auth_url needs. */
+static void test_conf_authtoken(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *what;  /* NULL = valid */
+	} cases[] = {
+		{ "[keystone_authtoken]\nauth_url = http://h:5000/v3\n"
+		  "username = nova\npassword = p\ninterface = public\n"
+		  "token_cache_time = 0\n", NULL },
+		{ "[keystone_authtoken]\nauth_url = ftp://h/v3\nusername = u\n"
+		  "password = p\n", "[keystone_authtoken] auth_url must start with" },
+		{ "[keystone_authtoken]\nauth_url = http://h/v3\npassword = p\n",
+		  "[keystone_authtoken] username must be set" },
+		{ "[keystone_authtoken]\nauth_url = http://h/v3\nusername = u\n",
+		  "[keystone_authtoken] password must be set" },
+		{ "[keystone_authtoken]\nauth_url = http://h/v3\nusername = u\n"
+		  "password = p\nwww_authenticate_uri = h:5000\n",
+		  "www_authenticate_uri must start with" },
+		{ "[keystone_authtoken]\ntoken_cache_time = 86401\n",
+		  "not an integer in range" },
+		{ "[keystone_authtoken]\ninterface = private\n",
+		  "not one of the allowed" },
+		{ "[keystone_authtoken]\npassword = hunter2\ninterface = x\n",
+		  "interface" },
+	};
+	char err[512], *p;
+	struct kumo_conf c;
+
+	(void)state;
+	assert_int_equal(conf_load(&c, NULL, err, sizeof err), 0);
+	assert_string_equal(c.authtoken_auth_url, "");
+	assert_string_equal(c.authtoken_project_name, "service");
+	assert_string_equal(c.authtoken_project_domain_name, "Default");
+	assert_string_equal(c.authtoken_interface, "internal");
+	assert_int_equal(c.authtoken_cache_time, 300);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		p = write_tmp(cases[i].text);
+		err[0] = '\0';
+		if (cases[i].what == NULL) {
+			if (conf_load(&c, p, err, sizeof err) != 0)
+				fail_msg("case %zu: %s", i, err);
+		} else if (conf_load(&c, p, err, sizeof err) != -1 ||
+		    strstr(err, cases[i].what) == NULL ||
+		    strstr(err, "hunter2") != NULL) {
+			fail_msg("case %zu: got '%s', want '%s'", i, err,
+			    cases[i].what);
+		}
+		unlink(p);
+	}
+}
+
 static void test_conf_missing_file(void **state)
 {
 	struct kumo_conf c;
@@ -328,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_conf_values),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_conf_service_user),
+		cmocka_unit_test(test_conf_authtoken),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_num_parse),
 		cmocka_unit_test(test_uuid),
