@@ -38,7 +38,7 @@ LIB_YAML = -lyaml
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
-API_SRC     := $(filter-out api/main.c,$(wildcard api/*.c api/filters/*.c api/identity/*.c))
+API_SRC     := $(filter-out api/main.c,$(wildcard api/*.c api/filters/*.c api/identity/*.c api/authtoken/*.c))
 SCHED_SRC   := $(filter-out scheduler/main.c,$(wildcard scheduler/*.c scheduler/filters/*.c scheduler/weighers/*.c))
 COMPUTE_SRC := $(filter-out compute/main.c,$(wildcard compute/*.c compute/virt/*.c))
 CLI_SRC     := $(filter-out cli/main.c,$(wildcard cli/*.c))
@@ -82,7 +82,7 @@ $(BUILD)/lib%.a:
 	ar rcs $@ $^
 
 $(BUILD)/kumo-api: $(call obj,api/main.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_YAML) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_YAML) $(LIB_CURL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 # kumo-compute never links db/ (DESIGN.md: computes report through RPC),

@@ -28,6 +28,8 @@
  *   instance_actions.c  /v2.1/servers/{id}/os-instance-actions
  *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
  *   identity/      kumo's Keystone v3 subset at /identity/v3 (identity.h)
+ *   authtoken/     tokens checked by an external Keystone, as
+ *                  keystonemiddleware does in front of Nova (authtoken.h)
  *
  * A request: libmicrohttpd calls the access handler several times; the
  * state (struct api_req) hangs on its per-connection pointer and is freed
@@ -111,6 +113,7 @@ enum api_err {
 	ERR_RPC,               /* 500, the broker refused a cast */
 	ERR_RPC_TIMEOUT,       /* 500, a compute host did not answer a call */
 	ERR_NOT_IMPLEMENTED,   /* 501, a message made by the caller */
+	ERR_KS_UNAVAILABLE,    /* 503, an external Keystone cannot check a token */
 	/* Keystone's answers (identity routes; KS_AUTH on every route when
 	 * auth_strategy = keystone) */
 	ERR_KS_AUTH,           /* 401 */
@@ -208,7 +211,11 @@ enum api_role {
 	API_ROLE_SERVICE = 1 << 3,
 };
 
+/* The bit of a role name ("reader" -> API_ROLE_READER), 0 for others. */
+unsigned api_role_bit(const char *name);
+
 struct identity;
+struct authtoken;
 struct api_policy;
 
 /* ---- policy.c: oslo.policy's rule language, kumo's rule names ---------- */
@@ -238,6 +245,7 @@ struct api {
 	const struct kumo_conf *conf;
 	bool keystone;             /* [api] auth_strategy = keystone */
 	struct identity *identity; /* keys, login throttle (identity/) */
+	struct authtoken *authtoken; /* [keystone_authtoken] auth_url set */
 	struct api_policy *policy; /* [oslo_policy] policy_file over the defaults */
 	struct db *db;
 	struct rpc_transport *rpc;
@@ -571,6 +579,20 @@ void identity_changed(struct api *api);
 int identity_authenticate(struct api_req *r, const char *token);
 /* The client's address as text ("127.0.0.1"), "" when unknown. */
 void api_client_addr(struct api_req *r, char *out, size_t len);
+
+/* authtoken/ (authtoken.h): with auth_strategy = keystone and
+ * [keystone_authtoken] auth_url, the state of the checks against that
+ * Keystone (none otherwise): 0, or -1 (logged). */
+int authtoken_start(struct api *api);
+void authtoken_stop(struct api *api);
+/* The auth filter's check of a caller's token by the external Keystone:
+ * 0 and r's identity set, or API_ERROR (401 for a token Keystone refuses,
+ * 503 when Keystone cannot tell). */
+int authtoken_authenticate(struct api_req *r, const char *token);
+/* Where a 401 sends clients to log in: www_authenticate_uri (else
+ * auth_url) without a final '/'; NULL without an external Keystone.
+ * Borrowed. */
+const char *authtoken_login_uri(const struct api *api);
 
 enum api_rc ks_versions(struct api_req *r);
 enum api_rc ks_version_v3(struct api_req *r);

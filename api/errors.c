@@ -74,6 +74,8 @@ static const struct {
 	[ERR_RPC_TIMEOUT] = { 500, "Unexpected API Error: compute host %s did "
 	    "not answer in time." },
 	[ERR_NOT_IMPLEMENTED] = { 501, "%s" },
+	/* keystonemiddleware's words when Keystone cannot check a token */
+	[ERR_KS_UNAVAILABLE] = { 503, "The Keystone service is temporarily unavailable." },
 	/* Keystone's words (research/keystone-anchor.md 3.4-3.8) */
 	[ERR_KS_AUTH] = { 401, "The request you have made requires authentication." },
 	[ERR_KS_METHOD] = { 401, "Attempted to authenticate with an unsupported method." },

@@ -64,7 +64,8 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	daemon_signals();
 	api.db = db_open_service(conf_db_path(&conf));
-	if (identity_start(&api) < 0) {
+	if (identity_start(&api) < 0 || authtoken_start(&api) < 0) {
+		identity_stop(&api);
 		api_policy_free(api.policy);
 		db_close(api.db);
 		return 1;
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 	api.rpc = rpcapi_transport_open(&conf);
 	if (api_server_start(&api) < 0) {
 		rpc_transport_free(api.rpc);
+		authtoken_stop(&api);
 		identity_stop(&api);
 		api_policy_free(api.policy);
 		db_close(api.db);
@@ -80,7 +82,8 @@ int main(int argc, char **argv)
 	log_info("listening on %s:%d with %d workers, auth %s%s",
 	    conf.osapi_compute_listen, conf.osapi_compute_listen_port,
 	    conf.api_workers, conf.auth_strategy,
-	    conf.identity_enabled ? ", identity at /identity/v3" : "");
+	    api.authtoken != NULL ? ", tokens checked by an external Keystone" :
+	    api.identity != NULL ? ", identity at /identity/v3" : "");
 	daemon_ready("listening");
 	/* libmicrohttpd serves from its own threads: the watchdog catches a hung
 	 * or stopped process, not one wedged worker. */
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
 	daemon_stopping();
 	api_server_stop(&api, API_GRACE_MS);
 	rpc_transport_free(api.rpc);
+	authtoken_stop(&api);
 	identity_stop(&api);
 	api_policy_free(api.policy);
 	db_close(api.db);

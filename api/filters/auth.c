@@ -7,6 +7,11 @@
  * reads the user's roles on the token's scope); anything else is 401 with
  * Keystone's body, as keystonemiddleware answers in front of Nova.
  *
+ * keystone with [keystone_authtoken] auth_url: the token is checked by
+ * that Keystone (authtoken/, as keystonemiddleware does); kumo's own
+ * /identity routes are not the cloud's identity service then, and pass
+ * unauthenticated to the router, which answers 404.
+ *
  * noauth2 (tests, benchmarks): "X-Auth-Token: user:project"; the user
  * "admin" is an admin. Unlike Nova's noauth2 there is no login emulation:
  * no token is 401, and so is a malformed one.
@@ -58,12 +63,26 @@ static enum api_rc noauth2(struct api_req *r, const char *tok)
 	return API_NEXT;
 }
 
+static enum api_rc external(struct api_req *r, const char *tok)
+{
+	if (r->route != NULL && (r->route->flags & ROUTE_IDENTITY))
+		return API_NEXT;
+	if (tok == NULL)
+		return api_error(r, ERR_KS_AUTH);
+	if (authtoken_authenticate(r, tok) != 0)
+		return API_ERROR;
+	r->authed = true;
+	return API_NEXT;
+}
+
 static enum api_rc auth_request(struct api_req *r)
 {
 	const char *tok = api_header_get(r, "X-Auth-Token");
 
 	if (r->route != NULL && (r->route->flags & ROUTE_NOAUTH))
 		return API_NEXT;
+	if (r->api->authtoken != NULL)
+		return external(r, tok);
 	/* identity calls take Keystone tokens whatever the strategy */
 	if (!r->api->keystone && (r->route == NULL ||
 	    !(r->route->flags & ROUTE_IDENTITY)))

@@ -51,15 +51,20 @@ static void keystone_error(struct api_req *r, int status)
 }
 
 /* keystonemiddleware's 401 in front of a service: other key order, and
- * json.dumps' spacing. */
+ * json.dumps' spacing; the login is at the external Keystone when there
+ * is one. */
 static void authtoken_error(struct api_req *r, int status)
 {
 	json_t *inner = json_pack("{s:i, s:s, s:o}", "code", status,
 	    "title", api_status_title(status), "message", view_str(r->err_msg));
+	const char *uri = authtoken_login_uri(r->api);
 
 	api_reply(r, status, json_pack("{s:o}", "error", inner));
-	api_header_add(r, "WWW-Authenticate", "Keystone uri=\"%s/identity\"",
-	    r->base_url);
+	if (uri != NULL)
+		api_header_add(r, "WWW-Authenticate", "Keystone uri=\"%s\"", uri);
+	else
+		api_header_add(r, "WWW-Authenticate", "Keystone uri=\"%s/identity\"",
+		    r->base_url);
 }
 
 static void faultwrap_response(struct api_req *r)

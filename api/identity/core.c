@@ -86,6 +86,12 @@ int identity_start(struct api *api)
 	api->keystone = strcmp(api->conf->auth_strategy, "keystone") == 0;
 	if (!api->keystone && !api->conf->identity_enabled)
 		return 0;
+	/* an external Keystone is the cloud's identity service (authtoken/) */
+	if (api->keystone && api->conf->authtoken_auth_url[0] != '\0') {
+		log_info("identity service off: [keystone_authtoken] auth_url "
+		    "is set");
+		return 0;
+	}
 	if ((id = calloc(1, sizeof *id)) == NULL)
 		return -1;
 	pthread_mutex_init(&id->lock, NULL);
@@ -183,20 +189,30 @@ void ks_auth_clear(struct ks_auth *a)
 	memset(a, 0, sizeof *a);
 }
 
+unsigned api_role_bit(const char *name)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} bits[] = {
+		{ "reader", API_ROLE_READER },
+		{ "member", API_ROLE_MEMBER },
+		{ "admin", API_ROLE_ADMIN },
+		{ "service", API_ROLE_SERVICE },
+	};
+
+	for (size_t i = 0; i < sizeof bits / sizeof *bits; i++)
+		if (strcmp(bits[i].name, name) == 0)
+			return bits[i].bit;
+	return 0;
+}
+
 unsigned ks_role_bits(const struct db_role *roles, size_t n)
 {
 	unsigned bits = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(roles[i].name, "reader") == 0)
-			bits |= API_ROLE_READER;
-		else if (strcmp(roles[i].name, "member") == 0)
-			bits |= API_ROLE_MEMBER;
-		else if (strcmp(roles[i].name, "admin") == 0)
-			bits |= API_ROLE_ADMIN;
-		else if (strcmp(roles[i].name, "service") == 0)
-			bits |= API_ROLE_SERVICE;
-	}
+	for (size_t i = 0; i < n; i++)
+		bits |= api_role_bit(roles[i].name);
 	return bits;
 }
 
