@@ -99,7 +99,8 @@ class Daemon:
 
 class Cloud:
     def __init__(self, computes=1, fake=None, scheduler_opts=None, extra_default=None,
-                 driver="fake", parent_dir=None, auth="noauth2", extra_conf=None):
+                 driver="fake", parent_dir=None, auth="noauth2", extra_conf=None,
+                 admin_token=None, admin_project=None):
         self.dir = tempfile.mkdtemp(prefix="kumo-test-", dir=parent_dir)
         if driver == "libvirt":
             # qemu runs as libvirt-qemu: it must reach the instance dirs
@@ -118,9 +119,15 @@ class Cloud:
         self.extra_conf = extra_conf or {}
         # "keystone": kumo's own identity service, bootstrapped with the
         # admin password below; request() then sends an admin token.
+        # "keystone-external": an existing Keystone checks the tokens
+        # (extra_conf's [keystone_authtoken]); kumo's identity is not
+        # bootstrapped, and request() sends admin_token, a token of that
+        # Keystone with the admin role on admin_project (its id: the
+        # project whose quotas start() lifts; None = none lifted).
         self.auth = auth
         self.admin_password = "secret-" + uuid.uuid4().hex[:8]
-        self.admin_token = None
+        self.admin_token = admin_token
+        self.admin_project = admin_project
         self.env = dict(os.environ)
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
@@ -146,7 +153,8 @@ class Cloud:
                  "service_down_time = 4"]
         lines += ["%s = %s" % kv for kv in self.extra_default.items()]
         lines += ["[api]", "api_paste_config = %s" % pipeline,
-                  "auth_strategy = %s" % self.auth,
+                  "auth_strategy = %s" % ("keystone" if self.auth.startswith("keystone")
+                                          else self.auth),
                   "[identity]", "password_hash_rounds = 4",
                   "[oslo_policy]",
                   # never the host's /etc/kumo/policy.yaml
@@ -211,11 +219,14 @@ class Cloud:
         if self.auth == "keystone":
             self.admin_token, body = self.login("admin", self.admin_password, "admin")
             admin_project = body["token"]["project"]["id"]
+        elif self.auth == "keystone-external":
+            admin_project = self.admin_project
         # Tests boot many servers as admin: lift Nova's default quotas
         # (10 instances, 20 cores) for that project only.
-        r = self.request("PUT", "/v2.1/os-quota-sets/%s" % admin_project, body={
-            "quota_set": {"instances": -1, "cores": -1, "ram": -1}})
-        assert r.status == 200, r
+        if admin_project is not None:
+            r = self.request("PUT", "/v2.1/os-quota-sets/%s" % admin_project, body={
+                "quota_set": {"instances": -1, "cores": -1, "ram": -1}})
+            assert r.status == 200, r
         if self.n_computes:
             self.wait_computes_up(self.n_computes)
         return self
