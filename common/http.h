@@ -1,15 +1,44 @@
 /*
- * common/http.h: the libcurl set-up kumo's HTTP clients share (http.c).
- * Only the programs that call it link libcurl.
+ * common/http.h: what kumo's HTTP clients share. Only the programs that
+ * call it link libcurl.
+ *
+ *   http.c       the libcurl set-up
+ *   http_call.c  one call and its answer; the Keystone clients' pieces
  */
 #ifndef KUMO_COMMON_HTTP_H
 #define KUMO_COMMON_HTTP_H
 
 #include <curl/curl.h>
+#include <jansson.h>
+#include <stddef.h>
 
 /* A curl handle for url with hdrs (borrowed until the transfer is done):
  * http and https only, no signals, a 10 s connect timeout, an abort when
  * under 1 KiB/s for 60 s. NULL when curl cannot make one. */
 CURL *http_new(const char *url, struct curl_slist *hdrs);
+
+#define HTTP_TOKEN_MAX 4096   /* the longest token kept (Fernet: ~200) */
+
+struct http_answer {
+	long status;
+	char *body;                     /* owned, NUL-terminated; NULL = none */
+	size_t len, cap;
+	char subject[HTTP_TOKEN_MAX];   /* X-Subject-Token; "" = none or unusable */
+};
+
+/* One call: POST post (JSON) when not NULL, else GET, with hdrs ("Name:
+ * value", NULL-terminated; wiped after). 0 and a's status, body (at most
+ * 1 MiB) and X-Subject-Token; -1 when no answer came (why set). a is the
+ * caller's to http_answer_free either way. */
+int http_call(const char *url, const char *const *hdrs, const char *post,
+    struct http_answer *a, char *why, size_t whylen);
+void http_answer_free(struct http_answer *a);
+/* Keystone's {"error": {"message"}} of a, or "". */
+void keystone_error_message(const struct http_answer *a, char *msg,
+    size_t len);
+/* The password login openstackclient sends: the user and the project by
+ * name and domain name. A new reference (the caller wipes its dump). */
+json_t *keystone_password_request(const char *user, const char *user_domain,
+    const char *password, const char *project, const char *project_domain);
 
 #endif

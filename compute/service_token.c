@@ -9,36 +9,19 @@
  *
  * Neither the password nor a token is ever logged.
  */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "compute/compute.h"
 
 #define RENEW_BEFORE_S 60  /* a token this close to expiry is renewed */
-#define LOGIN_TIMEOUT_S 30L
-#define ANSWER_MAX 65536   /* a ?nocatalog answer is under 1 KiB */
-
-/* What the login answered: the token header and the body. */
-struct answer {
-	char token[COMPUTE_TOKEN_MAX];
-	bool bad_token;            /* too long, or not printable */
-	char body[ANSWER_MAX];
-	size_t len;
-};
 
 json_t *compute_token_request(const struct kumo_conf *conf)
 {
-	return json_pack("{s:{s:{s:[s], s:{s:{s:s, s:{s:s}, s:s}}}, "
-	    "s:{s:{s:s, s:{s:s}}}}}",
-	    "auth", "identity", "methods", "password",
-	    "password", "user", "name", conf->service_username,
-	    "domain", "name", conf->service_user_domain_name,
-	    "password", conf->service_password,
-	    "scope", "project", "name", conf->service_project_name,
-	    "domain", "name", conf->service_project_domain_name);
+	return keystone_password_request(conf->service_username,
+	    conf->service_user_domain_name, conf->service_password,
+	    conf->service_project_name, conf->service_project_domain_name);
 }
 
 int compute_token_expiry(const char *body, size_t len, time_t *expires)
@@ -58,95 +41,29 @@ int compute_token_expiry(const char *body, size_t len, time_t *expires)
 	return rc;
 }
 
-/* Keystone's {"error": {"message": ...}} into msg, or "" without one. */
-static void keystone_message(const struct answer *a, char *msg, size_t len)
+/* POSTs the login into a: 0, or -1 (logged). */
+static int post_login(const struct kumo_conf *conf, const char *url,
+    struct http_answer *a)
 {
-	json_t *root = json_loadb(a->body, a->len, 0, NULL);
-	const char *m = json_string_value(json_object_get(json_object_get(root,
-	    "error"), "message"));
-
-	str_copy_utf8(msg, m ? m : "", len);
-	json_decref(root);
-}
-
-static size_t on_body(char *buf, size_t size, size_t n, void *arg)
-{
-	struct answer *a = arg;
-	size_t len = size * n;
-
-	if (len > sizeof a->body - a->len)
-		return 0;
-	memcpy(a->body + a->len, buf, len);
-	a->len += len;
-	return len;
-}
-
-/* Keeps X-Subject-Token of the final response (a 100 Continue's headers
- * come first, each response starting with its status line). */
-static size_t on_header(char *buf, size_t size, size_t n, void *arg)
-{
-	static const char name[] = "X-Subject-Token:";
-	struct answer *a = arg;
-	size_t len = size * n, i = sizeof name - 1;
-
-	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
-		explicit_bzero(a->token, sizeof a->token);
-		a->bad_token = false;
-	}
-	if (len < i || strncasecmp(buf, name, i) != 0)
-		return len;
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-		i++;
-	while (len > i && (buf[len - 1] == '\r' || buf[len - 1] == '\n' ||
-	    buf[len - 1] == ' '))
-		len--;
-	a->bad_token = len - i == 0 || len - i >= sizeof a->token;
-	for (size_t j = i; j < len && !a->bad_token; j++)
-		a->bad_token = buf[j] <= ' ' || buf[j] > '~';
-	if (!a->bad_token) {
-		memcpy(a->token, buf + i, len - i);
-		a->token[len - i] = '\0';
-	}
-	return size * n;
-}
-
-/* POSTs the login into a: the HTTP status, or -1 (logged). */
-static long post_login(const struct kumo_conf *conf, const char *url,
-    struct answer *a)
-{
-	struct curl_slist *hdrs = NULL;
+	static const char *const hdrs[] = { "Content-Type: application/json",
+	    "Accept: application/json", NULL };
 	json_t *req = compute_token_request(conf);
-	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	long status = -1;
-	CURLcode rc = CURLE_OUT_OF_MEMORY;
-	CURL *h = NULL;
+	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL, why[256];
+	int rc = -1;
 
 	json_decref(req);
-	/* appending to a list returns its head, or NULL */
-	if (body == NULL ||
-	    (hdrs = curl_slist_append(NULL, "Content-Type: application/json")) == NULL ||
-	    curl_slist_append(hdrs, "Accept: application/json") == NULL ||
-	    (h = http_new(url, hdrs)) == NULL)
-		goto fail;
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, LOGIN_TIMEOUT_S);
-	if ((rc = curl_easy_perform(h)) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-fail:
-	if (rc != CURLE_OK)
+	if (body == NULL)
+		snprintf(why, sizeof why, "cannot build the login");
+	else
+		rc = http_call(url, hdrs, body, a, why, sizeof why);
+	if (rc < 0)
 		log_warnx("service user %s: login at %s failed: %s",
-		    conf->service_username, url, curl_easy_strerror(rc));
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs);
+		    conf->service_username, url, why);
 	if (body != NULL) {
 		explicit_bzero(body, strlen(body));
 		free(body);
 	}
-	return status;
+	return rc;
 }
 
 /* Logs in as the service user into t: 0, or -1 (logged once) with a
@@ -156,44 +73,44 @@ static int login(const struct kumo_conf *conf, struct compute_token *t,
 {
 	const char *base = conf->service_auth_url;
 	size_t blen = strlen(base);
-	struct answer *a;
+	struct http_answer a;
 	char url[CONF_STR + 32], msg[256];
-	long status;
 	int rc = -1;
 
+	memset(&a, 0, sizeof a);
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
 	if (str_fmt(url, sizeof url, "%.*s/auth/tokens?nocatalog", (int)blen,
-	    base) < 0 || (a = calloc(1, sizeof *a)) == NULL) {
+	    base) < 0) {
 		snprintf(reason, rlen, "service user %s: cannot set up the login",
 		    conf->service_username);
 		return -1;
 	}
-	if ((status = post_login(conf, url, a)) < 0) {
+	if (post_login(conf, url, &a) < 0) {
 		snprintf(reason, rlen, "service user %s: login failed",
 		    conf->service_username);
-	} else if (status != 201) {
-		keystone_message(a, msg, sizeof msg);
+	} else if (a.status != 201) {
+		keystone_error_message(&a, msg, sizeof msg);
 		log_warnx("service user %s: login at %s failed: %ld %s",
-		    conf->service_username, url, status, msg);
+		    conf->service_username, url, a.status, msg);
 		snprintf(reason, rlen, "service user %s: login failed: %ld %s",
-		    conf->service_username, status, msg);
-	} else if (a->bad_token || a->token[0] == '\0' ||
-	    compute_token_expiry(a->body, a->len, &t->expires) < 0) {
+		    conf->service_username, a.status, msg);
+	} else if (a.subject[0] == '\0' ||
+	    strlen(a.subject) >= sizeof t->value || a.body == NULL ||
+	    compute_token_expiry(a.body, a.len, &t->expires) < 0) {
 		log_warnx("service user %s: login at %s answered 201 without a "
 		    "usable X-Subject-Token and expires_at",
 		    conf->service_username, url);
 		snprintf(reason, rlen, "service user %s: login answered no "
 		    "usable token", conf->service_username);
 	} else {
-		memcpy(t->value, a->token, sizeof t->value);
+		str_copy(t->value, a.subject, sizeof t->value);
 		log_info("service user %s: logged in at %s, token valid for %llds",
 		    conf->service_username, url,
 		    (long long)(t->expires - time(NULL)));
 		rc = 0;
 	}
-	explicit_bzero(a, sizeof *a);
-	free(a);
+	http_answer_free(&a);
 	return rc;
 }
 

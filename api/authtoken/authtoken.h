@@ -11,7 +11,6 @@
  *               X-Subject-Token; the answer into the request's identity
  *   cache.c     validations by SHA-256 of the token, bounded, the oldest
  *               evicted
- *   http.c      one call to Keystone (libcurl through common/http.h)
  *
  * Neither the password nor a token is ever logged.
  */
@@ -21,8 +20,9 @@
 #include <pthread.h>
 
 #include "api/api.h"
+#include "common/http.h"
 
-#define AT_TOKEN_MAX 4096   /* the longest token sent on (Fernet: ~200) */
+#define AT_TOKEN_MAX HTTP_TOKEN_MAX
 #define AT_URL_MAX 1024
 #define AT_CACHE_SLOTS 1024
 #define AT_KEY_LEN 65       /* SHA-256 in hex, and the NUL */
@@ -65,24 +65,6 @@ struct authtoken {
 	struct at_cache cache;
 	unsigned long validations;      /* calls to Keystone (debug log) */
 };
-
-/* ---- http.c ---- */
-struct at_answer {
-	long status;
-	char *body;                     /* owned, NUL-terminated; NULL = none */
-	size_t len, cap;
-	char subject[AT_TOKEN_MAX];     /* X-Subject-Token; "" = none or unusable */
-};
-
-/* One call to Keystone: POST post (JSON) when not NULL, else GET, with
- * hdrs ("Name: value", NULL-terminated; wiped after). 0 and a's status,
- * body and X-Subject-Token; -1 when no answer came (why set). a is the
- * caller's to at_answer_free either way. */
-int at_http(const char *url, const char *const *hdrs, const char *post,
-    struct at_answer *a, char *why, size_t whylen);
-void at_answer_free(struct at_answer *a);
-/* Keystone's {"error": {"message"}} of a, or "". */
-void at_keystone_message(const struct at_answer *a, char *msg, size_t len);
 
 /* ---- service.c ---- */
 int at_service_init(struct authtoken *at);

@@ -80,7 +80,7 @@ static int catalog_identity(const struct kumo_conf *conf, const json_t *body,
 }
 
 /* The login answer into the service state: 0, or -1 (why set). */
-static int keep_login(struct authtoken *at, const struct at_answer *a,
+static int keep_login(struct authtoken *at, const struct http_answer *a,
     char *why, size_t whylen)
 {
 	struct at_service *s = &at->service;
@@ -114,18 +114,13 @@ fail:
 static int login(struct authtoken *at, long *status, char *why, size_t whylen)
 {
 	const struct kumo_conf *c = at->conf;
-	json_t *req = json_pack("{s:{s:{s:[s], s:{s:{s:s, s:{s:s}, s:s}}}, "
-	    "s:{s:{s:s, s:{s:s}}}}}",
-	    "auth", "identity", "methods", "password",
-	    "password", "user", "name", c->authtoken_username,
-	    "domain", "name", c->authtoken_user_domain_name,
-	    "password", c->authtoken_password,
-	    "scope", "project", "name", c->authtoken_project_name,
-	    "domain", "name", c->authtoken_project_domain_name);
+	json_t *req = keystone_password_request(c->authtoken_username,
+	    c->authtoken_user_domain_name, c->authtoken_password,
+	    c->authtoken_project_name, c->authtoken_project_domain_name);
 	char *post = req ? json_dumps(req, JSON_COMPACT) : NULL, url[AT_URL_MAX];
 	const char *hdrs[] = { "Content-Type: application/json",
 	    "Accept: application/json", NULL };
-	struct at_answer a;
+	struct http_answer a;
 	int rc = -1;
 
 	json_decref(req);
@@ -136,14 +131,14 @@ static int login(struct authtoken *at, long *status, char *why, size_t whylen)
 		free(post);
 		return -1;
 	}
-	if (at_http(url, hdrs, post, &a, why, whylen) == 0) {
+	if (http_call(url, hdrs, post, &a, why, whylen) == 0) {
 		*status = a.status;
 		if (a.status == 201)
 			rc = keep_login(at, &a, why, whylen);
 		else
-			at_keystone_message(&a, why, whylen);
+			keystone_error_message(&a, why, whylen);
 	}
-	at_answer_free(&a);
+	http_answer_free(&a);
 	explicit_bzero(post, strlen(post));
 	free(post);
 	return rc;

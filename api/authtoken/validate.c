@@ -96,7 +96,7 @@ static void role_add(struct at_ident *id, const char *name)
 }
 
 /* The validation body {"token": {...}} into id: 0, or -1. */
-static int ident_parse(const struct at_answer *a, struct at_ident *id)
+static int ident_parse(const struct http_answer *a, struct at_ident *id)
 {
 	json_t *root = a->body ? json_loadb(a->body, a->len, 0, NULL) : NULL;
 	json_t *tok = json_object_get(root, "token"), *proj, *roles, *ro;
@@ -128,7 +128,7 @@ fail:
 
 /* One validation call: its status (answer in a), or -1 (logged). */
 static long ask(struct authtoken *at, const char *url, const char *svc,
-    const char *tok, struct at_answer *a)
+    const char *tok, struct http_answer *a)
 {
 	char auth[AT_TOKEN_MAX + 32], subj[AT_TOKEN_MAX + 32], why[256];
 	const char *hdrs[] = { "Accept: application/json", auth, subj,
@@ -138,7 +138,7 @@ static long ask(struct authtoken *at, const char *url, const char *svc,
 
 	snprintf(auth, sizeof auth, "X-Auth-Token: %s", svc);
 	snprintf(subj, sizeof subj, "X-Subject-Token: %s", tok);
-	rc = at_http(url, hdrs, NULL, a, why, sizeof why);
+	rc = http_call(url, hdrs, NULL, a, why, sizeof why);
 	explicit_bzero(auth, sizeof auth);
 	explicit_bzero(subj, sizeof subj);
 	n = __atomic_add_fetch(&at->validations, 1, __ATOMIC_RELAXED);
@@ -157,7 +157,7 @@ static int validate(struct api_req *r, const char *tok, struct at_ident *id)
 {
 	struct authtoken *at = r->api->authtoken;
 	char svc[AT_TOKEN_MAX], url[AT_URL_MAX], msg[256] = "";
-	struct at_answer a;
+	struct http_answer a;
 	long status = 401;
 	int rc = -1;
 
@@ -175,11 +175,11 @@ static int validate(struct api_req *r, const char *tok, struct at_ident *id)
 			log_warnx("keystone_authtoken: Keystone's validation "
 			    "answer does not parse");
 		else if (status == 404)
-			at_keystone_message(&a, msg, sizeof msg);
+			keystone_error_message(&a, msg, sizeof msg);
 		else if (status > 0 && status != 401)
 			log_warnx("keystone_authtoken: validation answered %ld",
 			    status);
-		at_answer_free(&a);
+		http_answer_free(&a);
 	}
 	explicit_bzero(svc, sizeof svc);
 	if (rc == 0)

@@ -1,14 +1,18 @@
 /*
- * One call to Keystone: the answer's status, its body (bounded) and its
- * X-Subject-Token. The request headers hold tokens: their copies in
- * curl's list are wiped before they are freed.
+ * One call to an HTTP service, Keystone's above all: the answer's status,
+ * its body (bounded) and its X-Subject-Token; and what kumo's Keystone
+ * clients (kumo-api's service token, kumo-compute's) share: the password
+ * login's body and Keystone's error message. The request headers hold
+ * tokens: their copies in curl's list are wiped before they are freed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api/authtoken/authtoken.h"
+#include <jansson.h>
+
+#include "common/common.h"
 #include "common/http.h"
 
 #define BODY_MAX (1 << 20)   /* a token with a large catalog: some KiB */
@@ -16,7 +20,7 @@
 
 static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 {
-	struct at_answer *a = arg;
+	struct http_answer *a = arg;
 	size_t len = size * n, cap;
 	char *p;
 
@@ -42,7 +46,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 {
 	static const char name[] = "X-Subject-Token:";
-	struct at_answer *a = arg;
+	struct http_answer *a = arg;
 	size_t len = size * n, i = sizeof name - 1;
 	bool bad;
 
@@ -72,8 +76,8 @@ static void list_free(struct curl_slist *list)
 	curl_slist_free_all(list);
 }
 
-int at_http(const char *url, const char *const *hdrs, const char *post,
-    struct at_answer *a, char *why, size_t whylen)
+int http_call(const char *url, const char *const *hdrs, const char *post,
+    struct http_answer *a, char *why, size_t whylen)
 {
 	struct curl_slist *list = NULL, *l;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
@@ -104,7 +108,7 @@ fail:
 	return rc == CURLE_OK ? 0 : -1;
 }
 
-void at_answer_free(struct at_answer *a)
+void http_answer_free(struct http_answer *a)
 {
 	if (a->body != NULL) {
 		explicit_bzero(a->body, a->len);
@@ -113,7 +117,7 @@ void at_answer_free(struct at_answer *a)
 	explicit_bzero(a, sizeof *a);
 }
 
-void at_keystone_message(const struct at_answer *a, char *msg, size_t len)
+void keystone_error_message(const struct http_answer *a, char *msg, size_t len)
 {
 	json_t *root = a->body ? json_loadb(a->body, a->len, 0, NULL) : NULL;
 	const char *m = json_string_value(json_object_get(json_object_get(root,
@@ -121,4 +125,15 @@ void at_keystone_message(const struct at_answer *a, char *msg, size_t len)
 
 	str_copy_utf8(msg, m ? m : "", len);
 	json_decref(root);
+}
+
+json_t *keystone_password_request(const char *user, const char *user_domain,
+    const char *password, const char *project, const char *project_domain)
+{
+	return json_pack("{s:{s:{s:[s], s:{s:{s:s, s:{s:s}, s:s}}}, "
+	    "s:{s:{s:s, s:{s:s}}}}}",
+	    "auth", "identity", "methods", "password",
+	    "password", "user", "name", user, "domain", "name", user_domain,
+	    "password", password,
+	    "scope", "project", "name", project, "domain", "name", project_domain);
 }
