@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/testutil.h"
+
 #include "api/api.h"
 
 static const struct policy_creds admin = { "admin,member,reader", "p1", "u1", true };
@@ -36,25 +38,13 @@ static void test_defaults(void **state)
 	assert_false(policy_allows(NULL, "os_compute_api:nope", &admin));
 }
 
-static char *write_tmp(const char *text)
-{
-	static char path[64];
-	int fd;
-
-	strcpy(path, "/tmp/kumo-policy-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return path;
-}
 
 static bool allows_with(const char *yaml, const char *rule,
     const struct policy_creds *c)
 {
 	struct api_policy *pol;
 	char err[512];
-	char *p = write_tmp(yaml);
+	char *p = test_write_tmp(yaml);
 	bool v;
 
 	if (api_policy_load(p, &pol, err, sizeof err) != 0)
@@ -95,7 +85,7 @@ static void test_language(void **state)
 		    cases[i].check);
 		if (strncmp(cases[i].check, "ROLE", 4) == 0) {
 			struct api_policy *pol;
-			char err[256], *p = write_tmp(yaml);
+			char err[256], *p = test_write_tmp(yaml);
 
 			assert_int_equal(api_policy_load(p, &pol, err, sizeof err), -1);
 			unlink(p);
@@ -138,7 +128,7 @@ static void test_file_errors(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		char *p = write_tmp(cases[i].yaml);
+		char *p = test_write_tmp(cases[i].yaml);
 
 		err[0] = '\0';
 		assert_int_equal(api_policy_load(p, &pol, err, sizeof err), -1);
@@ -151,7 +141,7 @@ static void test_file_errors(void **state)
 	}
 	/* a rule loop is found when the file is loaded */
 	{
-		char *p = write_tmp("admin_api: rule:project_member_or_admin\n");
+		char *p = test_write_tmp("admin_api: rule:project_member_or_admin\n");
 
 		assert_int_equal(api_policy_load(p, &pol, err, sizeof err), -1);
 		assert_non_null(strstr(err, "too deep"));

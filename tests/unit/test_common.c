@@ -11,21 +11,11 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/testutil.h"
+
 #include "common/common.h"
 #include "common/states.h"
 
-static char *write_tmp(const char *text)
-{
-	static char path[64];
-	int fd;
-
-	strcpy(path, "/tmp/kumo-conf-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return path;
-}
 
 static void test_conf_defaults(void **state)
 {
@@ -53,7 +43,7 @@ static void test_conf_values(void **state)
 {
 	struct kumo_conf c;
 	char err[512] = "";
-	char *p = write_tmp(
+	char *p = test_write_tmp(
 	    "# comment\n[DEFAULT]\nhost = compute7\ncompute_driver = fake\n"
 	    "osapi_compute_listen_port = 18774\n"
 	    "[filter_scheduler]\nram_allocation_ratio = 1.5\n"
@@ -95,7 +85,7 @@ static void test_conf_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct kumo_conf c;
-		char *p = write_tmp(cases[i].text);
+		char *p = test_write_tmp(cases[i].text);
 
 		err[0] = '\0';
 		assert_int_equal(conf_load(&c, p, err, sizeof err), -1);
@@ -139,7 +129,7 @@ static void test_conf_service_user(void **state)
 	assert_string_equal(c.service_user_domain_name, "Default");
 	assert_string_equal(c.service_project_domain_name, "Default");
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		p = write_tmp(cases[i].text);
+		p = test_write_tmp(cases[i].text);
 		err[0] = '\0';
 		if (cases[i].what == NULL) {
 			if (conf_load(&c, p, err, sizeof err) != 0)
@@ -155,7 +145,7 @@ static void test_conf_service_user(void **state)
 	/* a password too long is refused without being echoed (by inih's
 	 * line limit, or by the key's size when inih allows longer lines) */
 	snprintf(text, sizeof text, "[service_user]\npassword = %0300d\n", 7);
-	p = write_tmp(text);
+	p = test_write_tmp(text);
 	assert_int_equal(conf_load(&c, p, err, sizeof err), -1);
 	assert_null(strstr(err, "0000000007"));
 	unlink(p);
@@ -198,7 +188,7 @@ static void test_conf_authtoken(void **state)
 	assert_string_equal(c.authtoken_interface, "internal");
 	assert_int_equal(c.authtoken_cache_time, 300);
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		p = write_tmp(cases[i].text);
+		p = test_write_tmp(cases[i].text);
 		err[0] = '\0';
 		if (cases[i].what == NULL) {
 			if (conf_load(&c, p, err, sizeof err) != 0)

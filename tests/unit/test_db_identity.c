@@ -13,45 +13,13 @@
 
 #include "common/common.h"
 #include "db/db.h"
+#include "tests/unit/testutil.h"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct db *db;
-};
 
-static int setup_at(void **state, int version)
-{
-	struct fixture *fx = calloc(1, sizeof *fx);
+static int setup(void **state) { return test_db_setup(state, db_schema_latest()); }
+static int setup_v3(void **state) { return test_db_setup(state, 3); }
+static int teardown(void **state) { return test_db_teardown(state); }
 
-	assert_non_null(fx);
-	strcpy(fx->dir, "/tmp/kumo-test-dbid-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	assert_int_equal(str_fmt(fx->path, sizeof fx->path, "%s/kumo.db", fx->dir), 0);
-	assert_int_equal(db_open(fx->path, &fx->db), DB_OK);
-	assert_int_equal(db_migrate_to(fx->db, version), DB_OK);
-	*state = fx;
-	return 0;
-}
-
-static int setup(void **state) { return setup_at(state, db_schema_latest()); }
-static int setup_v3(void **state) { return setup_at(state, 3); }
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-	char p[160];
-
-	db_close(fx->db);
-	for (const char *const *s = (const char *const[]){ "", "-wal", "-shm", NULL };
-	    *s; s++) {
-		snprintf(p, sizeof p, "%s%s", fx->path, *s);
-		unlink(p);
-	}
-	rmdir(fx->dir);
-	free(fx);
-	return 0;
-}
 
 /* ---- helpers --------------------------------------------------------------- */
 
