@@ -430,7 +430,8 @@ int identity_authenticate(struct api_req *r, const char *s)
 	gen = generation(r->api);
 	if (!cache_get(r->api, s, gen, &t, &roles, names)) {
 		if (ks_token_open(r->api, s, &t) < 0) {
-			log_info("a token that is not ours");
+			/* faultwrap logs the 401 once */
+			log_debug("a token that is not ours");
 			return -1;
 		}
 		rc = ks_resolve(r, &t, &a);
@@ -439,7 +440,7 @@ int identity_authenticate(struct api_req *r, const char *s)
 		ks_auth_clear(&a);
 		if (rc != 0) {
 			if (rc == -1)
-				log_info("token of user %s (audit %s) is no longer "
+				log_debug("token of user %s (audit %s) is no longer "
 				    "valid", t.user_id, t.audit_ids[0]);
 			return -1;
 		}

@@ -408,7 +408,7 @@ static enum api_rc issue(struct api_req *r, struct token *t, bool fallback)
 	if (rc != 0) {
 		ks_auth_clear(&a);
 		if (rc == -1)
-			log_info("user %s has no role on the scope asked", t->user_id);
+			log_debug("user %s has no role on the scope asked", t->user_id);
 		return rc == -1 ? api_error(r, ERR_KS_AUTH) : API_ERROR;
 	}
 	if (ks_token_seal(r->api, t, sealed) < 0) {
