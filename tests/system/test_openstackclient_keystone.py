@@ -129,6 +129,21 @@ def test_member_server_and_image_lifecycle(osc, demo, ks):
     assert osc("kumo", "server", "list") == []
 
 
+def test_keypairs_are_the_users_own(osc, demo, tmp_path):
+    pub = tmp_path / "k.pub"
+    pub.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBWYOKgQWdjz4kjtLXl/rfxc6xfj/"
+                   "dZVe8je96Pcxtue kumo-test\n")
+    k = osc("kumo", "keypair", "create", "--public-key", str(pub), "osc-key")
+    assert k["name"] == "osc-key" and k["fingerprint"].count(":") == 15
+    assert [x["Name"] for x in osc("kumo", "keypair", "list")] == ["osc-key"]
+    # another user (the admin) has none of them; the reader may not add one
+    assert "osc-key" not in [x["Name"] for x in osc("kumo-admin", "keypair", "list")]
+    p = osc.run("kumo-reader", "keypair", "create", "--public-key", str(pub), "r-key")
+    assert p.returncode != 0 and "403" in p.stderr, p.stderr
+    osc("kumo", "keypair", "delete", "osc-key", fmt=False)
+    assert osc("kumo", "keypair", "list") == []
+
+
 def test_reader_lists_own_projects(osc, demo):
     # /v3/projects is admin-only: openstackclient falls back to the user's own
     projs = osc("kumo-reader", "project", "list")
