@@ -82,13 +82,15 @@ $(BUILD)/lib%.a:
 	ar rcs $@ $^
 
 $(BUILD)/kumo-api: $(call obj,api/main.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_YAML) $(LIB_CURL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_SQL) $(LIB_YAML) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(BASE_LIBS)
 # kumo-compute never links db/ (DESIGN.md: computes report through RPC),
 # nor libvirt: the libvirt driver loads it (compute/virt/libvirt_load.c).
+# libcurl is loaded at run time too (common/http.c), by kumo-api only when
+# it checks tokens with an external Keystone.
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(LIB_CRYPTO) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CRYPTO) $(BASE_LIBS)
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)

@@ -1,42 +1,107 @@
 /*
  * The curl set-up every HTTP call of kumo shares (kumo-compute's image
  * downloads and service login, kumo-api's calls to an external Keystone):
- * libcurl initialised once, http and https only, no signals (worker
- * threads), a connect timeout, and an abort when the transfer stalls.
+ * libcurl loaded and initialised once, http and https only, no signals
+ * (worker threads), a connect timeout, and an abort when the transfer
+ * stalls.
+ *
+ * libcurl is loaded at run time, as the libvirt driver loads libvirt: with
+ * it come Kerberos, LDAP, libssh2, nghttp2 and OpenSSL's TLS, about 1.5 MB
+ * resident that a kumo-api serving its own identity service never uses.
  */
-#include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common/common.h"
 #include "common/http.h"
 
+#define CURL_SONAME "libcurl.so.4"
 #define CONNECT_TIMEOUT_S 10L
 #define LOW_SPEED_S 60L   /* abort when under 1 KiB/s for this long */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
+    "dlsym's void * must hold a function's address");
 
-static void curl_init(void)
+static const struct {
+	const char *name;
+	size_t offset;
+} symbols[] = {
+#define HTTP_SYMBOL(f) { "curl_" #f, offsetof(struct http_lib, f) },
+	HTTP_CURL_FUNCS(HTTP_SYMBOL)
+#undef HTTP_SYMBOL
+};
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static struct http_lib lib;
+static bool loaded;
+static char load_err[256];
+
+static void load(void)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatalx("curl_global_init failed");
+	const char *e;
+	void *h, *f;
+
+	if ((h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		e = dlerror();
+		snprintf(load_err, sizeof load_err, "HTTP calls need %s "
+		    "(Debian package libcurl4): %s", CURL_SONAME,
+		    e != NULL ? e : "not found");
+		return;
+	}
+	for (size_t i = 0; i < sizeof symbols / sizeof *symbols; i++) {
+		if ((f = dlsym(h, symbols[i].name)) == NULL) {
+			snprintf(load_err, sizeof load_err, "%s has no %s",
+			    CURL_SONAME, symbols[i].name);
+			return;   /* h stays open: dlclose buys nothing here */
+		}
+		/* POSIX: a function's address from dlsym converts back. */
+		memcpy((char *)&lib + symbols[i].offset, &f, sizeof f);
+	}
+	if (lib.global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		snprintf(load_err, sizeof load_err, "curl_global_init failed");
+		return;
+	}
+	loaded = true;
+}
+
+int http_load(char *err, size_t errlen)
+{
+	pthread_once(&load_once, load);
+	if (!loaded)
+		snprintf(err, errlen, "%s", load_err);
+	return loaded ? 0 : -1;
+}
+
+const struct http_lib *http_lib(void)
+{
+	static bool said;
+	char err[256];
+
+	if (http_load(err, sizeof err) == 0)
+		return &lib;
+	if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+		log_warnx("%s", err);
+	return NULL;
 }
 
 CURL *http_new(const char *url, struct curl_slist *hdrs)
 {
+	const struct http_lib *cu = http_lib();
 	CURL *h;
 
-	pthread_once(&curl_once, curl_init);
-	if ((h = curl_easy_init()) == NULL)
+	if (cu == NULL || (h = cu->easy_init()) == NULL)
 		return NULL;
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) {
-		curl_easy_cleanup(h);
+	if (cu->easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+	    cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) {
+		cu->easy_cleanup(h);
 		return NULL;
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_S);
+	cu->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	cu->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	cu->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_S);
 	return h;
 }

@@ -1,6 +1,6 @@
 /*
- * common/http.h: what kumo's HTTP clients share. Only the programs that
- * call it link libcurl.
+ * common/http.h: what kumo's HTTP clients share. libcurl is loaded at
+ * run time (http.c): its header gives the types, http_lib() the functions.
  *
  *   http.c       the libcurl set-up
  *   http_call.c  one call and its answer; the Keystone clients' pieces
@@ -11,6 +11,30 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stddef.h>
+
+/* The libcurl functions kumo calls, by their names after "curl_". */
+#define HTTP_CURL_FUNCS(X) \
+	X(global_init) X(easy_init) X(easy_setopt) X(easy_perform) \
+	X(easy_getinfo) X(easy_cleanup) X(easy_strerror) X(slist_append) \
+	X(slist_free_all)
+
+struct http_lib {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+};
+
+/* Loads and initialises libcurl once: 0, or -1 and why (a daemon that
+ * needs HTTP calls asks at start, to fail there). */
+int http_load(char *err, size_t errlen);
+/* libcurl's functions, or NULL (why logged once) when it cannot load. */
+const struct http_lib *http_lib(void);
 
 /* A curl handle for url with hdrs (borrowed until the transfer is done):
  * http and https only, no signals, a 10 s connect timeout, an abort when

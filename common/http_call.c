@@ -69,42 +69,47 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static void list_free(struct curl_slist *list)
+static void list_free(const struct http_lib *cu, struct curl_slist *list)
 {
 	for (struct curl_slist *l = list; l != NULL; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	cu->slist_free_all(list);
 }
 
 int http_call(const char *url, const char *const *hdrs, const char *post,
     struct http_answer *a, char *why, size_t whylen)
 {
+	const struct http_lib *cu = http_lib();
 	struct curl_slist *list = NULL, *l;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
 	CURL *h = NULL;
 
 	memset(a, 0, sizeof *a);
+	if (cu == NULL) {
+		snprintf(why, whylen, "libcurl cannot be loaded");
+		return -1;
+	}
 	for (size_t i = 0; hdrs[i] != NULL; i++) {
-		if ((l = curl_slist_append(list, hdrs[i])) == NULL)
+		if ((l = cu->slist_append(list, hdrs[i])) == NULL)
 			goto fail;
 		list = l;
 	}
 	if ((h = http_new(url, list)) == NULL)
 		goto fail;
 	if (post != NULL)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, CALL_TIMEOUT_S);
-	if ((rc = curl_easy_perform(h)) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+		cu->easy_setopt(h, CURLOPT_POSTFIELDS, post);
+	cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	cu->easy_setopt(h, CURLOPT_WRITEDATA, a);
+	cu->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	cu->easy_setopt(h, CURLOPT_HEADERDATA, a);
+	cu->easy_setopt(h, CURLOPT_TIMEOUT, CALL_TIMEOUT_S);
+	if ((rc = cu->easy_perform(h)) == CURLE_OK)
+		cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 fail:
 	if (rc != CURLE_OK)
-		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
-	curl_easy_cleanup(h);
-	list_free(list);
+		snprintf(why, whylen, "%s", cu->easy_strerror(rc));
+	cu->easy_cleanup(h);
+	list_free(cu, list);
 	return rc == CURLE_OK ? 0 : -1;
 }
 

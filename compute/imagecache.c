@@ -84,30 +84,37 @@ static int base_dir(const struct compute *c, char *dir, size_t len)
 static long get_file(struct compute *c, struct download *d, const char *token,
     char *reason, size_t rlen)
 {
+	const struct http_lib *cu = http_lib();
 	char url[1024], auth[COMPUTE_TOKEN_MAX + 32];
 	struct curl_slist *hdrs = NULL;
 	long status = 0;
 	CURLcode rc;
 	CURL *h = NULL;
 
+	if (cu == NULL) {
+		snprintf(reason, rlen, "image %s: libcurl cannot be loaded",
+		    d->want->id);
+		return -1;
+	}
 	if (str_fmt(url, sizeof url, "%s/v2/images/%s/file",
 	    c->conf->glance_api_servers, d->want->id) < 0 ||
 	    str_fmt(auth, sizeof auth, "X-Auth-Token: %s", token) < 0 ||
-	    (hdrs = curl_slist_append(NULL, auth)) == NULL ||
+	    (hdrs = cu->slist_append(NULL, auth)) == NULL ||
 	    (h = http_new(url, hdrs)) == NULL) {
-		curl_slist_free_all(hdrs);
+		if (hdrs != NULL)
+			cu->slist_free_all(hdrs);
 		explicit_bzero(auth, sizeof auth);
 		snprintf(reason, rlen, "image %s: cannot set up the download",
 		    d->want->id);
 		return -1;
 	}
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, d);
-	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);  /* no error body in d */
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs);
+	cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	cu->easy_setopt(h, CURLOPT_WRITEDATA, d);
+	cu->easy_setopt(h, CURLOPT_FAILONERROR, 1L);  /* no error body in d */
+	rc = cu->easy_perform(h);
+	cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	cu->easy_cleanup(h);
+	cu->slist_free_all(hdrs);
 	explicit_bzero(auth, sizeof auth);
 	if (d->too_big) {
 		snprintf(reason, rlen, "image %s: more data than its size %lld",
@@ -117,7 +124,7 @@ static long get_file(struct compute *c, struct download *d, const char *token,
 	if (rc != CURLE_OK && rc != CURLE_HTTP_RETURNED_ERROR) {
 		snprintf(reason, rlen, "image %s: download from %s failed: %s",
 		    d->want->id, c->conf->glance_api_servers,
-		    curl_easy_strerror(rc));
+		    cu->easy_strerror(rc));
 		return -1;
 	}
 	return status;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/common.h"
+#include "common/http.h"
 #include "common/rpc/rpc.h"
 #include "common/rpcapi.h"
 #include "compute/compute.h"
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
 	int check;
 
 	check = daemon_args(argc, argv, "kumo-compute", &conf, NULL);
+	if (http_load(err, sizeof err) < 0)   /* image downloads need it */
+		fatalx("%s", err);
 	if ((c.driver = virt_driver_new(&conf, err, sizeof err)) == NULL)
 		fatalx("%s", err);
 	if (check) {

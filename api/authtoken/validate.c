@@ -24,10 +24,15 @@ int authtoken_start(struct api *api)
 	const struct kumo_conf *conf = api->conf;
 	const char *uri;
 	struct authtoken *at;
+	char err[256];
 
 	if (strcmp(conf->auth_strategy, "keystone") != 0 ||
 	    conf->authtoken_auth_url[0] == '\0')
 		return 0;
+	if (http_load(err, sizeof err) < 0) {
+		log_warnx("[keystone_authtoken] auth_url: %s", err);
+		return -1;
+	}
 	if ((at = calloc(1, sizeof *at)) == NULL)
 		return -1;
 	at->conf = conf;
