@@ -4,7 +4,8 @@
  * cryptography.
  *
  *   hash.c      SHA-256 (image os_hash_value), SHA-224 (Nova's hostId),
- *               MD5 (Glance's checksum): streaming digests, libcrypto EVP
+ *               MD5 (Glance's checksum): streaming digests, libcrypto;
+ *               HMAC-SHA256 (RFC 2104 over libcrypto's SHA-256)
  *   fernet.c    Fernet tokens (the spec Keystone's tokens follow)
  *   fernet_repo.c  a Keystone-style key repository (setup, rotate, load)
  *   token.c     kumo's token payload: user, scope, methods, expiry, audit

@@ -81,6 +81,17 @@ static void test_digests(void **state)
 	char hex[65], one[65];
 	unsigned char buf[1000], mac[32];
 	struct hash_ctx c = { 0 };
+	static const unsigned char rfc4231_6[32] = {
+		0x60, 0xe4, 0x31, 0x59, 0x1e, 0xe0, 0xb6, 0x7f, 0x0d, 0x8a, 0x26,
+		0xaa, 0xcb, 0xf5, 0xb7, 0x7f, 0x8e, 0x0b, 0xc6, 0x21, 0x37, 0x28,
+		0xc5, 0x14, 0x05, 0x46, 0x04, 0x0f, 0x0e, 0xe3, 0x7f, 0x54,
+	};
+	static const unsigned char empty[32] = {
+		0xb6, 0x13, 0x67, 0x9a, 0x08, 0x14, 0xd9, 0xec, 0x77, 0x2f, 0x95,
+		0xd7, 0x78, 0xc3, 0x5f, 0xc5, 0xff, 0x16, 0x97, 0xc4, 0x93, 0x71,
+		0x56, 0x53, 0xc6, 0xc7, 0x12, 0x14, 0x42, 0x92, 0xc5, 0xad,
+	};
+	unsigned char longkey[131];
 	static const unsigned char rfc4231_2[32] = {
 		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
 		0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
@@ -132,6 +143,14 @@ static void test_digests(void **state)
 	/* RFC 4231, test case 2. */
 	hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
 	assert_memory_equal(mac, rfc4231_2, 32);
+	/* RFC 4231, test case 6: a key longer than the block is hashed first. */
+	memset(longkey, 0xaa, sizeof longkey);
+	hmac_sha256(longkey, sizeof longkey, "Test Using Larger Than Block-Size "
+	    "Key - Hash Key First", 54, mac);
+	assert_memory_equal(mac, rfc4231_6, 32);
+	/* Empty key and message (Python's hmac agrees). */
+	hmac_sha256("", 0, "", 0, mac);
+	assert_memory_equal(mac, empty, 32);
 }
 
 static void test_b64url(void **state)
@@ -207,6 +226,33 @@ static void test_fernet_spec(void **state)
 	assert_string_equal(tok + 128, tok);
 	/* Too small a buffer for the message. */
 	assert_int_equal(fernet_open(&k, SPEC_TOKEN, msg, 4, &len, &ts), -1);
+}
+
+/* Every length around the block size comes back whole: PKCS#7 adds a
+ * full block to a multiple of 16, 1-16 bytes otherwise. */
+static void test_fernet_lengths(void **state)
+{
+	struct fernet_keys k;
+	char tok[256], in[50], msg[64];
+	size_t len;
+	uint64_t ts;
+
+	(void)state;
+	random_keys(&k, 1);
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (char)('a' + i % 26);
+	for (size_t n = 0; n <= sizeof in; n++) {
+		assert_int_equal(fernet_seal(&k, in, n, 1700000000 + n, tok,
+		    sizeof tok), 0);
+		/* 0x80, time, IV, n / 16 + 1 blocks, HMAC; base64 unpadded. */
+		assert_int_equal(strlen(tok),
+		    ((25 + (n / 16 + 1) * 16 + 32) * 4 + 2) / 3);
+		assert_int_equal(fernet_open(&k, tok, msg, sizeof msg, &len, &ts),
+		    0);
+		assert_int_equal(len, n);
+		assert_int_equal(ts, 1700000000 + n);
+		assert_memory_equal(msg, in, n);
+	}
 }
 
 static void test_fernet_tamper(void **state)
@@ -677,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_b64url),
 		cmocka_unit_test(test_fernet_spec),
+		cmocka_unit_test(test_fernet_lengths),
 		cmocka_unit_test(test_fernet_tamper),
 		cmocka_unit_test(test_fernet_repo),
 		cmocka_unit_test(test_token_roundtrip),
