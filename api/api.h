@@ -252,6 +252,7 @@ struct api {
 	struct api_pipeline pipeline;
 	struct MHD_Daemon *mhd;
 	volatile int in_flight;   /* requests begun and not completed */
+	unsigned long completed;  /* requests completed (the idle trim's clock) */
 	struct api_pool *pool;     /* deferred work (defer.c) */
 	int keygen_busy;          /* key generations running (keygen.c) */
 };

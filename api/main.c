@@ -16,6 +16,29 @@
 #include "db/db.h"
 
 #define API_GRACE_MS 10000
+#define IDLE_TRIM_TICKS 50   /* 100 ms ticks without a request: 5 s */
+
+/*
+ * malloc keeps what requests freed (main sets high thresholds, so that a
+ * busy API does not map and unmap list pages on every request); once the
+ * API has been idle for a while, that memory goes back to the system.
+ * Measured: ~600 KiB after a login and a few lists, of ~10 MB resident.
+ */
+static void trim_when_idle(struct api *api, unsigned long *seen, int *idle)
+{
+	unsigned long n = __atomic_load_n(&api->completed, __ATOMIC_RELAXED);
+
+	if (n != *seen ||
+	    __atomic_load_n(&api->in_flight, __ATOMIC_SEQ_CST) > 0) {
+		*seen = n;
+		*idle = 0;
+		return;
+	}
+	if (*idle >= 0 && ++*idle >= IDLE_TRIM_TICKS) {
+		malloc_trim(0);
+		*idle = -1;   /* once per idle spell */
+	}
+}
 
 /* noauth2 believes any caller: only on loopback, unless the operator said
  * otherwise in so many words. */
@@ -39,6 +62,8 @@ int main(int argc, char **argv)
 {
 	struct kumo_conf conf;
 	struct api api = { .conf = &conf };
+	unsigned long seen = 0;
+	int idle = 0;
 	char err[1024];
 	int checked = daemon_args(argc, argv, "kumo-api", &conf, NULL);
 
@@ -91,6 +116,7 @@ int main(int argc, char **argv)
 		usleep(100 * 1000);
 		daemon_watchdog();
 		daemon_reload_log_level();
+		trim_when_idle(&api, &seen, &idle);
 	}
 	log_info("stopping");
 	daemon_stopping();

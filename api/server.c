@@ -393,6 +393,7 @@ static void on_complete(void *cls, struct MHD_Connection *conn, void **req_cls,
 	req_free(r);
 	*req_cls = NULL;
 	log_set_reqid(NULL);
+	__atomic_add_fetch(&api->completed, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
 }
 
