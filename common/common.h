@@ -88,6 +88,10 @@ struct kumo_conf {
 	int rpc_response_timeout;      /* seconds */
 	int rpc_workers;               /* RPC server worker threads */
 	int heartbeat_timeout_threshold; /* AMQP heartbeat, seconds, 0 = off */
+	/* [oslo_messaging_rabbit] (rpc.h's struct rpc_conf) */
+	bool amqp_durable_queues;
+	bool rabbit_quorum_queue;
+	int rabbit_transient_queues_ttl; /* seconds */
 	int report_interval;           /* compute heartbeat to the conductor, s */
 	int service_down_time;         /* a service is down after this many s */
 	int api_workers;               /* HTTP worker threads */

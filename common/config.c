@@ -46,6 +46,10 @@ static const struct conf_key conf_keys[] = {
 	INT("DEFAULT", "rpc_response_timeout", rpc_response_timeout, 1, 3600, "60"),
 	INT("DEFAULT", "executor_thread_pool_size", rpc_workers, 1, 256, "16"),
 	INT("DEFAULT", "heartbeat_timeout_threshold", heartbeat_timeout_threshold, 0, 3600, "60"),
+	/* oslo.messaging's names: work queues that survive a broker restart */
+	BOOL("oslo_messaging_rabbit", "amqp_durable_queues", amqp_durable_queues, "false"),
+	BOOL("oslo_messaging_rabbit", "rabbit_quorum_queue", rabbit_quorum_queue, "false"),
+	INT("oslo_messaging_rabbit", "rabbit_transient_queues_ttl", rabbit_transient_queues_ttl, 1, 2147483, "1800"),
 	INT("DEFAULT", "report_interval", report_interval, 1, 3600, "10"),
 	INT("DEFAULT", "service_down_time", service_down_time, 2, 86400, "60"),
 	INT("DEFAULT", "osapi_compute_workers", api_workers, 1, 256, "4"),

@@ -13,6 +13,9 @@ struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf)
 		.default_timeout_s = conf->rpc_response_timeout,
 		.heartbeat_s = conf->heartbeat_timeout_threshold ?
 		    conf->heartbeat_timeout_threshold : -1,
+		.amqp_durable_queues = conf->amqp_durable_queues,
+		.rabbit_quorum_queue = conf->rabbit_quorum_queue,
+		.rabbit_transient_queues_ttl = conf->rabbit_transient_queues_ttl,
 	};
 	struct rpc_transport *t;
 

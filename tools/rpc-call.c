@@ -5,7 +5,7 @@
  *            [--cast | --fanout] [--timeout MS] [--version V]
  *            [--namespace NS] [--request-id ID] [--user U] [--project P]
  *            [--threads N] [--count M] [--interval MS] [--heartbeat S]
- *            TOPIC METHOD [ARGS]
+ *            [--queues transient|durable|quorum] TOPIC METHOD [ARGS]
  *
  * ARGS is a JSON object (default {}), or @FILE: the object in FILE. Prints
  * one JSON line per message:
@@ -111,7 +111,7 @@ static void usage(void)
 	    "[--server S] [--cast|--fanout] [--timeout MS] [--version V] "
 	    "[--namespace NS] [--request-id ID] [--user U] [--project P] "
 	    "[--threads N] [--count M] [--interval MS] [--heartbeat S] "
-	    "TOPIC METHOD [ARGS]\n");
+	    "[--queues transient|durable|quorum] TOPIC METHOD [ARGS]\n");
 	exit(2);
 }
 
@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--project") == 0) project = v;
 		else if (strcmp(a, "--timeout") == 0) o.timeout_ms = int_opt(v, 1, 3600000);
 		else if (strcmp(a, "--heartbeat") == 0) conf.heartbeat_s = int_opt(v, -1, 3600);
+		else if (strcmp(a, "--queues") == 0) { if (rpc_conf_queues(&conf, v) == -1) usage(); }
 		else if (strcmp(a, "--threads") == 0) o.threads = int_opt(v, 1, 256);
 		else if (strcmp(a, "--count") == 0) o.count = int_opt(v, 1, 100000000);
 		else if (strcmp(a, "--interval") == 0) o.interval_ms = int_opt(v, 0, 3600000);

@@ -2,7 +2,8 @@
  * rpc-echo: a small RPC server for tests and benchmarks.
  *
  *   rpc-echo [--transport-url URL] [--exchange NAME] [--workers N]
- *            [--heartbeat S] [-d] TOPIC SERVER
+ *            [--heartbeat S] [--queues transient|durable|quorum] [-d]
+ *            TOPIC SERVER
  *
  * Serves until SIGTERM/SIGINT:
  *   echo(payload)     returns payload unchanged
@@ -166,7 +167,8 @@ static const struct rpc_method methods[] = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: rpc-echo [--transport-url URL] [--exchange NAME] "
-	    "[--workers N] [--heartbeat S] [-d] TOPIC SERVER\n");
+	    "[--workers N] [--heartbeat S] [--queues transient|durable|quorum] "
+	    "[-d] TOPIC SERVER\n");
 	exit(2);
 }
 
@@ -188,6 +190,9 @@ int main(int argc, char **argv)
 			conf.control_exchange = argv[++i];
 		else if (strcmp(argv[i], "--heartbeat") == 0 && i + 1 < argc) {
 			if (num_parse_int(argv[++i], -1, 3600, &conf.heartbeat_s) == -1)
+				usage();
+		} else if (strcmp(argv[i], "--queues") == 0 && i + 1 < argc) {
+			if (rpc_conf_queues(&conf, argv[++i]) == -1)
 				usage();
 		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
 			if (num_parse_int(argv[++i], 1, 256, &sc.workers) == -1)

@@ -201,15 +201,17 @@ void rpc_conn_free(struct rpc_conn *c, bool polite)
 }
 
 int rpc_conn_declare_exchange(struct rpc_conn *c, const char *name,
-    const char *type, bool auto_delete)
+    const char *type)
 {
+	bool fanout = strcmp(type, "fanout") == 0;
+	bool durable = !fanout && rpc_transport_qopts(c->t)->durable;
 	char what[RPC_NAME_MAX + 32];
 
 	for (size_t i = 0; i < c->n_declared; i++)
 		if (strcmp(c->declared[i], name) == 0)
 			return 0;
 	amqp_exchange_declare(c->st, 1, amqp_cstring_bytes(name),
-	    amqp_cstring_bytes(type), 0, 0, auto_delete, 0, amqp_empty_table);
+	    amqp_cstring_bytes(type), 0, durable, fanout, 0, amqp_empty_table);
 	snprintf(what, sizeof what, "exchange.declare %s", name);
 	if (check(c->st, what) == -1)
 		return -1;
@@ -223,20 +225,30 @@ int rpc_conn_declare_exchange(struct rpc_conn *c, const char *name,
 	return 0;
 }
 
-int rpc_conn_declare_queue(struct rpc_conn *c, const char *name, int ttl_ms)
+int rpc_conn_declare_queue(struct rpc_conn *c, const char *name,
+    enum rpc_queue_kind kind)
 {
+	const struct rpc_qopts *q = rpc_transport_qopts(c->t);
 	amqp_table_entry_t e;
 	amqp_table_t args = amqp_empty_table;
+	bool durable = kind == RPC_Q_WORK && q->durable;
 	char what[RPC_NAME_MAX + 32];
 
-	if (ttl_ms > 0) {
+	if (kind == RPC_Q_TRANSIENT) {
 		e.key = amqp_cstring_bytes("x-expires");
 		e.value.kind = AMQP_FIELD_KIND_I32;
-		e.value.value.i32 = ttl_ms;
+		e.value.value.i32 = q->transient_ttl_ms;
+		args.num_entries = 1;
+		args.entries = &e;
+	} else if (q->quorum) {
+		e.key = amqp_cstring_bytes("x-queue-type");
+		e.value.kind = AMQP_FIELD_KIND_UTF8;
+		e.value.value.bytes = amqp_cstring_bytes("quorum");
 		args.num_entries = 1;
 		args.entries = &e;
 	}
-	amqp_queue_declare(c->st, 1, amqp_cstring_bytes(name), 0, 0, 0, 0, args);
+	amqp_queue_declare(c->st, 1, amqp_cstring_bytes(name), 0, durable, 0, 0,
+	    args);
 	snprintf(what, sizeof what, "queue.declare %s", name);
 	return check(c->st, what);
 }
@@ -345,9 +357,11 @@ static int read_content(struct rpc_conn *c, struct rpc_delivery *d)
 }
 
 /* A basic.return. One on channel 2 (an unconfirmed reply) goes to the
- * transport to be retried; *returned is set for one on channel 1 (the
- * publish being confirmed). 0, or -1 when the connection failed. */
-static int take_return(struct rpc_conn *c, const amqp_frame_t *f, bool *returned)
+ * transport to be retried; one on channel 1 (a confirmed publish) sets
+ * *returned and, when keep1 is not NULL, its content goes there. 0, or -1
+ * when the connection failed. */
+static int take_return(struct rpc_conn *c, const amqp_frame_t *f, bool *returned,
+    struct rpc_delivery *keep1)
 {
 	amqp_basic_return_t *m = f->payload.method.decoded;
 	char key[RPC_NAME_MAX];
@@ -356,6 +370,10 @@ static int take_return(struct rpc_conn *c, const amqp_frame_t *f, bool *returned
 
 	if (f->channel != 2 && returned != NULL)
 		*returned = true;
+	if (f->channel != 2 && keep1 != NULL) {
+		memset(keep1, 0, sizeof *keep1);
+		return read_content(c, keep1);
+	}
 	if (keep) {
 		memcpy(key, m->routing_key.bytes, m->routing_key.len);
 		key[m->routing_key.len] = '\0';
@@ -397,7 +415,7 @@ int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delive
 			amqp_maybe_release_buffers(c->st);
 			return r == 0 ? 1 : -1;
 		}
-		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD && take_return(c, &f, NULL) == -1)
+		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD && take_return(c, &f, NULL, NULL) == -1)
 			return -1;
 	}
 }
@@ -539,9 +557,9 @@ fail:
 }
 
 int rpc_conn_queue(struct rpc_conn *c, const char *exchange, const char *key,
-    const void *body, size_t len)
+    bool mandatory, const void *body, size_t len)
 {
-	if (queue_on(c, 1, exchange, key, false, NULL, body, len) == -1)
+	if (queue_on(c, 1, exchange, key, mandatory, NULL, body, len) == -1)
 		return -1;
 	c->last_tag++;
 	return 0;
@@ -632,7 +650,7 @@ enum rpc_pub_status rpc_conn_confirm(struct rpc_conn *c, uint64_t deadline_ms)
 			log_warnx("rpc: a publish was refused by the broker (basic.nack)");
 			return RPC_PUB_NACKED;
 		case AMQP_BASIC_RETURN_METHOD:
-			if (take_return(c, &f, &returned) == -1)
+			if (take_return(c, &f, &returned, NULL) == -1)
 				return RPC_PUB_BROKEN;
 			break;
 		default:
@@ -654,8 +672,9 @@ enum rpc_pub_status rpc_conn_publish(struct rpc_conn *c, const char *exchange,
 }
 
 int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
-    bool *multiple, bool *nack)
+    bool *multiple, bool *nack, struct rpc_delivery *ret)
 {
+	bool returned = false;
 	uint64_t deadline = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	amqp_frame_t f;
 	int r;
@@ -685,8 +704,10 @@ int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
 			return 1;
 		}
 		case AMQP_BASIC_RETURN_METHOD:
-			if (take_return(c, &f, NULL) == -1)
+			if (take_return(c, &f, &returned, ret) == -1)
 				return -1;
+			if (returned && ret != NULL)
+				return 2;
 			break;
 		default:
 			if (is_close(f.payload.method.id)) {
@@ -719,7 +740,8 @@ int rpc_conn_service(struct rpc_conn *c)
 			log_close(c, &f);
 			return -1;
 		}
-		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD && take_return(c, &f, NULL) == -1)
+		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD &&
+		    take_return(c, &f, NULL, NULL) == -1)
 			return -1;
 	}
 	amqp_maybe_release_buffers(c->st);

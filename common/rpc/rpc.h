@@ -117,9 +117,22 @@ struct rpc_conf {
 	const char *control_exchange; /* default "kumo" when NULL */
 	int default_timeout_s;        /* rpc_response_timeout; 60 when 0 */
 	int heartbeat_s;              /* AMQP heartbeat; 60 when 0, -1 = off */
+	/* [oslo_messaging_rabbit], oslo's names: topic exchanges and queues
+	 * durable and messages persistent so that waiting work survives a
+	 * broker restart; quorum queues (replicated, durable); the x-expires
+	 * of reply and fanout queues in seconds (1800 when 0). Every peer on
+	 * the exchange must say the same. */
+	bool amqp_durable_queues;
+	bool rabbit_quorum_queue;
+	int rabbit_transient_queues_ttl;
 };
 
 struct rpc_transport;
+
+/* Sets conf's queue options from a word, for tools' --queues: "transient"
+ * (oslo's default), "durable" (amqp_durable_queues) or "quorum". 0, or -1
+ * for any other word. */
+int rpc_conf_queues(struct rpc_conf *conf, const char *word);
 
 /* Parses the URL and returns at once; connections are made on first use
  * and re-made after a broker failure (backoff 1 s, +2 s, up to 30 s,

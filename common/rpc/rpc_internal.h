@@ -27,7 +27,7 @@
 
 #define RPC_MAX_BODY (16u << 20)       /* bigger messages are rejected */
 #define RPC_MAX_HOSTS 16
-#define RPC_QUEUE_TTL_MS 1800000       /* x-expires of reply and fanout queues */
+#define RPC_QUEUE_TTL_S 1800           /* x-expires of reply and fanout queues */
 #define RPC_ENVELOPE_VERSION "2.0"
 /* The start of kumo's envelope, as jansson's compact dump writes it. */
 #define RPC_ENV_HEAD "{\"oslo.version\":\"" RPC_ENVELOPE_VERSION "\",\"oslo.message\":\""
@@ -155,6 +155,7 @@ int rpc_failure_decode(const char *s, struct rpc_error *e);
 /* ---- conn.c ------------------------------------------------------------- */
 
 struct rpc_transport;
+struct rpc_delivery;
 
 struct rpc_conn {
 	amqp_connection_state_t st;
@@ -182,10 +183,20 @@ struct rpc_conn *rpc_conn_open(struct rpc_transport *t, bool confirms,
  * drops the socket (after an error). NULL is fine. */
 void rpc_conn_free(struct rpc_conn *c, bool polite);
 
+/* Exchanges and queues as oslo.messaging declares them: a topic exchange
+ * and the topic and server queues durable (quorum queues: durable, with
+ * x-queue-type quorum) when the transport's [oslo_messaging_rabbit] says
+ * so; fanout exchanges auto-delete; reply and fanout queues transient,
+ * with x-expires (rabbit_transient_queues_ttl). A peer that declares the
+ * same name differently makes the broker close the channel. */
 int rpc_conn_declare_exchange(struct rpc_conn *c, const char *name,
-    const char *type, bool auto_delete);
-/* ttl_ms > 0 adds x-expires (int32). */
-int rpc_conn_declare_queue(struct rpc_conn *c, const char *name, int ttl_ms);
+    const char *type);
+enum rpc_queue_kind {
+	RPC_Q_WORK,       /* a topic or server queue: work waits there */
+	RPC_Q_TRANSIENT,  /* reply and fanout queues */
+};
+int rpc_conn_declare_queue(struct rpc_conn *c, const char *name,
+    enum rpc_queue_kind kind);
 int rpc_conn_bind(struct rpc_conn *c, const char *queue,
     const char *exchange, const char *key);
 /* Manual acks as oslo consumes; no_ack for the caller's own reply queue. */
@@ -218,20 +229,22 @@ int rpc_conn_send_unconfirmed(struct rpc_conn *c, const char *exchange,
 /* Publisher confirms read one at a time (for pipelined publishing): waits
  * up to timeout_ms for a basic.ack or basic.nack and returns 1 with its
  * delivery tag and multiple flag, 0 when none came, -1 when the
- * connection failed. basic.return content is read and dropped. */
+ * connection failed. A mandatory publish the broker could not route comes
+ * back (basic.return) before its ack: 2, and ret holds its body (the
+ * caller's to free). */
 int rpc_conn_next_confirm(struct rpc_conn *c, int timeout_ms, uint64_t *tag,
-    bool *multiple, bool *nack);
+    bool *multiple, bool *nack, struct rpc_delivery *ret);
 /* The socket, to poll it together with other descriptors; and whether
  * frames are already read into librabbitmq's buffers (poll would not see
  * them). */
 int rpc_conn_fd(const struct rpc_conn *c);
 /* Publishes written together: rpc_conn_queue puts the frames of one
- * confirmed publish (what rpc_conn_send sends, not mandatory, no
- * expiration) into the connection's write buffer and counts its tag;
+ * confirmed publish (what rpc_conn_send sends, no expiration) into the
+ * connection's write buffer and counts its tag;
  * rpc_conn_write sends what is queued in as few write(2)s as the socket
  * takes. 0, or -1 (out of memory; the connection failed). */
 int rpc_conn_queue(struct rpc_conn *c, const char *exchange, const char *key,
-    const void *body, size_t len);
+    bool mandatory, const void *body, size_t len);
 int rpc_conn_write(struct rpc_conn *c);
 bool rpc_conn_buffered(const struct rpc_conn *c);
 
@@ -268,6 +281,13 @@ bool rpc_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadl
 const char *rpc_transport_exchange(const struct rpc_transport *t);
 int rpc_transport_timeout_ms(const struct rpc_transport *t);
 int rpc_transport_heartbeat_s(const struct rpc_transport *t);
+/* The transport's queue declarations ([oslo_messaging_rabbit]). */
+struct rpc_qopts {
+	bool durable;          /* amqp_durable_queues, or quorum */
+	bool quorum;           /* rabbit_quorum_queue */
+	int transient_ttl_ms;  /* rabbit_transient_queues_ttl */
+};
+const struct rpc_qopts *rpc_transport_qopts(const struct rpc_transport *t);
 const struct rpc_url *rpc_transport_url(const struct rpc_transport *t);
 
 /* Reconnect backoff shared by a transport's connections: which host to try

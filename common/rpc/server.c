@@ -99,13 +99,13 @@ struct rpc_server *rpc_server_new(struct rpc_transport *t,
  * three consumers. */
 static int setup(struct rpc_server *s, struct rpc_conn *c)
 {
-	if (rpc_conn_declare_exchange(c, s->exchange, "topic", false) == -1 ||
-	    rpc_conn_declare_queue(c, s->topic, 0) == -1 ||
+	if (rpc_conn_declare_exchange(c, s->exchange, "topic") == -1 ||
+	    rpc_conn_declare_queue(c, s->topic, RPC_Q_WORK) == -1 ||
 	    rpc_conn_bind(c, s->topic, s->exchange, s->topic) == -1 ||
-	    rpc_conn_declare_queue(c, s->q_server, 0) == -1 ||
+	    rpc_conn_declare_queue(c, s->q_server, RPC_Q_WORK) == -1 ||
 	    rpc_conn_bind(c, s->q_server, s->exchange, s->q_server) == -1 ||
-	    rpc_conn_declare_exchange(c, s->x_fanout, "fanout", true) == -1 ||
-	    rpc_conn_declare_queue(c, s->q_fanout, RPC_QUEUE_TTL_MS) == -1 ||
+	    rpc_conn_declare_exchange(c, s->x_fanout, "fanout") == -1 ||
+	    rpc_conn_declare_queue(c, s->q_fanout, RPC_Q_TRANSIENT) == -1 ||
 	    rpc_conn_bind(c, s->q_fanout, s->x_fanout, s->topic) == -1 ||
 	    rpc_conn_consume(c, s->topic, false) == -1 ||
 	    rpc_conn_consume(c, s->q_server, false) == -1 ||

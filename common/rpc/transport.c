@@ -52,6 +52,7 @@ struct rpc_transport {
 	char exchange[RPC_NAME_MAX];
 	int timeout_ms;
 	int heartbeat_s;
+	struct rpc_qopts qopts;
 
 	pthread_mutex_t bo_mu;
 	pthread_cond_t bo_cv;
@@ -105,6 +106,18 @@ bool rpc_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t deadl
 	return now_ms() < deadline_ms;
 }
 
+int rpc_conf_queues(struct rpc_conf *conf, const char *word)
+{
+	bool durable = strcmp(word, "durable") == 0;
+	bool quorum = strcmp(word, "quorum") == 0;
+
+	if (!durable && !quorum && strcmp(word, "transient") != 0)
+		return -1;
+	conf->amqp_durable_queues = durable;
+	conf->rabbit_quorum_queue = quorum;
+	return 0;
+}
+
 struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf)
 {
 	struct rpc_transport *t;
@@ -128,6 +141,12 @@ struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf)
 	}
 	t->timeout_ms = (conf->default_timeout_s > 0 ? conf->default_timeout_s : 60) * 1000;
 	t->heartbeat_s = conf->heartbeat_s == 0 ? 60 : conf->heartbeat_s < 0 ? 0 : conf->heartbeat_s;
+	/* oslo: quorum queues are durable whatever amqp_durable_queues says */
+	t->qopts.quorum = conf->rabbit_quorum_queue;
+	t->qopts.durable = conf->amqp_durable_queues || conf->rabbit_quorum_queue;
+	t->qopts.transient_ttl_ms = (conf->rabbit_transient_queues_ttl > 0 &&
+	    conf->rabbit_transient_queues_ttl <= INT32_MAX / 1000 ?
+	    conf->rabbit_transient_queues_ttl : RPC_QUEUE_TTL_S) * 1000;
 	uuid_new_hex(hex);
 	str_fmt(t->reply_q, sizeof t->reply_q, "reply_%s", hex);
 	pthread_mutex_init(&t->bo_mu, NULL);
@@ -221,6 +240,7 @@ int rpc_transport_flush(struct rpc_transport *t, int timeout_ms)
 const char *rpc_transport_exchange(const struct rpc_transport *t) { return t->exchange; }
 int rpc_transport_timeout_ms(const struct rpc_transport *t) { return t->timeout_ms; }
 int rpc_transport_heartbeat_s(const struct rpc_transport *t) { return t->heartbeat_s; }
+const struct rpc_qopts *rpc_transport_qopts(const struct rpc_transport *t) { return &t->qopts; }
 const struct rpc_url *rpc_transport_url(const struct rpc_transport *t) { return &t->url; }
 
 /* ---- backoff: one attempt at a time; 1 s, +2 s, up to 30 s ------------- */
@@ -352,7 +372,7 @@ static enum rpc_pub_status publish(struct rpc_transport *t, const char *exchange
 		if (c == NULL)
 			return RPC_PUB_BROKEN;
 		if (exchange_type != NULL && rpc_conn_declare_exchange(c, exchange,
-		    exchange_type, strcmp(exchange_type, "fanout") == 0) == -1) {
+		    exchange_type) == -1) {
 			st = RPC_PUB_BROKEN;
 		} else if (unconfirmed) {
 			st = (now_ms() - c->last_used_ms < LIVE_CHECK_MS || rpc_conn_service(c) == 0) &&
@@ -671,7 +691,7 @@ static struct rpc_conn *reply_connect(struct rpc_transport *t)
 
 	if (c == NULL)
 		return NULL;
-	if (rpc_conn_declare_queue(c, t->reply_q, RPC_QUEUE_TTL_MS) == -1 ||
+	if (rpc_conn_declare_queue(c, t->reply_q, RPC_Q_TRANSIENT) == -1 ||
 	    rpc_conn_consume(c, t->reply_q, true) == -1) {
 		rpc_conn_free(c, false);
 		rpc_backoff_result(t, SIZE_MAX, false);

@@ -12,7 +12,8 @@ import pytest
 
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, '..', 'system'))
-from rpchelp import URL, Procs, call1, rpc_call, topic, wait_for, wait_line  # noqa: E402
+from rpchelp import (URL, Procs, call1, delete_entities, rpc_call, topic,  # noqa: E402
+                     wait_for, wait_line)
 
 oslo_messaging = pytest.importorskip('oslo_messaging')
 from oslo_config import cfg  # noqa: E402
@@ -181,3 +182,44 @@ def test_kumo_casts_and_fanout_to_mixed_servers(procs):
     seen = {x['result'] for x in rpc_call(t, 'whoami', {}, '--count', '60',
                                            exchange=EXCHANGE, check=True)[:-1]}
     assert seen == {'py1', 'py2', 'k1'}
+
+
+# ---- durable and quorum queues, as oslo declares them ---------------------------
+
+@pytest.mark.parametrize('queues', ['durable', 'quorum'])
+def test_durable_queues_both_ways(procs, queues):
+    """With [oslo_messaging_rabbit] amqp_durable_queues (or
+    rabbit_quorum_queue) on both sides, kumo and oslo declare the same
+    exchange and queues alike (any difference and the broker closes the
+    channel: PRECONDITION_FAILED): kumo casts to an oslo server, an oslo
+    client casts and calls to a kumo server."""
+    x = 'kumo-%s-%s' % (queues, uuid.uuid4().hex[:8])
+    t1, t2 = topic(), topic()
+    try:
+        p = procs.spawn(['/usr/bin/python3', os.path.join(HERE, 'oslo_server.py'),
+                         '--url', URL, '--exchange', x, '--queues', queues, t1, 'py1'],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_line(p, 'oslo_server: consuming', 30)
+        rpc_call(t1, 'tick', {}, '--cast', '--count', '3', '--queues', queues,
+                 exchange=x, check=True)
+        wait_for(lambda: call1(t1, 'stats', {}, '--queues', queues,
+                               exchange=x)['result']['ticks'] == 3, 20)
+
+        procs.echo(t2, 'k1', '--queues', queues, exchange=x)
+        conf = cfg.ConfigOpts()
+        tr = oslo_messaging.get_rpc_transport(conf, url=URL)
+        conf.set_override('amqp_durable_queues', queues == 'durable',
+                          group='oslo_messaging_rabbit')
+        conf.set_override('rabbit_quorum_queue', queues == 'quorum',
+                          group='oslo_messaging_rabbit')
+        try:
+            c = oslo_messaging.get_rpc_client(
+                tr, oslo_messaging.Target(topic=t2, exchange=x, version='1.0'), timeout=15)
+            for _ in range(4):
+                c.cast(CTXT, 'tick')
+            wait_for(lambda: c.call(CTXT, 'stats')['ticks'] == 4, 20)
+        finally:
+            tr.cleanup()
+    finally:
+        procs.close()
+        delete_entities([t1, t1 + '.py1', t2, t2 + '.k1'], [x])

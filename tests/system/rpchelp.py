@@ -214,3 +214,26 @@ class AmqpProxy:
                 s.shutdown(self.socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def list_queues(*names):
+    """{name: {"durable": bool, "type": str, "messages": int}} of the named
+    queues on the broker's "/" vhost (absent ones left out)."""
+    r = subprocess.run(['/usr/sbin/rabbitmqctl', '-q', 'list_queues', '-p', '/',
+                        '--formatter', 'json', 'name', 'durable', 'type', 'messages'],
+                       capture_output=True, timeout=60, check=True)
+    return {q['name']: q for q in json.loads(r.stdout.decode() or '[]')
+            if q['name'] in names}
+
+
+def delete_entities(queues=(), exchanges=()):
+    """Removes what a test declared to last (durable queues, exchanges)."""
+    c = amqp_conn()
+    try:
+        ch = c.channel()
+        for q in queues:
+            ch.queue_delete(q)
+        for x in exchanges:
+            ch.exchange_delete(x)
+    finally:
+        c.close()

@@ -12,8 +12,9 @@ import uuid
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rpchelp import (RABBITMQ, AmqpProxy, Procs, amqp_conn, call1,  # noqa: E402
-                     envelope, publish_raw, rpc_call, topic, wait_for, wait_line)
+from rpchelp import (RABBITMQ, AmqpProxy, Procs, amqp_conn, call1, delete_entities,  # noqa: E402,E501
+                     envelope, list_queues, publish_raw, rpc_call, topic, wait_for,
+                     wait_line)
 
 
 @pytest.fixture
@@ -451,3 +452,74 @@ def test_requests_read_together_with_a_slow_one_run_at_once(procs):
     assert all(x['ms'] < 3000 for x in lines[:-1]), lines
     assert json.loads(slow.communicate(timeout=30)[0])['result'] == 4
 
+
+
+def test_cast_waits_for_its_queue(procs):
+    """A cast to a topic whose queue is not there yet (its server has not
+    declared it: not started, or not back after a broker restart) comes
+    back from the broker unroutable; the outbox keeps it and sends it
+    again until the queue is there, instead of the broker dropping it."""
+    t = topic()
+    client = procs.spawn([rpc_call_bin(), '--cast', '--count', '3', '--timeout', '60000',
+                          t, 'tick', '{}'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = wait_line(client, '"i":2', 20)
+    assert out.count('"ok":true') == 3, out
+    # Returned, kept, sent again: rpc-call's flush still waits for them.
+    wait_for(lambda: b'came back unroutable' in client.stderr.peek(4096), 20)
+    assert client.poll() is None
+    procs.echo(t, 's1')
+    assert client.wait(30) == 0, client.stderr.read().decode()[-2000:]
+    wait_for(lambda: call1(t, 'stats')['result']['ticks'] == 3, 10)
+    time.sleep(1)
+    assert call1(t, 'stats')['result']['ticks'] == 3  # each once
+
+
+def test_durable_queues_keep_casts_across_a_broker_restart(procs):
+    """[oslo_messaging_rabbit] amqp_durable_queues: the topic exchange and
+    the topic and server queues are durable and casts persistent, so casts
+    waiting for a stopped server survive a broker restart and reach it when
+    it comes back. Reply and fanout queues stay transient, as oslo's."""
+    t, x = topic(), 'kumo-durable-' + uuid.uuid4().hex[:8]
+    try:
+        echo = procs.echo(t, 's1', '--queues', 'durable', exchange=x)
+        qs = list_queues(t, t + '.s1')
+        assert qs[t]['durable'] and qs[t + '.s1']['durable'], qs
+        fanout = [q for q in subprocess.run(
+            ['/usr/sbin/rabbitmqctl', '-q', 'list_queues', '-p', '/', 'name', 'durable'],
+            capture_output=True, text=True, check=True).stdout.splitlines()
+            if q.startswith(t + '_fanout_')]
+        assert fanout and all(q.split()[1] == 'false' for q in fanout), fanout
+        echo.terminate()
+        echo.wait(10)
+        rpc_call(t, 'tick', {}, '--cast', '--count', '5', '--queues', 'durable',
+                 exchange=x, check=True)
+        assert list_queues(t)[t]['messages'] == 5
+        rabbitmq('restart')
+        assert list_queues(t)[t]['messages'] == 5
+        procs.echo(t, 's1', '--queues', 'durable', exchange=x)
+        wait_for(lambda: call1(t, 'stats', {}, '--queues', 'durable',
+                               exchange=x)['result']['ticks'] == 5, 20)
+    finally:
+        rabbitmq('start')
+        procs.close()
+        delete_entities([t, t + '.s1'], [x])
+
+
+def test_quorum_queues(procs):
+    """rabbit_quorum_queue: the topic and server queues are quorum queues
+    (durable, replicated when the broker is a cluster); calls and casts
+    work through them."""
+    t, x = topic(), 'kumo-quorum-' + uuid.uuid4().hex[:8]
+    try:
+        procs.echo(t, 's1', '--queues', 'quorum', exchange=x)
+        qs = list_queues(t, t + '.s1')
+        assert qs[t]['type'] == 'quorum' and qs[t]['durable'], qs
+        assert qs[t + '.s1']['type'] == 'quorum', qs
+        rpc_call(t, 'tick', {}, '--cast', '--count', '4', '--queues', 'quorum',
+                 exchange=x, check=True)
+        wait_for(lambda: call1(t, 'stats', {}, '--queues', 'quorum',
+                               exchange=x)['result']['ticks'] == 4, 20)
+    finally:
+        procs.close()
+        delete_entities([t, t + '.s1'], [x])
