@@ -7,6 +7,8 @@
  *   router.c       the route table; 404/405, path ids, policy, JSON bodies
  *   policy.c       oslo.policy's rule language, defaults, the policy file
  *   pyrepr.c       Python repr() of JSON values (Nova's schema messages)
+ *   validate.c     Nova's JSON-schema checks, its 'name' format
+ *   regex.c        regular expressions with a bounded cost (PCRE2)
  *   view.c         shared JSON pieces: links, timestamps, hostId (SHA-224,
  *                  common/crypto.h)
  *   versions.c     GET /, GET /v2.1
@@ -444,8 +446,7 @@ int v_object(struct api_req *r, const char *field, const json_t *v);
 /* A string of min..max bytes into out (size > max). */
 int v_string(struct api_req *r, const char *field, const json_t *v,
     size_t min, size_t max, char *out, size_t size);
-/* Nova's 'name' format plus our rule: no control characters, not only
- * whitespace. */
+/* Nova's 'name' format: a string of 1..255 bytes, name_is_printable. */
 int v_name(struct api_req *r, const char *field, const json_t *v, char *out,
     size_t size);
 /* {'type': ['integer', 'string'], 'pattern': '^[0-9]*$', minimum, maximum} */
@@ -454,6 +455,25 @@ int v_int_param(struct api_req *r, const char *field, const json_t *v,
 /* parameter_types.boolean: true/false or their usual spellings. */
 int v_bool_param(struct api_req *r, const char *field, const json_t *v,
     bool *out);
+/* Nova's valid_name_regex: valid UTF-8, every character printable (no
+ * category C, no Z but Zs, none past U+FFFE), neither the first nor the
+ * last a space separator. "" passes (length is checked apart). Every
+ * name a client gives (servers, images, flavors) goes through it. */
+bool name_is_printable(const char *utf8);
+
+/* ---- regex.c: regular expressions with a bounded cost (PCRE2) -------- */
+
+struct api_regex;
+/* Compiles a UTF-8 pattern of at most max_len bytes; NULL with why set
+ * (PCRE2's message and offset, or "longer than N bytes") when it does not
+ * compile or is over a limit (length, nesting, compiled size). */
+struct api_regex *api_regex_new(const char *pattern, size_t max_len,
+    char *why, size_t why_len);
+/* 1 on a match (anywhere in subject, as Python's re.search), 0 on none,
+ * -1 when the match goes over its bounds (steps, depth, heap) or subject
+ * is not UTF-8. */
+int api_regex_match(const struct api_regex *re, const char *subject);
+void api_regex_free(struct api_regex *re);
 
 /* ---- jsonw.c: a streaming JSON writer for the hot views -------------- */
 

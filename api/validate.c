@@ -3,6 +3,7 @@
  * messages wrapped the way Nova wraps them (api_invalid). Keys are checked
  * in the order Nova's schemas list them, so the first error is Nova's.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -76,20 +77,32 @@ int v_string(struct api_req *r, const char *field, const json_t *v,
 	return 0;
 }
 
-/* Control characters: C0, DEL and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F). */
-static bool name_ok(const char *s)
-{
-	bool blank = true;
+/*
+ * Nova's 'name' format (parameter_types.valid_name_regex): every character
+ * printable, that is of no category C (control, format such as U+202E and
+ * U+200B, unassigned) nor Z but Zs (U+2028 and U+2029 are out), and in the
+ * Basic Multilingual Plane (Nova's class stops at U+FFFE); the first and
+ * the last not a space separator (Zs). PCRE2's Unicode tables decide the
+ * categories. The pattern is kumo's own, compiled once.
+ */
+static const char name_pattern[] = "^(?!\\p{Zs})"
+    "[^\\p{C}\\p{Zl}\\p{Zp}\\x{FFFF}-\\x{10FFFF}]*(?<!\\p{Zs})\\z";
+static struct api_regex *name_re;
+static pthread_once_t name_once = PTHREAD_ONCE_INIT;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			return false;
-		if (*p != ' ')
-			blank = false;
-	}
-	return !blank;
+static void name_compile(void)
+{
+	char why[200];
+
+	if ((name_re = api_regex_new(name_pattern, sizeof name_pattern, why,
+	    sizeof why)) == NULL)
+		fatalx("the name pattern does not compile: %s", why);
+}
+
+bool name_is_printable(const char *utf8)
+{
+	pthread_once(&name_once, name_compile);
+	return api_regex_match(name_re, utf8) == 1;
 }
 
 int v_name(struct api_req *r, const char *field, const json_t *v, char *out,
@@ -97,7 +110,7 @@ int v_name(struct api_req *r, const char *field, const json_t *v, char *out,
 {
 	if (v_string(r, field, v, 1, 255, out, size) != 0)
 		return API_ERROR;
-	if (name_ok(out))
+	if (*out != '\0' && name_is_printable(out))
 		return 0;
 	return api_error(r, ERR_INVALID_INPUT, "An invalid 'name' value was "
 	    "provided. The name must be: printable characters. Can not start or "

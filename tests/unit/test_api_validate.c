@@ -149,6 +149,40 @@ static void test_server_invalid(void **state)
 	    "Additional properties are not allowed ('extra' was unexpected)"));
 }
 
+/* Nova's valid_name_regex: what Python's unicodedata calls C (Cc, Cf, Co,
+ * Cn) or Z but Zs is out; Zs only inside; nothing past the BMP. */
+static void test_name_is_printable(void **state)
+{
+	static const char *const good[] = {
+		"vm1", "a b", "h\xc3\xa9llo", "\xe6\x97\xa5\xe6\x9c\xac",
+		"a\xc2\xa0" "b",            /* U+00A0 (Zs) inside */
+		"e\xcc\x81",                /* U+0301, a combining mark (Mn) */
+		"a-b_c.d@e", "",
+	};
+	static const char *const bad[] = {
+		"\xe2\x80\xae" "abc",       /* U+202E right-to-left override (Cf) */
+		"a\xe2\x80\x8b" "b",        /* U+200B zero width space (Cf) */
+		"a\xe2\x80\xa8" "b",        /* U+2028 line separator (Zl) */
+		"a\xe2\x80\xa9" "b",        /* U+2029 paragraph separator (Zp) */
+		"a\xef\xbb\xbf",            /* U+FEFF (Cf) */
+		"a\xc2\xad" "b",            /* U+00AD soft hyphen (Cf) */
+		"\xee\x80\x80",             /* U+E000 private use (Co) */
+		"a\xc2\x85" "b",            /* U+0085 (Cc, C1) */
+		"a\x7f", "a\tb", "a\nb", "a\x1b[2J",
+		" a", "a ", "   ", "\xe3\x80\x80" "a",  /* Zs first: U+3000 */
+		"\xf0\x9f\x98\x80",         /* U+1F600: past Nova's U+FFFE */
+		"a\xe0\x80", "\xff",        /* not UTF-8 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		if (!name_is_printable(good[i]))
+			fail_msg("refused: good[%zu]", i);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		if (name_is_printable(bad[i]))
+			fail_msg("accepted: bad[%zu]", i);
+}
+
 static void test_flavor_valid(void **state)
 {
 	struct db_flavor f;
@@ -245,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_valid),
 		cmocka_unit_test(test_server_invalid),
+		cmocka_unit_test(test_name_is_printable),
 		cmocka_unit_test(test_flavor_valid),
 		cmocka_unit_test(test_flavor_invalid),
 		cmocka_unit_test(test_pyrepr),
