@@ -363,6 +363,69 @@ static void test_notify(void **state)
 	daemon_watchdog();  /* outside systemd: nothing, no error */
 }
 
+/* The message part of one log line written with stderr on a file. */
+static void log_capture(char *out, size_t len, const char *fmt, const char *arg)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	const char *msg;
+	size_t n;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(f), STDERR_FILENO), STDERR_FILENO);
+	log_set_level(LOG_LVL_INFO);
+	log_info(fmt, arg);
+	log_set_level(LOG_LVL_ERROR);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, len - 1, f);
+	fclose(f);
+	out[n] = '\0';
+	/* one line, newline-terminated */
+	assert_true(n > 0 && out[n - 1] == '\n');
+	assert_ptr_equal(strchr(out, '\n'), out + n - 1);
+	out[n - 1] = '\0';
+	/* after "<prog>[pid] LEVEL [req-id] " */
+	assert_non_null(msg = strstr(out, "] "));
+	assert_non_null(msg = strstr(msg + 2, "] "));
+	memmove(out, msg + 2, strlen(msg + 2) + 1);
+}
+
+/* What a client sends cannot make a log line of its own, nor reach a
+ * terminal as a control sequence. */
+static void test_log_escapes(void **state)
+{
+	char line[8192];
+	char big[6000];
+
+	(void)state;
+	log_capture(line, sizeof line, "GET %s", "/v2.1/servers\n2026-01-01 "
+	    "00:00:00.000 kumo-api[1] ERROR [req-x] forged\r\t");
+	assert_string_equal(line, "GET /v2.1/servers\\n2026-01-01 00:00:00.000 "
+	    "kumo-api[1] ERROR [req-x] forged\\r\\t");
+	log_capture(line, sizeof line, "name %s", "a\x1b[2Jb\x7f\x01");
+	assert_string_equal(line, "name a\\x1b[2Jb\\x7f\\x01");
+	/* UTF-8 passes; C1 (U+009B CSI), bidi overrides and bytes that are not
+	 * UTF-8 are escaped */
+	log_capture(line, sizeof line, "%s", "h\xc3\xa9 \xe6\x97\xa5 \xc2\x9b"
+	    "1m \xe2\x80\xae" "x \xff\xc3 \xed\xa0\x80 \xc0\xaf");
+	assert_string_equal(line, "h\xc3\xa9 \xe6\x97\xa5 \\u009b1m \\u202ex "
+	    "\\xff\\xc3 \\xed\\xa0\\x80 \\xc0\\xaf");
+	/* a long message is cut on a whole escape, still one line */
+	memset(big, '\n', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	log_capture(line, sizeof line, "%s", big);
+	assert_true(strlen(line) > 1000);
+	assert_int_equal(strlen(line) % 2, 0);
+	assert_null(strchr(line, '\n'));
+	log_set_reqid("req-1\nforged");
+	log_capture(line, sizeof line, "%s", "x");
+	log_set_reqid(NULL);
+	assert_string_equal(line, "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_str),
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_log_escapes),
 	};
 	log_init("test_common", LOG_LVL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
