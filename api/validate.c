@@ -13,7 +13,7 @@
 int v_no_extra(struct api_req *r, const char *field, const json_t *obj,
     const char *const *allowed)
 {
-	char extra[512] = "";
+	char extra[512] = "", repr[300];
 	const char *key;
 	json_t *val;
 	int n = 0;
@@ -26,8 +26,13 @@ int v_no_extra(struct api_req *r, const char *field, const json_t *obj,
 				break;
 		if (allowed[i] != NULL)
 			continue;
-		snprintf(extra + used, sizeof extra - used, "%s'%s'", n ? ", " : "",
-		    key);
+		/* jsonschema quotes each with repr() */
+		json_t *k = json_string(key);
+
+		api_pyrepr(k, repr, sizeof repr);
+		json_decref(k);
+		snprintf(extra + used, sizeof extra - used, "%s%s", n ? ", " : "",
+		    repr);
 		n++;
 	}
 	if (n == 0)
