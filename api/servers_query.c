@@ -133,6 +133,7 @@ static int parse_filters(struct api_req *r, struct servers_query *q)
 {
 	const char *name = arg(r, "name"), *since = arg(r, "changes-since");
 	const char *all = arg(r, "all_tenants");
+	char why[200], msg[300];
 
 	q->status = arg(r, "status");
 	q->flavor = arg(r, "flavor");
@@ -150,11 +151,14 @@ static int parse_filters(struct api_req *r, struct servers_query *q)
 	}
 	if (name == NULL)
 		return 0;
-	if (strlen(name) > 255)
+	if (strlen(name) > NAME_PATTERN_MAX)
 		return api_error(r, ERR_BAD_REQUEST, "Invalid filter: name is too long");
-	if (regcomp(&q->name_re, name, REG_EXTENDED | REG_NOSUB) != 0)
-		return api_error(r, ERR_BAD_REQUEST, "Invalid regular expression in name");
-	q->has_name = true;
+	if ((q->name_re = api_regex_new(name, NAME_PATTERN_MAX, why,
+	    sizeof why)) == NULL) {
+		snprintf(msg, sizeof msg, "Invalid regular expression in name: %s",
+		    why);
+		return api_error(r, ERR_BAD_REQUEST, msg);
+	}
 	return 0;
 }
 
@@ -175,33 +179,33 @@ int servers_query_parse(struct api_req *r, struct servers_query *q)
 		return API_ERROR;
 	}
 	/* Paging in the database only when it sees every filter and the order. */
-	q->in_memory = q->has_name || q->status || q->flavor || q->image ||
+	q->in_memory = q->name_re != NULL || q->status || q->flavor || q->image ||
 	    q->since[0] || q->sort >= 0;
 	return 0;
 }
 
 void servers_query_free(struct servers_query *q)
 {
-	if (q->has_name)
-		regfree(&q->name_re);
-	q->has_name = false;
+	api_regex_free(q->name_re);
+	q->name_re = NULL;
 }
 
-static bool keep(const struct servers_query *q, const struct db_instance *in)
+/* 1 to keep, 0 not, -1 when the name pattern goes over its bounds. */
+static int keep(const struct servers_query *q, const struct db_instance *in)
 {
 	if (q->status != NULL && strcasecmp(q->status,
 	    state_api_status(in->vm_state, in->task_state)) != 0)
-		return false;
+		return 0;
 	if (q->flavor != NULL && strcmp(q->flavor, in->flavorid) != 0)
-		return false;
+		return 0;
 	if (q->image != NULL && strcmp(q->image, in->image_ref) != 0 &&
 	    (strrchr(q->image, '/') == NULL ||
 	    strcmp(strrchr(q->image, '/') + 1, in->image_ref) != 0))
-		return false;
+		return 0;
 	if (q->since[0] != '\0' && strcmp(in->updated_at[0] ? in->updated_at :
 	    in->created_at, q->since) < 0)
-		return false;
-	return !q->has_name || regexec(&q->name_re, in->name, 0, NULL, 0) == 0;
+		return 0;
+	return q->name_re == NULL ? 1 : api_regex_match(q->name_re, in->name);
 }
 
 static int compare(const void *a, const void *b, void *arg)
@@ -221,18 +225,25 @@ static int compare(const void *a, const void *b, void *arg)
 	return q->sort_asc ? c : -c;
 }
 
-/* Sorted and filtered in place: the kept rows first, *n their count. */
-static void filter_sort(struct servers_query *q, struct db_instance *list,
-    size_t *n)
+/* Sorted and filtered in place: the kept rows first, *n their count.
+ * -1 (a 400 set on r) when the name pattern costs more than its bounds. */
+static int filter_sort(struct api_req *r, struct servers_query *q,
+    struct db_instance *list, size_t *n)
 {
 	size_t kept = 0;
+	int k;
 
-	for (size_t i = 0; i < *n; i++)
-		if (keep(q, &list[i]))
+	for (size_t i = 0; i < *n; i++) {
+		if ((k = keep(q, &list[i])) < 0)
+			return api_error(r, ERR_BAD_REQUEST, "Invalid regular "
+			    "expression in name: the match is too costly");
+		if (k)
 			list[kept++] = list[i];
+	}
 	*n = kept;
 	if (q->sort >= 0)
 		qsort_r(list, kept, sizeof *list, compare, q);
+	return 0;
 }
 
 static int marker_missing(struct api_req *r, const char *marker)
@@ -264,12 +275,13 @@ int servers_query_load(struct api_req *r, struct servers_query *q,
 		return marker_missing(r, q->f.marker);
 	if (rc != DB_OK)
 		return api_error(r, ERR_INTERNAL);
-	if (!q->in_memory || q->f.marker == NULL) {
-		if (q->in_memory)
-			filter_sort(q, *list, n);
-		return 0;
+	if (q->in_memory && filter_sort(r, q, *list, n) != 0) {
+		free(*list);
+		*list = NULL;
+		return API_ERROR;
 	}
-	filter_sort(q, *list, n);
+	if (!q->in_memory || q->f.marker == NULL)
+		return 0;
 	while (*from < *n && strcmp((*list)[*from].uuid, q->f.marker) != 0)
 		(*from)++;
 	if (*from == *n) {

@@ -1,21 +1,21 @@
 /*
  * servers_query.c: the query of GET /v2.1/servers[/detail], for servers.c
- * only (not part of api.h: it needs db.h and regex.h).
+ * only (not part of api.h: it needs db.h).
  */
 #ifndef KUMO_API_SERVERS_QUERY_H
 #define KUMO_API_SERVERS_QUERY_H
 
-#include <regex.h>
 #include <stdbool.h>
 
 #include "db/db.h"
 
 #define LIST_MAX 1000  /* Nova's osapi_max_limit */
+/* ?name= is a regular expression of at most this many bytes. */
+#define NAME_PATTERN_MAX 255
 
 struct servers_query {
 	struct db_instance_filter f;   /* project, host, marker, deleted */
-	regex_t name_re;
-	bool has_name;
+	struct api_regex *name_re;   /* NULL = any name */
 	const char *status, *flavor, *image;   /* borrowed; NULL = any */
 	char since[DB_TS];     /* changes-since in UTC, "" = none */
 	int sort;              /* index of the sort key, -1 = newest first */
