@@ -307,7 +307,9 @@ struct api_req {
 	struct api *api;
 	struct MHD_Connection *conn;
 	const char *method;        /* borrowed from MHD for the request's life */
-	const char *path;
+	const char *path;          /* decoded; the request target as sent when
+	                            * it is refused for a NUL (path_sent) */
+	char path_sent[1024];
 	uint64_t start_us;
 	char reqid[64];
 	char base_url[160];        /* "http://host:port" for links */
@@ -345,7 +347,7 @@ struct api_req {
 
 	/* route */
 	const struct api_route *route;
-	int route_status;          /* 0, 404 or 405 */
+	int route_status;          /* 0, 404, 405, or 400: a NUL in the target */
 	char allow[64];            /* for 405 */
 	char id[API_ID_LEN];       /* the {id} segments, unescaped */
 	char id2[API_ID_LEN];

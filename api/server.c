@@ -130,12 +130,113 @@ void api_client_addr(struct api_req *r, char *out, size_t len)
 		    out, (socklen_t)len);
 }
 
-static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,
-    const char *url, const char *method)
-{
-	struct api_req *r = calloc(1, sizeof *r);
+/*
+ * What kumo keeps of a connection between its requests (MHD's socket
+ * context): the request target as sent, of the request being read, and
+ * whether it holds a NUL byte. libmicrohttpd 0.9.75 decodes the target in
+ * place and hands out C strings, so a NUL, sent raw or as %00, would cut
+ * the path or a query value short: "DELETE /v2/images/<id>%00/file" would
+ * delete the image. Such a request is refused whole instead (400).
+ */
+struct api_conn {
+	const char *target;        /* MHD's, as the URI callback saw it */
+	size_t target_len;         /* its strlen then */
+	bool nul;                  /* decoding met a %00 */
+	char sent[1024];           /* the target as sent, cut to fit */
+};
 
-	if (r == NULL)
+static struct api_conn *conn_state(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct api_conn));
+		return;
+	}
+	free(*socket_context);
+	*socket_context = NULL;
+}
+
+/* Called once a request, on the target as sent, before any decoding. */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct api_conn *c = conn_state(conn);
+
+	(void)cls;
+	if (c != NULL) {
+		c->target = uri;
+		c->target_len = uri != NULL ? strlen(uri) : 0;
+		c->nul = false;
+		str_copy(c->sent, uri != NULL ? uri : "", sizeof c->sent);
+	}
+	return NULL;   /* *req_cls stays NULL until the access handler */
+}
+
+/* MHD's own %XX decoding (the path, each query key and value), noting a
+ * decoded NUL. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	struct api_conn *c = conn_state(conn);
+	size_t n = MHD_http_unescape(s);
+
+	(void)cls;
+	if (c != NULL && memchr(s, '\0', n) != NULL)
+		c->nul = true;
+	return n;
+}
+
+/* A raw NUL in the target: the URI callback's strlen stops short of the
+ * space before the HTTP version. libmicrohttpd up to 0.9.77 passes url and
+ * version as pointers into the one request line ("METHOD\0URI\0VERSION");
+ * the layout is checked before it is relied on (url is the target the
+ * URI callback saw, version follows it). */
+static bool target_has_raw_nul(const struct api_conn *c, const char *url,
+    const char *version)
+{
+#if MHD_VERSION <= 0x00097700
+	if (c->target == NULL || url != c->target || version == NULL ||
+	    *version == '\0' || version <= url || version - url > 65536)
+		return false;
+	return (size_t)(version - url) - 1 != c->target_len;
+#else
+	(void)c;
+	(void)url;
+	(void)version;
+	return false;
+#endif
+}
+
+/* The target is refused (route_status 400) and logged as sent. */
+static void target_refuse(struct api_req *r, const struct api_conn *c,
+    bool raw_nul)
+{
+	/* cut to fit, the note included */
+	str_copy(r->path_sent, c->sent, sizeof r->path_sent - 32);
+	if (raw_nul)
+		strcat(r->path_sent, " (cut at a raw NUL byte)");
+	r->path = r->path_sent;
+	r->route = NULL;
+	r->route_status = 400;
+}
+
+static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version)
+{
+	const struct api_conn *c = conn_state(conn);
+	bool raw_nul;
+	struct api_req *r;
+
+	/* no state for the connection: its target cannot be checked */
+	if (c == NULL || (r = calloc(1, sizeof *r)) == NULL)
 		return NULL;
 	r->api = api;
 	r->conn = conn;
@@ -147,6 +248,9 @@ static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,
 	r->fd_out = -1;
 	set_base_url(r);
 	api_route_request(r);
+	raw_nul = target_has_raw_nul(c, url, version);
+	if (c->nul || raw_nul)
+		target_refuse(r, c, raw_nul);
 	__atomic_add_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
 	return r;
 }
@@ -324,10 +428,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 {
 	struct api_req *r = *req_cls;
 
-	(void)version;
 	if (r == NULL) {
 		log_set_reqid(NULL);
-		if ((r = req_new(cls, conn, url, method)) == NULL)
+		if ((r = req_new(cls, conn, url, method, version)) == NULL)
 			return MHD_NO;
 		*req_cls = r;
 		run_request_hooks(r);
@@ -438,6 +541,9 @@ int api_server_start(struct api *api)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)api->conf->api_workers,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_complete, api,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_target, api,
+	    MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, api,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)512,
 	    MHD_OPTION_END);
