@@ -347,7 +347,8 @@ struct api_req {
 
 	/* route */
 	const struct api_route *route;
-	int route_status;          /* 0, 404, 405, or 400: a NUL in the target */
+	int route_status;          /* 0, 404 or 405 */
+	const char *malformed;     /* why the request is refused whole (400) */
 	char allow[64];            /* for 405 */
 	char id[API_ID_LEN];       /* the {id} segments, unescaped */
 	char id2[API_ID_LEN];

@@ -316,9 +316,8 @@ static int route_checks(struct api_req *r)
 {
 	const struct api_route *rt = r->route;
 
-	if (r->route_status == 400)
-		return api_error(r, ERR_BAD_REQUEST, "Malformed request URL: a NUL "
-		    "byte in the path or query");
+	if (r->malformed != NULL)
+		return api_error(r, ERR_BAD_REQUEST, r->malformed);
 	if (r->route_status == 405) {
 		api_header_add(r, "Allow", "%s", r->allow);
 		return api_error(r, ERR_METHOD, r->method);

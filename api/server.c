@@ -194,45 +194,77 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return n;
 }
 
-/* A raw NUL in the target: the URI callback's strlen stops short of the
- * space before the HTTP version. libmicrohttpd up to 0.9.77 passes url and
- * version as pointers into the one request line ("METHOD\0URI\0VERSION");
- * the layout is checked before it is relied on (url is the target the
- * URI callback saw, version follows it). */
+/*
+ * Raw NULs. libmicrohttpd up to 0.9.77 parses the request in its read
+ * buffer, in place: the request line becomes "METHOD\0URI\0VERSION", each
+ * header line "Key\0value" with its CR LF (or bare LF) zeroed, and it hands
+ * out C strings into it. A raw NUL thus shows as a string that ends before
+ * its line does. The checks below rely on that layout, and check it first.
+ */
+#define MHD_LAYOUT_KNOWN (MHD_VERSION <= 0x00097700)
+
+/* The target: the URI callback's strlen stops short of the space before
+ * the version (url is the target that callback saw; version follows it). */
 static bool target_has_raw_nul(const struct api_conn *c, const char *url,
     const char *version)
 {
-#if MHD_VERSION <= 0x00097700
-	if (c->target == NULL || url != c->target || version == NULL ||
-	    *version == '\0' || version <= url || version - url > 65536)
+	if (!MHD_LAYOUT_KNOWN || c->target == NULL || url != c->target ||
+	    version == NULL || *version == '\0' || version <= url ||
+	    version - url > 65536)
 		return false;
 	return (size_t)(version - url) - 1 != c->target_len;
-#else
-	(void)c;
-	(void)url;
-	(void)version;
-	return false;
-#endif
 }
 
-/* The target is refused (route_status 400) and logged as sent. */
+struct header_scan {
+	const char *prev_end;      /* the previous value's terminator */
+	bool nul;
+};
+
+/* After a value's terminator comes its zeroed LF, or (bare LF) the next
+ * line: the next header's key, or the zeroed empty line. Anything else is
+ * the rest of a value cut by a raw NUL. */
+static enum MHD_Result header_scan(void *cls, enum MHD_ValueKind kind,
+    const char *key, size_t key_size, const char *value, size_t value_size)
+{
+	struct header_scan *s = cls;
+
+	(void)kind;
+	(void)key_size;
+	if (s->prev_end != NULL && s->prev_end[1] != '\0' &&
+	    s->prev_end + 1 != key)
+		s->nul = true;
+	s->prev_end = value != NULL ? value + value_size : NULL;
+	return s->nul ? MHD_NO : MHD_YES;
+}
+
+static bool headers_have_raw_nul(struct MHD_Connection *conn)
+{
+	struct header_scan s = { NULL, false };
+
+	if (!MHD_LAYOUT_KNOWN)
+		return false;
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, header_scan, &s);
+	if (!s.nul && s.prev_end != NULL && s.prev_end[1] != '\0')
+		s.nul = true;
+	return s.nul;
+}
+
+/* The request is refused whole (400), and logged with its target as sent. */
 static void target_refuse(struct api_req *r, const struct api_conn *c,
-    bool raw_nul)
+    const char *why, const char *note)
 {
 	/* cut to fit, the note included */
 	str_copy(r->path_sent, c->sent, sizeof r->path_sent - 32);
-	if (raw_nul)
-		strcat(r->path_sent, " (cut at a raw NUL byte)");
+	strcat(r->path_sent, note);
 	r->path = r->path_sent;
 	r->route = NULL;
-	r->route_status = 400;
+	r->malformed = why;
 }
 
 static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,
     const char *url, const char *method, const char *version)
 {
 	const struct api_conn *c = conn_state(conn);
-	bool raw_nul;
 	struct api_req *r;
 
 	/* no state for the connection: its target cannot be checked */
@@ -248,9 +280,15 @@ static struct api_req *req_new(struct api *api, struct MHD_Connection *conn,
 	r->fd_out = -1;
 	set_base_url(r);
 	api_route_request(r);
-	raw_nul = target_has_raw_nul(c, url, version);
-	if (c->nul || raw_nul)
-		target_refuse(r, c, raw_nul);
+	if (c->nul)
+		target_refuse(r, c, "Malformed request URL: a NUL byte in the path "
+		    "or query", "");
+	else if (target_has_raw_nul(c, url, version))
+		target_refuse(r, c, "Malformed request URL: a NUL byte in the path "
+		    "or query", " (cut at a raw NUL byte)");
+	else if (headers_have_raw_nul(conn))
+		target_refuse(r, c, "Malformed request: a NUL byte in a header",
+		    "");
 	__atomic_add_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
 	return r;
 }

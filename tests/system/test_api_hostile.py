@@ -83,6 +83,27 @@ def test_nul_in_query_is_refused(api):
     assert status == 400, out[:300]
 
 
+@pytest.mark.parametrize("headers", [
+    b"X-Auth-Token: admin:admin\x00junk\r\nHost: x\r\n",
+    b"Host: x\r\nX-Auth-Token: admin:admin\r\nX-Trace: a\x00b\r\n",
+    b"Host: x\r\nX-Auth-Token: admin:admin\r\nX-Trace: a\x00b\n",
+], ids=["first", "last", "last-bare-lf"])
+def test_nul_in_header_is_refused(api, headers):
+    status, out = raw(api, b"GET /v2.1/flavors HTTP/1.1\r\n" + headers +
+                      b"Connection: close\r\n\r\n")
+    assert status == 400, out[:300]
+    assert b"a NUL byte in a header" in out
+
+
+def test_headers_without_nul_still_pass(api):
+    # bare LF line ends, empty values, trailing spaces: no NUL, no refusal
+    status, out = raw(api, b"GET /v2.1/flavors HTTP/1.1\nHost: x\nX-Empty:\n"
+                      b"X-Auth-Token: admin:admin\nX-Pad: a  \nConnection: close\n\n")
+    assert status == 200, out[:300]
+    status, out = raw(api, b"GET /v2.1/flavors HTTP/1.1\r\nX-Empty: \r\n" + H + b"\r\n")
+    assert status == 200, out[:300]
+
+
 def test_nul_is_logged_whole(api):
     img = api.create_image()
     raw(api, b"DELETE /v2/images/" + img.encode() + b"%00/evil HTTP/1.1\r\n" + H + b"\r\n")
