@@ -39,6 +39,8 @@ static const struct {
 	{ "project_reader_or_admin", "rule:project_reader_api or rule:admin_api" },
 	{ "os_compute_api:servers:index", READER },
 	{ "os_compute_api:servers:detail", READER },
+	{ "os_compute_api:servers:index:get_all_tenants", ADMIN },
+	{ "os_compute_api:servers:detail:get_all_tenants", ADMIN },
 	{ "os_compute_api:servers:show", READER },
 	{ "os_compute_api:servers:create", MEMBER },
 	{ "os_compute_api:servers:delete", MEMBER },

@@ -6,6 +6,7 @@
  * or a filter the database does not know, reads the project's servers
  * once and filters, sorts and pages them here.
  */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,19 +130,63 @@ static int parse_sort(struct api_req *r, struct servers_query *q)
 	return 0;
 }
 
+/* Nova's is_all_tenants: present and empty means all projects, else
+ * oslo's strict bool_from_string; then the get_all_tenants policy (the
+ * admin's by default: another's all_tenants=1 is a 403, not ignored).
+ * 0 with *all set, or API_ERROR. */
+static int parse_all_tenants(struct api_req *r, bool *all)
+{
+	static const char *const yes[] = { "1", "t", "true", "on", "y", "yes" };
+	static const char *const no[] = { "0", "f", "false", "off", "n", "no" };
+	const char *v = api_query_get(r, "all_tenants"), *ws = " \t\n\r\f\v";
+	char word[8] = "", msg[400];
+	size_t n;
+
+	*all = false;
+	if (!api_query_has(r, "all_tenants"))
+		return 0;
+	if (v == NULL || *v == '\0') {
+		*all = true;
+	} else {
+		/* bool_from_string strips and lowercases */
+		const char *s = v + strspn(v, ws);
+
+		for (n = strlen(s); n > 0 && strchr(ws, s[n - 1]) != NULL; n--)
+			;
+		for (size_t i = 0; i < n && n < sizeof word; i++)
+			word[i] = (char)tolower((unsigned char)s[i]);
+		for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+			if (strcmp(word, no[i]) == 0)
+				return 0;
+			if (strcmp(word, yes[i]) == 0)
+				*all = true;
+		}
+	}
+	if (!*all) {
+		snprintf(msg, sizeof msg, "Invalid input received: Unrecognized "
+		    "value '%.255s', acceptable values are: '0', '1', 'f', 'false', "
+		    "'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'", v);
+		return api_error(r, ERR_BAD_REQUEST, msg);
+	}
+	return api_policy_check(r, strstr(r->path, "/detail") != NULL ?
+	    "os_compute_api:servers:detail:get_all_tenants" :
+	    "os_compute_api:servers:index:get_all_tenants");
+}
+
 static int parse_filters(struct api_req *r, struct servers_query *q)
 {
 	const char *name = arg(r, "name"), *since = arg(r, "changes-since");
-	const char *all = arg(r, "all_tenants");
 	char why[200], msg[300];
+	bool all;
 
 	q->status = arg(r, "status");
 	q->flavor = arg(r, "flavor");
 	q->image = arg(r, "image");
 	if (r->is_admin)
 		q->f.host = arg(r, "host");
-	if (!(r->is_admin && all != NULL && strcmp(all, "0") != 0 &&
-	    strcasecmp(all, "false") != 0))
+	if (parse_all_tenants(r, &all) != 0)
+		return API_ERROR;
+	if (!all)
 		q->f.project_id = r->project_id;
 	if (since != NULL) {
 		if (parse_since(since, q->since) != 0)

@@ -216,3 +216,36 @@ def test_image_in_use_and_server_delete(api, image):
     api.wait_gone(sid)
     assert api.delete("/v2/images/%s" % img).status == 204
     fault(api.get("/v2/images/%s" % img), "itemNotFound", 404)
+
+
+def test_all_tenants(api):
+    """Nova's is_all_tenants and its get_all_tenants policies: a member's
+    all_tenants=1 is a 403, not silently its own list; an admin's empty
+    all_tenants means every project; other values are bool_from_string's."""
+    mine = api.boot("admin-vm", api.create_image())
+    r = api.post("/v2/images", {"name": "demo-img", "disk_format": "qcow2",
+                                "container_format": "bare"}, token="demo:demo")
+    assert r.status == 201, r
+    r = api.post("/v2.1/servers", {"server": {"name": "demo-vm", "imageRef": r.json["id"],
+                                              "flavorRef": "1"}}, token="demo:demo")
+    assert r.status == 202, r
+    theirs = r.json["server"]["id"]
+
+    def ids(path, token="admin:admin"):
+        r = api.get(path, token=token)
+        assert r.status == 200, r
+        return {s["id"] for s in r.json["servers"]}
+
+    for path, rule in (("/v2.1/servers", "index"), ("/v2.1/servers/detail", "detail")):
+        for q in ("?all_tenants=1", "?all_tenants=", "?all_tenants", "?all_tenants=True"):
+            msg = fault(api.get(path + q, token="demo:demo"), "forbidden", 403)
+            assert msg == ("Policy doesn't allow os_compute_api:servers:%s:get_all_tenants "
+                           "to be performed." % rule)
+        assert ids(path + "?all_tenants=0", "demo:demo") == {theirs}
+        assert ids(path + "?all_tenants=off", "demo:demo") == {theirs}
+        for q in ("?all_tenants=", "?all_tenants", "?all_tenants=1", "?all_tenants=%20YES%20"):
+            assert {mine, theirs} <= ids(path + q), q
+        assert theirs not in ids(path + "?all_tenants=false")
+        assert mine in ids(path + "?all_tenants=false")
+        msg = fault(api.get(path + "?all_tenants=maybe"), "badRequest", 400)
+        assert msg.startswith("Invalid input received: Unrecognized value 'maybe'")
