@@ -175,7 +175,8 @@ def test_name_regex_has_a_bounded_cost(api):
     img = api.create_image()
     api.boot("a" * 40 + "!", img)
     pid = api.pid("api")
-    for pattern in ("a{1,100}{1,100}{1,100}", "(a+)+$", "(a|aa)+$", "((a*)*)*b",
+    for pattern in ("a{1,100}{1,100}{1,100}", "(?:(?:a{1,100}){1,100}){1,100}",
+                    "(a+)+$", "(a|aa)+$", "((a*)*)*b",
                     "(.*a){20}", "(?:a?){40}a{40}"):
         r = api.get("/v2.1/servers?name=" + pattern.replace("+", "%2B"))
         assert r.status in (200, 400), r
