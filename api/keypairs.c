@@ -196,9 +196,12 @@ static int validate_create(struct api_req *r, const json_t *body,
 	memset(k, 0, sizeof *k);
 	str_copy(k->type, "ssh", sizeof k->type);
 	if (v_required(r, NULL, body, "keypair") || v_no_extra(r, NULL, body, top) ||
-	    v_object(r, "keypair", kp) || v_required(r, "keypair", kp, "name") ||
-	    v_string(r, "name", json_object_get(kp, "name"), 1, 255, k->name,
-	    sizeof k->name))
+	    v_object(r, "keypair", kp) || v_required(r, "keypair", kp, "name"))
+		return API_ERROR;
+	/* up to 2.91 the schema's name is Nova's 'name' format */
+	v = json_object_get(kp, "name");
+	if (r->mv < API_MV(2, 92) ? v_name(r, "name", v, k->name, sizeof k->name) :
+	    v_string(r, "name", v, 1, 255, k->name, sizeof k->name))
 		return API_ERROR;
 	*import = (v = json_object_get(kp, "public_key")) != NULL;
 	if (*import && v_string(r, "public_key", v, 0, sizeof k->public_key - 1,
