@@ -201,14 +201,14 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
  * out C strings into it. A raw NUL thus shows as a string that ends before
  * its line does. The checks below rely on that layout, and check it first.
  */
-#define MHD_LAYOUT_KNOWN (MHD_VERSION <= 0x00097700)
+#define PARSED_IN_PLACE (MHD_VERSION <= 0x00097700)
 
 /* The target: the URI callback's strlen stops short of the space before
  * the version (url is the target that callback saw; version follows it). */
 static bool target_has_raw_nul(const struct api_conn *c, const char *url,
     const char *version)
 {
-	if (!MHD_LAYOUT_KNOWN || c->target == NULL || url != c->target ||
+	if (!PARSED_IN_PLACE || c->target == NULL || url != c->target ||
 	    version == NULL || *version == '\0' || version <= url ||
 	    version - url > 65536)
 		return false;
@@ -241,7 +241,7 @@ static bool headers_have_raw_nul(struct MHD_Connection *conn)
 {
 	struct header_scan s = { NULL, false };
 
-	if (!MHD_LAYOUT_KNOWN)
+	if (!PARSED_IN_PLACE)
 		return false;
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, header_scan, &s);
 	if (!s.nul && s.prev_end != NULL && s.prev_end[1] != '\0')

@@ -102,6 +102,9 @@ def test_headers_without_nul_still_pass(api):
     assert status == 200, out[:300]
     status, out = raw(api, b"GET /v2.1/flavors HTTP/1.1\r\nX-Empty: \r\n" + H + b"\r\n")
     assert status == 200, out[:300]
+    # an obsolete folded header (libmicrohttpd 0.9.75 moves its key)
+    status, out = raw(api, b"GET /v2.1/flavors HTTP/1.1\r\nX-Fold: a\r\n b\r\n" + H + b"\r\n")
+    assert status == 200, out[:300]
 
 
 def test_nul_is_logged_whole(api):
