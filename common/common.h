@@ -56,6 +56,8 @@ uint64_t now_ms(void);         /* CLOCK_MONOTONIC */
 uint64_t now_us(void);         /* CLOCK_MONOTONIC */
 /* UTC now as "2026-11-25T13:49:11Z" (Nova's format). */
 void time_iso8601(char out[32]);
+/* t (unix seconds) in time_iso8601's form. */
+void time_iso8601_at(int64_t t, char out[32]);
 /* "2026-12-07T14:26:59.000000Z" (Keystone's expires_at; the fraction is
  * optional) as unix seconds: 0, or -1 when s is not that shape. */
 int time_parse_utc(const char *s, int64_t *out);
@@ -94,6 +96,7 @@ struct kumo_conf {
 	int rabbit_transient_queues_ttl; /* seconds */
 	int report_interval;           /* compute heartbeat to the conductor, s */
 	int service_down_time;         /* a service is down after this many s */
+	int instance_build_timeout;    /* s from create to ERROR; 0 = never */
 	int api_workers;               /* HTTP worker threads */
 	char log_level[16];
 	/* [api] */

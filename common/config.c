@@ -52,6 +52,9 @@ static const struct conf_key conf_keys[] = {
 	INT("oslo_messaging_rabbit", "rabbit_transient_queues_ttl", rabbit_transient_queues_ttl, 1, 2147483, "1800"),
 	INT("DEFAULT", "report_interval", report_interval, 1, 3600, "10"),
 	INT("DEFAULT", "service_down_time", service_down_time, 2, 86400, "60"),
+	/* Nova's name; Nova's default 0 (never) would let a build wait
+	 * forever on a compute that is up but stuck: kumo's is an hour */
+	INT("DEFAULT", "instance_build_timeout", instance_build_timeout, 0, 31536000, "3600"),
 	INT("DEFAULT", "osapi_compute_workers", api_workers, 1, 256, "4"),
 	STR("DEFAULT", "log_level", log_level, "info"),
 	STR("api", "auth_strategy", auth_strategy, "keystone"),

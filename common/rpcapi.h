@@ -7,9 +7,10 @@
  *
  * Flow of a boot (DESIGN.md):
  *   api        db insert (building/scheduling) -> sched_build_instances
- *   scheduler  pick host, db_claim, set host + task spawning (expecting
- *              scheduling; a deleted/changed instance frees the claim and
- *              stops) -> compute_build_and_run_instance
+ *   scheduler  pick host; claim it and set host + task spawning in one
+ *              transaction (db_claim_for_build, expecting scheduling: a
+ *              deleted instance or a second copy of the message claims
+ *              nothing and stops) -> compute_build_and_run_instance
  *   compute    driver spawn -> cond_instance_update(active, none, running,
  *              expect spawning); on failure -> cond_build_failed
  *   conductor  build_failed: reschedule on another host (retry.hosts grows)

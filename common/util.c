@@ -121,13 +121,18 @@ uint64_t now_us(void)
 
 uint64_t now_ms(void) { return now_us() / 1000u; }
 
-void time_iso8601(char out[32])
+void time_iso8601_at(int64_t t, char out[32])
 {
-	time_t t = time(NULL);
+	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	gmtime_r(&tt, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void time_iso8601(char out[32])
+{
+	time_iso8601_at((int64_t)time(NULL), out);
 }
 
 int time_parse_utc(const char *s, int64_t *out)

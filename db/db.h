@@ -185,6 +185,11 @@ int db_instance_set_state(struct db *db, const char *uuid,
 int db_instance_set_name(struct db *db, const char *uuid, const char *name);
 /* Marks deleted, and deletes its allocation, in one transaction. */
 int db_instance_destroy(struct db *db, const char *uuid);
+/* Up to limit (0 = all) live instances scheduling, spawning or deleting
+ * whose row has not changed since updated_before (ISO 8601), the oldest
+ * first: what the conductor's watchdog looks at. */
+int db_instance_stalled(struct db *db, const char *updated_before, int limit,
+    struct db_instance **out, size_t *n);
 /* Counts live instances, cores and ram of a project (quota checks). */
 int db_instance_usage(struct db *db, const char *project_id,
     int64_t *instances, int64_t *cores, int64_t *ram_mb);
@@ -293,6 +298,13 @@ int db_service_set_disabled(struct db *db, const char *host,
  * allocation of instance_uuid, replacing one it held before (a reschedule).
  * DB_NOSPACE when it does not fit, DB_NOTFOUND for an unknown host.
  * Safe across threads and processes (BEGIN IMMEDIATE). */
+/* A build's claim and its move from scheduling to spawning on host/node,
+ * in one transaction: DB_CONFLICT (nothing claimed) when the instance is
+ * no longer scheduling or is gone, DB_NOTFOUND when the host is, and
+ * DB_NOSPACE when the host is full. A build message that arrives twice
+ * claims once. */
+int db_claim_for_build(struct db *db, const char *instance_uuid,
+    const char *host, const char *node, int vcpus, int memory_mb, int disk_gb);
 int db_claim(struct db *db, const char *instance_uuid, const char *host,
     int vcpus, int memory_mb, int disk_gb);
 int db_allocation_delete(struct db *db, const char *instance_uuid); /* idempotent */

@@ -40,6 +40,10 @@ int db_status_of(struct db_conn *c, int rc, const char *what);
 /* BEGIN IMMEDIATE takes the write lock at once: use it for every
  * transaction that reads and then writes what it read. */
 int db_begin(struct db_conn *c, bool immediate);
+/* db_instance_set_state on a connection (in the caller's transaction). */
+int db_instance_set_state_locked(struct db_conn *c, const char *uuid,
+    const char *vm_state, const char *task_state, int power_state,
+    const char *host, const char *node, const char *expect_task);
 int db_commit(struct db_conn *c);
 void db_rollback(struct db_conn *c);
 /* Runs static SQL text (a schema script); never values. */

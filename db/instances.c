@@ -95,6 +95,11 @@ static const char destroy_sql[] =
     " WHERE uuid = ?2 AND deleted = 0";
 static const char free_allocation_sql[] =
     "DELETE FROM allocations WHERE instance_uuid = ?";
+/* What the conductor watches: builds and deletes that have not moved. */
+static const char stalled_sql[] = SELECT_COLS
+    " WHERE deleted = 0 AND task_state IN ('" TASK_SCHEDULING "', '"
+    TASK_SPAWNING "', '" TASK_DELETING "') AND updated_at < ?1"
+    " ORDER BY updated_at LIMIT ?2";
 static const char usage_sql[] =
     "SELECT count(*), total(vcpus), total(memory_mb) FROM instances"
     " WHERE project_id = ? AND deleted = 0";
@@ -234,11 +239,10 @@ static int classify_miss(struct db_conn *c, const char *uuid)
 	return live ? DB_CONFLICT : DB_NOTFOUND;
 }
 
-int db_instance_set_state(struct db *db, const char *uuid,
+int db_instance_set_state_locked(struct db_conn *c, const char *uuid,
     const char *vm_state, const char *task_state, int power_state,
     const char *host, const char *node, const char *expect_task)
 {
-	struct db_conn *c;
 	sqlite3_stmt *st;
 	char now[DB_TS];
 	int rc;
@@ -249,26 +253,38 @@ int db_instance_set_state(struct db *db, const char *uuid,
 	    db_check_len(task_state, 32, "task_state") != DB_OK)
 		return DB_ERROR;
 	time_iso8601(now);
+	if ((rc = db_stmt(c, set_state_sql, &st)) != DB_OK)
+		return rc;
+	db_bind_text(st, 1, vm_state);
+	/* "" must reach SQL as '' (clear), not NULL (keep). */
+	if (task_state != NULL)
+		sqlite3_bind_text(st, 2, task_state, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, power_state);
+	if (host != NULL)
+		sqlite3_bind_text(st, 4, host, -1, SQLITE_TRANSIENT);
+	if (node != NULL)
+		sqlite3_bind_text(st, 5, node, -1, SQLITE_TRANSIENT);
+	db_bind_text(st, 6, now);
+	db_bind_text(st, 7, uuid);
+	if (expect_task != NULL)
+		sqlite3_bind_text(st, 8, expect_task, -1, SQLITE_TRANSIENT);
+	if ((rc = db_step_done(c, st, "instance set state")) == DB_OK &&
+	    db_changes(c) == 0)
+		rc = classify_miss(c, uuid);
+	return rc;
+}
+
+int db_instance_set_state(struct db *db, const char *uuid,
+    const char *vm_state, const char *task_state, int power_state,
+    const char *host, const char *node, const char *expect_task)
+{
+	struct db_conn *c;
+	int rc;
+
 	if ((c = db_conn_get(db)) == NULL)
 		return DB_ERROR;
-	if ((rc = db_stmt(c, set_state_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, vm_state);
-		/* "" must reach SQL as '' (clear), not NULL (keep). */
-		if (task_state != NULL)
-			sqlite3_bind_text(st, 2, task_state, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 3, power_state);
-		if (host != NULL)
-			sqlite3_bind_text(st, 4, host, -1, SQLITE_TRANSIENT);
-		if (node != NULL)
-			sqlite3_bind_text(st, 5, node, -1, SQLITE_TRANSIENT);
-		db_bind_text(st, 6, now);
-		db_bind_text(st, 7, uuid);
-		if (expect_task != NULL)
-			sqlite3_bind_text(st, 8, expect_task, -1, SQLITE_TRANSIENT);
-		if ((rc = db_step_done(c, st, "instance set state")) == DB_OK &&
-		    db_changes(c) == 0)
-			rc = classify_miss(c, uuid);
-	}
+	rc = db_instance_set_state_locked(c, uuid, vm_state, task_state,
+	    power_state, host, node, expect_task);
 	db_conn_put(db, c);
 	return rc;
 }
@@ -330,6 +346,29 @@ int db_instance_destroy(struct db *db, const char *uuid)
 			rc = db_commit(c);
 		else
 			db_rollback(c);
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_instance_stalled(struct db *db, const char *updated_before, int limit,
+    struct db_instance **out, size_t *n)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, stalled_sql, &st)) == DB_OK) {
+		db_bind_text(st, 1, updated_before);
+		sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+		rc = db_query_list(c, st, instance_cols, DB_NELEM(instance_cols),
+		    sizeof **out, &arr, n, "instances stalled");
+		*out = arr;
 	}
 	db_conn_put(db, c);
 	return rc;

@@ -104,55 +104,47 @@ static json_t *instance_json(struct db *db, const struct db_instance *i)
 	return o;
 }
 
-/* Claims on the best host that still has room; its index, or -1 with
- * *dberr set when the DB failed (not when every host was full). */
+static const char *node_name(const struct db_compute_node *node)
+{
+	return node->hypervisor_hostname[0] ? node->hypervisor_hostname :
+	    node->host;
+}
+
+/* Claims on the best host that still has room and moves the instance to
+ * it (scheduling -> spawning, one transaction): its index; -1 when every
+ * host was full; -2 when the instance is no longer scheduling (a copy of
+ * this build message ran first, or a delete came); -3 when the database
+ * failed. */
 static int claim_best(struct sched *s, const struct db_instance *inst,
-    const struct sched_host *hosts, size_t n, int disk_gb, bool *dberr)
+    const struct sched_host *hosts, size_t n, int disk_gb)
 {
 	int rc;
 
-	*dberr = false;
 	for (size_t i = 0; i < n; i++) {
-		rc = db_claim(s->db, inst->uuid, hosts[i].node->host,
-		    inst->vcpus, inst->memory_mb, disk_gb);
+		rc = db_claim_for_build(s->db, inst->uuid, hosts[i].node->host,
+		    node_name(hosts[i].node), inst->vcpus, inst->memory_mb,
+		    disk_gb);
 		if (rc == DB_OK)
 			return (int)i;
+		if (rc == DB_CONFLICT)
+			return -2;
 		if (rc == DB_NOSPACE || rc == DB_NOTFOUND) {
 			log_debug("claim of %s on %s lost a race: %s", inst->uuid,
 			    hosts[i].node->host, db_strerror(rc));
 			continue;
 		}
-		*dberr = true;
-		return -1;
+		return -3;
 	}
 	return -1;
 }
 
-/* Records the host on the instance, then casts to it. A delete may have
- * come meanwhile: then the claim is freed and nothing is built. */
-static int send_to_host(struct sched *s, const struct rpc_ctx *ctx,
+/* Casts the build to the host the claim moved it to. */
+static void send_to_host(struct sched *s, const struct rpc_ctx *ctx,
     const struct db_instance *inst, const struct db_compute_node *node,
-    const struct sched_retry *retry, struct rpc_error *err)
+    const struct sched_retry *retry)
 {
-	const char *nodename = node->hypervisor_hostname[0] ?
-	    node->hypervisor_hostname : node->host;
 	struct rpc_error cast_err;
-	int rc;
 
-	rc = db_instance_set_state(s->db, inst->uuid, VM_STATE_BUILDING,
-	    TASK_SPAWNING, POWER_NOSTATE, node->host, nodename, TASK_SCHEDULING);
-	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
-		log_info("instance %s changed while scheduling (deleted?): "
-		    "claim on %s freed", inst->uuid, node->host);
-		db_allocation_delete(s->db, inst->uuid);
-		return 0;
-	}
-	if (rc != DB_OK) {
-		db_allocation_delete(s->db, inst->uuid);
-		rpc_error_set(err, "DBError", NULL, "instance %s: %s",
-		    inst->uuid, db_strerror(rc));
-		return -1;
-	}
 	log_info("instance %s: scheduled on %s (attempt %d)", inst->uuid,
 	    node->host, retry->num_attempts);
 	if (compute_build_and_run_instance(s->rpc, ctx, node->host,
@@ -165,7 +157,27 @@ static int send_to_host(struct sched *s, const struct rpc_ctx *ctx,
 		    "Build of instance could not be sent to its host",
 		    cast_err.message);
 	}
-	return 0;
+}
+
+/* After a broker outage the computes' reports could not arrive: a host
+ * that was up when the conductor lost the broker is awaited (until
+ * service_down_time after the conductor is back) rather than judged down.
+ * True when such a host is among c's. */
+static bool hosts_awaited(const struct sched *s, const struct candidates *c)
+{
+	int64_t now = (int64_t)time(NULL), lost = s->broker_lost_at;
+	int64_t since = s->consuming_since;
+
+	if (lost == 0 || since == 0 || now - since >= s->conf->service_down_time)
+		return false;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct db_service *svc = c->hosts[i].service;
+		if (svc != NULL && !svc->disabled && !svc->forced_down &&
+		    svc->last_seen_up >= lost - s->conf->service_down_time &&
+		    now - svc->last_seen_up > s->conf->service_down_time)
+			return true;
+	}
+	return false;
 }
 
 static int schedule(struct sched *s, const struct rpc_ctx *ctx,
@@ -182,9 +194,8 @@ static int schedule(struct sched *s, const struct rpc_ctx *ctx,
 	struct sched_policy pol;
 	struct candidates c;
 	char why[1024];
-	bool dberr;
 	size_t n;
-	int best, rc;
+	int best, rc = 0;
 
 	sched_policy_from_conf(&pol, s->conf);
 	pol.now = (int64_t)time(NULL);
@@ -194,19 +205,26 @@ static int schedule(struct sched *s, const struct rpc_ctx *ctx,
 	}
 	n = sched_select(&s->plugins, c.hosts, c.n, &req, &pol, why,
 	    sizeof why);
-	best = claim_best(s, inst, c.hosts, n, req.disk_gb, &dberr);
+	best = claim_best(s, inst, c.hosts, n, req.disk_gb);
 	if (best >= 0) {
-		rc = send_to_host(s, ctx, inst, c.hosts[best].node, retry, err);
-	} else if (dberr) {
+		send_to_host(s, ctx, inst, c.hosts[best].node, retry);
+	} else if (best == -2) {
+		log_info("instance %s changed while scheduling (deleted, or "
+		    "scheduled by a copy of this message): nothing claimed",
+		    inst->uuid);
+	} else if (best == -3) {
 		rpc_error_set(err, "DBError", NULL, "claim for %s failed",
 		    inst->uuid);
 		rc = -1;
+	} else if (hosts_awaited(s, &c)) {
+		log_info("instance %s: no valid host yet, but computes that were "
+		    "up when the broker went away have not reported since: it "
+		    "stays scheduling (the watchdog sends it again)", inst->uuid);
 	} else {
 		log_info("instance %s: no valid host (%zu hosts): %s",
 		    inst->uuid, c.n, why);
 		cond_set_error(s, ctx, inst->uuid, TASK_SCHEDULING,
 		    NO_VALID_HOST, why);
-		rc = 0;
 	}
 	candidates_free(&c);
 	return rc;

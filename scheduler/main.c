@@ -43,10 +43,28 @@ static void heartbeat(struct sched *s)
 		log_warnx("service heartbeat not recorded");
 }
 
+/* Since when the servers consume, for the watchdog and the scheduler:
+ * a silence of the computes while the broker was away is the broker's. */
+static void track_consuming(struct sched *s, bool healthy)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (healthy && s->consuming_since == 0) {
+		s->consuming_since = now;
+		if (s->broker_lost_at != 0)
+			log_info("consuming again after %lld s away from the broker",
+			    (long long)(now - s->broker_lost_at));
+	} else if (!healthy && s->consuming_since != 0) {
+		s->consuming_since = 0;
+		s->broker_lost_at = now;
+	}
+}
+
 static void run(struct sched *s, struct rpc_server *const *srv, size_t n)
 {
 	const struct timespec tick = { 0, TICK_MS * 1000000L };
 	uint64_t next = now_ms() + (uint64_t)s->conf->report_interval * 1000;
+	uint64_t next_watch = now_ms() + WATCH_INTERVAL_S * 1000;
 	bool healthy;
 
 	while (!daemon_stop_flag) {
@@ -54,12 +72,17 @@ static void run(struct sched *s, struct rpc_server *const *srv, size_t n)
 		healthy = true;
 		for (size_t i = 0; i < n; i++)
 			healthy = healthy && rpc_server_healthy(srv[i]);
+		track_consuming(s, healthy);
 		if (healthy)
 			daemon_watchdog();
 		daemon_reload_log_level();
 		if (now_ms() >= next) {
 			heartbeat(s);
 			next = now_ms() + (uint64_t)s->conf->report_interval * 1000;
+		}
+		if (now_ms() >= next_watch) {
+			cond_watch(s, s->consuming_since);
+			next_watch = now_ms() + WATCH_INTERVAL_S * 1000;
 		}
 	}
 }

@@ -134,6 +134,10 @@ struct sched {
 	struct db *db;                 /* borrowed */
 	struct rpc_transport *rpc;     /* borrowed */
 	struct sched_plugins plugins;
+	/* unix seconds, set by the main loop: since when both RPC servers
+	 * consume (0 = not now), and when they last stopped (0 = never) */
+	volatile int64_t consuming_since;
+	volatile int64_t broker_lost_at;
 };
 
 /* ---- build.c ---- */
@@ -149,6 +153,12 @@ extern const size_t cond_n_methods;
 int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
     const char *uuid, const char *expect_task, const char *message,
     const char *details);
+
+/* ---- watch.c: the conductor's watchdog ---- */
+#define WATCH_INTERVAL_S 10   /* between rounds */
+#define WATCH_STALL_S 60      /* a build unchanged this long is looked at */
+/* One round (main thread); see watch.c for what it decides. */
+void cond_watch(struct sched *s, int64_t consuming_since);
 
 /* ---- wire.c: the retry record (common/rpcapi.h checks the rest) ---- */
 /* The retry record of a build: {"num_attempts": n, "hosts": [s...]}. */

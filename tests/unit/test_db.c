@@ -553,6 +553,67 @@ static void test_claims(void **state)
 	assert_int_equal(db_claim(fx->db, U(4), "small", -1, 1, 1), DB_ERROR);
 }
 
+/* A build claims once: the claim and the move to spawning are one
+ * transaction that expects scheduling. */
+static void test_claim_for_build(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_compute_node cn;
+	struct db_instance a, b, got, *list;
+	size_t n;
+
+	node(fx->db, "h1", 2, 2048, 20, 1.0);
+	node(fx->db, "h2", 2, 2048, 20, 1.0);
+	instance(&a, "a", "p", 2, 1024);
+	assert_int_equal(db_instance_create(fx->db, &a), DB_OK);
+	assert_int_equal(db_claim_for_build(fx->db, a.uuid, "nohost", "nohost",
+	    2, 1024, 1), DB_NOTFOUND);
+	assert_int_equal(db_claim_for_build(fx->db, a.uuid, "h1", "h1.node", 3,
+	    1024, 1), DB_NOSPACE);
+	/* Refused claims left the instance scheduling. */
+	assert_int_equal(db_instance_get(fx->db, a.uuid, &got), DB_OK);
+	assert_string_equal(got.task_state, "scheduling");
+	assert_string_equal(got.host, "");
+	assert_int_equal(db_claim_for_build(fx->db, a.uuid, "h1", "h1.node", 2,
+	    1024, 1), DB_OK);
+	assert_int_equal(db_instance_get(fx->db, a.uuid, &got), DB_OK);
+	assert_string_equal(got.task_state, "spawning");
+	assert_string_equal(got.host, "h1");
+	assert_string_equal(got.node, "h1.node");
+	/* A second copy of the build message claims nothing elsewhere. */
+	assert_int_equal(db_claim_for_build(fx->db, a.uuid, "h2", "h2", 2, 1024,
+	    1), DB_CONFLICT);
+	assert_int_equal(db_compute_node_get(fx->db, "h1", &cn), DB_OK);
+	assert_int_equal(cn.running_vms, 1);
+	assert_int_equal(db_compute_node_get(fx->db, "h2", &cn), DB_OK);
+	assert_int_equal(cn.running_vms, 0);
+	/* A deleted instance claims nothing. */
+	instance(&b, "b", "p", 1, 512);
+	assert_int_equal(db_instance_create(fx->db, &b), DB_OK);
+	assert_int_equal(db_instance_destroy(fx->db, b.uuid), DB_OK);
+	assert_int_equal(db_claim_for_build(fx->db, b.uuid, "h2", "h2", 1, 512,
+	    1), DB_CONFLICT);
+	assert_int_equal(db_compute_node_get(fx->db, "h2", &cn), DB_OK);
+	assert_int_equal(cn.running_vms, 0);
+
+	/* The watchdog's list: builds and deletes not moved since a time. */
+	assert_int_equal(db_instance_stalled(fx->db, "9999-01-01T00:00:00Z", 0,
+	    &list, &n), DB_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].uuid, a.uuid);
+	free(list);
+	assert_int_equal(db_instance_stalled(fx->db, "2000-01-01T00:00:00Z", 0,
+	    &list, &n), DB_OK);
+	assert_int_equal(n, 0);
+	free(list);
+	assert_int_equal(db_instance_set_state(fx->db, a.uuid, "active", "", 1,
+	    NULL, NULL, NULL), DB_OK);
+	assert_int_equal(db_instance_stalled(fx->db, "9999-01-01T00:00:00Z", 0,
+	    &list, &n), DB_OK);
+	assert_int_equal(n, 0);
+	free(list);
+}
+
 /* Too long for a struct field: refused on write, DB_ERROR on read. */
 static void test_no_truncation(void **state)
 {
@@ -751,6 +812,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_instance_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compute_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_for_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keypairs, setup, teardown),

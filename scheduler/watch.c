@@ -1,0 +1,156 @@
+/*
+ * The conductor's watchdog: no build or delete waits forever. Every
+ * WATCH_INTERVAL_S the main thread looks at the instances whose build or
+ * delete has not moved for a while (db_instance_stalled) and decides:
+ *
+ *   scheduling, unchanged for WATCH_STALL_S
+ *       its build message may be lost (a broker restart with transient
+ *       queues, a kumo-api killed between its commit and its cast, a
+ *       scheduler killed with the message read): it is sent again. A copy
+ *       that arrives as well claims nothing (db_claim_for_build).
+ *   spawning on a compute that is down (no report for service_down_time)
+ *       ERROR with a fault naming the host: the guest may have started
+ *       there, so it is not built a second time elsewhere. The allocation
+ *       stays until the delete, as Nova keeps it for an instance in ERROR.
+ *   deleting on a compute that is down
+ *       the delete completes in the database (Nova's local delete); the
+ *       compute destroys the guest when it comes back (compute/sync.c
+ *       reaps what the conductor lists as deleted).
+ *   building for longer than [DEFAULT] instance_build_timeout
+ *       ERROR, as Nova's _check_instance_build_time.
+ *
+ * A compute is judged down only when the conductor itself has been
+ * consuming for service_down_time: after a broker outage the computes'
+ * reports could not arrive, and their silence is the broker's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/rpcapi.h"
+#include "common/states.h"
+#include "scheduler/sched.h"
+
+#define WATCH_LIMIT 1000    /* instances looked at per round */
+
+static bool host_down(const struct sched *s, const struct db_service *svc,
+    size_t n, const char *host, int64_t now)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(svc[i].binary, "kumo-compute") == 0 &&
+		    strcmp(svc[i].host, host) == 0)
+			return svc[i].forced_down || now - svc[i].last_seen_up >
+			    s->conf->service_down_time;
+	return true;   /* no such compute service at all */
+}
+
+static void resend_build(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, int64_t idle)
+{
+	struct rpc_error e;
+
+	/* Touch it (still expecting scheduling): the next resend waits
+	 * another WATCH_STALL_S. */
+	if (db_instance_set_state(s->db, inst->uuid, NULL, NULL, -1, NULL, NULL,
+	    TASK_SCHEDULING) != DB_OK)
+		return;
+	log_warnx("instance %s: scheduling for %lld s with no progress: its "
+	    "build is sent again", inst->uuid, (long long)idle);
+	if (sched_build_instances(s->rpc, ctx, inst->uuid, NULL, &e) < 0)
+		log_warnx("instance %s: build not sent again: %s", inst->uuid,
+		    e.message);
+}
+
+static void host_lost(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, int64_t idle)
+{
+	char why[512];
+	int rc;
+
+	if (strcmp(inst->task_state, TASK_DELETING) == 0) {
+		if ((rc = db_instance_destroy(s->db, inst->uuid)) == DB_OK) {
+			db_action_finish(s->db, inst->uuid, inst->request_id, NULL);
+			log_warnx("instance %s: deleted in the database while "
+			    "kumo-compute on %s is down; the guest goes when it is "
+			    "back", inst->uuid, inst->host);
+		}
+		return;
+	}
+	snprintf(why, sizeof why, "kumo-compute on %s is down (no report for "
+	    "over %d s) and the build made no progress for %lld s",
+	    inst->host, s->conf->service_down_time, (long long)idle);
+	if (cond_set_error(s, ctx, inst->uuid, TASK_SPAWNING,
+	    "Build of instance aborted: its compute host is down", why) == 0)
+		log_warnx("instance %s: ERROR: %s", inst->uuid, why);
+}
+
+static void timed_out(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst)
+{
+	char why[256];
+
+	snprintf(why, sizeof why, "not built within [DEFAULT] "
+	    "instance_build_timeout = %d s", s->conf->instance_build_timeout);
+	if (cond_set_error(s, ctx, inst->uuid, inst->task_state,
+	    "Instance build timed out", why) == 0) {
+		db_allocation_delete(s->db, inst->uuid);
+		log_warnx("instance %s: ERROR: %s", inst->uuid, why);
+	}
+}
+
+static void judge(struct sched *s, const struct db_instance *inst,
+    const struct db_service *svc, size_t nsvc, int64_t now, bool can_judge)
+{
+	int64_t updated = 0, created = 0, idle;
+	struct rpc_ctx ctx;
+	bool building;
+
+	if (time_parse_utc(inst->updated_at, &updated) < 0 ||
+	    time_parse_utc(inst->created_at, &created) < 0)
+		return;
+	idle = now - updated;
+	building = strcmp(inst->task_state, TASK_DELETING) != 0;
+	rpc_ctx_init(&ctx, inst->request_id, inst->user_id, inst->project_id,
+	    false);
+	if (building && s->conf->instance_build_timeout > 0 &&
+	    now - created > s->conf->instance_build_timeout)
+		timed_out(s, &ctx, inst);
+	else if (strcmp(inst->task_state, TASK_SCHEDULING) == 0)
+		resend_build(s, &ctx, inst, idle);
+	else if (can_judge && inst->host[0] != '\0' &&
+	    idle > s->conf->service_down_time &&
+	    host_down(s, svc, nsvc, inst->host, now))
+		host_lost(s, &ctx, inst, idle);
+	rpc_ctx_clear(&ctx);
+}
+
+void cond_watch(struct sched *s, int64_t consuming_since)
+{
+	struct db_instance *list = NULL;
+	struct db_service *svc = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int64_t stall = WATCH_STALL_S < s->conf->service_down_time ?
+	    WATCH_STALL_S : s->conf->service_down_time;
+	size_t n = 0, nsvc = 0;
+	char before[DB_TS];
+	bool can_judge;
+
+	if (consuming_since <= 0)
+		return;   /* the conductor is not consuming: nothing is sure */
+	can_judge = now - consuming_since >= s->conf->service_down_time;
+	time_iso8601_at(now - stall, before);
+	if (db_instance_stalled(s->db, before, WATCH_LIMIT, &list, &n) != DB_OK) {
+		log_warnx("watchdog: cannot list stalled instances");
+		return;
+	}
+	if (n > 0 && db_service_list(s->db, &svc, &nsvc) != DB_OK) {
+		log_warnx("watchdog: cannot list services");
+		free(list);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		judge(s, &list[i], svc, nsvc, now, can_judge);
+	free(svc);
+	free(list);
+}
