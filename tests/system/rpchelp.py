@@ -216,11 +216,13 @@ class AmqpProxy:
                 pass
 
 
-def list_queues(*names):
+def list_queues(*names, node=None):
     """{name: {"durable": bool, "type": str, "messages": int}} of the named
-    queues on the broker's "/" vhost (absent ones left out)."""
-    r = subprocess.run(['/usr/sbin/rabbitmqctl', '-q', 'list_queues', '-p', '/',
-                        '--formatter', 'json', 'name', 'durable', 'type', 'messages'],
+    queues on the broker's "/" vhost (absent ones left out); node: the
+    name of another RabbitMQ node (RabbitNode.name)."""
+    cmd = ['/usr/sbin/rabbitmqctl', '-q'] + (['-n', node] if node else [])
+    r = subprocess.run(cmd + ['list_queues', '-p', '/', '--formatter', 'json',
+                              'name', 'durable', 'type', 'messages'],
                        capture_output=True, timeout=60, check=True)
     return {q['name']: q for q in json.loads(r.stdout.decode() or '[]')
             if q['name'] in names}
@@ -237,3 +239,71 @@ def delete_entities(queues=(), exchanges=()):
             ch.exchange_delete(x)
     finally:
         c.close()
+
+
+def _free_port():
+    import socket
+    with socket.socket() as sk:
+        sk.bind(('127.0.0.1', 0))
+        return sk.getsockname()[1]
+
+
+class RabbitNode:
+    """A RabbitMQ node of the test's own, on loopback: its own node name,
+    AMQP and distribution ports and data directory, so that a test can
+    kill -9 and restart it without touching the shared broker. Its data
+    survives a restart (durable queues and persistent messages do)."""
+
+    def __init__(self):
+        import tempfile
+        # not under pytest's tmp_path: its parents are 0700, and the
+        # server runs as the rabbitmq user
+        self.dir = tempfile.mkdtemp(prefix='kumo-rabbit-')
+        os.chmod(self.dir, 0o777)
+        self.name = 'kumotest%s@localhost' % uuid.uuid4().hex[:8]
+        self.port, self.dist = _free_port(), _free_port()
+        self.url = 'rabbit://guest:guest@127.0.0.1:%d/' % self.port
+        self.proc = None
+
+    def start(self, timeout=90):
+        env = dict(os.environ, RABBITMQ_NODENAME=self.name,
+                   RABBITMQ_NODE_IP_ADDRESS='127.0.0.1',
+                   RABBITMQ_NODE_PORT=str(self.port),
+                   RABBITMQ_DIST_PORT=str(self.dist),
+                   RABBITMQ_MNESIA_BASE=os.path.join(self.dir, 'mnesia'),
+                   RABBITMQ_LOG_BASE=os.path.join(self.dir, 'log'),
+                   RABBITMQ_PID_FILE=os.path.join(self.dir, 'pid'),
+                   RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(self.dir, 'plugins'))
+        self.proc = subprocess.Popen(['/usr/sbin/rabbitmq-server'], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        # await_startup needs the node registered with epmd first
+        deadline = time.time() + timeout
+        while subprocess.run(['/usr/sbin/rabbitmqctl', '-q', '-n', self.name, 'ping'],
+                             capture_output=True, timeout=60).returncode != 0:
+            assert self.proc.poll() is None, 'rabbitmq-server %s exited' % self.name
+            assert time.time() < deadline, 'rabbitmq-server %s did not start' % self.name
+            time.sleep(0.5)
+        subprocess.run(['/usr/sbin/rabbitmqctl', '-q', '-n', self.name, 'await_startup',
+                        '--timeout', str(timeout)], check=True, timeout=timeout + 30,
+                       capture_output=True)
+
+    def kill9(self):
+        """The whole node, Erlang VM and all, at once."""
+        import signal
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+        self.proc = None
+
+    def stop(self):
+        import shutil
+        if self.proc is not None:
+            subprocess.run(['/usr/sbin/rabbitmqctl', '-q', '-n', self.name, 'stop'],
+                           timeout=60, capture_output=True)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+            self.kill9()
+        shutil.rmtree(self.dir, ignore_errors=True)
