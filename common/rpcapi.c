@@ -178,6 +178,7 @@ static const struct wire_field host_instance_fields[] = {
 	{ "vm_state", WIRE_VM_STATE, 0, 0, false },
 	{ "task_state", WIRE_TASK, 0, 0, false },
 	{ "power_state", WIRE_POWER, 0, 0, false },
+	{ "updated_at", WIRE_STR, 1, 31, true },   /* ISO 8601 */
 };
 
 /* The reply of instances_on_host: {"instances": [...]}, every entry of the

@@ -49,6 +49,8 @@ void compute_locks_fini(struct compute_locks *l);
 /* Waits until no other thread holds uuid, then holds it. -1 on OOM. */
 int compute_lock(struct compute_locks *l, const char *uuid);
 void compute_unlock(struct compute_locks *l, const char *uuid);
+/* Whether an operation holds uuid now (a hint: it may end at once). */
+bool compute_lock_busy(struct compute_locks *l, const char *uuid);
 /* How many times a lock was taken so far: a reader that saw it unchanged
  * (but for its own compute_lock calls) knows no operation ran meanwhile. */
 uint64_t compute_locks_taken(struct compute_locks *l);
@@ -88,6 +90,9 @@ struct compute {
 	bool report_failing;           /* only the main thread reports */
 	bool sync_failing;             /* only the sync thread syncs */
 	bool reaped;                   /* the start-up round ran (sync thread) */
+	int64_t started_at;            /* unix seconds: a task the database
+	                                * changed later is not one our
+	                                * restart cut short */
 	/* Builds the start-up round declared lost (sync.c): a build message
 	 * for one of them that arrives later is dropped. */
 	pthread_mutex_t lost_mu;

@@ -58,6 +58,16 @@ int compute_lock(struct compute_locks *l, const char *uuid)
 	return rc;
 }
 
+bool compute_lock_busy(struct compute_locks *l, const char *uuid)
+{
+	bool busy;
+
+	pthread_mutex_lock(&l->mu);
+	busy = held(l, uuid);
+	pthread_mutex_unlock(&l->mu);
+	return busy;
+}
+
 uint64_t compute_locks_taken(struct compute_locks *l)
 {
 	uint64_t taken;

@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	daemon_signals();
+	c.started_at = (int64_t)time(NULL);
 	compute_locks_init(&c.locks);
 	compute_locks_init(&c.image_locks);
 	c.rpc = rpcapi_transport_open(&conf);

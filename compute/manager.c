@@ -76,6 +76,15 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 		    err);
 		return -1;
 	}
+	/* The conductor sends a build again when it heard nothing of it for
+	 * a while (scheduler/watch.c): one that runs here already goes on,
+	 * the copy is not kept waiting on a worker. A copy that comes after
+	 * the build finds the guest there (VIRT_EXISTS) and reports it. */
+	if (compute_lock_busy(&c->locks, inst.uuid)) {
+		log_info("instance %s: build already in progress here: this "
+		    "copy is dropped", inst.uuid);
+		return 0;
+	}
 	if (compute_lock(&c->locks, inst.uuid) < 0) {
 		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
 		return -1;

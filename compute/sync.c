@@ -252,6 +252,18 @@ static void resume_delete(struct sync_round *r, const char *uuid)
 		    err.message);
 }
 
+/* A task the database set after this process started (the start-up
+ * round could not reach the conductor at once, and work came meanwhile)
+ * was not cut short by our restart: its message is on its way, or the
+ * conductor's watchdog sends it again. */
+static bool after_start(const struct compute *c, const json_t *e)
+{
+	const char *s = json_string_value(json_object_get(e, "updated_at"));
+	int64_t t;
+
+	return s != NULL && time_parse_utc(s, &t) == 0 && t > c->started_at;
+}
+
 /* Resumes e's task if it has one: 0, or -1 when the round must stop. */
 static int resume_one(struct sync_round *r, const json_t *e)
 {
@@ -265,7 +277,7 @@ static int resume_one(struct sync_round *r, const json_t *e)
 	for (size_t i = 0; i < sizeof resumes / sizeof *resumes; i++)
 		if (strcmp(resumes[i].task, task) == 0)
 			t = &resumes[i];
-	if (t == NULL)
+	if (t == NULL || after_start(r->c, e))
 		return 0;
 	if (round_lock(r, uuid) < 0)
 		return -1;

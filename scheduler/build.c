@@ -90,7 +90,7 @@ static json_t *image_json(struct db *db, const char *image_ref)
 	return o;
 }
 
-static json_t *instance_json(struct db *db, const struct db_instance *i)
+json_t *sched_instance_json(struct db *db, const struct db_instance *i)
 {
 	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, "
 	    "s:s, s:s}", "uuid", i->uuid, "name", i->name, "vcpus", i->vcpus,
@@ -148,7 +148,7 @@ static void send_to_host(struct sched *s, const struct rpc_ctx *ctx,
 	log_info("instance %s: scheduled on %s (attempt %d)", inst->uuid,
 	    node->host, retry->num_attempts);
 	if (compute_build_and_run_instance(s->rpc, ctx, node->host,
-	    instance_json(s->db, inst), wire_retry_json(retry, node->host),
+	    sched_instance_json(s->db, inst), wire_retry_json(retry, node->host),
 	    &cast_err) < 0) {
 		log_warnx("instance %s: cannot reach compute %s: %s", inst->uuid,
 		    node->host, cast_err.message);

@@ -452,9 +452,9 @@ static json_t *host_instances_json(const struct db_instance *v, size_t n)
 	json_t *list = json_array(), *e;
 
 	for (size_t i = 0; list != NULL && i < n; i++) {
-		e = json_pack("{s:s, s:s, s:s, s:i}", "uuid", v[i].uuid,
+		e = json_pack("{s:s, s:s, s:s, s:i, s:s}", "uuid", v[i].uuid,
 		    "vm_state", v[i].vm_state, "task_state", v[i].task_state,
-		    "power_state", v[i].power_state);
+		    "power_state", v[i].power_state, "updated_at", v[i].updated_at);
 		if (e == NULL || json_array_append_new(list, e) < 0) {
 			json_decref(list);
 			return NULL;

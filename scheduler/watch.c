@@ -8,6 +8,12 @@
  *       queues, a kumo-api killed between its commit and its cast, a
  *       scheduler killed with the message read): it is sent again. A copy
  *       that arrives as well claims nothing (db_claim_for_build).
+ *   spawning on a compute that is up, unchanged for twice WATCH_STALL_S
+ *       the build message may not have reached it (a scheduler killed
+ *       after its claim, before its cast left; a transient queue lost
+ *       with the broker): it is sent to that host again, at most once in
+ *       twice WATCH_STALL_S. The compute drops a copy of a build it runs and
+ *       reports one it has finished (compute/manager.c).
  *   spawning on a compute that is down (no report for service_down_time)
  *       ERROR with a fault naming the host: the guest may have started
  *       there, so it is not built a second time elsewhere. The allocation
@@ -33,6 +39,29 @@
 #include "scheduler/sched.h"
 
 #define WATCH_LIMIT 1000    /* instances looked at per round */
+#define RESENT_SLOTS 1024   /* builds sent to their host again, remembered */
+
+/* When a spawning build was last sent to its host again (main thread
+ * only): a hash table that forgets on collision, so a build may at worst
+ * be sent once more than needed. */
+static struct {
+	char uuid[37];
+	int64_t at;
+} resent[RESENT_SLOTS];
+
+static bool resent_within(const char *uuid, int64_t now, int64_t period)
+{
+	unsigned h = 5381;
+
+	for (const char *p = uuid; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	h %= RESENT_SLOTS;
+	if (strcmp(resent[h].uuid, uuid) == 0 && now - resent[h].at < period)
+		return true;
+	str_copy(resent[h].uuid, uuid, sizeof resent[h].uuid);
+	resent[h].at = now;
+	return false;
+}
 
 static bool host_down(const struct sched *s, const struct db_service *svc,
     size_t n, const char *host, int64_t now)
@@ -58,6 +87,24 @@ static void resend_build(struct sched *s, const struct rpc_ctx *ctx,
 	log_warnx("instance %s: scheduling for %lld s with no progress: its "
 	    "build is sent again", inst->uuid, (long long)idle);
 	if (sched_build_instances(s->rpc, ctx, inst->uuid, NULL, &e) < 0)
+		log_warnx("instance %s: build not sent again: %s", inst->uuid,
+		    e.message);
+}
+
+static void resend_to_host(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, int64_t idle, int64_t now, int64_t period)
+{
+	struct sched_retry retry = { .num_attempts = 1 };
+	struct rpc_error e;
+
+	if (resent_within(inst->uuid, now, period))
+		return;
+	log_warnx("instance %s: spawning on %s for %lld s with no word from "
+	    "it: its build is sent there again", inst->uuid, inst->host,
+	    (long long)idle);
+	if (compute_build_and_run_instance(s->rpc, ctx, inst->host,
+	    sched_instance_json(s->db, inst), wire_retry_json(&retry, inst->host),
+	    &e) < 0)
 		log_warnx("instance %s: build not sent again: %s", inst->uuid,
 		    e.message);
 }
@@ -100,7 +147,8 @@ static void timed_out(struct sched *s, const struct rpc_ctx *ctx,
 }
 
 static void judge(struct sched *s, const struct db_instance *inst,
-    const struct db_service *svc, size_t nsvc, int64_t now, bool can_judge)
+    const struct db_service *svc, size_t nsvc, int64_t now, bool can_judge,
+    int64_t stall)
 {
 	int64_t updated = 0, created = 0, idle;
 	struct rpc_ctx ctx;
@@ -118,9 +166,15 @@ static void judge(struct sched *s, const struct db_instance *inst,
 		timed_out(s, &ctx, inst);
 	else if (strcmp(inst->task_state, TASK_SCHEDULING) == 0)
 		resend_build(s, &ctx, inst, idle);
-	else if (can_judge && inst->host[0] != '\0' &&
-	    idle > s->conf->service_down_time &&
-	    host_down(s, svc, nsvc, inst->host, now))
+	else if (inst->host[0] == '\0')
+		;   /* deleting before it was scheduled: the API's to finish */
+	else if (!host_down(s, svc, nsvc, inst->host, now)) {
+		/* twice the stall: a compute that restarted settles its own
+		 * cut-short builds first (compute/sync.c) */
+		if (strcmp(inst->task_state, TASK_SPAWNING) == 0 &&
+		    idle > 2 * stall)
+			resend_to_host(s, &ctx, inst, idle, now, 2 * stall);
+	} else if (can_judge && idle > s->conf->service_down_time)
 		host_lost(s, &ctx, inst, idle);
 	rpc_ctx_clear(&ctx);
 }
@@ -150,7 +204,7 @@ void cond_watch(struct sched *s, int64_t consuming_since)
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		judge(s, &list[i], svc, nsvc, now, can_judge);
+		judge(s, &list[i], svc, nsvc, now, can_judge, stall);
 	free(svc);
 	free(list);
 }

@@ -100,8 +100,11 @@ class Daemon:
 class Cloud:
     def __init__(self, computes=1, fake=None, scheduler_opts=None, extra_default=None,
                  driver="fake", parent_dir=None, auth="noauth2", extra_conf=None,
-                 admin_token=None, admin_project=None):
+                 admin_token=None, admin_project=None, rabbit=None):
         self.dir = tempfile.mkdtemp(prefix="kumo-test-", dir=parent_dir)
+        # rabbit: a rpchelp.RabbitNode of the test's own (fault tests); by
+        # default a vhost on the shared broker at 127.0.0.1:5672
+        self.rabbit = rabbit
         if driver == "libvirt":
             # qemu runs as libvirt-qemu: it must reach the instance dirs
             os.chmod(self.dir, 0o755)
@@ -142,7 +145,8 @@ class Cloud:
         pipeline = os.path.join(ROOT, "etc", "kumo", "api-pipeline.ini")
         lines = ["[DEFAULT]",
                  "host = %s" % host,
-                 "transport_url = rabbit://guest:guest@127.0.0.1:5672/%s" % self.vhost,
+                 "transport_url = rabbit://guest:guest@127.0.0.1:%d/%s" % (
+                     self.rabbit.port if self.rabbit else 5672, self.vhost),
                  "control_exchange = kumo",
                  "state_path = %s" % os.path.join(self.dir, "state-" + host),
                  "osapi_compute_listen = 127.0.0.1",
@@ -201,9 +205,13 @@ class Cloud:
         self.check_log(d)
         return rc
 
+    def ctl(self, *args):
+        """rabbitmqctl on this cloud's broker node."""
+        rabbitmqctl(*((["-n", self.rabbit.name] if self.rabbit else []) + list(args)))
+
     def start(self):
-        rabbitmqctl("add_vhost", self.vhost)
-        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        self.ctl("add_vhost", self.vhost)
+        self.ctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
         ctl = self.write_conf("controller")
         self.manage("db", "sync")
         self.manage("flavor", "create-defaults")
@@ -278,7 +286,7 @@ class Cloud:
             except AssertionError as e:
                 failures.append(str(e))
         try:
-            rabbitmqctl("delete_vhost", self.vhost)
+            self.ctl("delete_vhost", self.vhost)
         except subprocess.SubprocessError:
             pass
         if not failures and not os.environ.get("KUMO_KEEP"):

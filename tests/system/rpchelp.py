@@ -289,11 +289,16 @@ class RabbitNode:
                        capture_output=True)
 
     def kill9(self):
-        """The whole node, Erlang VM and all, at once."""
+        """The node's Erlang VM, at once (the rabbitmq-server script runs it
+        in a session of its own: its pid is in the node's pid file)."""
         import signal
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(30)
+        try:
+            with open(os.path.join(self.dir, 'pid')) as f:
+                os.kill(int(f.read().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+        if self.proc is not None:
+            self.proc.wait(30)   # the script ends with its VM
         self.proc = None
 
     def stop(self):

@@ -128,8 +128,10 @@ def test_instances_on_host_over_the_wire(make_cloud):
 
     r = call({"host": "compute1"})
     assert r.returncode == 0, r
+    server = cloud.server(sid)
     assert json.loads(r.stdout)["result"] == {"instances": [
-        {"uuid": sid, "vm_state": "active", "task_state": "", "power_state": 1}],
+        {"uuid": sid, "vm_state": "active", "task_state": "", "power_state": 1,
+         "updated_at": server["updated"]}],
         "deleted": []}
     r = call({"host": "compute9"})
     assert json.loads(r.stdout)["result"] == {"instances": [], "deleted": []}
