@@ -37,9 +37,7 @@ static bool in_list(const char *s, const char *const *list)
 
 static bool image_visible(const struct api_req *r, const struct db_image *img)
 {
-	return r->is_admin || strcmp(img->owner, r->project_id) == 0 ||
-	    strcmp(img->visibility, "public") == 0 ||
-	    strcmp(img->visibility, "community") == 0;
+	return db_image_readable(img, r->project_id, r->is_admin);
 }
 
 /* An enumerated string field (NULL/absent keeps the default). */

@@ -232,6 +232,9 @@ static int resolve(struct api_req *r, const struct server_create *sc,
 	if (rc != DB_OK)
 		return api_error(r, ERR_INTERNAL);
 	rc = db_image_get(r->api->db, sc->image_ref, img);
+	/* Another project's image is one Glance would not show this user. */
+	if (rc == DB_OK && !db_image_readable(img, r->project_id, r->is_admin))
+		rc = DB_NOTFOUND;
 	if (rc == DB_NOTFOUND)
 		return api_error(r, ERR_IMAGE_REF);
 	if (rc != DB_OK)

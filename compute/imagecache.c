@@ -8,6 +8,9 @@
  * while downloading; a mismatch leaves nothing behind and fails the build.
  * An image without data (queued) is skipped: the fake driver boots
  * metadata-only images.
+ * The service token may read every image: which images a build fetches is
+ * the conductor's choice, made after checking that the build's project may
+ * read each of them (scheduler/build.c), never the compute's own.
  */
 #include <curl/curl.h>
 #include <errno.h>

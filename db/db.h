@@ -109,6 +109,11 @@ struct db_image {
 };
 
 int db_image_create(struct db *db, const struct db_image *img);
+/* Glance's visibility: public and community images are everyone's,
+ * private and shared ones their owner's (kumo has no image members, so
+ * shared is owner-only); admins read every image. */
+bool db_image_readable(const struct db_image *img, const char *project_id,
+    bool is_admin);
 int db_image_get(struct db *db, const char *id, struct db_image *out);
 int db_image_list(struct db *db, struct db_image **out, size_t *n);
 int db_image_update(struct db *db, const struct db_image *img);

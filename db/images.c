@@ -55,6 +55,14 @@ static const char in_use_sql[] =
     "SELECT count(*) FROM instances WHERE image_ref = ? AND deleted = 0";
 static const char delete_sql[] = "DELETE FROM images WHERE id = ?";
 
+bool db_image_readable(const struct db_image *img, const char *project_id,
+    bool is_admin)
+{
+	return is_admin || strcmp(img->visibility, "public") == 0 ||
+	    strcmp(img->visibility, "community") == 0 ||
+	    (img->owner[0] != '\0' && strcmp(img->owner, project_id) == 0);
+}
+
 int db_image_create(struct db *db, const struct db_image *img)
 {
 	struct db_image *row;

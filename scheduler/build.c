@@ -4,6 +4,7 @@
  * Several schedulers (and worker threads) may race for one host: the claim
  * is the atomic step, and a lost race falls back to the next best host.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,43 +55,89 @@ fail:
 	return -1;
 }
 
-/* {"id","status","size","os_hash_value"} of image id, or null when the
- * image is unknown (the compute then has no data to fetch). */
-static json_t *image_file_json(struct db *db, const char *id,
-    struct db_image *img)
+/* An image the build may use: one the instance's project may read (or
+ * any, for an admin's request). The kernel and ramdisk are named by the
+ * image's owner, so kumo-api's check of the disk image does not cover
+ * them. Unknown and unreadable look alike: DB_NOTFOUND. */
+static int image_get(struct db *db, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, const char *id, struct db_image *img)
 {
-	if (id == NULL || id[0] == '\0' || db_image_get(db, id, img) != DB_OK)
-		return json_null();
-	return json_pack("{s:s, s:s, s:I, s:s}", "id", img->id, "status",
+	int rc = db_image_get(db, id, img);
+
+	if (rc == DB_OK && !db_image_readable(img, inst->project_id,
+	    ctx->is_admin))
+		rc = DB_NOTFOUND;
+	return rc;
+}
+
+/* {"id","status","size","os_hash_value"} of image id (its row into img),
+ * the one named by prop (NULL: the disk), into *out; null when the image
+ * names no such property. */
+static int image_file_json(struct db *db, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, const char *id, const char *prop,
+    struct db_image *img, json_t **out, char *why, size_t wlen)
+{
+	int rc;
+
+	*out = NULL;
+	if (prop != NULL && (id == NULL || id[0] == '\0')) {
+		*out = json_null();
+		return 0;
+	}
+	if (id == NULL || (rc = image_get(db, ctx, inst, id, img)) == DB_NOTFOUND) {
+		snprintf(why, wlen, "Image %.64s%s%s could not be found.",
+		    id ? id : "", prop ? " named by " : "", prop ? prop : "");
+		return DB_NOTFOUND;
+	}
+	if (rc != DB_OK) {
+		snprintf(why, wlen, "image %.64s: %s", id, db_strerror(rc));
+		return rc;
+	}
+	*out = json_pack("{s:s, s:s, s:I, s:s}", "id", img->id, "status",
 	    img->status, "size", (json_int_t)img->size, "os_hash_value",
 	    img->os_hash_value);
+	return *out != NULL ? 0 : DB_ERROR;
 }
 
-/* The image as the compute's cache needs it (rpcapi.h): the disk, its
- * kernel and ramdisk images (properties kernel_id, ramdisk_id) and the
- * kernel command line. */
-static json_t *image_json(struct db *db, const char *image_ref)
+/* The image as the compute's cache needs it (rpcapi.h) into *out: the
+ * disk, its kernel and ramdisk images (properties kernel_id, ramdisk_id)
+ * and the kernel command line. DB_NOTFOUND (why says which) when one is
+ * not the instance's project's to use. */
+static int image_json(struct db *db, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, json_t **out, char *why, size_t wlen)
 {
+	json_t *disk = NULL, *kernel = NULL, *ramdisk = NULL, *props = NULL;
 	struct db_image img, aux;
-	json_t *disk, *props, *o;
 	const char *cmdline;
+	int rc;
 
-	disk = image_file_json(db, image_ref, &img);
-	if (json_is_null(disk))
-		return disk;
+	*out = NULL;
+	if ((rc = image_file_json(db, ctx, inst, inst->image_ref, NULL, &img,
+	    &disk, why, wlen)) != 0)
+		return rc;
 	props = json_loads(img.properties, 0, NULL);
+	if ((rc = image_file_json(db, ctx, inst, json_string_value(
+	    json_object_get(props, "kernel_id")), "kernel_id", &aux, &kernel,
+	    why, wlen)) != 0 ||
+	    (rc = image_file_json(db, ctx, inst, json_string_value(
+	    json_object_get(props, "ramdisk_id")), "ramdisk_id", &aux, &ramdisk,
+	    why, wlen)) != 0)
+		goto fail;
 	cmdline = json_string_value(json_object_get(props, "os_command_line"));
-	o = json_pack("{s:o, s:s, s:o, s:o, s:s}", "disk", disk,
-	    "disk_format", img.disk_format, "kernel", image_file_json(db,
-	    json_string_value(json_object_get(props, "kernel_id")), &aux),
-	    "ramdisk", image_file_json(db,
-	    json_string_value(json_object_get(props, "ramdisk_id")), &aux),
+	*out = json_pack("{s:o, s:s, s:o, s:o, s:s}", "disk", disk,
+	    "disk_format", img.disk_format, "kernel", kernel, "ramdisk", ramdisk,
 	    "os_command_line", cmdline ? cmdline : "");
 	json_decref(props);
-	return o;
+	return *out != NULL ? 0 : DB_ERROR;  /* "o" took them either way */
+fail:
+	json_decref(disk);
+	json_decref(kernel);
+	json_decref(ramdisk);
+	json_decref(props);
+	return rc;
 }
 
-json_t *sched_instance_json(struct db *db, const struct db_instance *i)
+static json_t *instance_json(const struct db_instance *i, json_t *image)
 {
 	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, "
 	    "s:s, s:s}", "uuid", i->uuid, "name", i->name, "vcpus", i->vcpus,
@@ -100,7 +147,22 @@ json_t *sched_instance_json(struct db *db, const struct db_instance *i)
 	    i->user_id);
 
 	if (o != NULL)
-		json_object_set_new(o, "image", image_json(db, i->image_ref));
+		json_object_set(o, "image", image);
+	return o;
+}
+
+json_t *sched_instance_json(struct db *db, const struct rpc_ctx *ctx,
+    const struct db_instance *i)
+{
+	json_t *image, *o;
+	char why[256] = "cannot describe its image";
+
+	if (image_json(db, ctx, i, &image, why, sizeof why) != 0) {
+		log_warnx("instance %s: %s", i->uuid, why);
+		return NULL;
+	}
+	o = instance_json(i, image);
+	json_decref(image);
 	return o;
 }
 
@@ -140,15 +202,15 @@ static int claim_best(struct sched *s, const struct db_instance *inst,
 
 /* Casts the build to the host the claim moved it to. */
 static void send_to_host(struct sched *s, const struct rpc_ctx *ctx,
-    const struct db_instance *inst, const struct db_compute_node *node,
-    const struct sched_retry *retry)
+    const struct db_instance *inst, json_t *image,
+    const struct db_compute_node *node, const struct sched_retry *retry)
 {
 	struct rpc_error cast_err;
 
 	log_info("instance %s: scheduled on %s (attempt %d)", inst->uuid,
 	    node->host, retry->num_attempts);
 	if (compute_build_and_run_instance(s->rpc, ctx, node->host,
-	    sched_instance_json(s->db, inst), wire_retry_json(retry, node->host),
+	    instance_json(inst, image), wire_retry_json(retry, node->host),
 	    &cast_err) < 0) {
 		log_warnx("instance %s: cannot reach compute %s: %s", inst->uuid,
 		    node->host, cast_err.message);
@@ -181,8 +243,8 @@ static bool hosts_awaited(const struct sched *s, const struct candidates *c)
 }
 
 static int schedule(struct sched *s, const struct rpc_ctx *ctx,
-    const struct db_instance *inst, const struct sched_retry *retry,
-    struct rpc_error *err)
+    const struct db_instance *inst, json_t *image,
+    const struct sched_retry *retry, struct rpc_error *err)
 {
 	struct sched_request req = {
 		.vcpus = inst->vcpus, .memory_mb = inst->memory_mb,
@@ -207,7 +269,7 @@ static int schedule(struct sched *s, const struct rpc_ctx *ctx,
 	    sizeof why);
 	best = claim_best(s, inst, c.hosts, n, req.disk_gb);
 	if (best >= 0) {
-		send_to_host(s, ctx, inst, c.hosts[best].node, retry);
+		send_to_host(s, ctx, inst, image, c.hosts[best].node, retry);
 	} else if (best == -2) {
 		log_info("instance %s changed while scheduling (deleted, or "
 		    "scheduled by a copy of this message): nothing claimed",
@@ -227,6 +289,33 @@ static int schedule(struct sched *s, const struct rpc_ctx *ctx,
 		    NO_VALID_HOST, why);
 	}
 	candidates_free(&c);
+	return rc;
+}
+
+/* Schedules inst if its images are its project's to use; else ERROR
+ * with a fault that names the image, and no host is chosen. */
+static int check_and_schedule(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, const struct sched_retry *retry,
+    struct rpc_error *err)
+{
+	char why[256];
+	json_t *image;
+	int rc;
+
+	rc = image_json(s->db, ctx, inst, &image, why, sizeof why);
+	if (rc == DB_NOTFOUND) {
+		log_info("instance %s (project %s): %s", inst->uuid,
+		    inst->project_id, why);
+		cond_set_error(s, ctx, inst->uuid, TASK_SCHEDULING, why, "");
+		return 0;
+	}
+	if (rc != 0) {
+		rpc_error_set(err, "DBError", NULL, "instance %s: %s", inst->uuid,
+		    why);
+		return -1;
+	}
+	rc = schedule(s, ctx, inst, image, retry, err);
+	json_decref(image);
 	return rc;
 }
 
@@ -268,7 +357,7 @@ static int build_instances(void *arg, const struct rpc_ctx *ctx,
 		    "Exceeded max scheduling attempts");
 		return 0;
 	}
-	return schedule(s, ctx, &inst, &retry, err);
+	return check_and_schedule(s, ctx, &inst, &retry, err);
 }
 
 const struct rpc_method sched_methods[] = {

@@ -143,9 +143,11 @@ struct sched {
 /* ---- build.c ---- */
 extern const struct rpc_method sched_methods[];
 extern const size_t sched_n_methods;
-/* The "instance" of a build_and_run_instance cast (rpcapi.h), its image
- * described; a new reference or NULL. */
-json_t *sched_instance_json(struct db *db, const struct db_instance *i);
+/* The "instance" of a build_and_run_instance cast (rpcapi.h), its images
+ * described and checked against ctx's project; a new reference, or NULL
+ * (logged). */
+json_t *sched_instance_json(struct db *db, const struct rpc_ctx *ctx,
+    const struct db_instance *i);
 
 /* ---- conductor.c ---- */
 extern const struct rpc_method cond_methods[];

@@ -96,15 +96,16 @@ static void resend_to_host(struct sched *s, const struct rpc_ctx *ctx,
 {
 	struct sched_retry retry = { .num_attempts = 1 };
 	struct rpc_error e;
+	json_t *ij;
 
-	if (resent_within(inst->uuid, now, period))
+	if (resent_within(inst->uuid, now, period) ||
+	    (ij = sched_instance_json(s->db, ctx, inst)) == NULL)
 		return;
 	log_warnx("instance %s: spawning on %s for %lld s with no word from "
 	    "it: its build is sent there again", inst->uuid, inst->host,
 	    (long long)idle);
-	if (compute_build_and_run_instance(s->rpc, ctx, inst->host,
-	    sched_instance_json(s->db, inst), wire_retry_json(&retry, inst->host),
-	    &e) < 0)
+	if (compute_build_and_run_instance(s->rpc, ctx, inst->host, ij,
+	    wire_retry_json(&retry, inst->host), &e) < 0)
 		log_warnx("instance %s: build not sent again: %s", inst->uuid,
 		    e.message);
 }

