@@ -108,6 +108,7 @@ struct db_image {
 	char updated_at[DB_TS];
 };
 
+/* DB_CONFLICT when an image has, or ever had, that id. */
 int db_image_create(struct db *db, const struct db_image *img);
 /* Glance's visibility: public and community images are everyone's,
  * private and shared ones their owner's (kumo has no image members, so

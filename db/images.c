@@ -54,6 +54,9 @@ static const char update_sql[] =
 static const char in_use_sql[] =
     "SELECT count(*) FROM instances WHERE image_ref = ? AND deleted = 0";
 static const char delete_sql[] = "DELETE FROM images WHERE id = ?";
+/* Every id ever given to an image, kept after its delete: Glance never
+ * reuses an image id, and a compute may still hold the old one's data. */
+static const char id_sql[] = "INSERT INTO image_ids (id) VALUES (?)";
 
 bool db_image_readable(const struct db_image *img, const char *project_id,
     bool is_admin)
@@ -63,11 +66,26 @@ bool db_image_readable(const struct db_image *img, const char *project_id,
 	    (img->owner[0] != '\0' && strcmp(img->owner, project_id) == 0);
 }
 
+static int create_locked(struct db_conn *c, const struct db_image *row)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_stmt(c, id_sql, &st)) != DB_OK)
+		return rc;
+	db_bind_text(st, 1, row->id);
+	if ((rc = db_step_done(c, st, "image id")) != DB_OK)
+		return rc;
+	if ((rc = db_stmt(c, insert_sql, &st)) != DB_OK ||
+	    (rc = db_row_bind(st, 1, image_cols, DB_NELEM(image_cols), row)) != DB_OK)
+		return rc;
+	return db_step_done(c, st, "image create");
+}
+
 int db_image_create(struct db *db, const struct db_image *img)
 {
 	struct db_image *row;
 	struct db_conn *c;
-	sqlite3_stmt *st;
 	int rc;
 
 	if ((row = malloc(sizeof *row)) == NULL)
@@ -81,9 +99,12 @@ int db_image_create(struct db *db, const struct db_image *img)
 		free(row);
 		return DB_ERROR;
 	}
-	if ((rc = db_stmt(c, insert_sql, &st)) == DB_OK &&
-	    (rc = db_row_bind(st, 1, image_cols, DB_NELEM(image_cols), row)) == DB_OK)
-		rc = db_step_done(c, st, "image create");
+	if ((rc = db_begin(c, true)) == DB_OK) {
+		if ((rc = create_locked(c, row)) == DB_OK)
+			rc = db_commit(c);
+		else
+			db_rollback(c);
+	}
 	db_conn_put(db, c);
 	free(row);
 	return rc;

@@ -287,6 +287,13 @@ static const char migration_4[] =
     "CREATE TABLE identity_generation (value INTEGER NOT NULL);"
     "INSERT INTO identity_generation (value) VALUES (0);";
 
+/* Every image id ever created (db_image_create adds, nothing removes):
+ * a deleted image's id is never given again, as in Glance. */
+static const char migration_5[] =
+    "CREATE TABLE image_ids ("
+    " id TEXT NOT NULL PRIMARY KEY);"
+    "INSERT INTO image_ids (id) SELECT id FROM images;";
+
 static const struct migration {
 	int version;
 	const char *sql;
@@ -295,6 +302,7 @@ static const struct migration {
 	{ 2, migration_2 },
 	{ 3, migration_3 },
 	{ 4, migration_4 },
+	{ 5, migration_5 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)

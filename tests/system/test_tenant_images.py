@@ -94,3 +94,15 @@ def test_unknown_kernel_is_refused(cloud):
     assert r.status == 202, r
     s = fault_of(cloud, r.json["server"]["id"], A)
     assert s["status"] == "ERROR" and "kernel_id" in s["fault"]["message"], s
+
+
+def test_deleted_image_id_is_never_reused(cloud):
+    iid = str(uuid.uuid4())
+    assert make_image(cloud, A, "first", id=iid) == iid
+    assert cloud.delete("/v2/images/%s" % iid, token=A).status == 204
+    assert cloud.get("/v2/images/%s" % iid, token=A).status == 404
+    for token in (B, A, ADMIN):
+        r = cloud.post("/v2/images", {"name": "again", "id": iid}, token=token)
+        assert r.status == 409, r
+        assert iid in r.json["conflictingRequest"]["message"]
+    assert all(i["id"] != iid for i in cloud.get("/v2/images", token=ADMIN).json["images"])

@@ -17,6 +17,7 @@
 #include "tests/unit/testutil.h"
 
 static int setup(void **state) { return test_db_setup(state, db_schema_latest()); }
+static int setup_v4(void **state) { return test_db_setup(state, 4); }
 static int teardown(void **state) { return test_db_teardown(state); }
 
 
@@ -186,6 +187,55 @@ static void test_images(void **state)
 	assert_int_equal(db_image_delete(fx->db, IMG2), DB_OK);
 	assert_int_equal(db_image_delete(fx->db, IMG2), DB_NOTFOUND);
 	assert_int_equal(db_image_get(fx->db, IMG2, &got), DB_NOTFOUND);
+	/* a deleted image's id is never given again */
+	assert_int_equal(db_image_create(fx->db, &img), DB_OK);
+	assert_int_equal(db_image_delete(fx->db, img.id), DB_OK);
+	assert_int_equal(db_image_create(fx->db, &img), DB_CONFLICT);
+	assert_int_equal(db_image_get(fx->db, img.id, &got), DB_NOTFOUND);
+}
+
+/* The images of a cloud older than image_ids keep their ids too. */
+static void test_image_ids_upgrade(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_image img = image(IMG1, "old"), got;
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(fx->path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO images (id, status,"
+	    " created_at) VALUES ('" IMG1 "', 'queued', '2026-01-01T00:00:00Z')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(db_migrate(fx->db), DB_OK);
+	assert_int_equal(db_image_get(fx->db, IMG1, &got), DB_OK);
+	assert_int_equal(db_image_delete(fx->db, IMG1), DB_OK);
+	assert_int_equal(db_image_create(fx->db, &img), DB_CONFLICT);
+}
+
+static void test_image_readable(void **state)
+{
+	static const struct {
+		const char *visibility, *owner, *project;
+		bool admin, readable;
+	} cases[] = {
+		{ "public", "a", "b", false, true },
+		{ "community", "a", "b", false, true },
+		{ "private", "a", "b", false, false },
+		{ "shared", "a", "b", false, false },  /* no members in kumo */
+		{ "private", "a", "a", false, true },
+		{ "shared", "a", "a", false, true },
+		{ "private", "a", "b", true, true },
+		{ "private", "", "", false, false },   /* no owner: admins only */
+	};
+	struct db_image img = image(IMG1, "x");
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		strcpy(img.visibility, cases[i].visibility);
+		strcpy(img.owner, cases[i].owner);
+		assert_int_equal(db_image_readable(&img, cases[i].project,
+		    cases[i].admin), cases[i].readable);
+	}
 }
 
 /* ---- instances ----------------------------------------------------------- */
@@ -808,6 +858,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flavors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_ids_upgrade, setup_v4, teardown),
+		cmocka_unit_test(test_image_readable),
 		cmocka_unit_test_setup_teardown(test_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instance_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compute_nodes, setup, teardown),
