@@ -13,7 +13,7 @@
  *               synchronized(instance.uuid))
  *   args.c      validation of arguments received over RPC
  *   imagecache.c  image data downloaded from kumo-api into
- *               <state_path>/_base, once per image per host
+ *               <state_path>/_base/<sha256>, once per image per host
  *   service_token.c  the token of the compute's own calls to kumo-api:
  *               the [service_user]'s Keystone token, reused until it
  *               nearly expires

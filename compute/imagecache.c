@@ -1,11 +1,17 @@
 /*
  * The compute's image cache: image data downloaded from kumo-api
  * (GET <[glance] api_servers>/v2/images/<id>/file, X-Auth-Token the
- * service user's token, or [glance] auth_token: service_token.c) into <state_path>/_base/<id> through a temporary file and a
- * rename, once per image per host: concurrent builds of one image wait on
- * its lock (c->image_locks) for the one download, and later builds reuse
- * the file. The size and the sha256 the controller recorded are checked
- * while downloading; a mismatch leaves nothing behind and fails the build.
+ * service user's token, or [glance] auth_token: service_token.c) into
+ * <state_path>/_base/<sha256> through a temporary file and a rename, once
+ * per image per host: concurrent builds of one image wait on its lock
+ * (c->image_locks) for the one download, and later builds reuse the file
+ * (two images of the same data may both download it: each renames a
+ * checked copy over the same name, atomically).
+ * The size and the sha256 the controller recorded are checked while
+ * downloading; a mismatch leaves nothing behind and fails the build. As
+ * the file is named by that sha256 and only a download that matched it is
+ * renamed there, a file of other data (an earlier image of the same id, or
+ * one put there by anyone) is never taken for the image.
  * An image without data (queued) is skipped: the fake driver boots
  * metadata-only images.
  * The service token may read every image: which images a build fetches is
@@ -197,7 +203,7 @@ static int download(struct compute *c, const struct compute_image_file *f,
 		snprintf(reason, rlen, "image %s: cannot start its checksum", f->id);
 		return -1;
 	}
-	if (str_fmt(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, f->id) < 0 ||
+	if (str_fmt(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, f->sha256) < 0 ||
 	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) < 0 ||
 	    (d.f = fdopen(fd, "w")) == NULL) {
 		snprintf(reason, rlen, "image %s: cannot write into %s: %s", f->id,
@@ -239,7 +245,7 @@ static int cache_file(struct compute *c, const struct compute_image_file *f,
 	if (!f->has_data)
 		return 0;
 	if (base_dir(c, dir, sizeof dir) < 0 ||
-	    str_fmt(path, len, "%s/%s", dir, f->id) < 0) {
+	    str_fmt(path, len, "%s/%s", dir, f->sha256) < 0) {
 		snprintf(reason, rlen, "image %s: no cache directory", f->id);
 		return -1;
 	}

@@ -142,4 +142,5 @@ def test_real_vm_through_the_api(cloud, image_files):
     wait_for(lambda: not qemu_pids(sid), 30, what="no qemu process for %s" % sid)
     # the image cache keeps the base images for the next boot
     base = os.path.join(cloud.state_dir("vmhost"), "_base")
-    assert os.path.exists(os.path.join(base, disk))
+    sha = cloud.get("/v2/images/%s" % disk).json["os_hash_value"]
+    assert os.path.exists(os.path.join(base, sha))

@@ -1,5 +1,6 @@
 """Server actions through the whole stack (fake virt driver): reboot,
 os-stop, os-start, os-getConsoleOutput, their state checks and records."""
+import hashlib
 import os
 import sqlite3
 
@@ -181,7 +182,7 @@ def test_boot_from_image_with_data_cached_once(make_cloud):
     ids = [c.boot("cached-%d" % i, iid) for i in range(2)]
     for sid in ids:
         c.wait_status(sid, "ACTIVE")
-    cached = os.path.join(c.state_dir("compute1"), "_base", iid)
+    cached = os.path.join(c.state_dir("compute1"), "_base", hashlib.sha256(data).hexdigest())
     with open(cached, "rb") as f:
         assert f.read() == data
     assert [f for f in os.listdir(os.path.dirname(cached)) if f.startswith(".")] == []

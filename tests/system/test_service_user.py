@@ -106,8 +106,9 @@ def issued_to(cloud, uid):
     return len(re.findall(r"token issued to user %s\b" % uid, cloud.logs()["api"]))
 
 
-def cached(cloud, host, image):
-    return os.path.join(cloud.state_dir(host), "_base", image)
+def cached(cloud, host, data):
+    """The compute's cache file of data (named by its sha256)."""
+    return os.path.join(cloud.state_dir(host), "_base", hashlib.sha256(data).hexdigest())
 
 
 def test_boot_downloads_with_service_token(ks, member):
@@ -115,7 +116,7 @@ def test_boot_downloads_with_service_token(ks, member):
     sid = boot(ks, member, image)
     ks.wait_status(sid, "ACTIVE")
     # the fake driver booted the file the compute downloaded and checked
-    with open(cached(ks, "compute1", image), "rb") as f:
+    with open(cached(ks, "compute1", data), "rb") as f:
         assert hashlib.sha256(f.read()).digest() == hashlib.sha256(data).digest()
     log = ks.logs()["compute1"]
     assert "image %s: 65536 bytes downloaded into the cache" % image in log
@@ -162,7 +163,7 @@ def test_wrong_password_fails_the_build():
     # one attempt: no reschedule hides the compute's reason
     c, _ = start_cloud(WRONG_PW, extra_conf={"scheduler": {"max_attempts": 1}})
     try:
-        image, _ = image_with_data(c, c.admin_token)
+        image, data = image_with_data(c, c.admin_token)
         sid = boot(c, c.admin_token, image)
         s = c.wait_status(sid, "ERROR")
         fault = s["fault"]["message"]
@@ -172,7 +173,7 @@ def test_wrong_password_fails_the_build():
                  "failed: 401 The request you have made requires authentication." % (
                      SVC_USER, c.url)
         assert log.count(failed) == 1, log
-        assert not os.path.exists(cached(c, "compute1", image))
+        assert not os.path.exists(cached(c, "compute1", data))
         for name, text in c.logs().items():
             assert WRONG_PW not in text and SVC_PW not in text, name
     finally:

@@ -106,3 +106,26 @@ def test_deleted_image_id_is_never_reused(cloud):
         assert r.status == 409, r
         assert iid in r.json["conflictingRequest"]["message"]
     assert all(i["id"] != iid for i in cloud.get("/v2/images", token=ADMIN).json["images"])
+
+
+def test_cache_is_keyed_by_checksum(make_cloud):
+    """A file in the compute's cache under the image's id, of the right size
+    but other bytes (left by an earlier image of that id, or planted), is not
+    booted: the cache is keyed and checked by the image's sha256."""
+    c = make_cloud(computes=1)
+    iid = make_image(c, A, "cached")
+    data = os.urandom(64 * 1024)
+    r = c.request("PUT", "/v2/images/%s/file" % iid, raw=data, token=A,
+                  headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 204, r
+    base = os.path.join(c.state_dir("compute1"), "_base")
+    os.makedirs(base, exist_ok=True)
+    with open(os.path.join(base, iid), "wb") as f:
+        f.write(b"\0" * len(data))
+    r = boot(c, A, iid)
+    assert r.status == 202, r
+    c.wait_status(r.json["server"]["id"], "ACTIVE")
+    assert c.daemons["api"].log_text().count("GET /v2/images/%s/file status 200" % iid) == 1
+    sha = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(base, sha), "rb") as f:
+        assert f.read() == data
