@@ -108,9 +108,14 @@ static int image_validate(struct api_req *r, const json_t *body,
 			return api_invalid(r, "id", v, "not a valid uuid");
 		str_copy(img->id, json_string_value(v), sizeof img->id);
 	}
-	if ((v = json_object_get(body, "name")) && !json_is_null(v) &&
-	    v_string(r, "name", v, 0, 255, img->name, sizeof img->name))
-		return API_ERROR;
+	if ((v = json_object_get(body, "name")) && !json_is_null(v)) {
+		if (v_string(r, "name", v, 0, 255, img->name, sizeof img->name))
+			return API_ERROR;
+		/* shown in other users' lists: nothing that moves or hides text */
+		if (!utf8_printable(img->name))
+			return api_invalid(r, "name", v, "a name holds no control, "
+			    "format or separator characters but the space");
+	}
 	if (image_enum(r, body, "disk_format", disk, img->disk_format, sizeof img->disk_format) ||
 	    image_enum(r, body, "container_format", cont, img->container_format,
 	    sizeof img->container_format) ||
@@ -182,6 +187,10 @@ enum api_rc images_create(struct api_req *r)
 	str_copy(img.owner, r->project_id, sizeof img.owner);
 	str_copy(img.properties, "{}", sizeof img.properties);
 	if (image_validate(r, r->json_in, &img) != 0)
+		return API_ERROR;
+	/* Glance's default: only admins publish to every project */
+	if (strcmp(img.visibility, "public") == 0 &&
+	    api_policy_check(r, "publicize_image") != 0)
 		return API_ERROR;
 	if (img.id[0] == '\0')
 		uuid_new_str(img.id);

@@ -75,6 +75,7 @@ static const struct {
 	{ "get_image", READER },
 	{ "download_image", READER },
 	{ "add_image", MEMBER },
+	{ "publicize_image", ADMIN },
 	{ "delete_image", MEMBER },
 	{ "upload_image", MEMBER },
 };

@@ -191,6 +191,10 @@ struct cli_col {
 	const char *title;
 	const char *path;    /* dotted key into each row, e.g. "flavor.id" */
 };
+/* s with every character that is not printable (unicode_printable) or
+ * not UTF-8 escaped as \xNN or \uNNNN, for a terminal; caller frees;
+ * NULL when out of memory. */
+char *cli_escape(const char *s);
 /* Prints rows (a JSON array of objects) as a table or as JSON. */
 void cli_print_rows(const struct cli *c, json_t *rows,
     const struct cli_col *cols, size_t ncols);

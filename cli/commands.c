@@ -166,8 +166,11 @@ static int wait_server(struct cli *c, const char *id, bool gone)
 		if (st && strcmp(st, "ERROR") == 0) {
 			const char *m = json_string_value(json_object_get(
 			    json_object_get(s, "fault"), "message"));
+			char *text = cli_escape(m ? m : "(no fault)");
+
 			fprintf(stderr, "%skumo: server %s is ERROR: %s\n",
-			    isatty(2) ? "\n" : "", id, m ? m : "(no fault)");
+			    isatty(2) ? "\n" : "", id, text ? text : "(no fault)");
+			free(text);
 			cli_resp_free(&r);
 			return CLI_SERVER;
 		}

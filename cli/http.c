@@ -301,12 +301,16 @@ int cli_fail(const struct cli_resp *r)
 {
 	const char *kind, *msg = NULL;
 	json_t *inner;
+	char *text;
 
 	/* Nova's error shape: {"itemNotFound": {"code": 404, "message": "..."}} */
 	if (json_is_object(r->body) && json_object_size(r->body) == 1) {
 		json_object_foreach(r->body, kind, inner)
 			msg = json_string_value(json_object_get(inner, "message"));
 	}
-	fprintf(stderr, "kumo: %s (HTTP %ld)\n", msg ? msg : "request failed", r->status);
+	text = cli_escape(msg ? msg : "request failed");
+	fprintf(stderr, "kumo: %s (HTTP %ld)\n", text ? text : "request failed",
+	    r->status);
+	free(text);
 	return cli_exit_code(r->status);
 }

@@ -1,9 +1,43 @@
-/* Table and JSON output. */
+/*
+ * Table and JSON output. Text from the cloud (names, fault messages) may
+ * be another user's: it never reaches the terminal raw. Controls, format
+ * and separator characters are shown escaped (\x1b, \u202e), and JSON
+ * output is ASCII with \u escapes.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/common.h"
+
+char *cli_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), len, o = 0;
+	char *out = malloc(n * 4 + 1);  /* an escape: at most 4 chars a byte */
+	uint32_t cp;
+
+	if (out == NULL)
+		return NULL;
+	while (n > 0) {
+		len = utf8_decode(p, n, &cp);
+		if (len > 0 && unicode_printable(cp)) {
+			memcpy(out + o, p, len);
+			o += len;
+		} else if (len == 0 || cp < 0x80) {
+			len = 1;  /* a stray byte, or an ASCII control */
+			o += (size_t)sprintf(out + o, "\\x%02x", *p);
+		} else {
+			/* 2 bytes and more: \u and 4 or 5 hex digits fit 3 per byte */
+			o += (size_t)sprintf(out + o, "\\u%04x", (unsigned)cp);
+		}
+		p += len;
+		n -= len;
+	}
+	out[o] = '\0';
+	return out;
+}
 
 /* The value at a dotted path, as text (caller frees). */
 static char *cell(json_t *row, const char *path)
@@ -23,8 +57,8 @@ static char *cell(json_t *row, const char *path)
 	if (v == NULL || json_is_null(v))
 		return strdup("");
 	if (json_is_string(v))
-		return strdup(json_string_value(v));
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		return cli_escape(json_string_value(v));
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 }
 
 static void rule(const size_t *w, size_t n)
@@ -51,7 +85,7 @@ void cli_print_rows(const struct cli *c, json_t *rows,
 	char **cells;
 
 	if (c->fmt == FMT_JSON || ncols > 16) {
-		json_dumpf(rows, stdout, JSON_INDENT(2));
+		json_dumpf(rows, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
 		return;
 	}
@@ -88,7 +122,7 @@ void cli_print_object(const struct cli *c, json_t *obj)
 	static const struct cli_col cols[] = { { "Field", "k" }, { "Value", "v" } };
 
 	if (c->fmt == FMT_JSON) {
-		json_dumpf(obj, stdout, JSON_INDENT(2));
+		json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		putchar('\n');
 		return;
 	}

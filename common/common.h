@@ -71,6 +71,15 @@ int str_copy_utf8(char *dst, const char *src, size_t size);
  * 2-4, or 0 when it is not valid UTF-8 (overlong, a surrogate, beyond
  * U+10FFFF, cut short), as jansson and Python judge it. */
 size_t utf8_seq_len(const unsigned char *p, size_t n);
+/* utf8_seq_len that also gives the code point (*cp) of a valid sequence. */
+size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Whether cp may be shown as itself: false for controls (C0, DEL, C1),
+ * format characters (U+200B, U+202E, U+FEFF, ...) and separators other
+ * than the space (U+00A0, U+2028, U+2029, ...), which would move or hide
+ * text on a terminal, as Python's str.isprintable() judges them. */
+bool unicode_printable(uint32_t cp);
+/* s is valid UTF-8 of printable characters only (names from users). */
+bool utf8_printable(const char *s);
 /* snprintf that returns -1 on error or truncation. */
 int str_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

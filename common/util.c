@@ -174,11 +174,20 @@ int str_copy(char *dst, const char *src, size_t size)
 
 size_t utf8_seq_len(const unsigned char *p, size_t n)
 {
+	uint32_t cp;
+
+	return utf8_decode(p, n, &cp);
+}
+
+size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp_out)
+{
 	size_t need;
 	uint32_t cp;
 
-	if (p[0] < 0x80)
+	if (p[0] < 0x80) {
+		*cp_out = p[0];
 		return 1;
+	}
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
 		need = 2, cp = p[0] & 0x1f;
 	else if (p[0] >= 0xe0 && p[0] <= 0xef)
@@ -197,7 +206,44 @@ size_t utf8_seq_len(const unsigned char *p, size_t n)
 	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
+	*cp_out = cp;
 	return need;
+}
+
+/* Unicode 15's general categories Cc, Cf, Zs (but the space), Zl, Zp. */
+static const struct { uint32_t lo, hi; } unprintable[] = {
+	{ 0x0000, 0x001f }, { 0x007f, 0x00a0 }, { 0x00ad, 0x00ad },
+	{ 0x0600, 0x0605 }, { 0x061c, 0x061c }, { 0x06dd, 0x06dd },
+	{ 0x070f, 0x070f }, { 0x0890, 0x0891 }, { 0x08e2, 0x08e2 },
+	{ 0x1680, 0x1680 }, { 0x180e, 0x180e }, { 0x2000, 0x200f },
+	{ 0x2028, 0x202f }, { 0x205f, 0x2064 }, { 0x2066, 0x206f },
+	{ 0x3000, 0x3000 }, { 0xfeff, 0xfeff }, { 0xfff9, 0xfffb },
+	{ 0x110bd, 0x110bd }, { 0x110cd, 0x110cd }, { 0x13430, 0x1343f },
+	{ 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 },
+	{ 0xe0020, 0xe007f },
+};
+
+bool unicode_printable(uint32_t cp)
+{
+	for (size_t i = 0; i < sizeof unprintable / sizeof *unprintable; i++)
+		if (cp >= unprintable[i].lo && cp <= unprintable[i].hi)
+			return false;
+	return true;
+}
+
+bool utf8_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), len;
+	uint32_t cp;
+
+	while (n > 0) {
+		if ((len = utf8_decode(p, n, &cp)) == 0 || !unicode_printable(cp))
+			return false;
+		p += len;
+		n -= len;
+	}
+	return true;
 }
 
 int str_copy_utf8(char *dst, const char *src, size_t size)

@@ -129,3 +129,49 @@ def test_cache_is_keyed_by_checksum(make_cloud):
     sha = hashlib.sha256(data).hexdigest()
     with open(os.path.join(base, sha), "rb") as f:
         assert f.read() == data
+
+
+def test_only_admins_publicize(cloud):
+    r = cloud.post("/v2/images", {"name": "mine", "visibility": "public"}, token=A)
+    assert r.status == 403, r
+    assert "publicize_image" in r.json["forbidden"]["message"]
+    assert all(i["name"] != "mine" for i in cloud.get("/v2/images", token=B).json["images"])
+    for vis in ("private", "shared", "community"):
+        make_image(cloud, A, "mine-" + vis, visibility=vis)
+    make_image(cloud, ADMIN, "admins-public", visibility="public")
+
+
+@pytest.mark.parametrize("name", [
+    "evil\x1b[2Jname", "bell\x07", "del\x7f", "c1\u009bx", "rtl\u202eexe.gpj",
+    "zero\u200bwidth", "line\u2028sep", "para\u2029", "bom\ufeff", "n" * 256,
+])
+def test_image_names_refused(cloud, name):
+    r = cloud.post("/v2/images", {"name": name}, token=A)
+    assert r.status == 400, r
+    assert "name" in r.json["badRequest"]["message"]
+
+
+@pytest.mark.parametrize("name", ["", "plain", "caf\u00e9 \u65e5\u672c", "n" * 255])
+def test_image_names_accepted(cloud, name):
+    make_image(cloud, A, name)
+
+
+def test_cli_escapes_control_characters(cloud, tmp_path):
+    """An image named with terminal escapes before names were checked (written
+    into the database directly) is shown escaped by `kumo image list`."""
+    iid = make_image(cloud, ADMIN, "placeholder", visibility="public")
+    bad = "x\x1b[1A\x1b[2Ky\u202ez\u009b"
+    subprocess.run(["sqlite3", os.path.join(cloud.dir, "kumo.db"),
+                    "UPDATE images SET name = '%s' WHERE id = '%s'" % (bad, iid)],
+                   check=True)
+    env = {k: v for k, v in cloud.env.items() if not k.startswith("KUMO_")}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run([os.path.join(BUILD, "kumo"), "--url", cloud.url,
+                          "--token", A, "image", "list"], capture_output=True,
+                         env=env, timeout=60)
+    assert out.returncode == 0, out
+    text = out.stdout.decode()
+    line = [ln for ln in text.splitlines() if iid in ln]
+    assert len(line) == 1, text
+    assert "x\\x1b[1A\\x1b[2Ky\\u202ez\\u009b" in line[0]
+    assert not any(ch in text for ch in "\x1b\u202e\u009b")

@@ -30,6 +30,8 @@ static void test_defaults(void **state)
 	assert_true(policy_allows(NULL, "os_compute_api:limits", &reader));
 	assert_false(policy_allows(NULL, "add_image", &reader));
 	assert_true(policy_allows(NULL, "get_image", &reader));
+	assert_false(policy_allows(NULL, "publicize_image", &member));
+	assert_true(policy_allows(NULL, "publicize_image", &admin));
 	/* project_id:%(project_id)s needs a project on both sides */
 	assert_false(policy_allows(NULL, "os_compute_api:servers:index",
 	    &(struct policy_creds){ "reader", "", "u", false }));

@@ -281,6 +281,25 @@ static void test_str(void **state)
 	assert_int_equal(str_fmt(b, sizeof b, "%d", 1234), -1);
 }
 
+static void test_utf8_printable(void **state)
+{
+	static const char *const ok[] = { "", "plain name", "caf\xc3\xa9",
+		"\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80" };
+	static const char *const bad[] = { "\x1b[2J", "a\tb", "\x7f",
+		"\xc2\x9b", "\xc2\xa0", "\xc2\xad", "\xe2\x80\xae",
+		"\xe2\x80\x8b", "\xe2\x80\xa8", "\xe2\x80\xa9",
+		"\xef\xbb\xbf", "\xf3\xa0\x80\x81", "\xff", "\xc3" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		assert_true(utf8_printable(ok[i]));
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_false(utf8_printable(bad[i]));
+	assert_true(unicode_printable(' '));
+	assert_false(unicode_printable(0x3000));
+	assert_true(unicode_printable(0x3001));
+}
+
 static void test_states(void **state)
 {
 	(void)state;
@@ -438,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_num_parse),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_str),
+		cmocka_unit_test(test_utf8_printable),
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_log_escapes),
