@@ -12,7 +12,10 @@
  *   view.c         shared JSON pieces: links, timestamps, hostId (SHA-224,
  *                  common/crypto.h)
  *   versions.c     GET /, GET /v2.1
- *   flavors.c      /v2.1/flavors
+ *   flavors.c      /v2.1/flavors, each caller seeing the flavors its
+ *                  project may use
+ *   flavor_access.c  /v2.1/flavors/{id}/os-flavor-access and the flavor
+ *                  actions addTenantAccess, removeTenantAccess
  *   servers.c      /v2.1/servers list, show, delete and their views
  *   servers_query.c  the list's filters, sorting and paging (servers_query.h)
  *   servers_create.c  POST /v2.1/servers: validation and the boot cast
@@ -96,10 +99,14 @@ enum api_err {
 	ERR_CONSOLE_NOT_AVAILABLE,
 	ERR_KEYPAIR_NOT_FOUND,
 	ERR_ACTION_NOT_FOUND,
+	ERR_FLAVOR_ACCESS_NOT_FOUND,
+	ERR_FLAVOR_ACCESS_PUBLIC, /* 404, no access list for a public flavor */
 	ERR_METHOD,            /* 405 */
 	ERR_MV_UNSUPPORTED,    /* 406 */
 	ERR_FLAVOR_NAME_EXISTS,
 	ERR_FLAVOR_ID_EXISTS,
+	ERR_FLAVOR_ACCESS_EXISTS,
+	ERR_FLAVOR_IS_PUBLIC,  /* 409, access added to a public flavor */
 	ERR_IMAGE_IN_USE,
 	ERR_IMAGE_EXISTS,
 	ERR_KEYPAIR_EXISTS,
@@ -536,6 +543,8 @@ enum api_rc flavors_show(struct api_req *r);
 enum api_rc flavors_create(struct api_req *r);
 enum api_rc flavors_delete(struct api_req *r);
 enum api_rc flavors_extra_specs(struct api_req *r);
+enum api_rc flavor_access_list(struct api_req *r);
+enum api_rc flavors_action(struct api_req *r);
 
 enum api_rc servers_list(struct api_req *r);
 enum api_rc servers_detail(struct api_req *r);
@@ -710,6 +719,10 @@ void keygen_slot_put(struct api *api);
 
 /* Validates a flavor create body at microversion mv into f (flavorid ""
  * when the body has no id). 0, or API_ERROR with r's error set. */
+/* A flavor as the caller may see it: any for an admin, else a public
+ * one or a private one the caller's project was given (DB_NOTFOUND). */
+int api_flavor_get(struct api_req *r, const char *flavorid,
+    struct db_flavor *out);
 int flavors_validate_create(struct api_req *r, const json_t *body, int mv,
     struct db_flavor *f);
 

@@ -47,11 +47,19 @@ static const struct {
 	[ERR_KEYPAIR_NOT_FOUND] = { 404, "Keypair %s not found for user %s" },
 	[ERR_ACTION_NOT_FOUND] = { 404, "Action for request_id %s on instance %s "
 	    "not found" },
+	/* nova/exception.py FlavorAccessNotFound, and flavor_access.py's words */
+	[ERR_FLAVOR_ACCESS_NOT_FOUND] = { 404, "Flavor access not found for %s / "
+	    "%s combination." },
+	[ERR_FLAVOR_ACCESS_PUBLIC] = { 404, "Access list not available for "
+	    "public flavors." },
 	[ERR_METHOD] = { 405, "The method %s is not allowed for this resource." },
 	[ERR_MV_UNSUPPORTED] = { 406, "Version %s is not supported by the API. "
 	    "Minimum is 2.1 and maximum is " API_MV_MAX_STR "." },
 	[ERR_FLAVOR_NAME_EXISTS] = { 409, "Flavor with name %s already exists." },
 	[ERR_FLAVOR_ID_EXISTS] = { 409, "Flavor with ID %s already exists." },
+	[ERR_FLAVOR_ACCESS_EXISTS] = { 409, "Flavor access already exists for "
+	    "flavor %s and project %s combination." },
+	[ERR_FLAVOR_IS_PUBLIC] = { 409, "Can not add access to a public flavor." },
 	[ERR_IMAGE_IN_USE] = { 409, "Image %s is in use by a server." },
 	[ERR_IMAGE_EXISTS] = { 409, "Image with identifier %s already exists!" },
 	[ERR_KEYPAIR_EXISTS] = { 409, "Key pair '%s' already exists." },

@@ -44,23 +44,50 @@ static json_t *flavor_view(const struct api_req *r, const struct db_flavor *f,
 	return v;
 }
 
-/* ?is_public: absent or true = public only; false = private only; none =
- * all. Only admins see private flavors. */
-static bool flavor_listed(struct api_req *r, const struct db_flavor *f)
+int api_flavor_get(struct api_req *r, const char *flavorid,
+    struct db_flavor *out)
+{
+	if (r->is_admin)
+		return db_flavor_get(r->api->db, flavorid, out);
+	return db_flavor_get_project(r->api->db, flavorid, r->project_id, out);
+}
+
+/* Which flavors a list starts from (Nova's _parse_is_public): the caller's
+ * (public, and private ones its project has access to), all, or the
+ * private ones. Only an admin's ?is_public counts: true or absent is the
+ * caller's, "none" all, false the private ones. */
+enum flavor_scope { SCOPE_OWN, SCOPE_ALL, SCOPE_PRIVATE };
+
+static int flavor_scope(struct api_req *r, enum flavor_scope *out)
 {
 	const char *p = api_query_get(r, "is_public");
+	char msg[300];
+	bool b;
+
+	*out = SCOPE_OWN;
+	if (!r->is_admin || p == NULL)
+		return 0;
+	if (strcasecmp(p, "none") == 0) {
+		*out = SCOPE_ALL;
+		return 0;
+	}
+	if (str_to_bool(p, &b) == 0) {
+		*out = b ? SCOPE_OWN : SCOPE_PRIVATE;
+		return 0;
+	}
+	snprintf(msg, sizeof msg, "Invalid is_public filter [%.200s]", p);
+	return api_error(r, ERR_BAD_REQUEST, msg);
+}
+
+static bool flavor_listed(struct api_req *r, enum flavor_scope scope,
+    const struct db_flavor *f)
+{
 	const char *min_ram = api_query_get(r, "minRam");
 	const char *min_disk = api_query_get(r, "minDisk");
 	int n;
 
-	if (f->disabled)
+	if (f->disabled || (scope == SCOPE_PRIVATE && f->is_public))
 		return false;
-	if (p == NULL || !r->is_admin || strcasecmp(p, "none") != 0) {
-		bool want = p == NULL || !r->is_admin || strcasecmp(p, "false") != 0;
-
-		if (f->is_public != want)
-			return false;
-	}
 	if (min_ram && num_parse_int(min_ram, 0, MAX_INT, &n) == 0 &&
 	    f->memory_mb < n)
 		return false;
@@ -73,14 +100,20 @@ static bool flavor_listed(struct api_req *r, const struct db_flavor *f)
 static enum api_rc flavors_index(struct api_req *r, bool detail)
 {
 	struct db_flavor *list = NULL;
+	enum flavor_scope scope;
 	json_t *body, *arr;
 	size_t n;
+	int rc;
 
-	if (db_flavor_list(r->api->db, &list, &n) != DB_OK)
+	if (flavor_scope(r, &scope) != 0)
+		return API_ERROR;
+	rc = scope == SCOPE_OWN ? db_flavor_list_project(r->api->db,
+	    r->project_id, &list, &n) : db_flavor_list(r->api->db, &list, &n);
+	if (rc != DB_OK)
 		return api_error(r, ERR_INTERNAL);
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		if (flavor_listed(r, &list[i]))
+		if (flavor_listed(r, scope, &list[i]))
 			json_array_append_new(arr, flavor_view(r, &list[i], detail));
 	free(list);
 	body = json_object();
@@ -95,7 +128,7 @@ enum api_rc flavors_show(struct api_req *r)
 {
 	struct db_flavor f;
 	json_t *body;
-	int rc = db_flavor_get(r->api->db, r->id, &f);
+	int rc = api_flavor_get(r, r->id, &f);
 
 	if (rc == DB_NOTFOUND)
 		return api_error(r, ERR_FLAVOR_NOT_FOUND, r->id);
@@ -112,7 +145,7 @@ enum api_rc flavors_extra_specs(struct api_req *r)
 {
 	struct db_flavor f;
 	json_t *body;
-	int rc = db_flavor_get(r->api->db, r->id, &f);
+	int rc = api_flavor_get(r, r->id, &f);
 
 	if (rc == DB_NOTFOUND)
 		return api_error(r, ERR_FLAVOR_NOT_FOUND, r->id);

@@ -32,6 +32,9 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/flavors/{id}", flavors_show, "os_compute_api:flavors:show", 0 },
 	{ "DELETE", "/v2.1/flavors/{id}", flavors_delete, P_FLV "delete", ROUTE_ADMIN },
 	{ "GET", "/v2.1/flavors/{id}/os-extra_specs", flavors_extra_specs, "os_compute_api:os-flavor-extra-specs:index", 0 },
+	{ "GET", "/v2.1/flavors/{id}/os-flavor-access", flavor_access_list, "os_compute_api:os-flavor-access", ROUTE_ADMIN },
+	/* whoever may see a flavor reaches its actions; each has its own rule */
+	{ "POST", "/v2.1/flavors/{id}/action", flavors_action, "os_compute_api:flavors:show", ROUTE_BODY },
 
 	{ "GET", "/v2.1/servers", servers_list, P_SRV "index", 0 },
 	{ "POST", "/v2.1/servers", servers_create, P_SRV "create", ROUTE_BODY },

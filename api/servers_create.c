@@ -225,7 +225,7 @@ static int resolve(struct api_req *r, const struct server_create *sc,
     struct db_flavor *fl, struct db_image *img)
 {
 	struct db_keypair kp;
-	int rc = db_flavor_get(r->api->db, sc->flavor_ref, fl);
+	int rc = api_flavor_get(r, sc->flavor_ref, fl);
 
 	if (rc == DB_NOTFOUND || (rc == DB_OK && fl->disabled))
 		return api_error(r, ERR_FLAVOR_REF, sc->flavor_ref);

@@ -80,6 +80,10 @@ size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 bool unicode_printable(uint32_t cp);
 /* s is valid UTF-8 of printable characters only (names from users). */
 bool utf8_printable(const char *s);
+/* oslo's strutils.bool_from_string(s, strict=True): "1", "t", "true",
+ * "on", "y", "yes" are true, "0", "f", "false", "off", "n", "no" false,
+ * in any case and between blanks; 0, or -1 for anything else. */
+int str_to_bool(const char *s, bool *out);
 /* snprintf that returns -1 on error or truncation. */
 int str_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <uuid/uuid.h>
@@ -244,6 +245,31 @@ bool utf8_printable(const char *s)
 		n -= len;
 	}
 	return true;
+}
+
+int str_to_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "t", "true", "on", "y", "yes" };
+	static const char *const no[] = { "0", "f", "false", "off", "n", "no" };
+	size_t n;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+		if (strlen(yes[i]) == n && strncasecmp(s, yes[i], n) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strlen(no[i]) == n && strncasecmp(s, no[i], n) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int str_copy_utf8(char *dst, const char *src, size_t size)

@@ -85,7 +85,27 @@ int db_flavor_create(struct db *db, struct db_flavor *f); /* DB_CONFLICT on dup 
 int db_flavor_get(struct db *db, const char *flavorid, struct db_flavor *out);
 int db_flavor_get_by_name(struct db *db, const char *name, struct db_flavor *out);
 int db_flavor_list(struct db *db, struct db_flavor **out, size_t *n); /* by flavorid */
-int db_flavor_delete(struct db *db, const char *flavorid);
+int db_flavor_delete(struct db *db, const char *flavorid); /* and its access */
+/* As db_flavor_get and db_flavor_list, but only the flavors project_id
+ * may use: the public ones and the private ones it was given access to
+ * (DB_NOTFOUND for another). */
+int db_flavor_get_project(struct db *db, const char *flavorid,
+    const char *project_id, struct db_flavor *out);
+int db_flavor_list_project(struct db *db, const char *project_id,
+    struct db_flavor **out, size_t *n);
+
+/* A project's access to a private flavor (Nova's flavor_projects). */
+struct db_flavor_access {
+	char project_id[DB_NAME];
+};
+/* DB_NOTFOUND for an unknown flavor, DB_CONFLICT when it exists. */
+int db_flavor_access_add(struct db *db, const char *flavorid,
+    const char *project_id);
+/* DB_NOTFOUND when there is no such access. */
+int db_flavor_access_remove(struct db *db, const char *flavorid,
+    const char *project_id);
+int db_flavor_access_list(struct db *db, const char *flavorid,
+    struct db_flavor_access **out, size_t *n); /* by project */
 
 /* ---- images.c ---- */
 struct db_image {

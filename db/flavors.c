@@ -38,6 +38,30 @@ static const char get_by_name_sql[] = SELECT_COLS " WHERE name = ?";
 static const char list_sql[] = SELECT_COLS " ORDER BY flavorid";
 static const char delete_sql[] = "DELETE FROM flavors WHERE flavorid = ?";
 
+/* What a project sees (Nova's non-admin flavor query): the public
+ * flavors and the private ones it was given access to. */
+#define ACCESSIBLE \
+	" (is_public = 1 OR id IN (SELECT flavor_id FROM flavor_projects" \
+	" WHERE project_id = ?1))"
+static const char get_project_sql[] =
+    SELECT_COLS " WHERE" ACCESSIBLE " AND flavorid = ?2";
+static const char list_project_sql[] =
+    SELECT_COLS " WHERE" ACCESSIBLE " ORDER BY flavorid";
+
+static const struct db_col access_cols[] = {
+	DB_COL(struct db_flavor_access, project_id, DB_COL_TEXT),
+};
+static const char access_add_sql[] =
+    "INSERT INTO flavor_projects (flavor_id, project_id, created_at)"
+    " SELECT id, ?1, ?2 FROM flavors WHERE flavorid = ?3";
+static const char access_remove_sql[] =
+    "DELETE FROM flavor_projects WHERE project_id = ?1"
+    " AND flavor_id = (SELECT id FROM flavors WHERE flavorid = ?2)";
+static const char access_list_sql[] =
+    "SELECT p.project_id FROM flavor_projects p"
+    " JOIN flavors f ON f.id = p.flavor_id WHERE f.flavorid = ?"
+    " ORDER BY p.project_id";
+
 int db_flavor_create(struct db *db, struct db_flavor *f)
 {
 	struct db_conn *c;
@@ -99,5 +123,75 @@ int db_flavor_delete(struct db *db, const char *flavorid)
 			rc = DB_NOTFOUND;
 	}
 	db_conn_put(db, c);
+	return rc;
+}
+
+int db_flavor_get_project(struct db *db, const char *flavorid,
+    const char *project_id, struct db_flavor *out)
+{
+	return db_fetch_one(db, get_project_sql, DB_KEYS(project_id, flavorid),
+	    flavor_cols, DB_NELEM(flavor_cols), out, "flavor get");
+}
+
+int db_flavor_list_project(struct db *db, const char *project_id,
+    struct db_flavor **out, size_t *n)
+{
+	void *arr = NULL;
+	int rc = db_fetch_list(db, list_project_sql, DB_KEYS(project_id),
+	    flavor_cols, DB_NELEM(flavor_cols), sizeof **out, &arr, n,
+	    "flavor list");
+
+	*out = arr;
+	return rc;
+}
+
+/* Steps sql with keys bound: DB_NOTFOUND when it changed no row. */
+static int change(struct db *db, const char *sql, const char *const *keys,
+    const char *what)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
+		for (int i = 0; keys[i] != NULL; i++)
+			db_bind_text(st, i + 1, keys[i]);
+		if ((rc = db_step_done(c, st, what)) == DB_OK && db_changes(c) == 0)
+			rc = DB_NOTFOUND;
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_flavor_access_add(struct db *db, const char *flavorid,
+    const char *project_id)
+{
+	char now[DB_TS];
+
+	if (db_check_len(project_id, DB_NAME, "flavor access project") != DB_OK)
+		return DB_ERROR;
+	time_iso8601(now);
+	return change(db, access_add_sql, DB_KEYS(project_id, now, flavorid),
+	    "flavor access add");
+}
+
+int db_flavor_access_remove(struct db *db, const char *flavorid,
+    const char *project_id)
+{
+	return change(db, access_remove_sql, DB_KEYS(project_id, flavorid),
+	    "flavor access remove");
+}
+
+int db_flavor_access_list(struct db *db, const char *flavorid,
+    struct db_flavor_access **out, size_t *n)
+{
+	void *arr = NULL;
+	int rc = db_fetch_list(db, access_list_sql, DB_KEYS(flavorid),
+	    access_cols, DB_NELEM(access_cols), sizeof **out, &arr, n,
+	    "flavor access list");
+
+	*out = arr;
 	return rc;
 }

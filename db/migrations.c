@@ -294,6 +294,15 @@ static const char migration_5[] =
     " id TEXT NOT NULL PRIMARY KEY);"
     "INSERT INTO image_ids (id) SELECT id FROM images;";
 
+/* Nova's flavor_projects: the projects a private flavor is given to. */
+static const char migration_6[] =
+    "CREATE TABLE flavor_projects ("
+    " flavor_id INTEGER NOT NULL REFERENCES flavors (id) ON DELETE CASCADE,"
+    " project_id TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " PRIMARY KEY (flavor_id, project_id));"
+    "CREATE INDEX flavor_projects_project_idx ON flavor_projects (project_id);";
+
 static const struct migration {
 	int version;
 	const char *sql;
@@ -303,6 +312,7 @@ static const struct migration {
 	{ 3, migration_3 },
 	{ 4, migration_4 },
 	{ 5, migration_5 },
+	{ 6, migration_6 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)

@@ -31,6 +31,9 @@ static void test_defaults(void **state)
 	assert_false(policy_allows(NULL, "add_image", &reader));
 	assert_true(policy_allows(NULL, "get_image", &reader));
 	assert_false(policy_allows(NULL, "publicize_image", &member));
+	assert_false(policy_allows(NULL,
+	    "os_compute_api:os-flavor-access:add_tenant_access", &member));
+	assert_false(policy_allows(NULL, "os_compute_api:os-flavor-access", &member));
 	assert_true(policy_allows(NULL, "publicize_image", &admin));
 	/* project_id:%(project_id)s needs a project on both sides */
 	assert_false(policy_allows(NULL, "os_compute_api:servers:index",

@@ -128,6 +128,47 @@ static void test_flavors(void **state)
 	assert_int_equal(db_flavor_get(fx->db, "", &g), DB_NOTFOUND);
 }
 
+static void test_flavor_access(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_flavor pub = flavor("1", "pub", 1, 512, 1);
+	struct db_flavor priv = flavor("2", "priv", 1, 512, 1), g, *list;
+	struct db_flavor_access *acc;
+	size_t n;
+
+	priv.is_public = false;
+	assert_int_equal(db_flavor_create(fx->db, &pub), DB_OK);
+	assert_int_equal(db_flavor_create(fx->db, &priv), DB_OK);
+	assert_int_equal(db_flavor_get_project(fx->db, "2", "pa", &g), DB_NOTFOUND);
+	assert_int_equal(db_flavor_get_project(fx->db, "1", "pa", &g), DB_OK);
+	assert_int_equal(db_flavor_access_add(fx->db, "2", "pb"), DB_OK);
+	assert_int_equal(db_flavor_access_add(fx->db, "2", "pa"), DB_OK);
+	assert_int_equal(db_flavor_access_add(fx->db, "2", "pa"), DB_CONFLICT);
+	assert_int_equal(db_flavor_access_add(fx->db, "9", "pa"), DB_NOTFOUND);
+	assert_int_equal(db_flavor_get_project(fx->db, "2", "pa", &g), DB_OK);
+	assert_string_equal(g.name, "priv");
+	assert_int_equal(db_flavor_list_project(fx->db, "pa", &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	free(list);
+	assert_int_equal(db_flavor_list_project(fx->db, "pc", &list, &n), DB_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].flavorid, "1");
+	free(list);
+	assert_int_equal(db_flavor_access_list(fx->db, "2", &acc, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(acc[0].project_id, "pa");  /* by project */
+	assert_string_equal(acc[1].project_id, "pb");
+	free(acc);
+	assert_int_equal(db_flavor_access_remove(fx->db, "2", "pa"), DB_OK);
+	assert_int_equal(db_flavor_access_remove(fx->db, "2", "pa"), DB_NOTFOUND);
+	assert_int_equal(db_flavor_get_project(fx->db, "2", "pa", &g), DB_NOTFOUND);
+	/* a flavor's delete takes its access along */
+	assert_int_equal(db_flavor_delete(fx->db, "2"), DB_OK);
+	assert_int_equal(db_flavor_access_list(fx->db, "2", &acc, &n), DB_OK);
+	assert_int_equal(n, 0);
+	free(acc);
+}
+
 /* ---- images -------------------------------------------------------------- */
 
 static struct db_image image(const char *id, const char *name)
@@ -857,6 +898,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flavors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flavor_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_ids_upgrade, setup_v4, teardown),
 		cmocka_unit_test(test_image_readable),
