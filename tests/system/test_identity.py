@@ -186,7 +186,10 @@ def test_rescope_keeps_expiry(ks):
 
 
 def test_tenants_kept_apart(ks, tenants):
-    image = ks.create_image("tenant-img")
+    # the admin's image, public: another project's private one is not bootable
+    r = ks.post("/v2/images", {"name": "tenant-img", "visibility": "public"})
+    assert r.status == 201, r
+    image = r.json["id"]
     a, b = tenants["Amember"]["token"], tenants["Bmember"]["token"]
     ra, rb = tenants["Areader"]["token"], tenants["Breader"]["token"]
     r = ks.post("/v2.1/servers", {"server": {"name": "a1", "imageRef": image,
