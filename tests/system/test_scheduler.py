@@ -122,14 +122,20 @@ class Plane:
 
     def boot(self, vcpus=1, memory_mb=512, root_gb=1, az=""):
         uid, rid = str(uuid.uuid4()), "req-" + str(uuid.uuid4())
+        image = str(uuid.uuid4())
         db = sqlite3.connect(self.db_path, timeout=10)
         with db:
+            # the project's own image, without data: the conductor checks
+            # that the build's project may read it
+            db.execute("INSERT INTO images (id, name, status, owner, visibility,"
+                       " created_at) VALUES (?, 'img', 'queued', 'p1', 'private',"
+                       " '2026-01-01T00:00:00Z')", (image,))
             db.execute("INSERT INTO instances (uuid, name, project_id, user_id, image_ref,"
                        " flavorid, flavor_name, vcpus, memory_mb, root_gb, vm_state,"
                        " task_state, availability_zone, request_id, created_at)"
                        " VALUES (?, ?, 'p1', 'u1', ?, '1', 'm1.tiny', ?, ?, ?, 'building',"
                        " 'scheduling', ?, ?, '2026-01-01T00:00:00Z')",
-                       (uid, "vm-" + uid[:8], str(uuid.uuid4()), vcpus, memory_mb, root_gb,
+                       (uid, "vm-" + uid[:8], image, vcpus, memory_mb, root_gb,
                         az, rid))
             db.execute("INSERT INTO instance_actions (action, instance_uuid, request_id,"
                        " start_time) VALUES ('create', ?, ?, '2026-01-01T00:00:00Z')",
