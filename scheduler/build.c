@@ -298,7 +298,7 @@ static int check_and_schedule(struct sched *s, const struct rpc_ctx *ctx,
     const struct db_instance *inst, const struct sched_retry *retry,
     struct rpc_error *err)
 {
-	char why[256];
+	char why[256] = "cannot describe its image";
 	json_t *image;
 	int rc;
 
