@@ -1,6 +1,7 @@
 /* Unit tests of cli/keystone.c: the endpoint chosen from a catalog by type,
  * interface and region, the compute root without its version, and
- * Keystone's timestamps. */
+ * Keystone's timestamps; cli_escape (output.c), what the CLI prints of
+ * the cloud's text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +138,30 @@ static void test_time_parse(void **state)
 	assert_int_equal(cli_time_parse(NULL, &t), -1);
 }
 
+/* What the CLI prints of the cloud's text: nothing a terminal obeys. */
+static void test_escape(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9" },
+		{ "a\x1b[2Jb", "a\\x1b[2Jb" },
+		{ "\t\r\n\x7f", "\\x09\\x0d\\x0a\\x7f" },
+		{ "x\xc2\x9by", "x\\u009by" },
+		{ "rtl\xe2\x80\xae", "rtl\\u202e" },
+		{ "\xf3\xa0\x80\x81", "\\ue0001" },
+		{ "bad\xff\xc3", "bad\\xff\\xc3" },
+		{ "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *got = cli_escape(cases[i].in);
+
+		assert_non_null(got);
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_token_parse),
 		cmocka_unit_test(test_token_parse_refuses),
 		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
