@@ -5,6 +5,7 @@
  * removeTenantAccess changes them (each action its own admin rule). All
  * three answer {"flavor_access": [{"flavor_id", "tenant_id"}, ...]}.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,25 @@ static int parse_tenant(struct api_req *r, const char *action,
 	return 0;
 }
 
+/* Nova's verify_project_id: with kumo's own identity service, a project
+ * it does not know is refused (400); noauth2 and an external Keystone
+ * take the id as it is, as Nova does when it cannot ask. */
+static int verify_project(struct api_req *r, const char *tenant)
+{
+	struct db_project p;
+	char msg[320];
+	int rc;
+
+	if (!r->api->conf->identity_enabled || r->api->identity == NULL)
+		return 0;
+	if ((rc = db_project_get(r->api->db, tenant, &p)) == DB_OK)
+		return 0;
+	if (rc != DB_NOTFOUND)
+		return api_error(r, ERR_INTERNAL);
+	snprintf(msg, sizeof msg, "Project ID %s is not a valid project.", tenant);
+	return api_error(r, ERR_BAD_REQUEST, msg);
+}
+
 static enum api_rc add_access(struct api_req *r, const struct db_flavor *f,
     const char *tenant)
 {
@@ -134,7 +154,7 @@ enum api_rc flavors_action(struct api_req *r)
 		return api_error(r, ERR_NO_SUCH_ACTION, key);
 	if (api_policy_check(r, actions[i].rule) != 0 ||
 	    parse_tenant(r, key, v, tenant, sizeof tenant) != 0 ||
-	    load(r, &f) != 0)
+	    verify_project(r, tenant) != 0 || load(r, &f) != 0)
 		return API_ERROR;
 	return actions[i].run(r, &f, tenant);
 }

@@ -159,3 +159,22 @@ def test_is_public_filter(cloud):
     assert r.json["badRequest"]["message"] == "Invalid is_public filter [maybe]"
     # a non-admin's filter changes nothing
     assert ids(cloud, A, "?is_public=none") == ids(cloud, A)
+
+
+def test_tenant_is_a_project_of_kumos_identity(make_cloud):
+    """With kumo's own identity service, a tenant it does not know is 400
+    (Nova's verify_project_id); noauth2 clouds take any id (above)."""
+    c = make_cloud(computes=0, auth="keystone")
+    r = c.post("/identity/v3/projects", {"project": {"name": "fa-proj",
+                                                     "domain_id": "default"}})
+    assert r.status == 201, r
+    pid = r.json["project"]["id"]
+    fid = make_flavor(c, False)
+    for name in ("addTenantAccess", "removeTenantAccess"):
+        r = action(c, fid, name, "no-such-project")
+        assert r.status == 400, r
+        assert r.json["badRequest"]["message"] == \
+            "Project ID no-such-project is not a valid project."
+    r = action(c, fid, "addTenantAccess", pid)
+    assert r.status == 200, r
+    assert r.json == {"flavor_access": [{"flavor_id": fid, "tenant_id": pid}]}
