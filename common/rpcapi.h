@@ -68,14 +68,15 @@ struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf);
 /* The instance as a compute host needs it to build (compute has no DB):
  * {"uuid","name","vcpus","memory_mb","root_gb","ephemeral_gb","swap",
  *  "image_ref","flavorid","project_id","user_id","image"}; built by the
- * caller. "image" is null (unknown image) or
+ * caller (the conductor, which sends only images the build's project may
+ * read, and never an unknown one; the compute still takes "image" null):
  *   {"disk": F, "disk_format": "raw"|"qcow2", "kernel": F|null,
  *    "ramdisk": F|null, "os_command_line": s}
  * with F = {"id", "status", "size" (-1 unknown), "os_hash_value" (sha256
  * hex, "" none)}: the compute downloads an F whose status is "active"
- * from [glance] api_servers into its cache and checks the sha256; an F
- * without data (queued) is skipped (metadata-only images on the fake
- * driver). */
+ * from [glance] api_servers into its cache (named by the sha256, which
+ * it checks); an F without data (queued) is skipped (metadata-only images
+ * on the fake driver). */
 
 /* Console output is bounded: the compute sends at most the last this many
  * bytes, the API refuses more. */
