@@ -29,7 +29,8 @@
  *   keypairs.c     /v2.1/os-keypairs
  *   sshkey.c       OpenSSH public keys: checks and fingerprints
  *   keygen.c       key pairs generated for os-keypairs (libcrypto), bounded
- *   defer.c        slow work (password checks) off the HTTP workers
+ *   defer.c        slow work (password checks) and calls that wait on a
+ *                  compute host, off the HTTP workers
  *   instance_actions.c  /v2.1/servers/{id}/os-instance-actions
  *   filters/NAME.c  one pipeline filter a file (request_id, faultwrap, ...)
  *   identity/      kumo's Keystone v3 subset at /identity/v3 (identity.h)
@@ -118,11 +119,15 @@ enum api_err {
 	ERR_MEDIA_TYPE,        /* 415 */
 	ERR_KEYGEN_BUSY,       /* 429, every key generation slot is taken */
 	ERR_BUSY,              /* 429, the deferred work queue is full */
+	ERR_CALLS_BUSY,        /* 429, the project's calls to hosts are all waiting */
 	ERR_INTERNAL,          /* 500 */
 	ERR_RPC,               /* 500, the broker refused a cast */
 	ERR_RPC_TIMEOUT,       /* 500, a compute host did not answer a call */
 	ERR_NOT_IMPLEMENTED,   /* 501, a message made by the caller */
 	ERR_KS_UNAVAILABLE,    /* 503, an external Keystone cannot check a token */
+	ERR_HOST_BUSY,         /* 503, too many calls wait on one compute host */
+	ERR_CALLS_FULL,        /* 503, every slot of the call pool is taken */
+	ERR_SHUTTING_DOWN,     /* 503, deferred work not begun when kumo-api stops */
 	/* Keystone's answers (identity routes; KS_AUTH on every route when
 	 * auth_strategy = keystone) */
 	ERR_KS_AUTH,           /* 401 */
@@ -262,7 +267,8 @@ struct api {
 	struct MHD_Daemon *mhd;
 	volatile int in_flight;   /* requests begun and not completed */
 	unsigned long completed;  /* requests completed (the idle trim's clock) */
-	struct api_pool *pool;     /* deferred work (defer.c) */
+	struct api_pool *pool;     /* deferred CPU work (defer.c) */
+	struct api_pool *call_pool; /* deferred calls to compute hosts */
 	int keygen_busy;          /* key generations running (keygen.c) */
 };
 
@@ -338,6 +344,9 @@ struct api_req {
 	enum api_rc (*defer_finish)(struct api_req *r);
 	void *defer_state;         /* the handler's, freed by defer_free */
 	void (*defer_free)(void *state);
+	struct api_pool *defer_pool;
+	short defer_key[2];        /* the pool's key slots held, + 1 (0 none) */
+	bool defer_cancelled;      /* the pool stopped before work ran */
 
 	/* identity (auth) */
 	bool authed;
@@ -402,10 +411,15 @@ int api_reply_fd(struct api_req *r, int status, int fd, uint64_t len);
  * State for finish hangs on r->defer_state (freed by r->defer_free). */
 enum api_rc api_defer(struct api_req *r, void (*work)(struct api_req *r),
     enum api_rc (*finish)(struct api_req *r));
+/* The same on the pool of calls to compute hosts, for a handler whose
+ * work waits on host's reply: at most a few such requests of one project
+ * (429 beyond) and of one host (503 beyond) wait at once. */
+enum api_rc api_defer_call(struct api_req *r, const char *host,
+    void (*work)(struct api_req *r), enum api_rc (*finish)(struct api_req *r));
 int api_pool_start(struct api *api);
 void api_pool_stop(struct api *api);
 /* server.c, once the connection is suspended: queue r's work. */
-void api_pool_submit(struct api *api, struct api_req *r);
+void api_pool_submit(struct api_req *r);
 
 /* Starts libmicrohttpd on conf's listen address: 0 or -1 (logged). */
 int api_server_start(struct api *api);

@@ -75,6 +75,8 @@ static const struct {
 	    "once; retry shortly, or import a public key." },
 	[ERR_BUSY] = { 429, "Too many requests are waiting for slow work "
 	    "(password checks); retry shortly." },
+	[ERR_CALLS_BUSY] = { 429, "Too many requests of this project are "
+	    "waiting on compute hosts; retry shortly." },
 	[ERR_INTERNAL] = { 500, "Unexpected API Error. Please report this at "
 	    "the kumo tracker and attach the kumo-api log if possible." },
 	[ERR_RPC] = { 500, "Unexpected API Error: the message bus refused the "
@@ -84,6 +86,11 @@ static const struct {
 	[ERR_NOT_IMPLEMENTED] = { 501, "%s" },
 	/* keystonemiddleware's words when Keystone cannot check a token */
 	[ERR_KS_UNAVAILABLE] = { 503, "The Keystone service is temporarily unavailable." },
+	[ERR_HOST_BUSY] = { 503, "Compute host %s is not answering; too many "
+	    "requests are waiting on it. Retry later." },
+	[ERR_CALLS_FULL] = { 503, "Too many requests are waiting on compute "
+	    "hosts; retry shortly." },
+	[ERR_SHUTTING_DOWN] = { 503, "The API service is stopping; retry shortly." },
 	/* Keystone's words (research/keystone-anchor.md 3.4-3.8) */
 	[ERR_KS_AUTH] = { 401, "The request you have made requires authentication." },
 	[ERR_KS_METHOD] = { 401, "Attempted to authenticate with an unsupported method." },

@@ -497,7 +497,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 		enum api_rc (*finish)(struct api_req *) = r->defer_finish;
 
 		r->defer_finish = NULL;
-		if (finish(r) != API_DONE && r->err == ERR_NONE)
+		if (r->defer_cancelled)
+			api_error(r, ERR_SHUTTING_DOWN);
+		else if (finish(r) != API_DONE && r->err == ERR_NONE)
 			api_error(r, ERR_INTERNAL);
 		return send_reply(r);
 	}
@@ -506,7 +508,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 
 		if (rc == API_SUSPEND) {
 			MHD_suspend_connection(conn);
-			api_pool_submit(r->api, r);
+			api_pool_submit(r);
 			return MHD_YES;
 		}
 		if (rc != API_DONE && r->err == ERR_NONE)

@@ -4,7 +4,7 @@
  * os-start) check the state as Nova does, set their task expecting none
  * (so two concurrent actions cannot both pass), record the action and
  * cast to the instance's host: 202. os-getConsoleOutput calls the host and
- * waits for the text: 200.
+ * waits for the text (on the call pool, off the HTTP workers): 200.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,25 +205,59 @@ static int console_failed(struct api_req *r, const struct db_instance *in,
 	return api_error(r, ERR_INTERNAL);
 }
 
+/* A console call's state: it waits on the host off the HTTP workers. */
+struct console_call {
+	struct db_instance in;
+	int length;
+	char *out;
+	struct rpc_error err;
+	int rc;
+};
+
+static void console_call_free(void *state)
+{
+	struct console_call *c = state;
+
+	if (c != NULL)
+		free(c->out);
+	free(c);
+}
+
+/* On the call pool: up to rpc_response_timeout when the host hangs. */
+static void console_call(struct api_req *r)
+{
+	struct console_call *c = r->defer_state;
+	struct rpc_ctx ctx;
+
+	api_rpc_ctx(r, &ctx);
+	c->rc = compute_get_console_output(r->api->rpc, &ctx, c->in.host,
+	    c->in.uuid, c->length, &c->out, &c->err);
+	rpc_ctx_clear(&ctx);
+}
+
+static enum api_rc console_finish(struct api_req *r)
+{
+	struct console_call *c = r->defer_state;
+
+	if (c->rc < 0)
+		return console_failed(r, &c->in, &c->err);
+	return api_reply(r, 200, json_pack("{s:o}", "output", view_str(c->out)));
+}
+
 static enum api_rc run_console(struct api_req *r, struct db_instance *in,
     const struct action_args *a)
 {
-	struct rpc_error err;
-	struct rpc_ctx ctx;
-	char *out = NULL;
-	int rc;
+	struct console_call *c;
 
 	if (in->host[0] == '\0')
 		return api_error(r, ERR_INSTANCE_NOT_READY, in->uuid);
-	api_rpc_ctx(r, &ctx);
-	rc = compute_get_console_output(r->api->rpc, &ctx, in->host, in->uuid,
-	    a->length, &out, &err);
-	rpc_ctx_clear(&ctx);
-	if (rc < 0)
-		return console_failed(r, in, &err);
-	rc = api_reply(r, 200, json_pack("{s:o}", "output", view_str(out)));
-	free(out);
-	return rc;
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return api_error(r, ERR_INTERNAL);
+	c->in = *in;
+	c->length = a->length;
+	r->defer_state = c;
+	r->defer_free = console_call_free;
+	return api_defer_call(r, c->in.host, console_call, console_finish);
 }
 
 /* ---- the bodies' schemas (Nova's, with its messages) ---- */
