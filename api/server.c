@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -564,6 +565,37 @@ static int listen_addr(const struct kumo_conf *conf, struct sockaddr_storage *ss
 	return -1;
 }
 
+/* Descriptors the process holds apart from its connections: the
+ * database pool (a file, its -wal and -shm each), the bus (publish pool,
+ * replies, casts), the log, the listen socket, each worker's wake-up
+ * channel, an external Keystone's client, and some slack. */
+#define FDS_RESERVED(workers) (128 + 2 * (workers))
+#define CONN_MIN 16
+
+/*
+ * How many connections libmicrohttpd takes at once: what the process's
+ * file limit (systemd's LimitNOFILE=, read at start) leaves after the
+ * reserve, halved because a connection may hold a file too (an image
+ * being sent or received). Past it, new connections wait in the listen
+ * backlog; with libmicrohttpd's own default (1020) and systemd's 1024,
+ * accept() would fail instead, with the daemon's own files failing next.
+ */
+static unsigned int conn_limit(const struct kumo_conf *conf)
+{
+	struct rlimit rl;
+	rlim_t fds = 1024, reserved = FDS_RESERVED(conf->api_workers);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		fds = rl.rlim_cur == RLIM_INFINITY ? 65536 : rl.rlim_cur;
+	if (fds < reserved + 2 * CONN_MIN) {
+		log_warnx("the file limit (%llu) leaves room for only %d "
+		    "connections; raise LimitNOFILE=", (unsigned long long)fds,
+		    CONN_MIN);
+		return CONN_MIN;
+	}
+	return (unsigned int)((fds - reserved) / 2);
+}
+
 int api_server_start(struct api *api)
 {
 	/* poll, not epoll: libmicrohttpd 0.9.75's edge-triggered epoll misses
@@ -571,20 +603,31 @@ int api_server_start(struct api *api)
 	 * the connection timeout instead of being cleaned up at once. */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
+	const struct kumo_conf *conf = api->conf;
+	unsigned int limit = conn_limit(conf);
 	struct sockaddr_storage ss;
 
-	if (listen_addr(api->conf, &ss, &flags) < 0)
+	if (listen_addr(conf, &ss, &flags) < 0)
 		return -1;
+	/* a worker's share of the limit is limit / workers */
+	if (limit < (unsigned int)conf->api_workers)
+		limit = (unsigned int)conf->api_workers;
 	api->mhd = MHD_start_daemon(flags,
-	    (uint16_t)api->conf->osapi_compute_listen_port, NULL, NULL,
+	    (uint16_t)conf->osapi_compute_listen_port, NULL, NULL,
 	    on_access, api,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)api->conf->api_workers,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)conf->api_workers,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_complete, api,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_target, api,
 	    MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, api,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+	    /* idle: slowloris clients that send a byte every few seconds are
+	     * bounded by the per-address limit, not by this */
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)conf->client_socket_timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)conf->max_connections_per_ip,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)512,
 	    MHD_OPTION_END);
 	if (api->mhd == NULL) {
@@ -592,6 +635,9 @@ int api_server_start(struct api *api)
 		    api->conf->osapi_compute_listen_port);
 		return -1;
 	}
+	log_info("at most %u connections at once, %d per client address, "
+	    "closed after %d s idle", limit, conf->max_connections_per_ip,
+	    conf->client_socket_timeout);
 	if (api_pool_start(api) < 0) {
 		MHD_stop_daemon(api->mhd);
 		api->mhd = NULL;

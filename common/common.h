@@ -124,6 +124,8 @@ struct kumo_conf {
 	char policy_file[CONF_STR];   /* [oslo_policy]; absent file: defaults */
 	char api_paste_config[CONF_STR];
 	int64_t max_request_body_size;
+	int client_socket_timeout;    /* seconds a connection may be idle */
+	int max_connections_per_ip;   /* 0 = no bound */
 	/* [database] */
 	char db_connection[CONF_STR];
 	/* [filter_scheduler] */

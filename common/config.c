@@ -61,6 +61,10 @@ static const struct conf_key conf_keys[] = {
 	BOOL("api", "allow_insecure_noauth", allow_insecure_noauth, "false"),
 	STR("api", "api_paste_config", api_paste_config, "/etc/kumo/api-pipeline.ini"),
 	I64("api", "max_request_body_size", max_request_body_size, 1024, 1073741824, "114688"),
+	/* a connection idle this long is closed (Nova's wsgi name); one
+	 * client address holds at most this many (0 = no bound) */
+	INT("api", "client_socket_timeout", client_socket_timeout, 1, 3600, "30"),
+	INT("api", "max_connections_per_ip", max_connections_per_ip, 0, 65535, "64"),
 	/* kumo's own Keystone v3 subset at /identity/v3 (Keystone's key names) */
 	BOOL("identity", "enabled", identity_enabled, "true"),
 	INT("identity", "password_hash_rounds", password_hash_rounds, 4, 31, "12"),

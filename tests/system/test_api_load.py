@@ -3,22 +3,26 @@ console calls to a hung compute host, and slow connections. Each test
 asserts that another client is still answered while it runs (bounded
 waits, no timing)."""
 import os
+import select
 import signal
+import socket
 import threading
 
 import pytest
 
-from kumocloud import Cloud, wait_for
+from kumocloud import BUILD, Cloud, Daemon, wait_for
 
-RPC_TIMEOUT = 30     # how long a call to the hung host waits
-ANSWER_WAIT = 15     # a well-behaved client's bounded wait, below it
+RPC_TIMEOUT = 12     # how long a call to the hung host waits
+ANSWER_WAIT = 15     # a well-behaved client's bounded wait
+IDLE_TIMEOUT = 3     # [api] client_socket_timeout, below RPC_TIMEOUT
 
 
 @pytest.fixture(scope="module")
 def hung():
     """A cloud whose one compute host answers no call once stopped."""
     c = Cloud(computes=1,
-              extra_default={"rpc_response_timeout": str(RPC_TIMEOUT)}).start()
+              extra_default={"rpc_response_timeout": str(RPC_TIMEOUT)},
+              extra_conf={"api": {"client_socket_timeout": str(IDLE_TIMEOUT)}}).start()
     yield c
     os.kill(c.pid("compute1"), signal.SIGCONT)
     c.stop()
@@ -63,20 +67,99 @@ def test_console_calls_to_a_hung_host_leave_others_answered(hung):
         assert r.status == 200 and len(r.json["servers"]) == 1, r
         r = hung.get("/v2.1/flavors", token="u2:p2", timeout=ANSWER_WAIT)
         assert r.status == 200, r
-        assert any(t.is_alive() for t in threads), "the calls still wait"
+        for t in threads:
+            t.join()
     finally:
         os.kill(hung.pid("compute1"), signal.SIGCONT)
-    for t in threads:
-        t.join()
     refused = [r for r in results if r.status == 429]
     for r in refused:
         kind, msg = fault(r, 429)
         assert kind == "overLimit" and "waiting on compute hosts" in msg, r
         assert r.header("Retry-After") is not None
-    # the rest waited for the host: its answer, or the call's timeout
-    assert len(refused) < 12
-    assert all(r.status in (200, 429, 500) for r in results), results
-    r = hung.post("/v2.1/servers/%s/action" % sid, {"os-getConsoleOutput": {}},
-                  token="u1:p1")
-    assert r.status == 200 and r.json["output"].startswith("FAKE CONSOLE"), r
+    # the rest waited on the host for the call's timeout, suspended past
+    # the idle timeout of a connection, and were answered
+    waited = [r for r in results if r.status != 429]
+    assert len(results) == 12 and waited, results
+    for r in waited:
+        kind, msg = fault(r, 500)
+        assert "compute1 did not answer in time" in msg, r
     assert "refused: the project's calls" in hung.logs()["api"]
+    wait_for(lambda: hung.post("/v2.1/servers/%s/action" % sid,
+                               {"os-getConsoleOutput": {}}, token="u1:p1").status == 200,
+             ANSWER_WAIT, what="the host to answer again")
+
+
+# ---- item 7: slow connections --------------------------------------------------
+
+NOFILE = 256         # the API's file limit in these tests (systemd's is 1024)
+PER_IP = 20
+
+
+@pytest.fixture(scope="module")
+def slow():
+    """A cloud whose kumo-api runs with NOFILE files, as under a
+    LimitNOFILE=, and closes idle connections after 3 s."""
+    c = Cloud(computes=0, extra_conf={"api": {"max_connections_per_ip": str(PER_IP),
+                                               "client_socket_timeout": "3"}}).start()
+    c.stop_daemon("api")
+    c.daemons["api"] = Daemon(
+        "api", ["prlimit", "--nofile=%d:%d" % (NOFILE, NOFILE), "--",
+                os.path.join(BUILD, "kumo-api"), "-c", c.conf_path("controller")],
+        os.path.join(c.dir, "api.log"), c.env)
+    wait_for(c._api_up, 30, what="kumo-api to listen again")
+    yield c
+    c.stop()
+
+
+def slow_clients(api, n, addr):
+    """n connections from addr, each with half a request line sent."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((addr, 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", api.port))
+        try:
+            s.sendall(b"GET /v2.1/servers HTTP/1.1\r\nHost: x\r\n")
+        except OSError:
+            pass       # closed already: over the limit
+        socks.append(s)
+    return socks
+
+
+def closed_by_server(s):
+    r, _, _ = select.select([s], [], [], 0)
+    if not r:
+        return False
+    try:
+        return s.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def test_slow_connections_from_one_address_leave_others_answered(slow):
+    socks = slow_clients(slow, 300, "127.0.0.2")
+    try:
+        # the address gets its share; the rest are closed at once ...
+        wait_for(lambda: sum(closed_by_server(s) for s in socks) >= 300 - PER_IP,
+                 ANSWER_WAIT, what="connections over the per-address limit closed")
+        # ... and everyone else is answered while the share stays open
+        for _ in range(5):
+            r = slow.get("/v2.1/flavors", token="u2:p2", timeout=ANSWER_WAIT)
+            assert r.status == 200, r
+        slow_clients(slow, 1, "127.0.0.1")[0].close()
+    finally:
+        for s in socks:
+            s.close()
+    assert slow.daemons["api"].proc.poll() is None
+
+
+def test_idle_connection_is_closed(slow):
+    (s,) = slow_clients(slow, 1, "127.0.0.3")
+    try:
+        s.settimeout(ANSWER_WAIT * 2)
+        assert s.recv(1024) == b"", "closed without an answer"
+    finally:
+        s.close()
+    r = slow.get("/", token=None)
+    assert r.status == 200, r
