@@ -325,7 +325,7 @@ static void view_ctx_init(struct api_req *r, struct view_ctx *vc, bool show)
 
 /* ---- list ---- */
 
-/* servers_links: a "next" page link when the page came back full. */
+/* servers_links: a "next" page link. */
 static void write_next_link(struct jw *w, struct api_req *r, const char *marker)
 {
 	char href[1600];
@@ -346,30 +346,31 @@ static enum api_rc servers_index(struct api_req *r, bool detail)
 	struct servers_query q;
 	struct view_ctx vc;
 	struct jw w;
-	size_t n = 0, from = 0, to, len;
+	size_t n = 0, len;
 	char *text;
 
 	if (servers_query_parse(r, &q) != 0)
 		return API_ERROR;
-	if (servers_query_load(r, &q, &list, &n, &from) != 0) {
+	if (servers_query_load(r, &q, &list, &n) != 0) {
 		servers_query_free(&q);
 		return API_ERROR;
 	}
-	to = n - from > (size_t)q.limit ? from + (size_t)q.limit : n;
 	view_ctx_init(r, &vc, false);
-	jw_init(&w, detail ? 4096 + (to - from) * 2048 : 256 + (to - from) * 384);
+	jw_init(&w, detail ? 4096 + n * 2048 : 256 + n * 384);
 	jw_open(&w, '{');
 	jw_key_lit(&w, JW_KEY("servers"));
 	jw_open(&w, '[');
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (detail)
 			write_server(&w, r, &list[i], &vc);
 		else
 			write_server_brief(&w, r, &list[i]);
 	}
 	jw_close(&w, ']');
-	if (q.limited && to > from && to - from == (size_t)q.limit)
-		write_next_link(&w, r, list[to - 1].uuid);
+	/* Nova: a full page has a next link, whether the limit was asked
+	 * for or is [api] max_limit */
+	if (n > 0 && n == (size_t)q.limit)
+		write_next_link(&w, r, list[n - 1].uuid);
 	jw_close(&w, '}');
 	servers_query_free(&q);
 	free(list);

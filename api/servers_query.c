@@ -2,9 +2,11 @@
  * The query of GET /v2.1/servers[/detail]: filters (name regex, status,
  * flavor, image, host for admins, changes-since), sorting (sort_key,
  * sort_dir), paging (limit, marker) and the next link, as Nova reads them.
- * The default order (newest first) pages in the database; another order,
- * or a filter the database does not know, reads the project's servers
- * once and filters, sorts and pages them here.
+ * Every list pages in the database, in every order: a page costs its own
+ * rows, not the project's history (changes-since lists deleted servers
+ * too). The two filters SQL cannot apply (the name's regular expression,
+ * the API status) are applied here, to batches read in order, until the
+ * page is full: what is held at once is a page and a batch.
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -19,33 +21,33 @@
 #include "common/states.h"
 #include "db/db.h"
 
-enum sort_type { SORT_STR, SORT_INT, SORT_ID };
+/* A batch of rows read for the filters applied here. */
+#define SCAN_BATCH 200
 
 /* Nova's sort keys kumo has a column for; admin: host and node. */
 static const struct sort_key {
 	const char *name;
-	enum sort_type type;
-	size_t off;
+	enum db_instance_sort col;
 	bool admin;
 } sort_keys[] = {
-	{ "created_at", SORT_ID, 0, false },
-	{ "updated_at", SORT_STR, offsetof(struct db_instance, updated_at), false },
-	{ "display_name", SORT_STR, offsetof(struct db_instance, name), false },
-	{ "hostname", SORT_STR, offsetof(struct db_instance, name), false },
-	{ "uuid", SORT_STR, offsetof(struct db_instance, uuid), false },
-	{ "vm_state", SORT_STR, offsetof(struct db_instance, vm_state), false },
-	{ "task_state", SORT_STR, offsetof(struct db_instance, task_state), false },
-	{ "power_state", SORT_INT, offsetof(struct db_instance, power_state), false },
-	{ "launched_at", SORT_STR, offsetof(struct db_instance, launched_at), false },
-	{ "terminated_at", SORT_STR, offsetof(struct db_instance, terminated_at), false },
-	{ "availability_zone", SORT_STR, offsetof(struct db_instance, availability_zone), false },
-	{ "image_ref", SORT_STR, offsetof(struct db_instance, image_ref), false },
-	{ "instance_type_id", SORT_STR, offsetof(struct db_instance, flavorid), false },
-	{ "key_name", SORT_STR, offsetof(struct db_instance, key_name), false },
-	{ "project_id", SORT_STR, offsetof(struct db_instance, project_id), false },
-	{ "user_id", SORT_STR, offsetof(struct db_instance, user_id), false },
-	{ "host", SORT_STR, offsetof(struct db_instance, host), true },
-	{ "node", SORT_STR, offsetof(struct db_instance, node), true },
+	{ "created_at", DB_SORT_CREATED, false },
+	{ "updated_at", DB_SORT_UPDATED, false },
+	{ "display_name", DB_SORT_NAME, false },
+	{ "hostname", DB_SORT_NAME, false },
+	{ "uuid", DB_SORT_UUID, false },
+	{ "vm_state", DB_SORT_VM_STATE, false },
+	{ "task_state", DB_SORT_TASK_STATE, false },
+	{ "power_state", DB_SORT_POWER_STATE, false },
+	{ "launched_at", DB_SORT_LAUNCHED, false },
+	{ "terminated_at", DB_SORT_TERMINATED, false },
+	{ "availability_zone", DB_SORT_AZ, false },
+	{ "image_ref", DB_SORT_IMAGE, false },
+	{ "instance_type_id", DB_SORT_FLAVOR, false },
+	{ "key_name", DB_SORT_KEY_NAME, false },
+	{ "project_id", DB_SORT_PROJECT, false },
+	{ "user_id", DB_SORT_USER, false },
+	{ "host", DB_SORT_HOST, true },
+	{ "node", DB_SORT_NODE, true },
 };
 #define NKEYS (sizeof sort_keys / sizeof *sort_keys)
 
@@ -103,26 +105,25 @@ static int parse_sort(struct api_req *r, struct servers_query *q)
 {
 	const char *key = arg(r, "sort_key"), *dir = arg(r, "sort_dir");
 	char why[320];
+	size_t i;
 
-	q->sort = -1;
 	if (dir != NULL && strcmp(dir, "asc") != 0 && strcmp(dir, "desc") != 0) {
 		snprintf(why, sizeof why, "'%.255s' is not one of ['asc', 'desc']", dir);
 		return query_invalid(r, "sort_dir", dir, why);
 	}
-	q->sort_asc = dir != NULL && strcmp(dir, "asc") == 0;
-	if (key == NULL) {
-		if (q->sort_asc)
-			q->sort = 0;   /* created_at ascending */
+	/* no key: created_at, newest first unless asc */
+	q->f.sort_asc = dir != NULL && strcmp(dir, "asc") == 0;
+	if (key == NULL)
 		return 0;
-	}
-	for (size_t i = 0; i < NKEYS; i++)
+	for (i = 0; i < NKEYS; i++)
 		if (strcmp(sort_keys[i].name, key) == 0)
-			q->sort = (int)i;
-	if (q->sort < 0) {
+			break;
+	if (i == NKEYS) {
 		snprintf(why, sizeof why, "'%.255s' is not a sort key kumo knows", key);
 		return query_invalid(r, "sort_key", key, why);
 	}
-	if (sort_keys[q->sort].admin && !r->is_admin) {
+	q->f.sort = sort_keys[i].col;
+	if (sort_keys[i].admin && !r->is_admin) {
 		snprintf(why, sizeof why, "Only administrators can sort servers by %s",
 		    key);
 		return api_error(r, ERR_FORBIDDEN, why);
@@ -180,8 +181,11 @@ static int parse_filters(struct api_req *r, struct servers_query *q)
 	bool all;
 
 	q->status = arg(r, "status");
-	q->flavor = arg(r, "flavor");
-	q->image = arg(r, "image");
+	q->f.flavorid = arg(r, "flavor");
+	/* an image id, or a link to one */
+	if ((q->f.image_ref = arg(r, "image")) != NULL &&
+	    strrchr(q->f.image_ref, '/') != NULL)
+		q->f.image_ref = strrchr(q->f.image_ref, '/') + 1;
 	if (r->is_admin)
 		q->f.host = arg(r, "host");
 	if (parse_all_tenants(r, &all) != 0)
@@ -193,6 +197,7 @@ static int parse_filters(struct api_req *r, struct servers_query *q)
 			return query_invalid(r, "changes-since", since,
 			    "It is not a valid ISO 8601 date-time");
 		q->f.include_deleted = true;   /* Nova shows them as DELETED */
+		q->f.changes_since = q->since;
 	}
 	if (name == NULL)
 		return 0;
@@ -210,22 +215,20 @@ static int parse_filters(struct api_req *r, struct servers_query *q)
 int servers_query_parse(struct api_req *r, struct servers_query *q)
 {
 	const char *limit = api_query_get(r, "limit");
+	int max = r->api->conf->max_limit;
 
 	memset(q, 0, sizeof *q);
-	q->limit = LIST_MAX;
+	q->limit = max;
 	q->limited = limit != NULL;
 	if (limit != NULL && num_parse_int(limit, 0, 1 << 30, &q->limit) < 0)
 		return api_error(r, ERR_BAD_REQUEST, "limit param must be an integer");
-	if (q->limit > LIST_MAX)
-		q->limit = LIST_MAX;
+	if (q->limit > max)
+		q->limit = max;
 	q->f.marker = api_query_get(r, "marker");
 	if (parse_filters(r, q) != 0 || parse_sort(r, q) != 0) {
 		servers_query_free(q);
 		return API_ERROR;
 	}
-	/* Paging in the database only when it sees every filter and the order. */
-	q->in_memory = q->name_re != NULL || q->status || q->flavor || q->image ||
-	    q->since[0] || q->sort >= 0;
 	return 0;
 }
 
@@ -235,60 +238,14 @@ void servers_query_free(struct servers_query *q)
 	q->name_re = NULL;
 }
 
-/* 1 to keep, 0 not, -1 when the name pattern goes over its bounds. */
+/* The filters SQL cannot apply: 1 to keep, 0 not, -1 when the name
+ * pattern goes over its bounds. */
 static int keep(const struct servers_query *q, const struct db_instance *in)
 {
 	if (q->status != NULL && strcasecmp(q->status,
 	    state_api_status(in->vm_state, in->task_state)) != 0)
 		return 0;
-	if (q->flavor != NULL && strcmp(q->flavor, in->flavorid) != 0)
-		return 0;
-	if (q->image != NULL && strcmp(q->image, in->image_ref) != 0 &&
-	    (strrchr(q->image, '/') == NULL ||
-	    strcmp(strrchr(q->image, '/') + 1, in->image_ref) != 0))
-		return 0;
-	if (q->since[0] != '\0' && strcmp(in->updated_at[0] ? in->updated_at :
-	    in->created_at, q->since) < 0)
-		return 0;
 	return q->name_re == NULL ? 1 : api_regex_match(q->name_re, in->name);
-}
-
-static int compare(const void *a, const void *b, void *arg)
-{
-	const struct servers_query *q = arg;
-	const struct db_instance *x = a, *y = b;
-	const struct sort_key *k = &sort_keys[q->sort];
-	int c = 0;
-
-	if (k->type == SORT_STR)
-		c = strcmp((const char *)x + k->off, (const char *)y + k->off);
-	else if (k->type == SORT_INT)
-		c = *(const int *)(const void *)((const char *)x + k->off) -
-		    *(const int *)(const void *)((const char *)y + k->off);
-	if (c == 0)   /* then by creation, in the same direction (Nova) */
-		c = x->id < y->id ? -1 : x->id > y->id;
-	return q->sort_asc ? c : -c;
-}
-
-/* Sorted and filtered in place: the kept rows first, *n their count.
- * -1 (a 400 set on r) when the name pattern costs more than its bounds. */
-static int filter_sort(struct api_req *r, struct servers_query *q,
-    struct db_instance *list, size_t *n)
-{
-	size_t kept = 0;
-	int k;
-
-	for (size_t i = 0; i < *n; i++) {
-		if ((k = keep(q, &list[i])) < 0)
-			return api_error(r, ERR_BAD_REQUEST, "Invalid regular "
-			    "expression in name: the match is too costly");
-		if (k)
-			list[kept++] = list[i];
-	}
-	*n = kept;
-	if (q->sort >= 0)
-		qsort_r(list, kept, sizeof *list, compare, q);
-	return 0;
 }
 
 static int marker_missing(struct api_req *r, const char *marker)
@@ -299,42 +256,69 @@ static int marker_missing(struct api_req *r, const char *marker)
 	return api_error(r, ERR_BAD_REQUEST, msg);
 }
 
+static int list_failed(struct api_req *r, int rc, const char *marker)
+{
+	if (rc == DB_NOTFOUND)
+		return marker_missing(r, marker);
+	return api_error(r, ERR_INTERNAL);
+}
+
+/* Batches in order, each after the last row of the one before, kept rows
+ * appended to page (room for q->limit) until it is full or the rows end. */
+static int load_filtered(struct api_req *r, struct servers_query *q,
+    struct db_instance *page, size_t *n)
+{
+	struct db_instance_filter f = q->f;
+	struct db_instance *batch;
+	char last[37];
+	size_t nb, i;
+	int rc, k;
+
+	f.limit = SCAN_BATCH;
+	for (;;) {
+		if ((rc = db_instance_list(r->api->db, &f, &batch, &nb)) != DB_OK)
+			return list_failed(r, rc, f.marker);
+		for (i = 0; i < nb && *n < (size_t)q->limit; i++) {
+			if ((k = keep(q, &batch[i])) < 0) {
+				free(batch);
+				return api_error(r, ERR_BAD_REQUEST, "Invalid regular "
+				    "expression in name: the match is too costly");
+			}
+			if (k)
+				page[(*n)++] = batch[i];
+		}
+		if (nb > 0)
+			str_copy(last, batch[nb - 1].uuid, sizeof last);
+		free(batch);
+		if (*n == (size_t)q->limit || nb < SCAN_BATCH)
+			return 0;
+		f.marker = last;
+	}
+}
+
 int servers_query_load(struct api_req *r, struct servers_query *q,
-    struct db_instance **list, size_t *n, size_t *from)
+    struct db_instance **list, size_t *n)
 {
 	struct db_instance_filter f = q->f;
 	int rc;
 
 	*list = NULL;
-	*n = *from = 0;
+	*n = 0;
 	if (q->limit == 0)
 		return 0;
-	if (q->in_memory) {
-		f.marker = NULL;
-		f.limit = 0;
-	} else {
+	if (q->name_re == NULL && q->status == NULL) {
 		f.limit = q->limit;
+		rc = db_instance_list(r->api->db, &f, list, n);
+		return rc == DB_OK ? 0 : list_failed(r, rc, f.marker);
 	}
-	rc = db_instance_list(r->api->db, &f, list, n);
-	if (rc == DB_NOTFOUND)
-		return marker_missing(r, q->f.marker);
-	if (rc != DB_OK)
+	if ((*list = calloc((size_t)q->limit, sizeof **list)) == NULL)
 		return api_error(r, ERR_INTERNAL);
-	if (q->in_memory && filter_sort(r, q, *list, n) != 0) {
+	if (load_filtered(r, q, *list, n) != 0) {
 		free(*list);
 		*list = NULL;
+		*n = 0;
 		return API_ERROR;
 	}
-	if (!q->in_memory || q->f.marker == NULL)
-		return 0;
-	while (*from < *n && strcmp((*list)[*from].uuid, q->f.marker) != 0)
-		(*from)++;
-	if (*from == *n) {
-		free(*list);
-		*list = NULL;
-		return marker_missing(r, q->f.marker);
-	}
-	(*from)++;
 	return 0;
 }
 
@@ -346,7 +330,8 @@ static void add_param(struct api_req *r, char *buf, size_t len, const char *name
 
 	if (v == NULL)
 		return;
-	n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "&%s=", name);
+	n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s=",
+	    n > 0 && buf[n - 1] == '?' ? "" : "&", name);
 	for (; *v && n + 4 < len; v++) {
 		unsigned char c = (unsigned char)*v;
 
@@ -362,13 +347,16 @@ static void add_param(struct api_req *r, char *buf, size_t len, const char *name
 void servers_query_next_href(struct api_req *r, const char *marker,
     char *buf, size_t len)
 {
-	static const char *const keep[] = { "name", "status", "flavor", "image",
-		"host", "changes-since", "sort_key", "sort_dir", "all_tenants" };
+	static const char *const keep[] = { "limit", "name", "status", "flavor",
+		"image", "host", "changes-since", "sort_key", "sort_dir",
+		"all_tenants" };
+	size_t n;
 
-	snprintf(buf, len, "%s/v2.1/servers%s?limit=%s", r->base_url,
-	    strstr(r->path, "/detail") ? "/detail" : "", api_query_get(r, "limit"));
+	snprintf(buf, len, "%s/v2.1/servers%s?", r->base_url,
+	    strstr(r->path, "/detail") ? "/detail" : "");
 	for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
 		add_param(r, buf, len, keep[i]);
-	if (strlen(buf) + strlen(marker) + 9 < len)
-		strcat(strcat(buf, "&marker="), marker);
+	if ((n = strlen(buf)) + strlen(marker) + 9 < len)
+		snprintf(buf + n, len - n, "%smarker=%s",
+		    buf[n - 1] == '?' ? "" : "&", marker);
 }

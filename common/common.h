@@ -126,6 +126,7 @@ struct kumo_conf {
 	int64_t max_request_body_size;
 	int client_socket_timeout;    /* seconds a connection may be idle */
 	int max_connections_per_ip;   /* 0 = no bound */
+	int max_limit;                /* a list's largest page */
 	/* [database] */
 	char db_connection[CONF_STR];
 	/* [filter_scheduler] */

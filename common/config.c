@@ -65,6 +65,8 @@ static const struct conf_key conf_keys[] = {
 	 * client address holds at most this many (0 = no bound) */
 	INT("api", "client_socket_timeout", client_socket_timeout, 1, 3600, "30"),
 	INT("api", "max_connections_per_ip", max_connections_per_ip, 0, 65535, "64"),
+	/* the largest page of a list (Nova's name) */
+	INT("api", "max_limit", max_limit, 1, 100000, "1000"),
 	/* kumo's own Keystone v3 subset at /identity/v3 (Keystone's key names) */
 	BOOL("identity", "enabled", identity_enabled, "true"),
 	INT("identity", "password_hash_rounds", password_hash_rounds, 4, 31, "12"),

@@ -181,6 +181,29 @@ struct db_instance {
 	bool deleted;
 };
 
+/* The orders of an instance list: the columns of Nova's sort keys. Each
+ * breaks ties by creation, in the same direction; NULL sorts as "". */
+enum db_instance_sort {
+	DB_SORT_CREATED = 0,        /* by id: ids grow with created_at */
+	DB_SORT_UPDATED,            /* updated_at, else created_at */
+	DB_SORT_NAME,
+	DB_SORT_UUID,
+	DB_SORT_VM_STATE,
+	DB_SORT_TASK_STATE,
+	DB_SORT_POWER_STATE,
+	DB_SORT_LAUNCHED,
+	DB_SORT_TERMINATED,
+	DB_SORT_AZ,
+	DB_SORT_IMAGE,
+	DB_SORT_FLAVOR,
+	DB_SORT_KEY_NAME,
+	DB_SORT_PROJECT,
+	DB_SORT_USER,
+	DB_SORT_HOST,
+	DB_SORT_NODE,
+	DB_SORT__COUNT
+};
+
 struct db_instance_filter {
 	const char *project_id;     /* NULL = all projects */
 	const char *host;           /* NULL = any */
@@ -189,14 +212,20 @@ struct db_instance_filter {
 	const char *marker;         /* uuid: rows after it in sort order */
 	int limit;                  /* 0 = no limit */
 	const char *name;           /* NULL = any, else a substring of the name */
+	const char *flavorid;       /* NULL = any */
+	const char *image_ref;      /* NULL = any */
+	const char *changes_since;  /* NULL = any, else updated at or after it */
+	enum db_instance_sort sort; /* 0: newest first */
+	bool sort_asc;
 };
 
 /* Inserts the instance and its "create" action in one transaction. */
 int db_instance_create(struct db *db, struct db_instance *inst);
 int db_instance_get(struct db *db, const char *uuid, struct db_instance *out); /* not deleted */
 int db_instance_get_any(struct db *db, const char *uuid, struct db_instance *out); /* deleted too */
-/* Newest first. A marker that names no instance (deleted ones count) is
- * DB_NOTFOUND. */
+/* In f's order (newest first by default), paged in SQL: up to f->limit
+ * rows after the marker's place in that order. A marker that names no
+ * instance (deleted ones count) is DB_NOTFOUND. */
 int db_instance_list(struct db *db, const struct db_instance_filter *f,
     struct db_instance **out, size_t *n);
 /* Sets the states (and host/node when not NULL). If expect_task is not NULL

@@ -61,15 +61,51 @@ static const char insert_sql[] =
 static const char get_sql[] = SELECT_COLS " WHERE uuid = ? AND deleted = 0";
 static const char get_any_sql[] = SELECT_COLS " WHERE uuid = ?";
 static const char marker_sql[] = "SELECT id FROM instances WHERE uuid = ?";
-/* Newest first is id descending: ids grow with created_at. */
-static const char list_sql[] = SELECT_COLS
-    " WHERE (?1 IS NULL OR project_id = ?1)"
-    " AND (?2 IS NULL OR host = ?2)"
-    " AND (?3 IS NULL OR vm_state = ?3)"
-    " AND (?4 OR deleted = 0)"
-    " AND (?5 IS NULL OR instr(name, ?5) > 0)"
-    " AND id < ?6"
-    " ORDER BY id DESC LIMIT ?7";
+/*
+ * The list, one statement per order and direction (db_stmt keeps each
+ * prepared). Paging is by keyset: the rows after the marker's (key, id)
+ * in the order, so that a page costs its own rows however deep it is.
+ * Newest first is id descending: ids grow with created_at.
+ */
+#define LIST_WHERE SELECT_COLS \
+    " WHERE (?1 IS NULL OR project_id = ?1)" \
+    " AND (?2 IS NULL OR host = ?2)" \
+    " AND (?3 IS NULL OR vm_state = ?3)" \
+    " AND (?4 OR deleted = 0)" \
+    " AND (?5 IS NULL OR instr(name, ?5) > 0)" \
+    " AND (?6 IS NULL OR flavorid = ?6)" \
+    " AND (?7 IS NULL OR image_ref = ?7)" \
+    " AND (?8 IS NULL OR " UPDATED " >= ?8)"
+#define UPDATED "coalesce(nullif(updated_at, ''), created_at)"
+#define LIST_BY_ID(cmp, dir) LIST_WHERE \
+    " AND (?9 IS NULL OR id " cmp " (SELECT id FROM instances WHERE uuid = ?9))" \
+    " ORDER BY id " dir " LIMIT ?10"
+#define LIST_BY(key, cmp, dir) LIST_WHERE \
+    " AND (?9 IS NULL OR (" key ", id) " cmp \
+    " (SELECT " key ", id FROM instances WHERE uuid = ?9))" \
+    " ORDER BY " key " " dir ", id " dir " LIMIT ?10"
+#define BY(key) { LIST_BY(key, "<", "DESC"), LIST_BY(key, ">", "ASC") }
+#define BY_TEXT(col) BY("coalesce(" col ", '')")
+
+static const char *const list_sql[DB_SORT__COUNT][2] = {
+	[DB_SORT_CREATED] = { LIST_BY_ID("<", "DESC"), LIST_BY_ID(">", "ASC") },
+	[DB_SORT_UPDATED] = BY(UPDATED),
+	[DB_SORT_NAME] = BY_TEXT("name"),
+	[DB_SORT_UUID] = BY_TEXT("uuid"),
+	[DB_SORT_VM_STATE] = BY_TEXT("vm_state"),
+	[DB_SORT_TASK_STATE] = BY_TEXT("task_state"),
+	[DB_SORT_POWER_STATE] = BY("power_state"),
+	[DB_SORT_LAUNCHED] = BY_TEXT("launched_at"),
+	[DB_SORT_TERMINATED] = BY_TEXT("terminated_at"),
+	[DB_SORT_AZ] = BY_TEXT("availability_zone"),
+	[DB_SORT_IMAGE] = BY_TEXT("image_ref"),
+	[DB_SORT_FLAVOR] = BY_TEXT("flavorid"),
+	[DB_SORT_KEY_NAME] = BY_TEXT("key_name"),
+	[DB_SORT_PROJECT] = BY_TEXT("project_id"),
+	[DB_SORT_USER] = BY_TEXT("user_id"),
+	[DB_SORT_HOST] = BY_TEXT("host"),
+	[DB_SORT_NODE] = BY_TEXT("node"),
+};
 /* ?1 NULL keeps vm_state, ?2 NULL keeps task_state ("" clears it), ?3 < 0
  * keeps power_state, ?4/?5 NULL keep host/node ("" clears them). */
 static const char set_state_sql[] =
@@ -174,26 +210,31 @@ static int list_locked(struct db_conn *c, const struct db_instance_filter *f,
     struct db_instance **out, size_t *n)
 {
 	sqlite3_stmt *st;
-	int64_t before = INT64_MAX;
+	int64_t id;
 	void *arr = NULL;
 	int rc;
 
+	if ((int)f->sort < 0 || f->sort >= DB_SORT__COUNT)
+		return DB_ERROR;
 	if (f->marker != NULL) {
 		if ((rc = db_stmt(c, marker_sql, &st)) != DB_OK)
 			return rc;
 		db_bind_text(st, 1, f->marker);
-		if ((rc = db_query_i64(c, st, &before, "instance marker")) != DB_OK)
+		if ((rc = db_query_i64(c, st, &id, "instance marker")) != DB_OK)
 			return rc;
 	}
-	if ((rc = db_stmt(c, list_sql, &st)) != DB_OK)
+	if ((rc = db_stmt(c, list_sql[f->sort][f->sort_asc], &st)) != DB_OK)
 		return rc;
 	db_bind_text(st, 1, f->project_id);
 	db_bind_text(st, 2, f->host);
 	db_bind_text(st, 3, f->vm_state);
 	sqlite3_bind_int(st, 4, f->include_deleted ? 1 : 0);
 	db_bind_text(st, 5, f->name);
-	sqlite3_bind_int64(st, 6, before);
-	sqlite3_bind_int(st, 7, f->limit > 0 ? f->limit : -1);
+	db_bind_text(st, 6, f->flavorid);
+	db_bind_text(st, 7, f->image_ref);
+	db_bind_text(st, 8, f->changes_since);
+	db_bind_text(st, 9, f->marker);
+	sqlite3_bind_int(st, 10, f->limit > 0 ? f->limit : -1);
 	rc = db_query_list(c, st, instance_cols, DB_NELEM(instance_cols),
 	    sizeof **out, &arr, n, "instance list");
 	*out = arr;

@@ -30,6 +30,7 @@ static void test_conf_defaults(void **state)
 	assert_int_equal(c.max_request_body_size, 114688);
 	assert_int_equal(c.client_socket_timeout, 30);
 	assert_int_equal(c.max_connections_per_ip, 64);
+	assert_int_equal(c.max_limit, 1000);
 	assert_true(c.cpu_allocation_ratio == 4.0);
 	assert_string_equal(conf_db_path(&c), "/var/lib/kumo/kumo.db");
 	assert_true(c.host[0] != '\0');
