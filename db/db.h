@@ -249,6 +249,23 @@ int db_instance_stalled(struct db *db, const char *updated_before, int limit,
 int db_instance_usage(struct db *db, const char *project_id,
     int64_t *instances, int64_t *cores, int64_t *ram_mb);
 
+/* ---- archive.c: nova-manage db archive_deleted_rows and db purge ---- */
+
+/* The tables archived, children first. */
+enum { DB_ARCHIVE_EVENTS, DB_ARCHIVE_ACTIONS, DB_ARCHIVE_FAULTS,
+	DB_ARCHIVE_INSTANCES, DB_ARCHIVE__COUNT };
+extern const char *const db_archive_tables[DB_ARCHIVE__COUNT];
+/* Moves the oldest max_rows deleted instances (deleted_at before
+ * `before`, "YYYY-MM-DDTHH:MM:SSZ"; NULL = any time), with their
+ * actions, events and faults, to the shadow tables, in one transaction;
+ * counts[] receives the rows moved from each table. */
+int db_archive_deleted(struct db *db, const char *before, int max_rows,
+    int64_t counts[DB_ARCHIVE__COUNT]);
+/* Deletes the archived instances deleted before `before` (NULL = all),
+ * with theirs, from the shadow tables; counts[] as above. */
+int db_purge_shadow(struct db *db, const char *before,
+    int64_t counts[DB_ARCHIVE__COUNT]);
+
 struct db_fault {
 	int code;
 	char message[256];

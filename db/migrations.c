@@ -303,6 +303,28 @@ static const char migration_6[] =
     " PRIMARY KEY (flavor_id, project_id));"
     "CREATE INDEX flavor_projects_project_idx ON flavor_projects (project_id);";
 
+/* Shadow tables (Nova's): where kumo-manage db archive_deleted_rows
+ * moves deleted instances and theirs, and db purge deletes them from.
+ * Their columns are their table's, in order (archive copies SELECT *):
+ * a migration that adds a column to one adds it to its shadow too. */
+static const char migration_7[] =
+    "CREATE TABLE shadow_instances AS SELECT * FROM instances WHERE 0;"
+    "CREATE TABLE shadow_instance_actions AS"
+    " SELECT * FROM instance_actions WHERE 0;"
+    "CREATE TABLE shadow_instance_actions_events AS"
+    " SELECT * FROM instance_actions_events WHERE 0;"
+    "CREATE TABLE shadow_instance_faults AS"
+    " SELECT * FROM instance_faults WHERE 0;"
+    "CREATE INDEX shadow_instances_deleted_at_idx"
+    " ON shadow_instances (deleted_at);"
+    "CREATE INDEX shadow_instance_actions_uuid_idx"
+    " ON shadow_instance_actions (instance_uuid);"
+    "CREATE INDEX shadow_instance_actions_events_action_idx"
+    " ON shadow_instance_actions_events (action_id);"
+    "CREATE INDEX shadow_instance_faults_uuid_idx"
+    " ON shadow_instance_faults (instance_uuid);"
+    "CREATE INDEX instances_deleted_at_idx ON instances (deleted, deleted_at);";
+
 static const struct migration {
 	int version;
 	const char *sql;
@@ -313,6 +335,7 @@ static const struct migration {
 	{ 4, migration_4 },
 	{ 5, migration_5 },
 	{ 6, migration_6 },
+	{ 7, migration_7 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)

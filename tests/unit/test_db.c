@@ -503,6 +503,95 @@ static void test_instance_list(void **state)
 	free(list);
 }
 
+/* Any order pages by keyset: after the marker's (key, id), ties by id. */
+static void test_instance_list_sorted(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_instance_filter f;
+	struct db_instance inst, *list;
+	const char *names[6] = { "b", "a", "b", "c", "a", "b" };
+	char uuids[6][37];
+	size_t n;
+
+	for (int i = 0; i < 6; i++) {
+		instance(&inst, names[i], "p", 1, 512);
+		assert_int_equal(db_instance_create(fx->db, &inst), DB_OK);
+		memcpy(uuids[i], inst.uuid, 37);
+	}
+	memset(&f, 0, sizeof f);
+	f.sort = DB_SORT_NAME;
+	f.sort_asc = true;
+	f.limit = 2;
+	/* a(1) a(4) | b(0) b(2) | b(5) c(3) */
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[1].uuid, uuids[4]);
+	free(list);
+	f.marker = uuids[4];
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].uuid, uuids[0]);
+	assert_string_equal(list[1].uuid, uuids[2]);
+	free(list);
+	f.marker = uuids[2];
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].uuid, uuids[5]);
+	assert_string_equal(list[1].uuid, uuids[3]);
+	free(list);
+	/* descending: c(3) b(5) | b(2) b(0) */
+	f.sort_asc = false;
+	f.marker = uuids[5];
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].uuid, uuids[2]);
+	assert_string_equal(list[1].uuid, uuids[0]);
+	free(list);
+}
+
+/* Archive moves deleted instances and theirs, oldest first, by date;
+ * purge empties the shadow tables; nothing live moves. */
+static void test_archive(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_instance_filter f;
+	struct db_instance inst, *list;
+	int64_t counts[DB_ARCHIVE__COUNT];
+	char uuids[4][37];
+	size_t n;
+
+	for (int i = 0; i < 4; i++) {
+		instance(&inst, "vm", "p", 1, 512);
+		assert_int_equal(db_instance_create(fx->db, &inst), DB_OK);
+		memcpy(uuids[i], inst.uuid, 37);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(db_instance_destroy(fx->db, uuids[i]), DB_OK);
+	/* deleted now: none before 2000 */
+	assert_int_equal(db_archive_deleted(fx->db, "2000-01-01T00:00:00Z", 10,
+	    counts), DB_OK);
+	assert_int_equal(counts[DB_ARCHIVE_INSTANCES], 0);
+	assert_int_equal(db_archive_deleted(fx->db, NULL, 2, counts), DB_OK);
+	assert_int_equal(counts[DB_ARCHIVE_INSTANCES], 2);
+	assert_int_equal(counts[DB_ARCHIVE_ACTIONS], 2);   /* their creates */
+	memset(&f, 0, sizeof f);
+	f.include_deleted = true;
+	assert_int_equal(db_instance_list(fx->db, &f, &list, &n), DB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].uuid, uuids[3]);
+	assert_string_equal(list[1].uuid, uuids[2]);
+	free(list);
+	assert_int_equal(db_purge_shadow(fx->db, "2000-01-01T00:00:00Z", counts),
+	    DB_OK);
+	assert_int_equal(counts[DB_ARCHIVE_INSTANCES], 0);
+	assert_int_equal(db_archive_deleted(fx->db, NULL, 10, counts), DB_OK);
+	assert_int_equal(counts[DB_ARCHIVE_INSTANCES], 1);
+	assert_int_equal(db_purge_shadow(fx->db, NULL, counts), DB_OK);
+	assert_int_equal(counts[DB_ARCHIVE_INSTANCES], 3);
+	assert_int_equal(counts[DB_ARCHIVE_ACTIONS], 3);
+	assert_int_equal(db_instance_get(fx->db, uuids[3], &inst), DB_OK);
+}
+
 /* ---- hosts --------------------------------------------------------------- */
 
 static void node(struct db *db, const char *host, int vcpus, int ram, int disk,
@@ -904,6 +993,8 @@ int main(void)
 		cmocka_unit_test(test_image_readable),
 		cmocka_unit_test_setup_teardown(test_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instance_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instance_list_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compute_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_for_build, setup, teardown),

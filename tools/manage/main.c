@@ -5,9 +5,11 @@
  *   kumo-manage [-c|--config-file FILE] [-n] [-d] COMMAND [OPTIONS]
  *
  * The second form is Keystone's spelling (token_setup, token_rotate): a
- * one-word command whose options, after its name, are its own.
+ * one-word command whose options, after its name, are its own. A GROUP
+ * COMMAND may have options of its own too (db archive_deleted_rows).
  *
- * Exit status: 0 success, 1 failure, 2 bad usage.
+ * Exit status: 0 success, 1 failure, 2 bad usage; the db archive and
+ * purge commands exit as nova-manage's do (archive.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -105,6 +107,20 @@ static int cmd_db_version(struct manage *m)
 		fprintf(stderr, "%s: this program needs schema version %d\n",
 		    PROG, db_schema_latest());
 	return 0;
+}
+
+static int cmd_db_archive(struct manage *m, int argc, char **argv)
+{
+	if (open_db(m, false) < 0)
+		return 255;
+	return manage_db_archive(m->db, argc, argv);
+}
+
+static int cmd_db_purge(struct manage *m, int argc, char **argv)
+{
+	if (open_db(m, false) < 0)
+		return 255;
+	return manage_db_purge(m->db, argc, argv);
 }
 
 /* ---- flavor -------------------------------------------------------------- */
@@ -262,7 +278,8 @@ static int cmd_bootstrap(struct manage *m, int argc, char **argv)
 
 /* GROUP COMMAND (fn, no arguments), or a one-word COMMAND (group NULL):
  * fn_args gets argc and argv from the command's name on, and returns 0,
- * -1, or CMD_USAGE. */
+ * -1, or CMD_USAGE. A GROUP COMMAND with fn_args has options of its own
+ * and returns its exit status itself (status). */
 static const struct command {
 	const char *group, *name;
 	int (*fn)(struct manage *);
@@ -270,9 +287,17 @@ static const struct command {
 	const char *args, *help;
 } commands[] = {
 #define GROUP(g, n, f, h) { g, n, f, NULL, "", h }
+#define GROUP_ARGS(g, n, f, a, h) { g, n, NULL, f, a, h }
 #define WORD(n, f, a, h) { NULL, n, NULL, f, a, h }
 	GROUP("db", "sync", cmd_db_sync, "create or migrate the database"),
 	GROUP("db", "version", cmd_db_version, "print the schema version"),
+	GROUP_ARGS("db", "archive_deleted_rows", cmd_db_archive,
+	    " [--max_rows N] [--before DATE] [--purge] [--until-complete]"
+	    " [--verbose]", "move deleted servers and theirs to the shadow "
+	    "tables (nova-manage's)"),
+	GROUP_ARGS("db", "purge", cmd_db_purge,
+	    " --all | --before DATE [--verbose]",
+	    "delete archived rows (nova-manage's)"),
 	GROUP("flavor", "create-defaults", cmd_flavor_create_defaults,
 	    "create m1.tiny .. m1.xlarge (ids 1-5) where missing"),
 	GROUP("flavor", "list", cmd_flavor_list, "list flavors"),
@@ -285,6 +310,7 @@ static const struct command {
 	WORD("bootstrap", cmd_bootstrap, " --bootstrap-password PW [...]",
 	    "the admin user, roles, projects and catalog (keystone-manage's flags)"),
 #undef GROUP
+#undef GROUP_ARGS
 #undef WORD
 };
 
@@ -295,12 +321,16 @@ static void usage(FILE *f)
 	fprintf(f, "usage: " PROG " [-c|--config-file FILE] [-n] [-d] GROUP COMMAND\n"
 	    "       " PROG " [-c|--config-file FILE] [-n] [-d] COMMAND [OPTIONS]\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		char name[64];
+		char name[128];
 
 		snprintf(name, sizeof name, "%s %s%s", commands[i].group ?
 		    commands[i].group : commands[i].name, commands[i].group ?
 		    commands[i].name : "", commands[i].args);
-		fprintf(f, "  %-24s %s\n", name, commands[i].help);
+		if (strlen(name) > 24)     /* long options: help below */
+			fprintf(f, "  %s\n  %-24s %s\n", name, "",
+			    commands[i].help);
+		else
+			fprintf(f, "  %-24s %s\n", name, commands[i].help);
 	}
 }
 
@@ -339,16 +369,39 @@ static const struct command *find_group(const char *group, const char *name)
 	return NULL;
 }
 
+/* Runs a command: its exit status. */
+static int run(struct manage *m, const struct command *cmd, int argc,
+    char **argv)
+{
+	int rc;
+
+	if (cmd->fn_args == NULL)
+		rc = cmd->fn(m);
+	else if (cmd->group != NULL)
+		return cmd->fn_args(m, argc, argv);
+	else if ((rc = cmd->fn_args(m, argc, argv)) == CMD_USAGE)
+		fprintf(stderr, "usage: " PROG " [-c FILE] %s%s\n", cmd->name,
+		    cmd->args);
+	return rc == CMD_USAGE ? EXIT_USAGE : rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct manage m;
 	const struct command *cmd = NULL;
-	int first = first_operand(argc, argv), all = argc, rc;
+	int first = first_operand(argc, argv), all = argc, own = first, rc;
 
 	memset(&m, 0, sizeof m);
-	/* A one-word command's options are its own: the program's end there. */
-	if (first < argc && (cmd = find_word(argv[first])) != NULL)
+	/* A command's options are its own: the program's end before it. */
+	if (first < argc && (cmd = find_word(argv[first])) != NULL) {
 		argc = first;
+	} else if (first + 1 < argc && (cmd = find_group(argv[first],
+	    argv[first + 1])) != NULL && cmd->fn_args != NULL) {
+		argc = first;
+		own = first + 1;
+	} else {
+		cmd = NULL;
+	}
 	if (daemon_args(argc, argv, PROG, &m.conf,
 	    "GROUP COMMAND | COMMAND [OPTIONS]") == 1) {
 		daemon_config_ok(PROG);
@@ -364,12 +417,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	m.path = conf_db_path(&m.conf);
-	if (cmd->fn_args == NULL)
-		rc = cmd->fn(&m);
-	else if ((rc = cmd->fn_args(&m, all - first, argv + first)) ==
-	    CMD_USAGE)
-		fprintf(stderr, "usage: " PROG " [-c FILE] %s%s\n", cmd->name,
-		    cmd->args);
+	rc = run(&m, cmd, all - own, argv + own);
 	db_close(m.db);
-	return rc == CMD_USAGE ? EXIT_USAGE : rc < 0 ? 1 : 0;
+	return rc;
 }

@@ -3,6 +3,7 @@
  *
  *   main.c       options, the command table, db/flavor/service/token commands
  *   bootstrap.c  kumo-manage bootstrap (keystone-manage bootstrap's flags)
+ *   archive.c    db archive_deleted_rows, db purge (nova-manage's flags)
  */
 #ifndef KUMO_MANAGE_H
 #define KUMO_MANAGE_H
@@ -14,5 +15,10 @@ struct kumo_conf;
  * 0, or -1 (said why). */
 int manage_bootstrap(struct db *db, const struct kumo_conf *conf, int argc,
     char **argv);
+
+/* db archive_deleted_rows [...] and db purge [...]: argv[0] is the
+ * command's name. Each returns nova-manage's exit status (archive.c). */
+int manage_db_archive(struct db *db, int argc, char **argv);
+int manage_db_purge(struct db *db, int argc, char **argv);
 
 #endif
