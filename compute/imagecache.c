@@ -54,9 +54,26 @@ static size_t on_data(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* <state_path>/_base (created with its parents) into dir. qemu, another
- * user (libvirt-qemu), opens the files in it as backing files, kernels and
- * initrds: the directories are 0751, the files 0644. */
+/*
+ * _base's mode. qemu, another user (libvirt-qemu), opens the files in it
+ * as backing files, kernels and initrds, and libvirt's DAC driver chowns
+ * a backing file to that user for good: the files stay 0644, for this
+ * process to read them after that, and the directory keeps other users
+ * out. It is 0750 when its group is not this process's own (install-post
+ * and the all-in-one give it qemu's group), else 0751: qemu then has
+ * only traversal, as every user has.
+ */
+static mode_t base_mode(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0 && st.st_gid != getegid())
+		return 0750;
+	return 0751;
+}
+
+/* <state_path>/_base (created with its parents) into dir; the parents
+ * are 0751, _base as base_mode says. */
 static int base_dir(const struct compute *c, char *dir, size_t len)
 {
 	bool made = false;
@@ -77,7 +94,8 @@ static int base_dir(const struct compute *c, char *dir, size_t len)
 			return -1;
 		}
 		/* Whatever the umask (kumo-compute.service: 0027). */
-		if ((made || ch == '\0') && chmod(dir, 0751) < 0) {
+		if ((made || ch == '\0') &&
+		    chmod(dir, ch == '\0' ? base_mode(dir) : 0751) < 0) {
 			log_warn("cannot chmod %s", dir);
 			*p = ch;
 			return -1;

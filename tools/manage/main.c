@@ -12,6 +12,7 @@
  * purge commands exit as nova-manage's do (archive.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,40 @@ static int make_parent_dirs(const char *path)
 	return 0;
 }
 
+/*
+ * The database holds password hashes and every project's data: 0640, the
+ * daemons' user and group only (SQLite gives its -wal and -shm files the
+ * database's mode). A file made by an older db sync (0644) loses what
+ * others could do, its -wal and -shm with it.
+ */
+#define DB_MODE 0640
+
+static int db_file_private(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[CONF_STR + 8];
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, DB_MODE)) < 0) {
+		log_warn("cannot create %s", path);
+		return -1;
+	}
+	close(fd);
+	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+		if (str_fmt(p, sizeof p, "%s%s", path, suffix[i]) < 0 ||
+		    stat(p, &st) < 0 || (st.st_mode & 0007) == 0)
+			continue;
+		if (chmod(p, st.st_mode & 0770) < 0) {
+			log_warn("cannot chmod %s", p);
+			return -1;
+		}
+		log_info("%s was readable by every user: now %04o", p,
+		    (unsigned)(st.st_mode & 0770));
+	}
+	return 0;
+}
+
 /* Opens the database; with migrate, creates and migrates it, else checks
  * its schema is current. */
 static int open_db(struct manage *m, bool migrate)
@@ -70,7 +105,8 @@ static int open_db(struct manage *m, bool migrate)
 		log_warnx("no database at %s: run " PROG " db sync", m->path);
 		return -1;
 	}
-	if (migrate && make_parent_dirs(m->path) < 0)
+	if (migrate && (make_parent_dirs(m->path) < 0 ||
+	    db_file_private(m->path) < 0))
 		return -1;
 	if (db_open(m->path, &m->db) != DB_OK)
 		return -1;
