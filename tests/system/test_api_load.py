@@ -89,6 +89,46 @@ def test_console_calls_to_a_hung_host_leave_others_answered(hung):
              ANSWER_WAIT, what="the host to answer again")
 
 
+def test_a_hung_host_holds_a_bounded_share_of_the_call_pool(hung):
+    """Nine calls from three projects to one hung host: the host's share
+    (8) wait, one is refused 503; no project went over its own share."""
+    img = hung.create_image()
+    sids = {}
+    for p in ("p1", "p2", "p3"):
+        r = hung.post("/v2.1/servers", {"server": {"name": "vm-" + p, "imageRef": img,
+                                                   "flavorRef": "1"}}, token="u:" + p)
+        assert r.status == 202, r
+        sids[p] = r.json["server"]["id"]
+    for sid in sids.values():
+        hung.wait_status(sid, "ACTIVE")
+    results = []
+
+    def console(p):
+        results.append(hung.post("/v2.1/servers/%s/action" % sids[p],
+                                 {"os-getConsoleOutput": {}}, token="u:" + p,
+                                 timeout=RPC_TIMEOUT * 4))
+
+    os.kill(hung.pid("compute1"), signal.SIGSTOP)
+    try:
+        threads = [threading.Thread(target=console, args=(p,))
+                   for p in ["p1"] * 4 + ["p2"] * 4 + ["p3"]]
+        for t in threads:
+            t.start()
+        wait_for(lambda: results, ANSWER_WAIT, what="a call refused")
+        r = hung.get("/v2.1/servers", token="u:p3", timeout=ANSWER_WAIT)
+        assert r.status == 200, r
+        for t in threads:
+            t.join()
+    finally:
+        os.kill(hung.pid("compute1"), signal.SIGCONT)
+    statuses = sorted(r.status for r in results)
+    assert statuses == [500] * 8 + [503], results
+    (refused,) = [r for r in results if r.status == 503]
+    kind, msg = fault(refused, 503)
+    assert kind == "serviceUnavailable" and "compute1" in msg, refused
+    assert refused.header("Retry-After") is not None
+
+
 # ---- item 7: slow connections --------------------------------------------------
 
 NOFILE = 256         # the API's file limit in these tests (systemd's is 1024)
