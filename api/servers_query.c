@@ -219,7 +219,6 @@ int servers_query_parse(struct api_req *r, struct servers_query *q)
 
 	memset(q, 0, sizeof *q);
 	q->limit = max;
-	q->limited = limit != NULL;
 	if (limit != NULL && num_parse_int(limit, 0, 1 << 30, &q->limit) < 0)
 		return api_error(r, ERR_BAD_REQUEST, "limit param must be an integer");
 	if (q->limit > max)

@@ -18,7 +18,6 @@ struct servers_query {
 	const char *status;    /* borrowed; NULL = any */
 	char since[DB_TS];     /* changes-since in UTC, "" = none */
 	int limit;             /* the page size: ?limit=, at most [api] max_limit */
-	bool limited;          /* ?limit= was given */
 };
 
 /* Parses r's query: 0, or API_ERROR (nothing to free). */
