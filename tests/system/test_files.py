@@ -2,6 +2,7 @@
 (and its -wal and -shm) that kumo-manage db sync makes, and the compute's
 image cache when the deployer gave it qemu's group."""
 import grp
+import hashlib
 import os
 import stat
 
@@ -53,7 +54,8 @@ def test_image_cache_of_qemus_group_is_closed_to_others(make_cloud):
     assert c.upload_image(iid, b"secret" * 1000).status == 204
     sid = c.boot("cached", iid)
     c.wait_status(sid, "ACTIVE")
-    cached = os.path.join(base, iid)
+    # the cache is keyed by the image's sha256 (os_hash_value)
+    cached = os.path.join(base, hashlib.sha256(b"secret" * 1000).hexdigest())
     assert os.path.exists(cached)
     # other users cannot reach the files; qemu's group and the compute can
     assert mode(base) == 0o750, oct(mode(base))
