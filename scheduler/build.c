@@ -230,7 +230,9 @@ static bool hosts_awaited(const struct sched *s, const struct candidates *c)
 	int64_t now = (int64_t)time(NULL), lost = s->broker_lost_at;
 	int64_t since = s->consuming_since;
 
-	if (lost == 0 || since == 0 || now - since >= s->conf->service_down_time)
+	/* since == 0: the main loop has not seen the reconnection yet (it
+	 * looks every 200 ms; the first builds arrive at once) */
+	if (lost == 0 || (since != 0 && now - since >= s->conf->service_down_time))
 		return false;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct db_service *svc = c->hosts[i].service;

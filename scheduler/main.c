@@ -110,6 +110,9 @@ int main(int argc, char **argv)
 	    sched_n_methods);
 	srv[1] = start_server(&s, TOPIC_CONDUCTOR, cond_methods,
 	    cond_n_methods);
+	/* consuming from here on: a broker lost before the main loop's first
+	 * look is still a broker lost (track_consuming) */
+	s.consuming_since = (int64_t)time(NULL);
 	heartbeat(&s);
 	log_info("serving topics %s and %s as %s", TOPIC_SCHEDULER,
 	    TOPIC_CONDUCTOR, conf.host);
