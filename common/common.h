@@ -56,6 +56,18 @@ uint64_t now_ms(void);         /* CLOCK_MONOTONIC */
 uint64_t now_us(void);         /* CLOCK_MONOTONIC */
 /* UTC now as "2026-11-25T13:49:11Z" (Nova's format). */
 void time_iso8601(char out[32]);
+
+/* A shared library's functions, loaded at run time into a table of
+ * function pointers: name, and where in the table its address goes. */
+struct dl_symbol {
+	const char *name;
+	size_t offset;
+};
+/* dlopen(soname) and fills table from syms. 0, or -1 with err: "<need>:
+ * <dlerror>" when the library is missing, "<soname> has no <symbol>" when
+ * it lacks one. */
+int dl_load_table(const char *soname, const struct dl_symbol *syms, size_t n,
+    void *table, const char *need, char *err, size_t errlen);
 /* t (unix seconds) in time_iso8601's form. */
 void time_iso8601_at(int64_t t, char out[32]);
 /* "2026-12-07T14:26:59.000000Z" (Keystone's expires_at; the fraction is

@@ -9,7 +9,6 @@
  * it come Kerberos, LDAP, libssh2, nghttp2 and OpenSSL's TLS, about 1.5 MB
  * resident that a kumo-api serving its own identity service never uses.
  */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,13 +20,7 @@
 #define CONNECT_TIMEOUT_S 10L
 #define LOW_SPEED_S 60L   /* abort when under 1 KiB/s for this long */
 
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
-    "dlsym's void * must hold a function's address");
-
-static const struct {
-	const char *name;
-	size_t offset;
-} symbols[] = {
+static const struct dl_symbol symbols[] = {
 #define HTTP_SYMBOL(f) { "curl_" #f, offsetof(struct http_lib, f) },
 	HTTP_CURL_FUNCS(HTTP_SYMBOL)
 #undef HTTP_SYMBOL
@@ -40,25 +33,10 @@ static char load_err[256];
 
 static void load(void)
 {
-	const char *e;
-	void *h, *f;
-
-	if ((h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		e = dlerror();
-		snprintf(load_err, sizeof load_err, "HTTP calls need %s "
-		    "(Debian package libcurl4): %s", CURL_SONAME,
-		    e != NULL ? e : "not found");
+	if (dl_load_table(CURL_SONAME, symbols, sizeof symbols / sizeof *symbols,
+	    &lib, "HTTP calls need " CURL_SONAME " (Debian package libcurl4)",
+	    load_err, sizeof load_err) < 0)
 		return;
-	}
-	for (size_t i = 0; i < sizeof symbols / sizeof *symbols; i++) {
-		if ((f = dlsym(h, symbols[i].name)) == NULL) {
-			snprintf(load_err, sizeof load_err, "%s has no %s",
-			    CURL_SONAME, symbols[i].name);
-			return;   /* h stays open: dlclose buys nothing here */
-		}
-		/* POSIX: a function's address from dlsym converts back. */
-		memcpy((char *)&lib + symbols[i].offset, &f, sizeof f);
-	}
 	if (lib.global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		snprintf(load_err, sizeof load_err, "curl_global_init failed");
 		return;

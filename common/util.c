@@ -1,4 +1,5 @@
 /* Number parsing, uuids, clocks and bounded strings. */
+#include <dlfcn.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -303,4 +304,30 @@ int str_fmt(char *dst, size_t size, const char *fmt, ...)
 	n = vsnprintf(dst, size, fmt, ap);
 	va_end(ap);
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
+    "dlsym's void * must hold a function's address");
+
+int dl_load_table(const char *soname, const struct dl_symbol *syms, size_t n,
+    void *table, const char *need, char *err, size_t errlen)
+{
+	const char *e;
+	void *h, *f;
+
+	if ((h = dlopen(soname, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		e = dlerror();
+		snprintf(err, errlen, "%s: %s", need, e != NULL ? e : "not found");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((f = dlsym(h, syms[i].name)) == NULL) {
+			snprintf(err, errlen, "%s has no %s", soname, syms[i].name);
+			dlclose(h);
+			return -1;
+		}
+		/* POSIX: a function's address from dlsym converts back. */
+		memcpy((char *)table + syms[i].offset, &f, sizeof f);
+	}
+	return 0;
 }

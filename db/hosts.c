@@ -335,8 +335,13 @@ static int claim_locked(struct db_conn *c, const char *host, struct claim *cl)
 	return db_step_done(c, st, "claim record");
 }
 
-int db_claim(struct db *db, const char *instance_uuid, const char *host,
-    int vcpus, int memory_mb, int disk_gb)
+/* One claim in an IMMEDIATE transaction (the write lock is held from the
+ * sum to the insert); for a build (node set) the instance moves from
+ * scheduling to spawning on host/node in the same transaction, first: a
+ * build that is no longer scheduling (a second copy of its message, a
+ * delete) rolls back before it claims. */
+static int claim_tx(struct db *db, const char *instance_uuid, const char *host,
+    const char *node, int vcpus, int memory_mb, int disk_gb)
 {
 	struct claim cl = { .uuid = instance_uuid,
 	    .want = { vcpus, memory_mb, disk_gb } };
@@ -351,9 +356,15 @@ int db_claim(struct db *db, const char *instance_uuid, const char *host,
 	}
 	if ((c = db_conn_get(db)) == NULL)
 		return DB_ERROR;
-	/* IMMEDIATE: the write lock is held from the sum to the insert. */
 	if ((rc = db_begin(c, true)) == DB_OK) {
-		if ((rc = claim_locked(c, host, &cl)) == DB_OK)
+		if (node != NULL) {
+			rc = db_instance_set_state_locked(c, instance_uuid,
+			    VM_STATE_BUILDING, TASK_SPAWNING, POWER_NOSTATE, host,
+			    node, TASK_SCHEDULING);
+			if (rc == DB_NOTFOUND)
+				rc = DB_CONFLICT;   /* the instance is gone */
+		}
+		if (rc == DB_OK && (rc = claim_locked(c, host, &cl)) == DB_OK)
 			rc = db_commit(c);
 		else
 			db_rollback(c);
@@ -362,37 +373,17 @@ int db_claim(struct db *db, const char *instance_uuid, const char *host,
 	return rc;
 }
 
+int db_claim(struct db *db, const char *instance_uuid, const char *host,
+    int vcpus, int memory_mb, int disk_gb)
+{
+	return claim_tx(db, instance_uuid, host, NULL, vcpus, memory_mb, disk_gb);
+}
+
 int db_claim_for_build(struct db *db, const char *instance_uuid,
     const char *host, const char *node, int vcpus, int memory_mb, int disk_gb)
 {
-	struct claim cl = { .uuid = instance_uuid,
-	    .want = { vcpus, memory_mb, disk_gb } };
-	struct db_conn *c;
-	int rc;
-
-	if (instance_uuid == NULL || *instance_uuid == '\0' ||
-	    vcpus < 0 || memory_mb < 0 || disk_gb < 0) {
-		log_warnx("db: claim: bad request for %s",
-		    instance_uuid ? instance_uuid : "(null)");
-		return DB_ERROR;
-	}
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	/* The state moves first: a build that is no longer scheduling (a
-	 * second copy of its message, a delete) rolls back before it claims. */
-	if ((rc = db_begin(c, true)) == DB_OK) {
-		rc = db_instance_set_state_locked(c, instance_uuid,
-		    VM_STATE_BUILDING, TASK_SPAWNING, POWER_NOSTATE, host, node,
-		    TASK_SCHEDULING);
-		if (rc == DB_NOTFOUND)
-			rc = DB_CONFLICT;   /* the instance is gone */
-		if (rc == DB_OK && (rc = claim_locked(c, host, &cl)) == DB_OK)
-			rc = db_commit(c);
-		else
-			db_rollback(c);
-	}
-	db_conn_put(db, c);
-	return rc;
+	return claim_tx(db, instance_uuid, host, node != NULL ? node : host,
+	    vcpus, memory_mb, disk_gb);
 }
 
 /* Idempotent: DB_OK whether or not the instance held an allocation. */
