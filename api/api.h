@@ -151,6 +151,12 @@ enum api_err {
  * arguments (every catalogue format takes only %s). The first error wins.
  * Returns API_ERROR, for `return api_error(...)`. */
 int api_error(struct api_req *r, enum api_err e, ...);
+/* An action body ({"<action>": <value>}, one key) against a table whose
+ * entries start with their key (const char *), stride bytes apart: the
+ * entry's index and *v the value, or -1 with the error answered (Nova's
+ * malformed body, or no such action). */
+int api_action_pick(struct api_req *r, const void *table, size_t n,
+    size_t stride, json_t **v);
 /* The status of e, and Nova's fault name for a status ("itemNotFound"). */
 int api_err_status(enum api_err e);
 const char *api_fault_name(int status);

@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "api/api.h"
 
@@ -183,4 +184,22 @@ const char *api_status_title(int status)
 		if (titles[i].status == status)
 			return titles[i].title;
 	return "Internal Server Error";
+}
+
+int api_action_pick(struct api_req *r, const void *table, size_t n,
+    size_t stride, json_t **v)
+{
+	const char *key = NULL, *k;
+
+	*v = NULL;
+	if (json_object_size(r->json_in) != 1)
+		return api_error(r, ERR_MALFORMED_BODY), -1;
+	json_object_foreach(r->json_in, key, *v)
+		break;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&k, (const char *)table + i * stride, sizeof k);
+		if (strcmp(k, key) == 0)
+			return (int)i;
+	}
+	return api_error(r, ERR_NO_SUCH_ACTION, key), -1;
 }

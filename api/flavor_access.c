@@ -139,21 +139,14 @@ enum api_rc flavors_action(struct api_req *r)
 {
 	char tenant[256];
 	struct db_flavor f;
-	const char *key = NULL;
-	json_t *v = NULL;
-	size_t i;
+	json_t *v;
+	int i;
 
-	if (json_object_size(r->json_in) != 1)
-		return api_error(r, ERR_MALFORMED_BODY);
-	json_object_foreach(r->json_in, key, v)
-		break;
-	for (i = 0; i < sizeof actions / sizeof *actions; i++)
-		if (strcmp(actions[i].key, key) == 0)
-			break;
-	if (i == sizeof actions / sizeof *actions)
-		return api_error(r, ERR_NO_SUCH_ACTION, key);
+	if ((i = api_action_pick(r, actions, sizeof actions / sizeof *actions,
+	    sizeof *actions, &v)) < 0)
+		return API_ERROR;
 	if (api_policy_check(r, actions[i].rule) != 0 ||
-	    parse_tenant(r, key, v, tenant, sizeof tenant) != 0 ||
+	    parse_tenant(r, actions[i].key, v, tenant, sizeof tenant) != 0 ||
 	    verify_project(r, tenant) != 0 || load(r, &f) != 0)
 		return API_ERROR;
 	return actions[i].run(r, &f, tenant);

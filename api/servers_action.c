@@ -364,19 +364,12 @@ enum api_rc servers_action(struct api_req *r)
 {
 	struct action_args a = { .hard = false, .length = -1 };
 	struct db_instance in;
-	const char *key = NULL;
-	json_t *v = NULL;
-	size_t i;
+	json_t *v;
+	int i;
 
-	if (json_object_size(r->json_in) != 1)
-		return api_error(r, ERR_MALFORMED_BODY);
-	json_object_foreach(r->json_in, key, v)
-		break;
-	for (i = 0; i < sizeof actions / sizeof *actions; i++)
-		if (strcmp(actions[i].key, key) == 0)
-			break;
-	if (i == sizeof actions / sizeof *actions)
-		return api_error(r, ERR_NO_SUCH_ACTION, key);
+	if ((i = api_action_pick(r, actions, sizeof actions / sizeof *actions,
+	    sizeof *actions, &v)) < 0)
+		return API_ERROR;
 	if (actions[i].parse(r, v, &a) != 0 || servers_instance_get(r, &in) != 0)
 		return API_ERROR;
 	return actions[i].run(r, &in, &a);
