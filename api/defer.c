@@ -53,7 +53,9 @@ struct api_pool {
 	size_t head, n;         /* the queue */
 	size_t taken;           /* slots promised by api_defer, queued or not */
 	bool stop;
-	int nthr;
+	int nthr;               /* started */
+	int max_thr;            /* started on demand up to this */
+	int idle;               /* waiting for work */
 	pthread_t thr[THREADS_MAX];
 	int per_key[NKEYS];     /* the bound of each key kind; 0 = none */
 	struct pool_key keys[QUEUE_MAX * NKEYS];
@@ -76,8 +78,10 @@ static void *pool_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
+		p->idle++;
 		while (p->n == 0 && !p->stop)
 			pthread_cond_wait(&p->cv, &p->mu);
+		p->idle--;
 		if (p->n == 0) {
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
@@ -119,7 +123,22 @@ static void pool_free(struct api_pool *p)
 	free(p);
 }
 
-static struct api_pool *pool_new(int nthr, int per_project, int per_host)
+/* One more thread, when the queue holds more than the idle ones take and
+ * the pool may grow. With p->mu held. */
+static void grow(struct api_pool *p)
+{
+	if ((size_t)p->idle >= p->n || p->nthr >= p->max_thr)
+		return;
+	if (thread_start(&p->thr[p->nthr], pool_main, p) < 0)
+		log_warnx("cannot start a deferred-work thread");
+	else
+		p->nthr++;
+}
+
+/* A pool of up to max_thr threads, started as work comes: calls that wait
+ * on compute hosts are rare, and 32 idle threads cost kumo-api about half
+ * a megabyte of stacks and arenas. */
+static struct api_pool *pool_new(int max_thr, int per_project, int per_host)
 {
 	struct api_pool *p = calloc(1, sizeof *p);
 
@@ -129,14 +148,8 @@ static struct api_pool *pool_new(int nthr, int per_project, int per_host)
 	pthread_cond_init(&p->cv, NULL);
 	p->per_key[0] = per_project;
 	p->per_key[1] = per_host;
-	nthr = nthr < 1 ? 1 : nthr > THREADS_MAX ? THREADS_MAX : nthr;
-	for (int i = 0; i < nthr; i++) {
-		if (thread_start(&p->thr[i], pool_main, p) < 0) {
-			pool_free(p);
-			return NULL;
-		}
-		p->nthr = i + 1;
-	}
+	p->max_thr = max_thr < 1 ? 1 : max_thr > THREADS_MAX ? THREADS_MAX :
+	    max_thr;
 	return p;
 }
 
@@ -276,6 +289,7 @@ void api_pool_submit(struct api_req *r)
 	pthread_mutex_lock(&p->mu);
 	p->q[(p->head + p->n) % QUEUE_MAX] = r;
 	p->n++;
+	grow(p);
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }

@@ -339,9 +339,13 @@ class Cloud:
         return self.request("DELETE", path, **kw)
 
     # -- resources ------------------------------------------------------------
-    def create_image(self, name="cirros"):
-        r = self.post("/v2/images", {"name": name, "disk_format": "qcow2",
-                                     "container_format": "bare"})
+    def create_image(self, name="cirros", visibility=None):
+        """An image of the admin's project (private unless visibility says
+        otherwise: other projects may not boot it)."""
+        body = {"name": name, "disk_format": "qcow2", "container_format": "bare"}
+        if visibility:
+            body["visibility"] = visibility
+        r = self.post("/v2/images", body)
         assert r.status == 201, r
         return r.json["id"]
 

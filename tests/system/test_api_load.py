@@ -38,7 +38,7 @@ def fault(r, code):
 # ---- item 8: calls that wait on a hung compute hold no HTTP worker ----------
 
 def test_console_calls_to_a_hung_host_leave_others_answered(hung):
-    img = hung.create_image()
+    img = hung.create_image(visibility="public")
     r = hung.post("/v2.1/servers", {"server": {"name": "vm-console", "imageRef": img,
                                                "flavorRef": "1"}}, token="u1:p1")
     assert r.status == 202, r
@@ -92,7 +92,7 @@ def test_console_calls_to_a_hung_host_leave_others_answered(hung):
 def test_a_hung_host_holds_a_bounded_share_of_the_call_pool(hung):
     """Nine calls from three projects to one hung host: the host's share
     (8) wait, one is refused 503; no project went over its own share."""
-    img = hung.create_image()
+    img = hung.create_image(visibility="public")
     sids = {}
     for p in ("p1", "p2", "p3"):
         r = hung.post("/v2.1/servers", {"server": {"name": "vm-" + p, "imageRef": img,
