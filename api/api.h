@@ -128,6 +128,7 @@ enum api_err {
 	ERR_HOST_BUSY,         /* 503, too many calls wait on one compute host */
 	ERR_CALLS_FULL,        /* 503, every slot of the call pool is taken */
 	ERR_SHUTTING_DOWN,     /* 503, deferred work not begun when kumo-api stops */
+	ERR_DB_FULL,           /* 503 with Retry-After, the database's disk is full */
 	/* Keystone's answers (identity routes; KS_AUTH on every route when
 	 * auth_strategy = keystone) */
 	ERR_KS_AUTH,           /* 401 */
@@ -157,6 +158,10 @@ int api_error(struct api_req *r, enum api_err e, ...);
  * malformed body, or no such action). */
 int api_action_pick(struct api_req *r, const void *table, size_t n,
     size_t stride, json_t **v);
+/* api_error for a failed db/ call: ERR_DB_FULL for DB_FULL, else
+ * ERR_INTERNAL. (faultwrap also answers 503 for an ERR_INTERNAL while
+ * db_full: a status flattened on its way up is still a full disk.) */
+int api_db_error(struct api_req *r, int rc);
 /* The status of e, and Nova's fault name for a status ("itemNotFound"). */
 int api_err_status(enum api_err e);
 const char *api_fault_name(int status);

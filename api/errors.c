@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "db/db.h"
 
 #define KS_TAIL " The server could not comply with the request since it is " \
 	"either malformed or otherwise incorrect. The client is assumed to be " \
@@ -92,6 +93,8 @@ static const struct {
 	[ERR_CALLS_FULL] = { 503, "Too many requests are waiting on compute "
 	    "hosts; retry shortly." },
 	[ERR_SHUTTING_DOWN] = { 503, "The API service is stopping; retry shortly." },
+	[ERR_DB_FULL] = { 503, "The database cannot record the request: its "
+	    "disk is full. Nothing was changed; retry later." },
 	/* Keystone's words (research/keystone-anchor.md 3.4-3.8) */
 	[ERR_KS_AUTH] = { 401, "The request you have made requires authentication." },
 	[ERR_KS_METHOD] = { 401, "Attempted to authenticate with an unsupported method." },
@@ -154,6 +157,11 @@ int api_error(struct api_req *r, enum api_err e, ...)
 		r->err_msg[0] = '\0';
 	va_end(ap);
 	return API_ERROR;
+}
+
+int api_db_error(struct api_req *r, int rc)
+{
+	return api_error(r, rc == DB_FULL ? ERR_DB_FULL : ERR_INTERNAL);
 }
 
 json_t *api_error_body(int status, const char *msg)

@@ -330,12 +330,12 @@ static int insert_all(struct api_req *r, const struct server_create *sc,
     char ids[][UUID_STR_LEN])
 {
 	struct db_instance in;
-	int i;
+	int i, rc;
 
 	for (i = 0; i < count; i++) {
 		instance_fill(r, sc, fl, i, resv, &in);
-		if (db_instance_create(r->api->db, &in) != DB_OK) {
-			api_error(r, ERR_INTERNAL);
+		if ((rc = db_instance_create(r->api->db, &in)) != DB_OK) {
+			api_db_error(r, rc);
 			goto fail;
 		}
 		str_copy(ids[i], in.uuid, UUID_STR_LEN);

@@ -4,7 +4,9 @@
  * to one file; each public call borrows one for its duration, so callers
  * on many threads never share a connection.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 
 #define POOL_MAX 16
 #define BUSY_TIMEOUT_MS 10000
+#define FULL_LOG_MS 60000   /* a full disk is logged once a minute */
 
 struct stmt_slot {
 	const char *sql; /* static text: the cache key is its address */
@@ -20,6 +23,7 @@ struct stmt_slot {
 };
 
 struct db_conn {
+	struct db *db;   /* its pool */
 	sqlite3 *h;
 	struct db_conn *next;
 	struct stmt_slot *stmts;
@@ -32,6 +36,8 @@ struct db {
 	pthread_cond_t cv;
 	struct db_conn *idle;
 	int nopen;
+	atomic_bool full;              /* see db_full */
+	atomic_uint_fast64_t full_logged_ms;
 };
 
 static const char conn_setup[] =
@@ -50,7 +56,7 @@ static void conn_free(struct db_conn *c)
 	free(c);
 }
 
-static struct db_conn *conn_open(const char *path)
+static struct db_conn *conn_open(struct db *db, const char *path)
 {
 	struct db_conn *c;
 	char *err = NULL;
@@ -60,6 +66,7 @@ static struct db_conn *conn_open(const char *path)
 		log_warnx("db: out of memory");
 		return NULL;
 	}
+	c->db = db;
 	rc = sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -105,7 +112,7 @@ int db_open(const char *path, struct db **out)
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_cond_init(&db->cv, NULL);
 	/* Open one now so that a bad path fails here, not at first use. */
-	if ((c = conn_open(path)) == NULL) {
+	if ((c = conn_open(db, path)) == NULL) {
 		db_close(db);
 		return DB_ERROR;
 	}
@@ -147,7 +154,7 @@ struct db_conn *db_conn_get(struct db *db)
 	db->nopen++;
 	pthread_mutex_unlock(&db->mu);
 
-	if ((c = conn_open(db->path)) == NULL) {
+	if ((c = conn_open(db, db->path)) == NULL) {
 		pthread_mutex_lock(&db->mu);
 		db->nopen--;
 		pthread_cond_signal(&db->cv);
@@ -213,17 +220,48 @@ int db_step_done(struct db_conn *c, sqlite3_stmt *st, const char *what)
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-		return DB_OK;
-	return db_status_of(c, rc, what);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_status_of(c, rc, what);
+	if (sqlite3_get_autocommit(c->h) && !sqlite3_stmt_readonly(st))
+		atomic_store(&c->db->full, false);
+	return DB_OK;
 }
 
 int db_changes(struct db_conn *c) { return sqlite3_changes(c->h); }
 
 int db_total_changes(struct db_conn *c) { return sqlite3_total_changes(c->h); }
 
+bool db_full(struct db *db) { return atomic_load(&db->full); }
+
+/* SQLite says SQLITE_FULL when a write finds no space; a write to the WAL
+ * or its index may instead fail as an I/O error whose errno is ENOSPC. */
+static bool disk_full(struct db_conn *c, int rc)
+{
+	return (rc & 0xff) == SQLITE_FULL ||
+	    ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(c->h) == ENOSPC);
+}
+
+/* Every request fails alike while the disk is full: one line a minute
+ * says so, not one a request. */
+static int full_status(struct db_conn *c, int rc, const char *what)
+{
+	uint64_t now = now_ms(), last = atomic_load(&c->db->full_logged_ms);
+
+	atomic_store(&c->db->full, true);
+	if ((last == 0 || now - last >= FULL_LOG_MS) &&
+	    atomic_compare_exchange_strong(&c->db->full_logged_ms, &last, now))
+		log_warnx("db: %s: %s: the disk of %s is full; writes fail until "
+		    "there is space again (logged once a minute)", what,
+		    sqlite3_errstr(rc), c->db->path);
+	else
+		log_debug("db: %s: %s", what, sqlite3_errstr(rc));
+	return DB_FULL;
+}
+
 int db_status_of(struct db_conn *c, int rc, const char *what)
 {
+	if (disk_full(c, rc))
+		return full_status(c, rc, what);
 	switch (rc) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
@@ -282,10 +320,15 @@ int db_begin(struct db_conn *c, bool immediate)
 
 int db_commit(struct db_conn *c)
 {
-	if (exec_cached(c, commit_sql) != DB_OK) {
+	bool wrote = sqlite3_txn_state(c->h, NULL) == SQLITE_TXN_WRITE;
+	int rc;
+
+	if ((rc = exec_cached(c, commit_sql)) != DB_OK) {
 		db_rollback(c);
-		return DB_ERROR;
+		return rc == DB_FULL ? DB_FULL : DB_ERROR;
 	}
+	if (wrote)
+		atomic_store(&c->db->full, false);
 	return DB_OK;
 }
 
@@ -483,6 +526,7 @@ const char *db_strerror(int status)
 		{ DB_NOSPACE, "not enough resources on the host" },
 		{ DB_INUSE, "in use" },
 		{ DB_SCHEMA, "database schema out of date (run kumo-manage db sync)" },
+		{ DB_FULL, "the database's disk is full" },
 	};
 	for (size_t i = 0; i < DB_NELEM(texts); i++)
 		if (texts[i].status == status)

@@ -40,6 +40,7 @@ enum db_status {
 	DB_NOSPACE = -4,  /* a claim does not fit the host */
 	DB_INUSE = -5,    /* referenced by a live row (image, flavor) */
 	DB_SCHEMA = -6,   /* the file's schema is older than this program */
+	DB_FULL = -7,     /* the disk is full: nothing was written; retry later */
 };
 
 #define DB_NAME 256  /* names, ids from users: at most 255 bytes */
@@ -63,6 +64,10 @@ int db_check_schema(struct db *db);          /* DB_OK or DB_SCHEMA */
 struct db *db_open_service(const char *path);
 int db_schema_latest(void);                  /* the version this program needs */
 const char *db_strerror(int status);         /* static text */
+/* True from a write that found the disk full (SQLITE_FULL, or an I/O
+ * error of ENOSPC) until a write succeeds again: callers that flatten a
+ * status to DB_ERROR still let the API answer 503, not 500. */
+bool db_full(struct db *db);
 
 /* ---- flavors.c ---- */
 struct db_flavor {

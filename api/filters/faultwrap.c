@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "db/db.h"
+
+#define DB_FULL_RETRY_S 10   /* an operator frees space in minutes, not ms */
 
 static enum api_rc faultwrap_request(struct api_req *r)
 {
@@ -67,14 +70,32 @@ static void authtoken_error(struct api_req *r, int status)
 		    r->base_url);
 }
 
+/* A full disk fails every write alike: 503 and when to come back, logged
+ * by db/ once a minute rather than here once a request. */
+static bool disk_full(struct api_req *r)
+{
+	if (r->err == ERR_INTERNAL && r->api->db != NULL && db_full(r->api->db)) {
+		r->err = ERR_NONE;
+		api_error(r, ERR_DB_FULL);
+	}
+	if (r->err != ERR_DB_FULL)
+		return false;
+	log_debug("%s %s: 503 %s", r->method, r->path, r->err_msg);
+	return true;
+}
+
 static void faultwrap_response(struct api_req *r)
 {
+	bool full;
 	int status;
 
 	if (r->err == ERR_NONE)
 		return;
+	full = disk_full(r);
 	status = api_err_status(r->err);
-	if (status >= 500)
+	if (full)
+		api_header_add(r, "Retry-After", "%d", DB_FULL_RETRY_S);
+	else if (status >= 500)
 		log_warnx("%s %s: %d %s", r->method, r->path, status, r->err_msg);
 	else
 		log_info("%s %s rejected: %d %s", r->method, r->path, status,
