@@ -36,10 +36,17 @@ static struct rpc_server *start_server(struct sched *s, const char *topic,
 /* This process's own service rows, as computes send theirs over RPC. */
 static void heartbeat(struct sched *s)
 {
-	if (db_service_heartbeat(s->db, s->conf->host, "kumo-scheduler",
-	    TOPIC_SCHEDULER) != DB_OK ||
-	    db_service_heartbeat(s->db, s->conf->host, "kumo-conductor",
-	    TOPIC_CONDUCTOR) != DB_OK)
+	int rc = db_service_heartbeat(s->db, s->conf->host, "kumo-scheduler",
+	    TOPIC_SCHEDULER);
+
+	if (rc == DB_OK)
+		rc = db_service_heartbeat(s->db, s->conf->host, "kumo-conductor",
+		    TOPIC_CONDUCTOR);
+	/* A full disk is logged by db/, once a minute; the watchdog must
+	 * know, since no compute's report was recorded either. */
+	if (db_full(s->db))
+		s->db_full_at = (int64_t)time(NULL);
+	else if (rc != DB_OK)
 		log_warnx("service heartbeat not recorded");
 }
 

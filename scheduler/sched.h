@@ -138,6 +138,9 @@ struct sched {
 	 * consume (0 = not now), and when they last stopped (0 = never) */
 	volatile int64_t consuming_since;
 	volatile int64_t broker_lost_at;
+	/* unix seconds: when the main loop (heartbeat, watchdog) last found
+	 * the database's disk full (main thread; 0 = never) */
+	int64_t db_full_at;
 };
 
 /* ---- build.c ---- */

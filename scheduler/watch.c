@@ -27,7 +27,12 @@
  *
  * A compute is judged down only when the conductor itself has been
  * consuming for service_down_time: after a broker outage the computes'
- * reports could not arrive, and their silence is the broker's.
+ * reports could not arrive, and their silence is the broker's. Likewise
+ * after a full disk: their reports arrived but could not be recorded.
+ * While the disk is full the watchdog does nothing (it could record
+ * nothing); an instance update the conductor could not record then is
+ * repaired afterwards like a lost one: the build is sent to its host
+ * again, and the compute reports the build it has finished.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,7 +198,12 @@ void cond_watch(struct sched *s, int64_t consuming_since)
 
 	if (consuming_since <= 0)
 		return;   /* the conductor is not consuming: nothing is sure */
-	can_judge = now - consuming_since >= s->conf->service_down_time;
+	if (db_full(s->db)) {
+		s->db_full_at = now;
+		return;
+	}
+	can_judge = now - consuming_since >= s->conf->service_down_time &&
+	    now - s->db_full_at >= s->conf->service_down_time;
 	time_iso8601_at(now - stall, before);
 	if (db_instance_stalled(s->db, before, WATCH_LIMIT, &list, &n) != DB_OK) {
 		log_warnx("watchdog: cannot list stalled instances");

@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from kumocloud import Cloud
+from kumocloud import Cloud, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs: needs root")
 
@@ -30,12 +30,17 @@ def small_disk():
 
 
 @pytest.fixture
-def disk_cloud(small_disk):
-    db = os.path.join(small_disk, "kumo.db")
-    c = Cloud(computes=1, extra_conf={"database": {"connection": "sqlite:///%s" % db}})
-    try:
-        yield c.start(), small_disk
-    finally:
+def make_disk_cloud(small_disk):
+    made = []
+
+    def make(**kw):
+        db = os.path.join(small_disk, "kumo.db")
+        c = Cloud(computes=1, extra_conf={"database": {"connection": "sqlite:///%s" % db}},
+                  **kw)
+        made.append(c)
+        return c.start(), small_disk
+    yield make
+    for c in made:
         c.stop()
 
 
@@ -64,8 +69,8 @@ def create(cloud, image, name):
         "name": name, "imageRef": image, "flavorRef": "1"}})
 
 
-def test_full_disk_answers_503_and_recovers(disk_cloud):
-    cloud, mnt = disk_cloud
+def test_full_disk_answers_503_and_recovers(make_disk_cloud):
+    cloud, mnt = make_disk_cloud()
     image = cloud.create_image()
     before = server_ids(cloud)
     filler = os.path.join(mnt, "filler")
@@ -101,3 +106,29 @@ def test_full_disk_answers_503_and_recovers(disk_cloud):
     api_log = cloud.daemons["api"].log_text()
     assert api_log.count("is full; writes fail until there is space again") == 1
     assert "Unexpected API Error" not in api_log
+
+
+def test_update_lost_to_a_full_disk_is_repaired(make_disk_cloud):
+    """The compute's report that a build is done reaches the conductor
+    while the disk is full: it cannot be recorded. Once there is space the
+    watchdog sends the build to its host again and the compute reports it
+    anew; meanwhile no host is judged down for the reports not recorded."""
+    cloud, mnt = make_disk_cloud(fake={"spawn_delay_ms": 3000})
+    image = cloud.create_image()
+    sid = cloud.boot("vm-update-lost", image)
+    wait_for(lambda: "instance %s: spawning" % sid in cloud.daemons["compute1"].log_text(),
+             20, what="the compute to start spawning")
+    filler = os.path.join(mnt, "filler")
+    fill(filler)
+    lost = "conductor.instance_update failed: DBError: %s: the database's disk is full" % sid
+    wait_for(lambda: lost in cloud.daemons["scheduler"].log_text(), 30,
+             what="the conductor to fail the update")
+    assert cloud.server(sid)["status"] == "BUILD"
+
+    os.unlink(filler)
+    s = cloud.wait_status(sid, "ACTIVE", timeout=90)
+    assert s["OS-EXT-SRV-ATTR:host"] == "compute1"
+    text = cloud.daemons["scheduler"].log_text()
+    assert "its build is sent there again" in text
+    assert text.count("is full; writes fail until there is space again") == 1
+    assert "service heartbeat not recorded" not in text
