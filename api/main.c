@@ -58,10 +58,24 @@ static bool noauth_refused(const struct kumo_conf *conf)
 	return true;
 }
 
+/* Writes into a database file that was deleted or replaced would be
+ * lost: stop at once, loudly (systemd restarts kumo-api on the file that
+ * is there now), rather than answer 503 with the cloud's state gone. */
+static void check_db_file(struct api *api, uint64_t *next)
+{
+	if (now_ms() < *next)
+		return;
+	*next = now_ms() + DB_FILE_CHECK_MS;
+	if (db_file_moved(api->db))
+		fatalx("%s was deleted or replaced under kumo-api: stopping",
+		    conf_db_path(api->conf));
+}
+
 int main(int argc, char **argv)
 {
 	struct kumo_conf conf;
 	struct api api = { .conf = &conf };
+	uint64_t next_check = 0;
 	unsigned long seen = 0;
 	int idle = 0;
 	char err[1024];
@@ -117,6 +131,7 @@ int main(int argc, char **argv)
 		daemon_watchdog();
 		daemon_reload_log_level();
 		trim_when_idle(&api, &seen, &idle);
+		check_db_file(&api, &next_check);
 	}
 	log_info("stopping");
 	daemon_stopping();

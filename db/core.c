@@ -534,6 +534,20 @@ const char *db_strerror(int status)
 	return "unknown database status";
 }
 
+bool db_file_moved(struct db *db)
+{
+	struct db_conn *c;
+	int moved = 0;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return false;   /* logged; cannot tell */
+	if (sqlite3_file_control(c->h, "main", SQLITE_FCNTL_HAS_MOVED,
+	    &moved) != SQLITE_OK)
+		moved = 0;
+	db_conn_put(db, c);
+	return moved != 0;
+}
+
 static void bind_keys(sqlite3_stmt *st, const char *const *keys)
 {
 	for (int i = 0; keys != NULL && keys[i] != NULL; i++)

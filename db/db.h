@@ -68,6 +68,11 @@ const char *db_strerror(int status);         /* static text */
  * error of ENOSPC) until a write succeeds again: callers that flatten a
  * status to DB_ERROR still let the API answer 503, not 500. */
 bool db_full(struct db *db);
+/* True when the path no longer names the file that was opened (deleted,
+ * renamed, or replaced by another file): every write would go to a ghost.
+ * Daemons ask every DB_FILE_CHECK_MS. */
+#define DB_FILE_CHECK_MS 2000
+bool db_file_moved(struct db *db);
 
 /* ---- flavors.c ---- */
 struct db_flavor {

@@ -50,6 +50,16 @@ static void heartbeat(struct sched *s)
 		log_warnx("service heartbeat not recorded");
 }
 
+/* Builds and updates recorded into a deleted or replaced database file
+ * would be lost: stop at once, loudly; systemd restarts kumo-scheduler on
+ * the file that is there now. */
+static void check_db_file(struct sched *s)
+{
+	if (db_file_moved(s->db))
+		fatalx("%s was deleted or replaced under kumo-scheduler: stopping",
+		    conf_db_path(s->conf));
+}
+
 /* Since when the servers consume, for the watchdog and the scheduler:
  * a silence of the computes while the broker was away is the broker's. */
 static void track_consuming(struct sched *s, bool healthy)
@@ -72,6 +82,7 @@ static void run(struct sched *s, struct rpc_server *const *srv, size_t n)
 	const struct timespec tick = { 0, TICK_MS * 1000000L };
 	uint64_t next = now_ms() + (uint64_t)s->conf->report_interval * 1000;
 	uint64_t next_watch = now_ms() + WATCH_INTERVAL_S * 1000;
+	uint64_t next_check = 0;
 	bool healthy;
 
 	while (!daemon_stop_flag) {
@@ -90,6 +101,10 @@ static void run(struct sched *s, struct rpc_server *const *srv, size_t n)
 		if (now_ms() >= next_watch) {
 			cond_watch(s, s->consuming_since);
 			next_watch = now_ms() + WATCH_INTERVAL_S * 1000;
+		}
+		if (now_ms() >= next_check) {
+			check_db_file(s);
+			next_check = now_ms() + DB_FILE_CHECK_MS;
 		}
 	}
 }
