@@ -92,7 +92,9 @@ $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIB
 # it checks tokens with an external Keystone.
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CRYPTO) $(BASE_LIBS)
-$(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBDB) $(LIBCOMMON)
+# kumo-manage instance list --stuck shows the watchdog's own rules
+# (scheduler/verdict.c, the one object it takes from the archive).
+$(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 $(BUILD)/kumo: $(call obj,cli/main.c) $(LIBCLI) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CURL) $(LIB_YAML) $(LIB_CRYPTO) $(BASE_LIBS)

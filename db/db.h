@@ -255,6 +255,10 @@ int db_instance_destroy(struct db *db, const char *uuid);
  * first: what the conductor's watchdog looks at. */
 int db_instance_stalled(struct db *db, const char *updated_before, int limit,
     struct db_instance **out, size_t *n);
+/* Live instances with a task state, the least recently changed first, at
+ * most limit (<= 0: all). */
+int db_instance_in_task(struct db *db, int limit, struct db_instance **out,
+    size_t *n);
 /* Counts live instances, cores and ram of a project (quota checks). */
 int db_instance_usage(struct db *db, const char *project_id,
     int64_t *instances, int64_t *cores, int64_t *ram_mb);

@@ -136,6 +136,10 @@ static const char stalled_sql[] = SELECT_COLS
     " WHERE deleted = 0 AND task_state IN ('" TASK_SCHEDULING "', '"
     TASK_SPAWNING "', '" TASK_DELETING "') AND updated_at < ?1"
     " ORDER BY updated_at LIMIT ?2";
+/* Every live instance in a task, oldest change first (kumo-manage). */
+static const char in_task_sql[] = SELECT_COLS
+    " WHERE deleted = 0 AND task_state IS NOT NULL AND task_state != ''"
+    " ORDER BY updated_at LIMIT ?1";
 static const char usage_sql[] =
     "SELECT count(*), total(vcpus), total(memory_mb) FROM instances"
     " WHERE project_id = ? AND deleted = 0";
@@ -409,6 +413,28 @@ int db_instance_stalled(struct db *db, const char *updated_before, int limit,
 		sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
 		rc = db_query_list(c, st, instance_cols, DB_NELEM(instance_cols),
 		    sizeof **out, &arr, n, "instances stalled");
+		*out = arr;
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_instance_in_task(struct db *db, int limit, struct db_instance **out,
+    size_t *n)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, in_task_sql, &st)) == DB_OK) {
+		sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
+		rc = db_query_list(c, st, instance_cols, DB_NELEM(instance_cols),
+		    sizeof **out, &arr, n, "instances in a task");
 		*out = arr;
 	}
 	db_conn_put(db, c);

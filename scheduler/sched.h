@@ -168,6 +168,32 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
 /* One round (main thread); see watch.c for what it decides. */
 void cond_watch(struct sched *s, int64_t consuming_since);
 
+/* ---- verdict.c: the watchdog's rules (also kumo-manage's) ---- */
+enum watch_verdict {
+	WATCH_NOT_WATCHED,     /* a task the watchdog does not look at */
+	WATCH_NOTHING,         /* its compute has it */
+	WATCH_MOVING,          /* changed within the stall time(s) */
+	WATCH_TIMED_OUT,       /* ERROR: instance_build_timeout */
+	WATCH_RESEND_BUILD,    /* scheduling: build_instances again */
+	WATCH_API_DELETES,     /* deleting, never scheduled */
+	WATCH_RESEND_TO_HOST,  /* spawning on an up host: build_and_run again */
+	WATCH_WAIT_HOST,       /* host silent, not yet for long enough */
+	WATCH_HOST_LOST,       /* ERROR: its host is down */
+	WATCH_LOCAL_DELETE,    /* deleting on a down host: done in the db */
+};
+/* What the watchdog does about inst at now. can_judge: the conductor has
+ * consumed (and recorded) for service_down_time, so a silent host is down. */
+enum watch_verdict watch_judge(const struct kumo_conf *conf,
+    const struct db_instance *inst, const struct db_service *svc, size_t nsvc,
+    int64_t now, bool can_judge);
+const char *watch_verdict_text(enum watch_verdict v);   /* static */
+/* No kumo-compute report from host within service_down_time (or forced
+ * down, or no such service). */
+bool watch_host_down(const struct kumo_conf *conf, const struct db_service *svc,
+    size_t n, const char *host, int64_t now);
+/* How long an instance stays unchanged before the watchdog looks at it. */
+int64_t watch_stall(const struct kumo_conf *conf);
+
 /* ---- wire.c: the retry record (common/rpcapi.h checks the rest) ---- */
 /* The retry record of a build: {"num_attempts": n, "hosts": [s...]}. */
 struct sched_retry {

@@ -25,6 +25,8 @@
  *   building for longer than [DEFAULT] instance_build_timeout
  *       ERROR, as Nova's _check_instance_build_time.
  *
+ * The rules are watch_judge's (verdict.c); this file carries them out.
+ *
  * A compute is judged down only when the conductor itself has been
  * consuming for service_down_time: after a broker outage the computes'
  * reports could not arrive, and their silence is the broker's. Likewise
@@ -66,17 +68,6 @@ static bool resent_within(const char *uuid, int64_t now, int64_t period)
 	str_copy(resent[h].uuid, uuid, sizeof resent[h].uuid);
 	resent[h].at = now;
 	return false;
-}
-
-static bool host_down(const struct sched *s, const struct db_service *svc,
-    size_t n, const char *host, int64_t now)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(svc[i].binary, "kumo-compute") == 0 &&
-		    strcmp(svc[i].host, host) == 0)
-			return svc[i].forced_down || now - svc[i].last_seen_up >
-			    s->conf->service_down_time;
-	return true;   /* no such compute service at all */
 }
 
 static void resend_build(struct sched *s, const struct rpc_ctx *ctx,
@@ -153,35 +144,33 @@ static void timed_out(struct sched *s, const struct rpc_ctx *ctx,
 }
 
 static void judge(struct sched *s, const struct db_instance *inst,
-    const struct db_service *svc, size_t nsvc, int64_t now, bool can_judge,
-    int64_t stall)
+    const struct db_service *svc, size_t nsvc, int64_t now, bool can_judge)
 {
-	int64_t updated = 0, created = 0, idle;
+	int64_t updated = 0, idle, stall = watch_stall(s->conf);
 	struct rpc_ctx ctx;
-	bool building;
 
-	if (time_parse_utc(inst->updated_at, &updated) < 0 ||
-	    time_parse_utc(inst->created_at, &created) < 0)
+	if (time_parse_utc(inst->updated_at, &updated) < 0)
 		return;
 	idle = now - updated;
-	building = strcmp(inst->task_state, TASK_DELETING) != 0;
 	rpc_ctx_init(&ctx, inst->request_id, inst->user_id, inst->project_id,
 	    false);
-	if (building && s->conf->instance_build_timeout > 0 &&
-	    now - created > s->conf->instance_build_timeout)
+	switch (watch_judge(s->conf, inst, svc, nsvc, now, can_judge)) {
+	case WATCH_TIMED_OUT:
 		timed_out(s, &ctx, inst);
-	else if (strcmp(inst->task_state, TASK_SCHEDULING) == 0)
+		break;
+	case WATCH_RESEND_BUILD:
 		resend_build(s, &ctx, inst, idle);
-	else if (inst->host[0] == '\0')
-		;   /* deleting before it was scheduled: the API's to finish */
-	else if (!host_down(s, svc, nsvc, inst->host, now)) {
-		/* twice the stall: a compute that restarted settles its own
-		 * cut-short builds first (compute/sync.c) */
-		if (strcmp(inst->task_state, TASK_SPAWNING) == 0 &&
-		    idle > 2 * stall)
-			resend_to_host(s, &ctx, inst, idle, now, 2 * stall);
-	} else if (can_judge && idle > s->conf->service_down_time)
+		break;
+	case WATCH_RESEND_TO_HOST:
+		resend_to_host(s, &ctx, inst, idle, now, 2 * stall);
+		break;
+	case WATCH_HOST_LOST:
+	case WATCH_LOCAL_DELETE:
 		host_lost(s, &ctx, inst, idle);
+		break;
+	default:
+		break;   /* nothing to do this round */
+	}
 	rpc_ctx_clear(&ctx);
 }
 
@@ -189,9 +178,7 @@ void cond_watch(struct sched *s, int64_t consuming_since)
 {
 	struct db_instance *list = NULL;
 	struct db_service *svc = NULL;
-	int64_t now = (int64_t)time(NULL);
-	int64_t stall = WATCH_STALL_S < s->conf->service_down_time ?
-	    WATCH_STALL_S : s->conf->service_down_time;
+	int64_t now = (int64_t)time(NULL), stall = watch_stall(s->conf);
 	size_t n = 0, nsvc = 0;
 	char before[DB_TS];
 	bool can_judge;
@@ -215,7 +202,7 @@ void cond_watch(struct sched *s, int64_t consuming_since)
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		judge(s, &list[i], svc, nsvc, now, can_judge, stall);
+		judge(s, &list[i], svc, nsvc, now, can_judge);
 	free(svc);
 	free(list);
 }

@@ -303,6 +303,13 @@ static int cmd_token_rotate(struct manage *m, int argc, char **argv)
 	return print_repository(dir, " rotated");
 }
 
+static int cmd_instance_list(struct manage *m, int argc, char **argv)
+{
+	if (open_db(m, false) < 0)
+		return 1;
+	return manage_instance_list(m->db, &m->conf, argc, argv);
+}
+
 static int cmd_bootstrap(struct manage *m, int argc, char **argv)
 {
 	if (open_db(m, false) < 0)
@@ -339,6 +346,9 @@ static const struct command {
 	GROUP("flavor", "list", cmd_flavor_list, "list flavors"),
 	GROUP("service", "list", cmd_service_list,
 	    "list services and whether they are up"),
+	GROUP_ARGS("instance", "list", cmd_instance_list, " --stuck",
+	    "instances in a task state and what the conductor's watchdog "
+	    "will do about each"),
 	WORD("token_setup", cmd_token_setup, "",
 	    "create the Fernet key repository ([fernet_tokens] key_repository)"),
 	WORD("token_rotate", cmd_token_rotate, "",

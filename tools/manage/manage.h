@@ -4,6 +4,7 @@
  *   main.c       options, the command table, db/flavor/service/token commands
  *   bootstrap.c  kumo-manage bootstrap (keystone-manage bootstrap's flags)
  *   archive.c    db archive_deleted_rows, db purge (nova-manage's flags)
+ *   stuck.c      instance list --stuck: what the conductor's watchdog sees
  */
 #ifndef KUMO_MANAGE_H
 #define KUMO_MANAGE_H
@@ -20,5 +21,10 @@ int manage_bootstrap(struct db *db, const struct kumo_conf *conf, int argc,
  * command's name. Each returns nova-manage's exit status (archive.c). */
 int manage_db_archive(struct db *db, int argc, char **argv);
 int manage_db_purge(struct db *db, int argc, char **argv);
+
+/* instance list --stuck: argv[0] is "list". 0, 1 (the database failed,
+ * logged) or 2 (bad usage). */
+int manage_instance_list(struct db *db, const struct kumo_conf *conf,
+    int argc, char **argv);
 
 #endif

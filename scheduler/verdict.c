@@ -1,0 +1,88 @@
+/*
+ * The watchdog's rules as one pure function: what the conductor will do
+ * about an instance in a task state. watch.c acts on the verdict;
+ * kumo-manage instance list --stuck shows it, so the operator reads the
+ * same rules the conductor follows.
+ */
+#include <string.h>
+
+#include "common/states.h"
+#include "scheduler/sched.h"
+
+bool watch_host_down(const struct kumo_conf *conf, const struct db_service *svc,
+    size_t n, const char *host, int64_t now)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(svc[i].binary, "kumo-compute") == 0 &&
+		    strcmp(svc[i].host, host) == 0)
+			return svc[i].forced_down || now - svc[i].last_seen_up >
+			    conf->service_down_time;
+	return true;   /* no such compute service at all */
+}
+
+int64_t watch_stall(const struct kumo_conf *conf)
+{
+	return WATCH_STALL_S < conf->service_down_time ? WATCH_STALL_S :
+	    conf->service_down_time;
+}
+
+static bool watched(const char *task)
+{
+	return strcmp(task, TASK_SCHEDULING) == 0 ||
+	    strcmp(task, TASK_SPAWNING) == 0 || strcmp(task, TASK_DELETING) == 0;
+}
+
+enum watch_verdict watch_judge(const struct kumo_conf *conf,
+    const struct db_instance *inst, const struct db_service *svc, size_t nsvc,
+    int64_t now, bool can_judge)
+{
+	int64_t updated = 0, created = 0, idle, stall = watch_stall(conf);
+	bool building = strcmp(inst->task_state, TASK_DELETING) != 0;
+
+	if (!watched(inst->task_state))
+		return WATCH_NOT_WATCHED;
+	if (time_parse_utc(inst->updated_at, &updated) < 0 ||
+	    time_parse_utc(inst->created_at, &created) < 0)
+		return WATCH_NOTHING;
+	idle = now - updated;
+	if (idle <= stall)   /* db_instance_stalled lists it from then on */
+		return WATCH_MOVING;
+	if (building && conf->instance_build_timeout > 0 &&
+	    now - created > conf->instance_build_timeout)
+		return WATCH_TIMED_OUT;
+	if (strcmp(inst->task_state, TASK_SCHEDULING) == 0)
+		return WATCH_RESEND_BUILD;
+	if (inst->host[0] == '\0')
+		return WATCH_API_DELETES;
+	if (!watch_host_down(conf, svc, nsvc, inst->host, now)) {
+		/* twice the stall: a compute that restarted settles its own
+		 * cut-short builds first (compute/sync.c) */
+		if (strcmp(inst->task_state, TASK_SPAWNING) == 0)
+			return idle > 2 * stall ? WATCH_RESEND_TO_HOST :
+			    WATCH_MOVING;
+		return WATCH_NOTHING;   /* a delete its compute is doing */
+	}
+	if (!can_judge || idle <= conf->service_down_time)
+		return WATCH_WAIT_HOST;
+	return building ? WATCH_HOST_LOST : WATCH_LOCAL_DELETE;
+}
+
+const char *watch_verdict_text(enum watch_verdict v)
+{
+	static const char *const texts[] = {
+		[WATCH_NOT_WATCHED] = "not watched (an action's task)",
+		[WATCH_NOTHING] = "nothing: its compute is working on it",
+		[WATCH_MOVING] = "nothing yet: changed recently",
+		[WATCH_TIMED_OUT] = "ERROR: instance_build_timeout passed",
+		[WATCH_RESEND_BUILD] = "resend the build to the scheduler",
+		[WATCH_API_DELETES] = "nothing: kumo-api deletes it (never scheduled)",
+		[WATCH_RESEND_TO_HOST] = "resend the build to its host",
+		[WATCH_WAIT_HOST] = "wait: its host may be down",
+		[WATCH_HOST_LOST] = "ERROR: its host is down",
+		[WATCH_LOCAL_DELETE] = "delete in the database: its host is down",
+	};
+
+	if ((int)v < 0 || (size_t)v >= sizeof texts / sizeof *texts)
+		return "?";
+	return texts[v];
+}
