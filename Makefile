@@ -1,11 +1,20 @@
 # kumo: `make` builds everything into build/; `make SAN=1` into build-san/
-# with AddressSanitizer and UndefinedBehaviorSanitizer. `make test` runs the
+# with AddressSanitizer and UndefinedBehaviorSanitizer; `make fuzz` builds
+# the libFuzzer harnesses (tests/fuzz/) with clang into build-fuzz/ and runs
+# each for FUZZ_SECONDS. `make test` runs the
 # unit tests and the system tests (RabbitMQ must be up: tools/test-all
 # starts it). Sources are found by directory; a directory's main.c is its
 # program, the rest its library.
 
 SAN ?= 0
-ifeq ($(SAN),1)
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+# The libraries carry the fuzzer's coverage hooks; each harness links
+# libFuzzer's main (-fsanitize=fuzzer).
+BUILD ?= build-fuzz
+CC = clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
@@ -129,8 +138,30 @@ e2e: all
 
 test: unit system e2e
 
+# ---- fuzzing (tests/fuzz/, README "Fuzzing") ----
+# make fuzz [FUZZ_SECONDS=60]: builds with FUZZ=1 into build-fuzz/ and runs
+# every harness on its seed corpus (tests/fuzz/corpus/NAME/) for that long.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+.SECONDARY: $(call obj,$(FUZZ_SRC))
+
+$(BUILD)/fuzz/%: $(call obj,tests/fuzz/%.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_MHD) $(LIB_PCRE2) $(LIB_SQL) $(LIB_YAML) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
+
+.PHONY: fuzz fuzz-build
+ifeq ($(FUZZ),1)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	tools/fuzz $(BUILD)/fuzz $(FUZZ_SECONDS)
+else
+fuzz fuzz-build:
+	@$(MAKE) --no-print-directory FUZZ=1 $@
+endif
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
