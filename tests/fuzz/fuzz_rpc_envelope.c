@@ -2,7 +2,9 @@
  * The RPC envelope reader (common/rpc): a body from the bus goes through
  * rpc_request_fast and, when that declines, rpc_envelope_decode +
  * rpc_request_decode. rpc_internal.h promises the fast path never accepts
- * what jansson refuses and reads the same request: checked here.
+ * what jansson refuses and reads the same request: checked here. A
+ * request read is then written back both ways (rpc_request_body, and
+ * rpc_envelope_encode of rpc_request_encode), which must agree byte for byte.
  */
 #include "common/common.h"
 #include "common/rpc/rpc_internal.h"
@@ -29,6 +31,31 @@ static bool same_request(const struct rpc_request *a, const struct rpc_request *
 	    strcmp(a->ctx.project_id, b->ctx.project_id) == 0 &&
 	    a->ctx.is_admin == b->ctx.is_admin && same_json(a->ctx.roles, b->ctx.roles) &&
 	    same_json(a->ctx.extra, b->ctx.extra);
+}
+
+/* The direct writer against the jansson one, on what was read. */
+static void same_body(const struct rpc_request *q)
+{
+	struct rpc_target tg = { .topic = "t", .namespace = q->namespace,
+	    .version = q->version };
+	const char *uid = q->unique_id ? q->unique_id : "u";
+	size_t la = 0, lb = 0;
+	char *a = NULL, *b;
+	json_t *msg;
+
+	msg = rpc_request_encode(&tg, &q->ctx, q->method, json_deep_copy(q->args),
+	    q->msg_id, q->reply_q, uid);
+	if (msg != NULL)
+		a = rpc_envelope_encode(msg, &la);
+	json_decref(msg);
+	b = rpc_request_body(&tg, &q->ctx, q->method, json_deep_copy(q->args),
+	    q->msg_id, q->reply_q, uid, &lb);
+	if ((a == NULL) != (b == NULL) || (a != NULL && (la != lb || memcmp(a, b, la) != 0))) {
+		fprintf(stderr, "writers differ:\n%s\n%s\n", a ? a : "(null)", b ? b : "(null)");
+		abort();
+	}
+	free(a);
+	free(b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,6 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fast path and jansson read different requests\n");
 		abort();
 	}
+	if (s)
+		same_body(&slow);
 	if (f)
 		rpc_request_clear(&fast);
 	if (s)
