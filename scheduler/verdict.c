@@ -4,20 +4,29 @@
  * kumo-manage instance list --stuck shows it, so the operator reads the
  * same rules the conductor follows.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "common/states.h"
 #include "scheduler/sched.h"
 
-bool watch_host_down(const struct kumo_conf *conf, const struct db_service *svc,
-    size_t n, const char *host, int64_t now)
+/* Seconds since host's kumo-compute last reported; INT64_MAX when it is
+ * forced down or has no service record at all. */
+static int64_t host_silent(const struct db_service *svc, size_t n,
+    const char *host, int64_t now)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(svc[i].binary, "kumo-compute") == 0 &&
 		    strcmp(svc[i].host, host) == 0)
-			return svc[i].forced_down || now - svc[i].last_seen_up >
-			    conf->service_down_time;
-	return true;   /* no such compute service at all */
+			return svc[i].forced_down ? INT64_MAX :
+			    now - svc[i].last_seen_up;
+	return INT64_MAX;
+}
+
+bool watch_host_down(const struct kumo_conf *conf, const struct db_service *svc,
+    size_t n, const char *host, int64_t now)
+{
+	return host_silent(svc, n, host, now) > conf->service_down_time;
 }
 
 int64_t watch_stall(const struct kumo_conf *conf)
@@ -62,7 +71,13 @@ enum watch_verdict watch_judge(const struct kumo_conf *conf,
 			    WATCH_MOVING;
 		return WATCH_NOTHING;   /* a delete its compute is doing */
 	}
-	if (!can_judge || idle <= conf->service_down_time)
+	/* A compute slow to report (a loaded host, a long libvirt call) is
+	 * filtered out of scheduling at service_down_time; its builds and
+	 * deletes are taken from it only when it has been silent for
+	 * WATCH_DEAD_FACTOR times that. */
+	if (!can_judge || idle <= conf->service_down_time ||
+	    host_silent(svc, nsvc, inst->host, now) <=
+	    (int64_t)WATCH_DEAD_FACTOR * conf->service_down_time)
 		return WATCH_WAIT_HOST;
 	return building ? WATCH_HOST_LOST : WATCH_LOCAL_DELETE;
 }

@@ -14,7 +14,8 @@
  *       with the broker): it is sent to that host again, at most once in
  *       twice WATCH_STALL_S. The compute drops a copy of a build it runs and
  *       reports one it has finished (compute/manager.c).
- *   spawning on a compute that is down (no report for service_down_time)
+ *   spawning on a compute that is down (no report for WATCH_DEAD_FACTOR
+ *   times service_down_time: one merely slow to report is left alone)
  *       ERROR with a fault naming the host: the guest may have started
  *       there, so it is not built a second time elsewhere. The allocation
  *       stays until the delete, as Nova keeps it for an instance in ERROR.
@@ -123,7 +124,8 @@ static void host_lost(struct sched *s, const struct rpc_ctx *ctx,
 	}
 	snprintf(why, sizeof why, "kumo-compute on %s is down (no report for "
 	    "over %d s) and the build made no progress for %lld s",
-	    inst->host, s->conf->service_down_time, (long long)idle);
+	    inst->host, WATCH_DEAD_FACTOR * s->conf->service_down_time,
+	    (long long)idle);
 	if (cond_set_error(s, ctx, inst->uuid, TASK_SPAWNING,
 	    "Build of instance aborted: its compute host is down", why) == 0)
 		log_warnx("instance %s: ERROR: %s", inst->uuid, why);
