@@ -139,7 +139,7 @@ static const char stalled_sql[] = SELECT_COLS
 /* Every live instance in a task, oldest change first (kumo-manage). */
 static const char in_task_sql[] = SELECT_COLS
     " WHERE deleted = 0 AND task_state IS NOT NULL AND task_state != ''"
-    " ORDER BY updated_at LIMIT ?1";
+    " AND ?1 IS NULL ORDER BY updated_at LIMIT ?2";
 static const char usage_sql[] =
     "SELECT count(*), total(vcpus), total(memory_mb) FROM instances"
     " WHERE project_id = ? AND deleted = 0";
@@ -396,8 +396,10 @@ int db_instance_destroy(struct db *db, const char *uuid)
 	return rc;
 }
 
-int db_instance_stalled(struct db *db, const char *updated_before, int limit,
-    struct db_instance **out, size_t *n)
+/* The instances of sql (?1 updated_before or NULL, ?2 the limit), the
+ * oldest change first. */
+static int task_list(struct db *db, const char *sql, const char *before,
+    int limit, struct db_instance **out, size_t *n, const char *what)
 {
 	struct db_conn *c;
 	sqlite3_stmt *st;
@@ -408,37 +410,29 @@ int db_instance_stalled(struct db *db, const char *updated_before, int limit,
 	*n = 0;
 	if ((c = db_conn_get(db)) == NULL)
 		return DB_ERROR;
-	if ((rc = db_stmt(c, stalled_sql, &st)) == DB_OK) {
-		db_bind_text(st, 1, updated_before);
+	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
+		db_bind_text(st, 1, before);
 		sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
 		rc = db_query_list(c, st, instance_cols, DB_NELEM(instance_cols),
-		    sizeof **out, &arr, n, "instances stalled");
+		    sizeof **out, &arr, n, what);
 		*out = arr;
 	}
 	db_conn_put(db, c);
 	return rc;
 }
 
+int db_instance_stalled(struct db *db, const char *updated_before, int limit,
+    struct db_instance **out, size_t *n)
+{
+	return task_list(db, stalled_sql, updated_before, limit, out, n,
+	    "instances stalled");
+}
+
 int db_instance_in_task(struct db *db, int limit, struct db_instance **out,
     size_t *n)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	void *arr = NULL;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, in_task_sql, &st)) == DB_OK) {
-		sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
-		rc = db_query_list(c, st, instance_cols, DB_NELEM(instance_cols),
-		    sizeof **out, &arr, n, "instances in a task");
-		*out = arr;
-	}
-	db_conn_put(db, c);
-	return rc;
+	return task_list(db, in_task_sql, NULL, limit, out, n,
+	    "instances in a task");
 }
 
 int db_instance_usage(struct db *db, const char *project_id,
