@@ -41,7 +41,7 @@ def test_instance_list_stuck(make_cloud):
         return (rows[waiting]["watchdog"] == "resend the build to the scheduler"
                 and rows[spawning]["host_state"] == "down"
                 and rows[spawning]["watchdog"] == "ERROR: its host is down")
-    wait_for(settled, 30, interval=0.5, what="the verdicts of an idle watchdog")
+    wait_for(settled, 90, interval=0.5, what="the verdicts of an idle watchdog")
     rows = stuck_rows(cloud)
     assert rows[spawning]["unchanged"] > 4
     assert set(rows) == {waiting, spawning}
