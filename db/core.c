@@ -571,6 +571,24 @@ int db_fetch_one(struct db *db, const char *sql, const char *const *keys,
 	return rc;
 }
 
+int db_change(struct db *db, const char *sql, const char *const *keys,
+    const char *what)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
+		bind_keys(st, keys);
+		if ((rc = db_step_done(c, st, what)) == DB_OK && db_changes(c) == 0)
+			rc = DB_NOTFOUND;
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
 int db_fetch_list(struct db *db, const char *sql, const char *const *keys,
     const struct db_col *cols, size_t ncols, size_t elem, void **out,
     size_t *n, const char *what)

@@ -90,6 +90,10 @@ int db_query_list(struct db_conn *c, sqlite3_stmt *st, const struct db_col *cols
 /* One statement on a borrowed connection, its text parameters bound in
  * order from keys (a NULL-terminated array, or NULL for none). */
 #define DB_KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+/* Steps sql (an UPDATE, INSERT or DELETE) with keys bound as db_fetch_one
+ * binds them: DB_NOTFOUND when it changed no row. */
+int db_change(struct db *db, const char *sql, const char *const *keys,
+    const char *what);
 int db_fetch_one(struct db *db, const char *sql, const char *const *keys,
     const struct db_col *cols, size_t ncols, void *out, const char *what);
 int db_fetch_list(struct db *db, const char *sql, const char *const *keys,

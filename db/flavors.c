@@ -145,26 +145,6 @@ int db_flavor_list_project(struct db *db, const char *project_id,
 	return rc;
 }
 
-/* Steps sql with keys bound: DB_NOTFOUND when it changed no row. */
-static int change(struct db *db, const char *sql, const char *const *keys,
-    const char *what)
-{
-	struct db_conn *c;
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((c = db_conn_get(db)) == NULL)
-		return DB_ERROR;
-	if ((rc = db_stmt(c, sql, &st)) == DB_OK) {
-		for (int i = 0; keys[i] != NULL; i++)
-			db_bind_text(st, i + 1, keys[i]);
-		if ((rc = db_step_done(c, st, what)) == DB_OK && db_changes(c) == 0)
-			rc = DB_NOTFOUND;
-	}
-	db_conn_put(db, c);
-	return rc;
-}
-
 int db_flavor_access_add(struct db *db, const char *flavorid,
     const char *project_id)
 {
@@ -173,14 +153,14 @@ int db_flavor_access_add(struct db *db, const char *flavorid,
 	if (db_check_len(project_id, DB_NAME, "flavor access project") != DB_OK)
 		return DB_ERROR;
 	time_iso8601(now);
-	return change(db, access_add_sql, DB_KEYS(project_id, now, flavorid),
+	return db_change(db, access_add_sql, DB_KEYS(project_id, now, flavorid),
 	    "flavor access add");
 }
 
 int db_flavor_access_remove(struct db *db, const char *flavorid,
     const char *project_id)
 {
-	return change(db, access_remove_sql, DB_KEYS(project_id, flavorid),
+	return db_change(db, access_remove_sql, DB_KEYS(project_id, flavorid),
 	    "flavor access remove");
 }
 
