@@ -17,6 +17,16 @@ def cloud():
 
 
 @pytest.fixture(scope="module")
+def api():
+    """kumo-api and the scheduler, no compute: for tests of the API alone,
+    which also check that nothing they send kills kumo-api."""
+    c = Cloud(computes=0).start()
+    yield c
+    assert c.daemons["api"].proc.poll() is None, "kumo-api died"
+    c.stop()
+
+
+@pytest.fixture(scope="module")
 def image(cloud):
     return cloud.create_image()
 

@@ -7,18 +7,9 @@ import re
 
 import pytest
 
-from kumocloud import Cloud
 
 IMG_NONE = "00000000-0000-0000-0000-00000000dead"
 REQID_RE = re.compile(r"req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-@pytest.fixture(scope="module")
-def api():
-    c = Cloud(computes=0).start()
-    yield c
-    assert c.daemons["api"].proc.poll() is None, "kumo-api died"
-    c.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,8 @@ import socket
 
 import pytest
 
-from kumocloud import Cloud
 
 H = b"Host: x\r\nX-Auth-Token: admin:admin\r\nConnection: close\r\n"
-
-
-@pytest.fixture(scope="module")
-def api():
-    c = Cloud(computes=0).start()
-    yield c
-    assert c.daemons["api"].proc.poll() is None, "kumo-api died"
-    c.stop()
 
 
 def raw(api, data):
