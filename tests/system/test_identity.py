@@ -523,6 +523,17 @@ def test_route_matrix(ks, tenants):
         if method != "GET":
             r = ks.request(method, path, body=body, token=ar)
             assert r.status == 403, (method, path, r)
+    # os-flavor-access: admin only, the list included; real bodies, so
+    # that the answer is the policy's and not the body check's
+    for method, path, body in (
+            ("GET", "/v2.1/flavors/1/os-flavor-access", None),
+            ("POST", "/v2.1/flavors/1/action", {"addTenantAccess": {"tenant": a["id"]}}),
+            ("POST", "/v2.1/flavors/1/action",
+             {"removeTenantAccess": {"tenant": a["id"]}})):
+        assert ks.request(method, path, body=body, token=None).status == 401, (method, path)
+        for tok in (ar, am, bm):
+            r = ks.request(method, path, body=body, token=tok)
+            assert r.status == 403, (method, path, r)
 
 
 def test_expired_and_foreign_tokens(ks, tenants):
