@@ -99,6 +99,48 @@ int str_to_bool(const char *s, bool *out);
 /* snprintf that returns -1 on error or truncation. */
 int str_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ---- netaddr.c ---------------------------------------------------------- */
+
+struct kumo_conf;
+
+#define IP4_STR_LEN 16
+#define MAC_STR_LEN 18
+
+/* A flat IPv4 network (nova-network FlatDHCP's shape); addresses in host
+ * byte order. */
+struct net_def {
+	char name[256];
+	uint32_t net;
+	int prefix;                 /* 8-30 */
+	uint32_t gateway;           /* the bridge's own address */
+	uint32_t dhcp_start, dhcp_end; /* what guests are given, inclusive */
+	uint32_t dns;
+	char bridge[16];
+	int mtu;
+};
+
+/* Strict dotted quad (no leading zeros, nothing around it): 0 or -1. */
+int ip4_parse(const char *s, uint32_t *out);
+void ip4_format(uint32_t a, char out[IP4_STR_LEN]);
+uint32_t ip4_mask(int prefix);
+/* "a.b.c.d/P", P 8-30, no host bits set: 0 or -1. */
+int ip4_cidr_parse(const char *s, uint32_t *net, int *prefix);
+bool ip4_in_net(const struct net_def *n, uint32_t a);
+/* A Linux interface name kumo may create or use (1-15 safe characters). */
+bool net_bridge_name_ok(const char *s);
+/* Checks and fills a network; "" for gateway, dhcp_start, dhcp_end, dns
+ * take the defaults (first host address, gateway + 1, last host address,
+ * the gateway). -1 with why in err. */
+int net_def_make(struct net_def *out, const char *name, const char *cidr,
+    const char *gateway, const char *dhcp_start, const char *dhcp_end,
+    const char *dns, const char *bridge, int mtu, char *err, size_t errlen);
+/* The [network] section's default network. */
+int net_def_from_conf(const struct kumo_conf *c, struct net_def *out,
+    char *err, size_t errlen);
+int mac_parse(const char *s, uint8_t out[6]);
+bool mac_valid(const char *s);   /* unicast, not all zero */
+void mac_random(char out[MAC_STR_LEN]); /* fa:16:3e:xx:xx:xx */
+
 /* ---- config.c ----------------------------------------------------------- */
 
 #define CONF_STR 256
@@ -182,7 +224,24 @@ struct kumo_conf {
 	/* [libvirt] */
 	char libvirt_connection_uri[CONF_STR];
 	char libvirt_virt_type[CONF_STR];
-	char libvirt_network[CONF_STR]; /* "" = user-mode NIC */
+	char libvirt_network[CONF_STR]; /* vif_type network: its name */
+	char libvirt_vif_type[16];      /* "bridge", "user", "network" */
+	/* [network]: the default flat network (common/netaddr.c checks it) */
+	char net_name[CONF_STR];
+	char net_cidr[64];
+	char net_gateway[64];
+	char net_dhcp_start[64];
+	char net_dhcp_end[64];
+	char net_bridge[16];            /* IFNAMSIZ */
+	char net_dns[64];
+	int net_mtu;
+	bool net_masquerade;
+	char net_helper_socket[CONF_STR];
+	char net_helper_user[CONF_STR];
+	/* config drive */
+	bool force_config_drive;
+	char config_drive_format[16];   /* "iso9660" or "vfat" */
+	char dhcp_domain[CONF_STR];     /* [api]: meta_data.json's hostname suffix */
 	/* [fake] */
 	int fake_vcpus;
 	int fake_memory_mb;

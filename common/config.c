@@ -108,6 +108,28 @@ static const struct conf_key conf_keys[] = {
 	STR("libvirt", "connection_uri", libvirt_connection_uri, "qemu:///system"),
 	STR("libvirt", "virt_type", libvirt_virt_type, "auto"),
 	STR("libvirt", "network", libvirt_network, ""), /* a libvirt network name */
+	/* the guests' NIC: "bridge" (the [network] bridge, fixed IPs), "user"
+	 * (QEMU user-mode: the guest reaches the host's loopback; warned
+	 * about), "network" (the libvirt network [libvirt] network) */
+	STR("libvirt", "vif_type", libvirt_vif_type, "bridge"),
+	/* the default flat network (nova-network FlatDHCP's shape): every
+	 * compute host has its bridge; "" = derived from cidr */
+	STR("network", "name", net_name, "private"),
+	STR("network", "cidr", net_cidr, "10.99.0.0/24"),
+	STR("network", "gateway", net_gateway, ""),      /* first host address */
+	STR("network", "dhcp_start", net_dhcp_start, ""), /* gateway + 1 */
+	STR("network", "dhcp_end", net_dhcp_end, ""),     /* last host address */
+	STR("network", "bridge", net_bridge, "kumobr0"),
+	STR("network", "dns", net_dns, ""),              /* the gateway */
+	INT("network", "mtu", net_mtu, 576, 9000, "1500"),
+	BOOL("network", "masquerade", net_masquerade, "false"),
+	/* kumo-netd, the compute host's privileged network helper */
+	STR("network", "helper_socket", net_helper_socket, "/run/kumo/netd.sock"),
+	STR("network", "helper_user", net_helper_user, "kumo"),
+	/* config drive (Nova's names) */
+	BOOL("DEFAULT", "force_config_drive", force_config_drive, "false"),
+	STR("DEFAULT", "config_drive_format", config_drive_format, "iso9660"),
+	STR("api", "dhcp_domain", dhcp_domain, "novalocal"),
 	INT("fake", "vcpus", fake_vcpus, 1, 1 << 20, "64"),
 	INT("fake", "memory_mb", fake_memory_mb, 1, 1 << 30, "131072"),
 	INT("fake", "local_gb", fake_local_gb, 1, 1 << 30, "2000"),
@@ -126,6 +148,8 @@ static const struct {
 	{ "compute_driver", { "libvirt", "fake", NULL } },
 	{ "auth_strategy", { "keystone", "noauth2", NULL } },
 	{ "virt_type", { "auto", "kvm", "qemu", NULL } },
+	{ "vif_type", { "bridge", "user", "network", NULL } },
+	{ "config_drive_format", { "iso9660", "vfat", NULL } },
 	{ "log_level", { "error", "warning", "info", "debug" } },
 	{ "interface", { "public", "internal", "admin", NULL } },
 };
@@ -305,6 +329,7 @@ int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen
 {
 	const char *why;
 	struct conf_parse p = { conf, err, errlen, path };
+	struct net_def net;
 	char msg[512] = "";
 	int line;
 
@@ -338,6 +363,11 @@ int conf_load(struct kumo_conf *conf, const char *path, char *err, size_t errlen
 	if ((why = conf_check_service_user(conf))[0] != '\0' ||
 	    (why = conf_check_authtoken(conf))[0] != '\0') {
 		snprintf(err, errlen, "%s: %s", path ? path : "(defaults)", why);
+		return -1;
+	}
+	if (net_def_from_conf(conf, &net, msg, sizeof msg) < 0) {
+		snprintf(err, errlen, "%s: [network] %s", path ? path : "(defaults)",
+		    msg);
 		return -1;
 	}
 	return 0;
