@@ -19,6 +19,10 @@
  *   servers.c      /v2.1/servers list, show, delete and their views
  *   servers_query.c  the list's filters, sorting and paging (servers_query.h)
  *   servers_create.c  POST /v2.1/servers: validation and the boot cast
+ *   servers_ips.c  addresses and metadata in the server view,
+ *                  /servers/{id}/ips, the read side of /os-networks
+ *   servers_guest.c  what a create gives the guest: user_data,
+ *                  config_drive, hostname, metadata, networks
  *   servers_action.c  POST /v2.1/servers/{id}/action: reboot, os-stop,
  *                  os-start, os-getConsoleOutput
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
@@ -93,6 +97,8 @@ enum api_err {
 	ERR_IMAGE_READONLY,
 	ERR_IMAGE_PROTECTED,
 	ERR_NOT_FOUND,         /* 404, no such route */
+	ERR_NETWORK_NOT_FOUND, /* 404, os-networks */
+	ERR_NOT_IN_NETWORK,    /* 404, /servers/{id}/ips/{network} */
 	ERR_INSTANCE_NOT_FOUND,
 	ERR_FLAVOR_NOT_FOUND,
 	ERR_IMAGE_NOT_FOUND,
@@ -574,6 +580,13 @@ enum api_rc flavors_action(struct api_req *r);
 enum api_rc servers_list(struct api_req *r);
 enum api_rc servers_detail(struct api_req *r);
 enum api_rc servers_show(struct api_req *r);
+/* servers_ips.c */
+enum api_rc servers_ips_index(struct api_req *r);
+enum api_rc servers_ips_show(struct api_req *r);
+enum api_rc networks_list(struct api_req *r);
+enum api_rc networks_show(struct api_req *r);
+void servers_write_addresses(struct jw *w, struct api_req *r, const char *uuid);
+void servers_write_metadata(struct jw *w, struct api_req *r, const char *uuid);
 enum api_rc servers_create(struct api_req *r);
 enum api_rc servers_delete(struct api_req *r);
 enum api_rc servers_action(struct api_req *r);
@@ -751,7 +764,37 @@ int api_flavor_get(struct api_req *r, const char *flavorid,
 int flavors_validate_create(struct api_req *r, const json_t *body, int mv,
     struct db_flavor *f);
 
+struct db_network;
+struct db_keypair;
+struct db_meta;
+struct db_instance_extra;
+
+/* What the guest itself is given (servers_guest.c). */
+struct server_guest {
+	const char *user_data;      /* base64, borrowed from the body; NULL none */
+	bool config_drive;
+	char hostname[64];          /* 2.90's, sanitized; "" = from the name */
+	json_t *networks;           /* as asked ("auto", "none", [...]); owned */
+	char *networks_text;        /* its JSON, for instance_extra */
+	struct db_meta *meta;       /* the metadata, for instance_extra */
+	size_t n_meta;
+};
+
+int servers_guest_validate(struct api_req *r, const json_t *srv, int mv,
+    struct server_guest *g);
+/* The networks against the database (400s as Nova's); max_count > 1
+ * refuses a fixed_ip. */
+int servers_guest_resolve(struct api_req *r, struct server_guest *g,
+    int max_count);
+int servers_guest_extra(struct server_guest *g, const json_t *metadata,
+    const struct db_keypair *kp, struct db_instance_extra *x);
+void servers_guest_free(struct server_guest *g);
+bool api_network_holds(const struct db_network *net, const char *ip);
+/* Nova's sanitize_hostname ("" when nothing is left). */
+void servers_hostname(const char *name, char *out, size_t len);
+
 struct server_create {
+	struct server_guest guest;
 	char name[256];
 	char image_ref[37];
 	char flavor_ref[256];

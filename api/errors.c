@@ -42,6 +42,9 @@ static const struct {
 	[ERR_IMAGE_PROTECTED] = { 403, "Image %s is protected and cannot be deleted." },
 	[ERR_NOT_FOUND] = { 404, "The resource could not be found." },
 	[ERR_INSTANCE_NOT_FOUND] = { 404, "Instance %s could not be found." },
+	[ERR_NETWORK_NOT_FOUND] = { 404, "Network %s could not be found." },
+	[ERR_NOT_IN_NETWORK] = { 404, "Instance is not a member of specified "
+	    "network" },
 	[ERR_FLAVOR_NOT_FOUND] = { 404, "Flavor %s could not be found." },
 	[ERR_IMAGE_NOT_FOUND] = { 404, "Image %s could not be found." },
 	[ERR_HYPERVISOR_NOT_FOUND] = { 404, "Hypervisor %s could not be found." },

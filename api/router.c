@@ -42,6 +42,10 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/servers/{id}", servers_show, P_SRV "show", ROUTE_SERVER_ID },
 	{ "DELETE", "/v2.1/servers/{id}", servers_delete, P_SRV "delete", ROUTE_SERVER_ID },
 	{ "POST", "/v2.1/servers/{id}/action", servers_action, P_SRV "action", ROUTE_SERVER_ID | ROUTE_BODY },
+	{ "GET", "/v2.1/servers/{id}/ips", servers_ips_index, "os_compute_api:ips:index", ROUTE_SERVER_ID },
+	{ "GET", "/v2.1/servers/{id}/ips/{id}", servers_ips_show, "os_compute_api:ips:show", ROUTE_SERVER_ID },
+	{ "GET", "/v2.1/os-networks", networks_list, "os_compute_api:os-networks:list", 0 },
+	{ "GET", "/v2.1/os-networks/{id}", networks_show, "os_compute_api:os-networks:view", 0 },
 	{ "GET", "/v2.1/servers/{id}/os-instance-actions", instance_actions_list, "os_compute_api:os-instance-actions:list", ROUTE_SERVER_ID },
 	{ "GET", "/v2.1/servers/{id}/os-instance-actions/{id}", instance_actions_show, "os_compute_api:os-instance-actions:show", ROUTE_SERVER_ID },
 

@@ -207,8 +207,22 @@ static void hostname_of(const char *name, char *out, size_t len)
 		str_copy(out, "server", len);
 }
 
+/* The user data as it was given (base64), or null. */
+static void write_user_data(struct jw *w, struct api_req *r, const char *uuid)
+{
+	struct db_instance_extra x;
+
+	jw_key_lit(w, JW_KEY("OS-EXT-SRV-ATTR:user_data"));
+	if (db_instance_extra_get(r->api->db, uuid, &x) == DB_OK &&
+	    x.user_data != NULL)
+		jw_str(w, x.user_data);
+	else
+		jw_raw(w, "null");
+	db_instance_extra_clear(&x);
+}
+
 /* The OS-EXT-SRV-ATTR fields (admins only); more from 2.3 on. */
-static void write_srv_attrs(struct jw *w, const struct api_req *r,
+static void write_srv_attrs(struct jw *w, struct api_req *r,
     const struct db_instance *in)
 {
 	char iname[32] = "", hn[64];
@@ -220,14 +234,17 @@ static void write_srv_attrs(struct jw *w, const struct api_req *r,
 	jw_kstr_or_null(w, JW_KEY("OS-EXT-SRV-ATTR:hypervisor_hostname"), in->node);
 	if (r->mv < API_MV(2, 3))
 		return;
-	hostname_of(in->name, hn, sizeof hn);
+	if (in->hostname[0] != '\0')
+		str_copy(hn, in->hostname, sizeof hn);
+	else
+		hostname_of(in->name, hn, sizeof hn);
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:reservation_id"), in->reservation_id);
 	jw_kint(w, JW_KEY("OS-EXT-SRV-ATTR:launch_index"), 0);
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:hostname"), hn);
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:kernel_id"), "");
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:ramdisk_id"), "");
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:root_device_name"), "/dev/vda");
-	jw_kraw(w, JW_KEY("OS-EXT-SRV-ATTR:user_data"), "null");
+	write_user_data(w, r, in->uuid);
 }
 
 /* Fields added by later microversions, after the 2.1 set. */
@@ -268,13 +285,15 @@ static void write_server(struct jw *w, struct api_req *r,
 	jw_kstr(w, JW_KEY("status"), status);
 	jw_kstr(w, JW_KEY("tenant_id"), in->project_id);
 	jw_kstr(w, JW_KEY("user_id"), in->user_id);
-	jw_kraw(w, JW_KEY("metadata"), "{}");
+	jw_key_lit(w, JW_KEY("metadata"));
+	servers_write_metadata(w, r, in->uuid);
 	jw_kstr(w, JW_KEY("hostId"), vc->hid);
 	write_image_ref(w, r, in->image_ref);
 	write_flavor_ref(w, r, in);
 	jw_kstr(w, JW_KEY("created"), in->created_at);
 	jw_kstr(w, JW_KEY("updated"), in->updated_at[0] ? in->updated_at : in->created_at);
-	jw_kraw(w, JW_KEY("addresses"), "{}");
+	jw_key_lit(w, JW_KEY("addresses"));
+	servers_write_addresses(w, r, in->uuid);
 	jw_kstr(w, JW_KEY("accessIPv4"), "");
 	jw_kstr(w, JW_KEY("accessIPv6"), "");
 	jw_key_lit(w, JW_KEY("links"));
@@ -284,7 +303,7 @@ static void write_server(struct jw *w, struct api_req *r,
 		jw_kint(w, JW_KEY("progress"), 0);
 	jw_kstr(w, JW_KEY("OS-EXT-AZ:availability_zone"), in->availability_zone[0] ?
 	    in->availability_zone : in->host[0] ? "nova" : "");
-	jw_kstr(w, JW_KEY("config_drive"), "");
+	jw_kstr(w, JW_KEY("config_drive"), in->config_drive);
 	jw_kstr_or_null(w, JW_KEY("key_name"), in->key_name);
 	jw_ktime_usec(w, JW_KEY("OS-SRV-USG:launched_at"), in->launched_at);
 	jw_ktime_usec(w, JW_KEY("OS-SRV-USG:terminated_at"), in->terminated_at);

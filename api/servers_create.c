@@ -94,30 +94,6 @@ static int check_flavor_ref(struct api_req *r, const json_t *v,
 	return 0;
 }
 
-/* networks: a list of objects; from 2.37 also "none" or "auto". */
-static int check_networks(struct api_req *r, const json_t *v, int mv)
-{
-	char repr[300];
-	size_t i;
-	json_t *item;
-
-	if (v == NULL)
-		return 0;
-	if (mv >= API_MV(2, 37) && json_is_string(v) &&
-	    (strcmp(json_string_value(v), "none") == 0 ||
-	    strcmp(json_string_value(v), "auto") == 0))
-		return 0;
-	api_pyrepr(v, repr, sizeof repr);
-	if (!json_is_array(v))
-		return api_invalid(r, "networks", v, mv >= API_MV(2, 37) ?
-		    "%s is not valid under any of the given schemas" :
-		    "%s is not of type 'array'", repr);
-	json_array_foreach(v, i, item)
-		if (v_object(r, "networks", item))
-			return API_ERROR;
-	return 0;
-}
-
 /* metadata: an object of strings (keys 1-255, values up to 255). */
 static int check_metadata(struct api_req *r, const json_t *v)
 {
@@ -149,7 +125,7 @@ static int check_optional(struct api_req *r, const json_t *srv, int mv,
 	int64_t n;
 
 	if (check_metadata(r, json_object_get(srv, "metadata")) ||
-	    check_networks(r, json_object_get(srv, "networks"), mv))
+	    servers_guest_validate(r, srv, mv, &sc->guest))
 		return API_ERROR;
 	if ((v = json_object_get(srv, "OS-DCF:diskConfig")) &&
 	    (!json_is_string(v) || (strcmp(json_string_value(v), "AUTO") &&
@@ -221,10 +197,9 @@ int servers_validate_create(struct api_req *r, const json_t *body, int mv,
 
 /* ---- the create flow ---- */
 
-static int resolve(struct api_req *r, const struct server_create *sc,
-    struct db_flavor *fl, struct db_image *img)
+static int resolve(struct api_req *r, struct server_create *sc,
+    struct db_flavor *fl, struct db_image *img, struct db_keypair *kp)
 {
-	struct db_keypair kp;
 	int rc = api_flavor_get(r, sc->flavor_ref, fl);
 
 	if (rc == DB_NOTFOUND || (rc == DB_OK && fl->disabled))
@@ -248,10 +223,10 @@ static int resolve(struct api_req *r, const struct server_create *sc,
 		return api_error(r, ERR_BAD_REQUEST,
 		    "Flavor's disk is too small for requested image.");
 	if (sc->key_name[0] != '\0' &&
-	    (rc = db_keypair_get(r->api->db, r->user_id, sc->key_name, &kp)) != DB_OK)
+	    (rc = db_keypair_get(r->api->db, r->user_id, sc->key_name, kp)) != DB_OK)
 		return rc == DB_NOTFOUND ? api_error(r, ERR_BAD_REQUEST,
 		    "Invalid key_name provided.") : api_error(r, ERR_INTERNAL);
-	return 0;
+	return servers_guest_resolve(r, &sc->guest, sc->max_count);
 }
 
 static void random_chars(char *out, size_t n)
@@ -297,6 +272,16 @@ static void instance_fill(struct api_req *r, const struct server_create *sc,
 	str_copy(in->reservation_id, resv, sizeof in->reservation_id);
 	str_copy(in->key_name, sc->key_name, sizeof in->key_name);
 	str_copy(in->request_id, r->reqid, sizeof in->request_id);
+	/* Nova: the 2.90 hostname, else the display name's; Server-<uuid>
+	 * when nothing of it is left */
+	if (sc->guest.hostname[0] != '\0' && sc->max_count == 1)
+		str_copy(in->hostname, sc->guest.hostname, sizeof in->hostname);
+	else
+		servers_hostname(in->name, in->hostname, sizeof in->hostname);
+	if (in->hostname[0] == '\0')
+		snprintf(in->hostname, sizeof in->hostname, "Server-%s", in->uuid);
+	if (sc->guest.config_drive || r->api->conf->force_config_drive)
+		str_copy(in->config_drive, "True", sizeof in->config_drive);
 }
 
 /* Asks the scheduler to build an inserted instance. */
@@ -325,16 +310,22 @@ static int cast_build(struct api_req *r, const char *uuid)
 
 /* Inserts count instances (their uuids into ids), then rechecks the
  * quotas as Nova does; on failure none of them is left. */
-static int insert_all(struct api_req *r, const struct server_create *sc,
-    const struct db_flavor *fl, const char *resv, int count,
-    char ids[][UUID_STR_LEN])
+static int insert_all(struct api_req *r, struct server_create *sc,
+    const struct db_flavor *fl, const struct db_keypair *kp,
+    const char *resv, int count, char ids[][UUID_STR_LEN])
 {
+	struct db_instance_extra x;
 	struct db_instance in;
-	int i, rc;
+	int i = 0, rc;
 
+	if (servers_guest_extra(&sc->guest, json_object_get(json_object_get(
+	    r->json_in, "server"), "metadata"), kp, &x) < 0) {
+		api_error(r, ERR_INTERNAL);
+		goto fail;
+	}
 	for (i = 0; i < count; i++) {
 		instance_fill(r, sc, fl, i, resv, &in);
-		if ((rc = db_instance_create(r->api->db, &in)) != DB_OK) {
+		if ((rc = db_instance_create_ex(r->api->db, &in, &x)) != DB_OK) {
 			api_db_error(r, rc);
 			goto fail;
 		}
@@ -375,18 +366,24 @@ static json_t *created_view(struct api_req *r, const char *uuid,
 enum api_rc servers_create(struct api_req *r)
 {
 	struct server_create sc;
+	struct db_keypair kp;
 	struct db_flavor fl;
 	struct db_image img;
 	char resv[16] = "r-", ids[MAX_COUNT][UUID_STR_LEN];
 	const json_t *rr;
-	int count;
+	int count, rc;
 
-	if (servers_validate_create(r, r->json_in, r->mv, &sc) ||
-	    resolve(r, &sc, &fl, &img) ||
-	    api_quota_check_build(r, &fl, sc.min_count, sc.max_count, &count))
-		return API_ERROR;
-	random_chars(resv + 2, 8);
-	if (insert_all(r, &sc, &fl, resv, count, ids) != 0)
+	memset(&kp, 0, sizeof kp);
+	rc = servers_validate_create(r, r->json_in, r->mv, &sc) ||
+	    resolve(r, &sc, &fl, &img, &kp) ||
+	    api_quota_check_build(r, &fl, sc.min_count, sc.max_count, &count);
+	if (rc == 0) {
+		random_chars(resv + 2, 8);
+		rc = insert_all(r, &sc, &fl, sc.key_name[0] ? &kp : NULL, resv,
+		    count, ids);
+	}
+	servers_guest_free(&sc.guest);
+	if (rc != 0)
 		return API_ERROR;
 	for (int i = 0; i < count; i++)
 		if (cast_build(r, ids[i]) != 0)

@@ -74,3 +74,40 @@ long b64url_decode(const char *s, size_t len, void *out, size_t cap)
 		return -1;
 	return (long)n;
 }
+
+/* Standard base64 (RFC 4648, section 4), as user data comes to Nova:
+ * line breaks and blanks between characters are skipped, padding may be
+ * left out; anything else than the alphabet is refused. */
+long b64std_decode(const char *s, size_t len, void *out, size_t cap)
+{
+	static const char std[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char *o = out;
+	size_t n = 0, chars = 0, pads = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		const char *p;
+
+		if (s[i] == '\n' || s[i] == '\r' || s[i] == ' ' || s[i] == '\t')
+			continue;
+		if (s[i] == '=') {
+			pads++;
+			continue;
+		}
+		if (pads > 0 || s[i] == '\0' || (p = strchr(std, s[i])) == NULL)
+			return -1;
+		chars++;
+		acc = (acc << 6 | (uint32_t)(p - std)) & 0xffffff;
+		if ((bits += 6) < 8)
+			continue;
+		bits -= 8;
+		if (n == cap)
+			return -1;
+		o[n++] = (unsigned char)(acc >> bits);
+	}
+	if (chars % 4 == 1 || pads > 2 || (pads > 0 && (chars + pads) % 4 != 0))
+		return -1;
+	return (long)n;
+}

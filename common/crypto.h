@@ -173,5 +173,8 @@ int b64url_encode(const void *in, size_t n, bool pad, char *out,
  * encoding (other characters, incomplete padding, non-zero left-over
  * bits) or more than cap bytes. */
 long b64url_decode(const char *s, size_t len, void *out, size_t cap);
+/* Standard base64 (+/), blanks and line breaks skipped, padding optional:
+ * the byte count, or -1 (another character, a bad length, > cap bytes). */
+long b64std_decode(const char *s, size_t len, void *out, size_t cap);
 
 #endif

@@ -16,6 +16,8 @@ const char *const db_archive_tables[DB_ARCHIVE__COUNT] = {
 	[DB_ARCHIVE_EVENTS] = "instance_actions_events",
 	[DB_ARCHIVE_ACTIONS] = "instance_actions",
 	[DB_ARCHIVE_FAULTS] = "instance_faults",
+	[DB_ARCHIVE_EXTRA] = "instance_extra",
+	[DB_ARCHIVE_METADATA] = "instance_metadata",
 	[DB_ARCHIVE_INSTANCES] = "instances",
 };
 
@@ -34,6 +36,8 @@ static const char *const archive_sql[DB_ARCHIVE__COUNT][2] = {
 	MOVE("instance_actions_events", "action_id IN (" BATCH_ACTIONS ")"),
 	MOVE("instance_actions", "instance_uuid IN (" BATCH ")"),
 	MOVE("instance_faults", "instance_uuid IN (" BATCH ")"),
+	MOVE("instance_extra", "instance_uuid IN (" BATCH ")"),
+	MOVE("instance_metadata", "instance_uuid IN (" BATCH ")"),
 	MOVE("instances", "uuid IN (" BATCH ")"),
 };
 
@@ -47,6 +51,8 @@ static const char *const purge_sql[DB_ARCHIVE__COUNT] = {
 	PURGED "))",
 	"DELETE FROM shadow_instance_actions WHERE instance_uuid IN (" PURGED ")",
 	"DELETE FROM shadow_instance_faults WHERE instance_uuid IN (" PURGED ")",
+	"DELETE FROM shadow_instance_extra WHERE instance_uuid IN (" PURGED ")",
+	"DELETE FROM shadow_instance_metadata WHERE instance_uuid IN (" PURGED ")",
 	"DELETE FROM shadow_instances WHERE (?1 IS NULL OR deleted_at < ?1)",
 };
 

@@ -11,6 +11,8 @@
  *                 instance_faults
  *   hosts.c       compute_nodes, services, allocations (claims)
  *   keypairs.c    keypairs
+ *   networks.c    networks, fixed_ips (a guest NIC's address and MAC),
+ *                 instance_extra, instance_metadata
  *   quotas.c      per-project quota limits
  *   identity.c    Keystone's objects: domains, projects, users, roles,
  *                 role assignments (and the identity write transaction)
@@ -183,6 +185,8 @@ struct db_instance {
 	char key_name[DB_NAME];
 	char reservation_id[32];
 	char request_id[64];        /* the creating request */
+	char hostname[64];          /* the guest's (Nova's sanitized name) */
+	char config_drive[8];       /* "True" or "" (Nova's view) */
 	char created_at[DB_TS];
 	char updated_at[DB_TS];
 	char launched_at[DB_TS];
@@ -231,6 +235,11 @@ struct db_instance_filter {
 
 /* Inserts the instance and its "create" action in one transaction. */
 int db_instance_create(struct db *db, struct db_instance *inst);
+struct db_instance_extra;
+/* db_instance_create that also keeps extra (NULL: nothing) in the same
+ * transaction. */
+int db_instance_create_ex(struct db *db, struct db_instance *inst,
+    const struct db_instance_extra *extra);
 int db_instance_get(struct db *db, const char *uuid, struct db_instance *out); /* not deleted */
 int db_instance_get_any(struct db *db, const char *uuid, struct db_instance *out); /* deleted too */
 /* In f's order (newest first by default), paged in SQL: up to f->limit
@@ -267,7 +276,8 @@ int db_instance_usage(struct db *db, const char *project_id,
 
 /* The tables archived, children first. */
 enum { DB_ARCHIVE_EVENTS, DB_ARCHIVE_ACTIONS, DB_ARCHIVE_FAULTS,
-	DB_ARCHIVE_INSTANCES, DB_ARCHIVE__COUNT };
+	DB_ARCHIVE_EXTRA, DB_ARCHIVE_METADATA, DB_ARCHIVE_INSTANCES,
+	DB_ARCHIVE__COUNT };
 extern const char *const db_archive_tables[DB_ARCHIVE__COUNT];
 /* Moves the oldest max_rows deleted instances (deleted_at before
  * `before`, "YYYY-MM-DDTHH:MM:SSZ"; NULL = any time), with their
@@ -413,6 +423,79 @@ int db_keypair_get(struct db *db, const char *user_id, const char *name,
 int db_keypair_list(struct db *db, const char *user_id,
     struct db_keypair **out, size_t *n);  /* by name */
 int db_keypair_delete(struct db *db, const char *user_id, const char *name);
+
+/* ---- networks.c ---- */
+/* A flat network; its addresses as text (common/netaddr.c checked them). */
+struct db_network {
+	int64_t id;
+	char uuid[37];
+	char label[DB_NAME];
+	char cidr[64];
+	char gateway[16];
+	char dhcp_start[16];
+	char dhcp_end[16];
+	char dns[16];
+	char bridge[16];
+	int mtu;
+	char created_at[DB_TS];
+};
+
+/* DB_CONFLICT when the label is taken; sets n->uuid (when "") and id. */
+int db_network_create(struct db *db, struct db_network *n);
+int db_network_get(struct db *db, const char *uuid, struct db_network *out);
+int db_network_get_by_label(struct db *db, const char *label,
+    struct db_network *out);
+int db_network_list(struct db *db, struct db_network **out, size_t *n);
+
+/* One NIC of an instance: its fixed IP and MAC, and its network. */
+struct db_vif {
+	char instance_uuid[37];
+	int vif_index;              /* 0, 1, ... in the order requested */
+	int64_t addr;               /* host byte order */
+	char address[16];
+	char mac[18];
+	char vif_uuid[37];
+	char network_uuid[37];
+	char network_label[DB_NAME];
+	char cidr[64];
+	char gateway[16];
+	char dns[16];
+	char bridge[16];
+	int mtu;
+};
+
+/* Gives the instance's NIC vif_index an address of net (want, host
+ * order, or 0 for the lowest free one) and a new MAC, in one
+ * transaction; the NIC it has already when it has one. DB_CONFLICT: want
+ * is another NIC's; DB_NOSPACE: no address is free. */
+int db_vif_allocate(struct db *db, const char *instance_uuid, int vif_index,
+    const struct db_network *net, uint32_t want, struct db_vif *out);
+int db_vif_list(struct db *db, const char *instance_uuid, struct db_vif **out,
+    size_t *n);                 /* by vif_index */
+int db_vif_free(struct db *db, const char *instance_uuid); /* idempotent */
+
+struct db_meta {
+	char key[256];
+	char value[256];
+};
+
+/* What a create was given for the guest alone; strings (NULL = none). */
+struct db_instance_extra {
+	const char *user_data;          /* base64, as the API took it */
+	const char *key_data;           /* the key pair's public key */
+	const char *key_type;           /* "ssh", "x509" */
+	const char *requested_networks; /* JSON: null, "auto", "none", [...] */
+	const struct db_meta *meta;     /* the server's metadata */
+	size_t n_meta;
+};
+
+/* The strings into out, malloc'ed (meta is not read: see below);
+ * db_instance_extra_clear frees them. DB_NOTFOUND when none was kept. */
+int db_instance_extra_get(struct db *db, const char *uuid,
+    struct db_instance_extra *out);
+void db_instance_extra_clear(struct db_instance_extra *x);
+int db_instance_metadata_list(struct db *db, const char *uuid,
+    struct db_meta **out, size_t *n);   /* by key */
 
 /* ---- quotas.c ---- */
 /* A project's limit for one resource ("instances", "cores", "ram",

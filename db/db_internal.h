@@ -45,6 +45,9 @@ int db_instance_set_state_locked(struct db_conn *c, const char *uuid,
     const char *vm_state, const char *task_state, int power_state,
     const char *host, const char *node, const char *expect_task);
 int db_commit(struct db_conn *c);
+/* networks.c: instance_extra and instance_metadata rows of a create. */
+int db_instance_extra_insert_locked(struct db_conn *c, const char *uuid,
+    const struct db_instance_extra *x);
 void db_rollback(struct db_conn *c);
 /* Runs static SQL text (a schema script); never values. */
 int db_exec_script(struct db_conn *c, const char *sql);

@@ -34,6 +34,8 @@ static const struct db_col instance_cols[] = {
 	F(key_name, DB_COL_TEXT),
 	F(reservation_id, DB_COL_TEXT),
 	F(request_id, DB_COL_TEXT),
+	F(hostname, DB_COL_TEXT),
+	F(config_drive, DB_COL_TEXT),
 	F(created_at, DB_COL_TEXT),
 	F(updated_at, DB_COL_TEXT),
 	F(launched_at, DB_COL_TEXT),
@@ -42,22 +44,23 @@ static const struct db_col instance_cols[] = {
 	F(deleted, DB_COL_BOOL),
 };
 #undef F
-#define INSERT_COUNT 23 /* uuid .. updated_at */
+#define INSERT_COUNT 25 /* uuid .. updated_at */
 
 #define SELECT_COLS \
 	"SELECT id, uuid, name, project_id, user_id, image_ref, flavorid," \
 	" flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb, swap," \
 	" vm_state, task_state, power_state, host, node, availability_zone," \
-	" key_name, reservation_id, request_id, created_at, updated_at," \
-	" launched_at, terminated_at, deleted_at, deleted FROM instances"
+	" key_name, reservation_id, request_id, hostname, config_drive," \
+	" created_at, updated_at, launched_at, terminated_at, deleted_at, deleted FROM instances"
 
 static const char insert_sql[] =
     "INSERT INTO instances (uuid, name, project_id, user_id, image_ref,"
     " flavorid, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb, swap,"
     " vm_state, task_state, power_state, host, node, availability_zone,"
-    " key_name, reservation_id, request_id, created_at, updated_at)"
+    " key_name, reservation_id, request_id, hostname, config_drive,"
+    " created_at, updated_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " ?, ?)";
+    " ?, ?, ?, ?)";
 static const char get_sql[] = SELECT_COLS " WHERE uuid = ? AND deleted = 0";
 static const char get_any_sql[] = SELECT_COLS " WHERE uuid = ?";
 static const char marker_sql[] = "SELECT id FROM instances WHERE uuid = ?";
@@ -131,6 +134,8 @@ static const char destroy_sql[] =
     " WHERE uuid = ?2 AND deleted = 0";
 static const char free_allocation_sql[] =
     "DELETE FROM allocations WHERE instance_uuid = ?";
+static const char free_fixed_ips_sql[] =
+    "DELETE FROM fixed_ips WHERE instance_uuid = ?";
 /* What the conductor watches: builds and deletes that have not moved. */
 static const char stalled_sql[] = SELECT_COLS
     " WHERE deleted = 0 AND task_state IN ('" TASK_SCHEDULING "', '"
@@ -172,6 +177,12 @@ static int create_locked(struct db_conn *c, struct db_instance *inst)
 
 int db_instance_create(struct db *db, struct db_instance *inst)
 {
+	return db_instance_create_ex(db, inst, NULL);
+}
+
+int db_instance_create_ex(struct db *db, struct db_instance *inst,
+    const struct db_instance_extra *extra)
+{
 	struct db_conn *c;
 	int rc;
 
@@ -184,7 +195,9 @@ int db_instance_create(struct db *db, struct db_instance *inst)
 	if ((c = db_conn_get(db)) == NULL)
 		return DB_ERROR;
 	if ((rc = db_begin(c, true)) == DB_OK) {
-		if ((rc = create_locked(c, inst)) == DB_OK)
+		if ((rc = create_locked(c, inst)) == DB_OK &&
+		    (extra == NULL || (rc = db_instance_extra_insert_locked(c,
+		    inst->uuid, extra)) == DB_OK))
 			rc = db_commit(c);
 		else
 			db_rollback(c);
@@ -376,7 +389,11 @@ static int destroy_locked(struct db_conn *c, const char *uuid)
 	if ((rc = db_stmt(c, free_allocation_sql, &st)) != DB_OK)
 		return rc;
 	db_bind_text(st, 1, uuid);
-	return db_step_done(c, st, "instance destroy allocation");
+	if ((rc = db_step_done(c, st, "instance destroy allocation")) != DB_OK ||
+	    (rc = db_stmt(c, free_fixed_ips_sql, &st)) != DB_OK)
+		return rc;
+	db_bind_text(st, 1, uuid);
+	return db_step_done(c, st, "instance destroy fixed ips");
 }
 
 int db_instance_destroy(struct db *db, const char *uuid)

@@ -325,6 +325,57 @@ static const char migration_7[] =
     " ON shadow_instance_faults (instance_uuid);"
     "CREATE INDEX instances_deleted_at_idx ON instances (deleted, deleted_at);";
 
+/* Flat networks (nova-network's networks and fixed_ips): a fixed IP row
+ * exists while an instance holds the address (INTEGER, host order), so
+ * the primary key is what keeps two guests off one address. What a
+ * create was given that only its build needs (instance_extra, Nova's
+ * name) and the server's metadata (instance_metadata) beside them. */
+static const char migration_8[] =
+    "CREATE TABLE networks ("
+    " id INTEGER PRIMARY KEY,"
+    " uuid TEXT NOT NULL UNIQUE,"
+    " label TEXT NOT NULL UNIQUE,"
+    " cidr TEXT NOT NULL,"
+    " gateway TEXT NOT NULL,"
+    " dhcp_start TEXT NOT NULL,"
+    " dhcp_end TEXT NOT NULL,"
+    " dns TEXT NOT NULL,"
+    " bridge TEXT NOT NULL,"
+    " mtu INTEGER NOT NULL,"
+    " created_at TEXT NOT NULL);"
+    "CREATE TABLE fixed_ips ("
+    " network_id INTEGER NOT NULL REFERENCES networks (id),"
+    " address INTEGER NOT NULL,"
+    " instance_uuid TEXT NOT NULL,"
+    " vif_index INTEGER NOT NULL,"
+    " mac TEXT NOT NULL UNIQUE,"
+    " vif_uuid TEXT NOT NULL UNIQUE,"
+    " created_at TEXT NOT NULL,"
+    " PRIMARY KEY (network_id, address),"
+    " UNIQUE (instance_uuid, vif_index));"
+    "CREATE TABLE instance_extra ("
+    " instance_uuid TEXT NOT NULL PRIMARY KEY,"
+    " user_data TEXT,"
+    " key_data TEXT,"
+    " key_type TEXT,"
+    " requested_networks TEXT);"
+    "CREATE TABLE instance_metadata ("
+    " instance_uuid TEXT NOT NULL,"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (instance_uuid, key));"
+    "CREATE TABLE shadow_instance_extra AS SELECT * FROM instance_extra WHERE 0;"
+    "CREATE TABLE shadow_instance_metadata AS"
+    " SELECT * FROM instance_metadata WHERE 0;"
+    "CREATE INDEX shadow_instance_extra_uuid_idx"
+    " ON shadow_instance_extra (instance_uuid);"
+    "CREATE INDEX shadow_instance_metadata_uuid_idx"
+    " ON shadow_instance_metadata (instance_uuid);"
+    "ALTER TABLE instances ADD COLUMN hostname TEXT;"
+    "ALTER TABLE instances ADD COLUMN config_drive TEXT;"
+    "ALTER TABLE shadow_instances ADD COLUMN hostname TEXT;"
+    "ALTER TABLE shadow_instances ADD COLUMN config_drive TEXT;";
+
 static const struct migration {
 	int version;
 	const char *sql;
@@ -336,6 +387,7 @@ static const struct migration {
 	{ 5, migration_5 },
 	{ 6, migration_6 },
 	{ 7, migration_7 },
+	{ 8, migration_8 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)

@@ -137,8 +137,10 @@ fail:
 	return rc;
 }
 
-static json_t *instance_json(const struct db_instance *i, json_t *image)
+static json_t *instance_json(struct db *db, const struct db_instance *i,
+    json_t *image)
 {
+	json_t *guest = sched_guest_json(db, i);
 	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, "
 	    "s:s, s:s}", "uuid", i->uuid, "name", i->name, "vcpus", i->vcpus,
 	    "memory_mb", i->memory_mb, "root_gb", i->root_gb, "ephemeral_gb",
@@ -148,6 +150,10 @@ static json_t *instance_json(const struct db_instance *i, json_t *image)
 
 	if (o != NULL)
 		json_object_set(o, "image", image);
+	if (o != NULL && guest != NULL)
+		json_object_set_new(o, "guest", guest);
+	else
+		json_decref(guest);
 	return o;
 }
 
@@ -161,7 +167,7 @@ json_t *sched_instance_json(struct db *db, const struct rpc_ctx *ctx,
 		log_warnx("instance %s: %s", i->uuid, why);
 		return NULL;
 	}
-	o = instance_json(i, image);
+	o = instance_json(db, i, image);
 	json_decref(image);
 	return o;
 }
@@ -210,7 +216,7 @@ static void send_to_host(struct sched *s, const struct rpc_ctx *ctx,
 	log_info("instance %s: scheduled on %s (attempt %d)", inst->uuid,
 	    node->host, retry->num_attempts);
 	if (compute_build_and_run_instance(s->rpc, ctx, node->host,
-	    instance_json(inst, image), wire_retry_json(retry, node->host),
+	    instance_json(s->db, inst, image), wire_retry_json(retry, node->host),
 	    &cast_err) < 0) {
 		log_warnx("instance %s: cannot reach compute %s: %s", inst->uuid,
 		    node->host, cast_err.message);
@@ -270,7 +276,13 @@ static int schedule(struct sched *s, const struct rpc_ctx *ctx,
 	n = sched_select(&s->plugins, c.hosts, c.n, &req, &pol, why,
 	    sizeof why);
 	best = claim_best(s, inst, c.hosts, n, req.disk_gb);
-	if (best >= 0) {
+	if (best >= 0 && (rc = sched_allocate_nics(s, inst->uuid, why,
+	    sizeof why)) != DB_OK) {
+		log_info("instance %s: %s", inst->uuid, why);
+		db_allocation_delete(s->db, inst->uuid);
+		cond_set_error(s, ctx, inst->uuid, TASK_SPAWNING, why, "");
+		rc = 0;
+	} else if (best >= 0) {
 		send_to_host(s, ctx, inst, image, c.hosts[best].node, retry);
 	} else if (best == -2) {
 		log_info("instance %s changed while scheduling (deleted, or "

@@ -127,6 +127,8 @@ int main(int argc, char **argv)
 	}
 	daemon_signals();
 	s.db = db_open_service(conf_db_path(&conf));
+	if (sched_network_ensure(s.db, &conf) < 0)
+		fatalx("cannot record the [network] network in the database");
 	s.rpc = rpcapi_transport_open(&conf);
 	srv[0] = start_server(&s, TOPIC_SCHEDULER, sched_methods,
 	    sched_n_methods);

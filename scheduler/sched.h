@@ -7,6 +7,8 @@
  *   filters/       one host filter per file (Nova's names)
  *   weighers/      one weigher per file
  *   build.c        scheduler.build_instances: pick, claim, cast to compute
+ *   network.c      the default network, a build's NICs (fixed IPs), and
+ *                  what the guest is told (config drive contents)
  *   conductor.c    conductor.* methods: instance updates, reschedules,
  *                  deletes, compute node and service reports
  *   wire.c         validation of arguments received over RPC
@@ -151,6 +153,17 @@ extern const size_t sched_n_methods;
  * (logged). */
 json_t *sched_instance_json(struct db *db, const struct rpc_ctx *ctx,
     const struct db_instance *i);
+
+/* ---- network.c ---- */
+/* The [network] network in the database, made when absent. 0 or -1. */
+int sched_network_ensure(struct db *db, const struct kumo_conf *conf);
+/* The NICs the instance's create asked for; DB_OK, or a failure with the
+ * fault's message in why (DB_NOSPACE: "No more fixed IPs ..."). */
+int sched_allocate_nics(struct sched *s, const char *uuid, char *why,
+    size_t wlen);
+/* The instance's "guest" object (rpcapi.h): hostname, config_drive, key,
+ * user_data, metadata, nics. A new reference, or NULL. */
+json_t *sched_guest_json(struct db *db, const struct db_instance *i);
 
 /* ---- conductor.c ---- */
 extern const struct rpc_method cond_methods[];

@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[1] % 5) {
 	case 0:
 		refused_well(&r, servers_validate_create(&r, body, mv, &sc));
+		servers_guest_free(&sc.guest);
 		break;
 	case 1:
 		memset(&fl, 0, sizeof fl);

@@ -25,6 +25,7 @@ static const char *server_err(const char *text, int mv, struct server_create *sc
 		assert_int_equal(r.err, ERR_NONE);
 	else
 		assert_int_equal(api_err_status(r.err), 400);
+	servers_guest_free(&sc->guest);
 	json_decref(body);
 	return r.err_msg;
 }
