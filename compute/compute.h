@@ -12,6 +12,9 @@
  *   locks.c     one operation at a time per instance (Nova's
  *               synchronized(instance.uuid))
  *   args.c      validation of arguments received over RPC
+ *   guest.c     the build's "guest": its NICs and config drive contents
+ *   vifs.c      the guest's NICs to the driver and their leases to
+ *               kumo-netd; its config drive's contents
  *   imagecache.c  image data downloaded from kumo-api into
  *               <state_path>/_base/<sha256>, once per image per host
  *   service_token.c  the token of the compute's own calls to kumo-api:
@@ -167,6 +170,62 @@ void compute_sync_free(struct compute *c);
 
 /* ---- args.c: the build arguments (common/rpcapi.h checks tables) ---- */
 /* The "instance" object of build_and_run_instance, checked and copied. */
+/* ---- guest.c ---- */
+#define COMPUTE_MAX_NICS VIRT_MAX_NICS
+/* One NIC the controller gave the instance (checked). */
+struct compute_nic {
+	char vif_id[UUID_STR_LEN];
+	char network_id[UUID_STR_LEN];
+	char network_label[256];
+	char bridge[16];
+	char mac[MAC_STR_LEN];
+	char address[IP4_STR_LEN];
+	int prefix;
+	char gateway[IP4_STR_LEN];  /* "" = none */
+	char dns[IP4_STR_LEN];      /* "" = none */
+	int mtu;
+};
+struct compute_guest {
+	bool present;               /* the build carried a "guest" */
+	bool config_drive;
+	char hostname[256];
+	char availability_zone[256];
+	int launch_index;
+	unsigned char *user_data;   /* decoded; owned */
+	size_t user_data_len;
+	bool has_user_data;
+	char key_name[256];         /* "" = no key pair */
+	char key_type[16];
+	char *key_data;             /* owned */
+	json_t *metadata;           /* owned, or NULL */
+	struct compute_nic nics[COMPUTE_MAX_NICS];
+	size_t n_nics;
+};
+/* The instance's "guest" into g (zeroed, present false, when absent);
+ * -1 with err for anything of the wrong shape. */
+int compute_args_guest(const json_t *instance, struct compute_guest *g,
+    struct rpc_error *err);
+void compute_guest_clear(struct compute_guest *g);
+
+/* ---- vifs.c ---- */
+/* Whether guests sit on the host's bridge, their leases kept by
+ * kumo-netd: the libvirt driver with [libvirt] vif_type = bridge. */
+bool compute_uses_netd(const struct compute *c);
+void compute_guest_nics(const struct compute_guest *g,
+    struct virt_instance *inst);
+/* Each NIC's fixed address as a static lease (kumo-netd); -1 with reason. */
+int compute_vifs_plug(struct compute *c, const char *uuid,
+    const struct compute_guest *g, char *reason, size_t len);
+/* The instance's leases gone (a failure is logged). */
+void compute_vifs_unplug(struct compute *c, const char *uuid);
+struct configdrive;
+struct configdrive_nic;
+/* cd describes the guest (strings borrowed from g, inst and fqdn). */
+void compute_guest_configdrive(const struct compute *c,
+    const struct compute_guest *g, const struct virt_instance *inst,
+    struct configdrive *cd, struct configdrive_nic *nics, char *fqdn,
+    size_t fqdn_len);
+
 int compute_args_instance(const json_t *obj, struct virt_instance *out,
     struct rpc_error *err);
 /* Its "image" (absent or null: no image data), checked and copied. */

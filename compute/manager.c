@@ -53,14 +53,38 @@ static void fail_unreadable(struct compute *c, const struct rpc_ctx *ctx,
 		    e.message);
 }
 
+/* The guest's leases, its config drive and the spawn, the instance's
+ * lock held: VIRT_OK, VIRT_EXISTS or an error with reason. */
+static int spawn_locked(struct compute *c, struct virt_instance *inst,
+    const struct compute_image *img, const struct compute_guest *g,
+    char *reason, size_t len)
+{
+	struct configdrive_nic cd_nics[COMPUTE_MAX_NICS];
+	struct configdrive cd;
+	char fqdn[320];
+
+	compute_guest_nics(g, inst);
+	if (g->present && (g->config_drive || c->conf->force_config_drive)) {
+		compute_guest_configdrive(c, g, inst, &cd, cd_nics, fqdn,
+		    sizeof fqdn);
+		inst->config_drive = &cd;
+		inst->config_drive_format = c->conf->config_drive_format;
+	}
+	if (compute_image_prepare(c, img, inst, reason, len) < 0 ||
+	    compute_vifs_plug(c, inst->uuid, g, reason, len) < 0)
+		return VIRT_ERROR;
+	return c->driver->ops->spawn(c->driver, inst, reason, len);
+}
+
 static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
     json_t *args, json_t **result, struct rpc_error *err)
 {
 	struct compute *c = arg;
 	struct virt_instance inst;
 	struct compute_image img;
+	struct compute_guest guest;
 	struct rpcapi_event ev;
-	const json_t *retry;
+	const json_t *retry, *ij;
 	char reason[512];
 	int rc;
 
@@ -69,11 +93,11 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 	if (wire_check(args, build_args, NFIELDS(build_args), err) < 0)
 		return -1;
 	retry = json_object_get(args, "retry");
-	if (compute_args_instance(json_object_get(args, "instance"), &inst,
-	    err) < 0 || compute_args_image(json_object_get(args, "instance"),
-	    &img, err) < 0) {
-		fail_unreadable(c, ctx, json_object_get(args, "instance"), retry,
-		    err);
+	ij = json_object_get(args, "instance");
+	if (compute_args_instance(ij, &inst, err) < 0 ||
+	    compute_args_image(ij, &img, err) < 0 ||
+	    compute_args_guest(ij, &guest, err) < 0) {
+		fail_unreadable(c, ctx, ij, retry, err);
 		return -1;
 	}
 	/* The conductor sends a build again when it heard nothing of it for
@@ -83,25 +107,28 @@ static int build_and_run_instance(void *arg, const struct rpc_ctx *ctx,
 	if (compute_lock_busy(&c->locks, inst.uuid)) {
 		log_info("instance %s: build already in progress here: this "
 		    "copy is dropped", inst.uuid);
+		compute_guest_clear(&guest);
 		return 0;
 	}
 	if (compute_lock(&c->locks, inst.uuid) < 0) {
+		compute_guest_clear(&guest);
 		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
 		return -1;
 	}
 	if (compute_build_lost(c, inst.uuid)) {
 		compute_unlock(&c->locks, inst.uuid);
+		compute_guest_clear(&guest);
 		log_warnx("instance %s: build dropped: it was declared lost at "
 		    "start (sync.c)", inst.uuid);
 		return 0;
 	}
-	log_info("instance %s: spawning (%d vcpus, %d MB)", inst.uuid,
-	    inst.vcpus, inst.memory_mb);
+	log_info("instance %s: spawning (%d vcpus, %d MB, %zu NICs%s)",
+	    inst.uuid, inst.vcpus, inst.memory_mb, guest.n_nics,
+	    guest.config_drive ? ", config drive" : "");
 	reason[0] = '\0';
-	rc = compute_image_prepare(c, &img, &inst, reason, sizeof reason) < 0 ?
-	    VIRT_ERROR : c->driver->ops->spawn(c->driver, &inst, reason,
-	    sizeof reason);
+	rc = spawn_locked(c, &inst, &img, &guest, reason, sizeof reason);
 	compute_unlock(&c->locks, inst.uuid);
+	compute_guest_clear(&guest);
 	if (rc == VIRT_EXISTS)
 		log_info("instance %s was already spawned here", inst.uuid);
 	else if (rc != VIRT_OK)
@@ -135,6 +162,8 @@ static int terminate_instance(void *arg, const struct rpc_ctx *ctx,
 		return -1;
 	}
 	rc = c->driver->ops->destroy(c->driver, uuid);
+	if (rc == VIRT_OK || rc == VIRT_NOTFOUND)
+		compute_vifs_unplug(c, uuid);
 	compute_unlock(&c->locks, uuid);
 	if (rc == VIRT_NOTFOUND) {
 		log_info("instance %s: not on this host, nothing to destroy",

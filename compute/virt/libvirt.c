@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/states.h"
+#include "compute/compute.h"
 #include "compute/virt/libvirt_load.h"
 #include "compute/virt/virt.h"
 
@@ -54,7 +55,10 @@ struct lv {
 	virConnectPtr conn;
 	char uri[CONF_STR];
 	char virt_type[8];          /* "kvm" or "qemu" */
-	char network[65];           /* [libvirt] network; "" = user-mode NIC */
+	char network[65];           /* [libvirt] network (vif_type network) */
+	char vif_type[16];          /* [libvirt] vif_type */
+	char bridge[16];            /* [network] bridge */
+	char cd_format[16];         /* [DEFAULT] config_drive_format */
 	char state_path[CONF_STR];
 	char instances[PATH_MAX];   /* state_path/instances */
 };
@@ -339,12 +343,13 @@ static int define_and_start(virConnectPtr c, const char *xml, char *reason,
 static int spawn_new(struct lv *lv, virConnectPtr c,
     const struct virt_instance *inst, char *reason, size_t len)
 {
-	char disk[PATH_MAX], console[PATH_MAX], *xml;
+	char disk[PATH_MAX], console[PATH_MAX], cd[PATH_MAX], *xml;
 	struct virt_domain_spec spec = { inst, lv->virt_type, "", console,
-		lv->network };
+		lv->network, lv->vif_type, lv->bridge, "", lv->cd_format };
 	int rc = VIRT_ERROR;
 
 	if (inst_path(lv, inst->uuid, "disk", disk, sizeof disk) < 0 ||
+	    inst_path(lv, inst->uuid, "disk.config", cd, sizeof cd) < 0 ||
 	    inst_path(lv, inst->uuid, "console.log", console,
 	    sizeof console) < 0) {
 		snprintf(reason, len, "state_path too long");
@@ -356,6 +361,12 @@ static int spawn_new(struct lv *lv, virConnectPtr c,
 		if (make_disk(inst, disk, reason, len) < 0)
 			goto fail;
 		spec.disk_path = disk;
+	}
+	if (inst->config_drive != NULL) {
+		if (configdrive_write(inst->config_drive, lv->cd_format, cd, reason,
+		    len) < 0)
+			goto fail;
+		spec.config_drive_path = cd;
 	}
 	if ((xml = virt_domain_xml(&spec, reason, len)) == NULL)
 		goto fail;
@@ -817,6 +828,19 @@ static int lv_init(struct lv *lv, const struct kumo_conf *conf, char *err,
 		return -1;
 	}
 	str_copy(lv->network, conf->libvirt_network, sizeof lv->network);
+	str_copy(lv->vif_type, conf->libvirt_vif_type, sizeof lv->vif_type);
+	str_copy(lv->bridge, conf->net_bridge, sizeof lv->bridge);
+	str_copy(lv->cd_format, conf->config_drive_format, sizeof lv->cd_format);
+	if (strcmp(lv->vif_type, "network") == 0 && lv->network[0] == '\0') {
+		snprintf(err, errlen, "[libvirt] vif_type = network needs "
+		    "[libvirt] network");
+		return -1;
+	}
+	if (strcmp(lv->vif_type, "user") == 0)
+		log_warnx("[libvirt] vif_type = user: QEMU's user-mode NIC maps "
+		    "the guests' gateway to this host's 127.0.0.1: every guest "
+		    "can reach the services listening on the host's loopback "
+		    "(kumo-api, RabbitMQ). Use vif_type = bridge");
 	if (str_copy(lv->uri, conf->libvirt_connection_uri, sizeof lv->uri) < 0 ||
 	    str_copy(lv->state_path, conf->state_path, sizeof lv->state_path) < 0 ||
 	    str_fmt(lv->instances, sizeof lv->instances, "%s/instances",

@@ -98,6 +98,28 @@ int virt_instance_check(const struct virt_instance *inst, char *err,
 	return 0;
 }
 
+/* The NICs: a list of at most VIRT_MAX_NICS, each a unicast MAC, an
+ * interface name for its bridge, and a port uuid (or none). */
+static int check_nics(const struct virt_instance *inst, char *err,
+    size_t errlen)
+{
+	if (inst->n_nics > VIRT_MAX_NICS) {
+		snprintf(err, errlen, "more than %d NICs", VIRT_MAX_NICS);
+		return -1;
+	}
+	for (size_t i = 0; i < inst->n_nics; i++) {
+		const struct virt_nic *n = &inst->nics[i];
+
+		if (!mac_valid(n->mac) || (n->bridge[0] != '\0' &&
+		    !net_bridge_name_ok(n->bridge)) || (n->vif_id[0] != '\0' &&
+		    !uuid_valid(n->vif_id)) || n->mtu < 0 || n->mtu > 65535) {
+			snprintf(err, errlen, "NIC %zu is not of the right shape", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int virt_domain_name(const char *uuid, char *out, size_t outlen)
 {
 	size_t n = strlen(VIRT_DOMAIN_PREFIX);
@@ -185,20 +207,78 @@ bool virt_network_name_ok(const char *name)
 	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
-/* One NIC: libvirt user-mode networking, or the named libvirt network. A
- * locally administered, stable MAC from the uuid (52:54:00 is qemu's). */
-static void put_nic(FILE *f, const char *uuid, const char *network)
+static const char *vif_type_of(const struct virt_domain_spec *spec)
 {
-	if (network != NULL && network[0] != '\0') {
-		fputs("    <interface type='network'>\n      <source network='", f);
-		put_esc(f, network);
+	if (spec->vif_type != NULL && spec->vif_type[0] != '\0')
+		return spec->vif_type;
+	return spec->network != NULL && spec->network[0] != '\0' ?
+	    "network" : "user";
+}
+
+/* One NIC: on the host's bridge (a TAP named after the port, as Nova's
+ * "tap" + port id[:11]), libvirt user-mode networking, or the named
+ * libvirt network. */
+static void put_nic(FILE *f, const struct virt_domain_spec *spec,
+    const struct virt_nic *nic)
+{
+	const char *type = vif_type_of(spec);
+
+	fprintf(f, "    <interface type='%s'>\n      <mac address='", type);
+	put_esc(f, nic->mac);
+	fputs("'/>\n", f);
+	if (strcmp(type, "bridge") == 0) {
+		fputs("      <source bridge='", f);
+		put_esc(f, nic->bridge[0] ? nic->bridge :
+		    spec->bridge ? spec->bridge : "");
 		fputs("'/>\n", f);
-	} else {
-		fputs("    <interface type='user'>\n", f);
+		if (nic->vif_id[0] != '\0')
+			fprintf(f, "      <target dev='tap%.11s'/>\n", nic->vif_id);
+	} else if (strcmp(type, "network") == 0) {
+		fputs("      <source network='", f);
+		put_esc(f, spec->network ? spec->network : "");
+		fputs("'/>\n", f);
 	}
-	fprintf(f, "      <mac address='52:54:00:%.2s:%.2s:%.2s'/>\n"
-	    "      <model type='virtio'/>\n      <rom enabled='no'/>\n"
-	    "    </interface>\n", uuid, uuid + 2, uuid + 4);
+	fputs("      <model type='virtio'/>\n", f);
+	if (nic->mtu > 0)
+		fprintf(f, "      <mtu size='%d'/>\n", nic->mtu);
+	fputs("      <rom enabled='no'/>\n    </interface>\n", f);
+}
+
+/* The controller's NICs; without its list, one with a locally
+ * administered, stable MAC from the uuid (52:54:00 is qemu's). */
+static void put_nics(FILE *f, const struct virt_domain_spec *spec,
+    const char *uuid)
+{
+	const struct virt_instance *inst = spec->inst;
+	struct virt_nic one;
+
+	if (inst->nics_given) {
+		for (size_t i = 0; i < inst->n_nics; i++)
+			put_nic(f, spec, &inst->nics[i]);
+		return;
+	}
+	memset(&one, 0, sizeof one);
+	snprintf(one.mac, sizeof one.mac, "52:54:00:%.2s:%.2s:%.2s", uuid,
+	    uuid + 2, uuid + 4);
+	put_nic(f, spec, &one);
+}
+
+/* The config drive, as Nova's libvirt driver attaches it: an ISO as an
+ * IDE cdrom (hda, the root being vda), vfat as a second virtio disk. */
+static void put_config_drive(FILE *f, const struct virt_domain_spec *spec)
+{
+	bool vfat = spec->config_drive_format != NULL &&
+	    strcmp(spec->config_drive_format, "vfat") == 0;
+
+	if (spec->config_drive_path == NULL || spec->config_drive_path[0] == '\0')
+		return;
+	fprintf(f, "    <disk type='file' device='%s'>\n"
+	    "      <driver name='qemu' type='raw'/>\n      <source file='",
+	    vfat ? "disk" : "cdrom");
+	put_esc(f, spec->config_drive_path);
+	fprintf(f, "'/>\n      <target dev='%s' bus='%s'/>\n"
+	    "      <readonly/>\n    </disk>\n", vfat ? "vdb" : "hda",
+	    vfat ? "virtio" : "ide");
 }
 
 /* The serial console is a pty whose output libvirt logs to a file (through
@@ -216,7 +296,8 @@ static void put_devices(FILE *f, const struct virt_domain_spec *spec,
 		fputs("'/>\n      <target dev='vda' bus='virtio'/>\n"
 		    "    </disk>\n", f);
 	}
-	put_nic(f, uuid, spec->network);
+	put_config_drive(f, spec);
+	put_nics(f, spec, uuid);
 	fputs("    <serial type='pty'>\n      <log file='", f);
 	put_esc(f, spec->console_path);
 	fputs("' append='on'/>\n      <target port='0'/>\n    </serial>\n"
@@ -229,8 +310,17 @@ static void put_devices(FILE *f, const struct virt_domain_spec *spec,
 static int check_spec(const struct virt_domain_spec *spec, char *err,
     size_t errlen)
 {
-	if (virt_instance_check(spec->inst, err, errlen) < 0)
+	if (virt_instance_check(spec->inst, err, errlen) < 0 ||
+	    check_nics(spec->inst, err, errlen) < 0)
 		return -1;
+	if ((spec->bridge != NULL && spec->bridge[0] != '\0' &&
+	    !net_bridge_name_ok(spec->bridge)) ||
+	    (spec->config_drive_path != NULL &&
+	    spec->config_drive_path[0] != '\0' &&
+	    spec->config_drive_path[0] != '/')) {
+		snprintf(err, errlen, "bad bridge name or config drive path");
+		return -1;
+	}
 	if (strcmp(spec->virt_type, "kvm") != 0 &&
 	    strcmp(spec->virt_type, "qemu") != 0) {
 		snprintf(err, errlen, "virt_type must be kvm or qemu");

@@ -28,7 +28,18 @@ enum virt_status {
 	VIRT_EXISTS = -3,   /* spawn of an instance already here */
 };
 
+struct configdrive;
+
 #define VIRT_NAME 256
+#define VIRT_MAX_NICS 8
+
+/* A guest NIC as the hypervisor plugs it. */
+struct virt_nic {
+	char mac[18];
+	char bridge[16];            /* vif_type bridge: the host's bridge */
+	char vif_id[UUID_STR_LEN];  /* names the TAP device: tap<vif_id[:11]> */
+	int mtu;
+};
 
 /* What a driver needs to build an instance (the RPC "instance" object). */
 struct virt_instance {
@@ -52,6 +63,16 @@ struct virt_instance {
 	char kernel_path[PATH_MAX]; /* direct kernel boot when set */
 	char ramdisk_path[PATH_MAX];
 	char cmdline[1024];         /* kernel command line ("" = console=ttyS0) */
+	/* the NICs the controller gave (nics_given); a build without that
+	 * list (virt-drive, older controllers) gets one NIC of the driver's
+	 * vif_type with a MAC made from the uuid */
+	struct virt_nic nics[VIRT_MAX_NICS];
+	size_t n_nics;
+	bool nics_given;
+	/* the config drive to attach (NULL: none); the driver writes it into
+	 * the instance's directory (compute/configdrive.c) */
+	const struct configdrive *config_drive;
+	const char *config_drive_format;  /* "iso9660" or "vfat" */
 };
 
 /* The host's capacity, reported to the conductor. */
@@ -128,6 +149,11 @@ struct virt_domain_spec {
 	const char *disk_path;     /* the instance's own disk (overlay), or "" */
 	const char *console_path;  /* where the serial console is logged */
 	const char *network;       /* a libvirt network's name; "" = user-mode NIC */
+	const char *vif_type;      /* "bridge", "user", "network"; NULL: network
+	                              when set, else user */
+	const char *bridge;        /* vif_type bridge, a NIC without its own */
+	const char *config_drive_path;   /* "" or NULL: none */
+	const char *config_drive_format; /* "iso9660" (cdrom) or "vfat" (disk) */
 };
 /* A libvirt network name kumo accepts: 1-64 of [A-Za-z0-9_.-]. */
 bool virt_network_name_ok(const char *name);

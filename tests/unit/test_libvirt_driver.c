@@ -415,8 +415,10 @@ static void test_overlay_rejects(void **state)
 
 static char *xml_of(struct virt_instance *i, const char *disk)
 {
-	struct virt_domain_spec spec = { i, "qemu", disk,
-	    "/var/lib/kumo/instances/x/console.log", "" };
+	struct virt_domain_spec spec = { .inst = i, .virt_type = "qemu",
+	    .disk_path = disk,
+	    .console_path = "/var/lib/kumo/instances/x/console.log",
+	    .network = "" };
 	char err[256] = "", *xml = virt_domain_xml(&spec, err, sizeof err);
 
 	if (xml == NULL)
@@ -437,7 +439,8 @@ static size_t count(const char *s, const char *what)
 static void test_xml_network(void **state)
 {
 	struct virt_instance i = instance(UUID1);
-	struct virt_domain_spec spec = { &i, "qemu", "", "/c", "kumo-net.1" };
+	struct virt_domain_spec spec = { .inst = &i, .virt_type = "qemu",
+	    .disk_path = "", .console_path = "/c", .network = "kumo-net.1" };
 	char err[256] = "", *xml;
 
 	(void)state;
@@ -456,6 +459,60 @@ static void test_xml_network(void **state)
 	assert_false(virt_network_name_ok("a b"));
 	assert_false(virt_network_name_ok(
 	    "x2345678901234567890123456789012345678901234567890123456789012345"));
+}
+
+/* The controller's NICs on the host's bridge, each with its MAC, a TAP
+ * named after its port and its MTU; the config drive as an IDE cdrom (or
+ * a virtio disk for vfat); libvirt parses it back. Bad NICs are refused. */
+static void test_xml_bridge_nics(void **state)
+{
+	struct virt_instance i = instance(UUID1);
+	struct virt_domain_spec spec = { .inst = &i, .virt_type = "qemu",
+	    .disk_path = "", .console_path = "/c", .network = "",
+	    .vif_type = "bridge", .bridge = "kumobr0",
+	    .config_drive_path = "/x/disk.config" };
+	char err[256] = "", *xml;
+	virConnectPtr c;
+	virDomainPtr dom;
+
+	(void)state;
+	i.nics_given = true;
+	i.n_nics = 2;
+	snprintf(i.nics[0].mac, sizeof i.nics[0].mac, "fa:16:3e:00:00:01");
+	snprintf(i.nics[0].vif_id, sizeof i.nics[0].vif_id, "%s", UUID2);
+	i.nics[0].mtu = 1400;
+	snprintf(i.nics[1].mac, sizeof i.nics[1].mac, "fa:16:3e:00:00:02");
+	snprintf(i.nics[1].bridge, sizeof i.nics[1].bridge, "kumobr9");
+	assert_non_null(xml = virt_domain_xml(&spec, err, sizeof err));
+	assert_int_equal(count(xml, "<interface type='bridge'>"), 2);
+	assert_non_null(strstr(xml, "<mac address='fa:16:3e:00:00:01'/>\n"
+	    "      <source bridge='kumobr0'/>\n      <target dev='tap"));
+	assert_non_null(strstr(xml, "<mtu size='1400'/>"));
+	assert_non_null(strstr(xml, "<source bridge='kumobr9'/>"));
+	assert_non_null(strstr(xml, "<disk type='file' device='cdrom'>"));
+	assert_non_null(strstr(xml, "<target dev='hda' bus='ide'/>"));
+	assert_null(strstr(xml, "type='user'"));
+	assert_non_null(c = virConnectOpen("test:///default"));
+	assert_non_null(dom = virDomainDefineXML(c, xml));
+	assert_int_equal(virDomainUndefine(dom), 0);
+	virDomainFree(dom);
+	virConnectClose(c);
+	free(xml);
+	spec.config_drive_format = "vfat";
+	assert_non_null(xml = virt_domain_xml(&spec, err, sizeof err));
+	assert_non_null(strstr(xml, "<target dev='vdb' bus='virtio'/>"));
+	free(xml);
+	/* none given: no NIC at all */
+	i.n_nics = 0;
+	assert_non_null(xml = virt_domain_xml(&spec, err, sizeof err));
+	assert_null(strstr(xml, "<interface"));
+	free(xml);
+	i.n_nics = 1;
+	snprintf(i.nics[0].mac, sizeof i.nics[0].mac, "01:16:3e:00:00:01");
+	assert_null(virt_domain_xml(&spec, err, sizeof err));
+	snprintf(i.nics[0].mac, sizeof i.nics[0].mac, "fa:16:3e:00:00:01");
+	snprintf(i.nics[0].bridge, sizeof i.nics[0].bridge, "a'/><x");
+	assert_null(virt_domain_xml(&spec, err, sizeof err));
 }
 
 /* Hostile text is escaped (string checks), and libvirt parses the XML
@@ -500,7 +557,8 @@ static void test_xml_escaping(void **state)
 static void test_xml_shape(void **state)
 {
 	struct virt_instance i = instance(UUID1);
-	struct virt_domain_spec spec = { &i, "qemu", "relative/disk", "/c", "" };
+	struct virt_domain_spec spec = { .inst = &i, .virt_type = "qemu",
+	    .disk_path = "relative/disk", .console_path = "/c", .network = "" };
 	char err[256], *xml;
 
 	(void)state;
@@ -679,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_xml_shape),
 		cmocka_unit_test(test_domain_name),
 		cmocka_unit_test(test_xml_network),
+		cmocka_unit_test(test_xml_bridge_nics),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_threads),
