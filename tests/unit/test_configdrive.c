@@ -646,8 +646,9 @@ static void test_threads(void **state)
 		    "%s/d%d.config", f->dir, i), 0);
 		assert_int_equal(pthread_create(&th[i], NULL, writer, &t[i]), 0);
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 4; i++)   /* all joined before any assert jumps */
 		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < 4; i++) {
 		assert_int_equal(t[i].failures, 0);
 		assert_pvd(t[i].path);
 		img = iso_open(t[i].path);
