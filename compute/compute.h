@@ -17,9 +17,10 @@
  *   service_token.c  the token of the compute's own calls to kumo-api:
  *               the [service_user]'s Keystone token, reused until it
  *               nearly expires
- *   configdrive.c  the instance's config drive as Nova writes it
- *               (openstack/ and ec2/ metadata trees; ISO 9660 through
- *               libisofs, or vfat)
+ *   configdrive.c  the instance's config drive as Nova writes it: the
+ *               openstack/ and ec2/ metadata documents and their tree
+ *   configdrive_fs.c  that tree as a file system image: ISO 9660 through
+ *               libisofs (in-process), or vfat (mkfs.vfat + mcopy)
  *   virt/       the drivers (virt.h)
  */
 #ifndef KUMO_COMPUTE_H
@@ -213,8 +214,8 @@ struct configdrive {
  * + rename; the caller holds the instance's lock, so no two writers share
  * path.tmp): format "iso9660" (libisofs, volume id config-2, Rock Ridge +
  * Joliet) or "vfat" (64 MiB, label config-2, mkfs.vfat + mcopy from a
- * temporary directory path.tmp.d.XXXXXX). 0, or -1 with a one-line reason
- * in err (bad input: which field). Thread-safe. */
+ * temporary directory path.tmp.d.XXXXXX); see configdrive_fs.c. 0, or -1
+ * with a one-line reason in err (bad input: which field). Thread-safe. */
 int configdrive_write(const struct configdrive *cd, const char *format,
     const char *path, char *err, size_t errlen);
 /* Checks every field against the bounds above (uuids, MACs, IPv4
@@ -226,5 +227,24 @@ int configdrive_check(const struct configdrive *cd, char *err, size_t errlen);
  * network_data.json (NULL when n_nics == 0). Owned; NULL on bad input. */
 json_t *configdrive_meta_data(const struct configdrive *cd, const char *version);
 json_t *configdrive_network_data(const struct configdrive *cd);
+
+/* ---- configdrive_fs.c ---- */
+/* One file of a drive, its content in memory. */
+struct configdrive_file {
+	char path[48];          /* relative: "openstack/latest/meta_data.json" */
+	unsigned char *data;    /* malloc'd; NULL once a writer took it */
+	size_t len;
+};
+
+/* Write the n files into a new file out (0644), creating their
+ * directories. iso: volume id config-2, Rock Ridge (owner root, files
+ * 0444, directories 0555) and Joliet; it takes each file's data (sets it
+ * NULL). vfat: 64 MiB, label config-2, through a private directory
+ * out.d.XXXXXX removed afterwards. 0, or -1 with a one-line reason (out
+ * may then be left half-written: the caller removes it). Thread-safe. */
+int configdrive_iso_write(struct configdrive_file *f, size_t n,
+    const char *out, char *err, size_t errlen);
+int configdrive_vfat_write(struct configdrive_file *f, size_t n,
+    const char *out, char *err, size_t errlen);
 
 #endif
