@@ -210,7 +210,12 @@ struct configdrive {
 	const struct configdrive_nic *nics; size_t n_nics;
 };
 
-/* Writes the drive to path (created 0644, replaced atomically via path.tmp
+/* Wiring (the recipe's section 8): before spawn, under the instance's
+ * lock, write <instance dir>/disk.config ([DEFAULT] config_drive_format)
+ * and attach it read-only: iso9660 as <disk device='cdrom'> on ide (pc) or
+ * sata (q35), vfat as a disk. cloud-init finds it by its label config-2.
+ *
+ * Writes the drive to path (created 0644, replaced atomically via path.tmp
  * + rename; the caller holds the instance's lock, so no two writers share
  * path.tmp): format "iso9660" (libisofs, volume id config-2, Rock Ridge +
  * Joliet) or "vfat" (64 MiB, label config-2, mkfs.vfat + mcopy from a
