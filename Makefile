@@ -26,7 +26,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libcurl libvirt libcrypto yaml-0.1 libpcre2-8
+PKGS = librabbitmq libmicrohttpd sqlite3 jansson inih uuid libcurl libvirt libcrypto yaml-0.1 libpcre2-8 libisofs-1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?= -O2 -g
@@ -45,6 +45,8 @@ LIB_CRYPTO = -lcrypto
 LIB_XCRYPT = -lcrypt
 LIB_YAML = -lyaml
 LIB_PCRE2 = -lpcre2-8
+# config drives (compute/configdrive.c): ISO 9660 written in-process
+LIB_ISOFS = -lisofs
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
@@ -100,7 +102,7 @@ $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIB
 # libcurl is loaded at run time too (common/http.c), by kumo-api only when
 # it checks tokens with an external Keystone.
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CRYPTO) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_ISOFS) $(LIB_CRYPTO) $(BASE_LIBS)
 # kumo-manage instance list --stuck shows the watchdog's own rules
 # (scheduler/verdict.c, the one object it takes from the archive).
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
@@ -118,13 +120,18 @@ $(BUILD)/rpc-call: $(call obj,tools/rpc-call.c) $(LIBCOMMON)
 # Drives the virt driver by hand and from tests/e2e (no broker, no DB).
 PROGS += $(BUILD)/virt-drive
 $(BUILD)/virt-drive: $(call obj,tools/virt-drive.c) $(LIBCOMPUTE) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_ISOFS) $(LIB_CRYPTO) $(BASE_LIBS)
+
+# Milliseconds per config drive (compute/configdrive.c), median of N.
+PROGS += $(BUILD)/configdrive-bench
+$(BUILD)/configdrive-bench: $(call obj,tools/bench/configdrive-bench.c) $(LIBCOMPUTE) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_ISOFS) $(LIB_CRYPTO) $(BASE_LIBS)
 
 # Unit tests link every library; the linker takes what each needs
 # (test_libvirt_driver calls libvirt itself, beside the driver's loaded copy).
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_PCRE2) $(LIB_SQL) $(LIB_CRYPTO) $(LIB_XCRYPT) $(LIB_CURL) $(LIB_YAML) $(LIB_VIRT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_PCRE2) $(LIB_SQL) $(LIB_ISOFS) $(LIB_CRYPTO) $(LIB_XCRYPT) $(LIB_CURL) $(LIB_YAML) $(LIB_VIRT) $(BASE_LIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -20,6 +20,10 @@
  *   service_token.c  the token of the compute's own calls to kumo-api:
  *               the [service_user]'s Keystone token, reused until it
  *               nearly expires
+ *   configdrive.c  the instance's config drive as Nova writes it: the
+ *               openstack/ and ec2/ metadata documents and their tree
+ *   configdrive_fs.c  that tree as a file system image: ISO 9660 through
+ *               libisofs (in-process), or vfat (mkfs.vfat + mcopy)
  *   virt/       the drivers (virt.h)
  */
 #ifndef KUMO_COMPUTE_H
@@ -231,5 +235,80 @@ int compute_args_instance(const json_t *obj, struct virt_instance *out,
 /* Its "image" (absent or null: no image data), checked and copied. */
 int compute_args_image(const json_t *instance, struct compute_image *out,
     struct rpc_error *err);
+
+/* ---- configdrive.c ---- */
+/* Bounds on what the controller may send (configdrive_check). */
+#define CONFIGDRIVE_USER_DATA_MAX 65535  /* Nova's user_data column */
+#define CONFIGDRIVE_HOSTNAME_MAX 253
+#define CONFIGDRIVE_KEY_MAX 16384        /* an ssh line or an x509 PEM */
+#define CONFIGDRIVE_META_MAX 128         /* Nova's metadata items quota */
+#define CONFIGDRIVE_NICS_MAX 16
+
+struct configdrive_nic {          /* one NIC, as network_data.json describes it */
+	char vif_id[UUID_STR_LEN];    /* port uuid */
+	char network_id[UUID_STR_LEN];
+	char mac[MAC_STR_LEN];        /* "fa:16:3e:.." */
+	char address[IP4_STR_LEN];    /* fixed IPv4 */
+	int prefix;                   /* 8-30 -> netmask */
+	char gateway[IP4_STR_LEN];    /* "" = no default route */
+	char dns[IP4_STR_LEN];        /* "" = none */
+	int mtu;                      /* 0 = unknown (null), else 68-65535 */
+};
+
+/* What goes on the drive. Every pointer is borrowed for the call. */
+struct configdrive {
+	const char *uuid, *name, *hostname;   /* hostname: full, e.g. "vm1.novalocal" */
+	const char *availability_zone;        /* "nova" when "" or NULL */
+	const char *project_id;               /* NULL: null */
+	int launch_index;
+	const char *key_name, *key_data, *key_type;  /* key_name NULL or "": no key
+	                                               * pair; type "ssh" (NULL) or "x509" */
+	const unsigned char *user_data; size_t user_data_len;  /* raw (already
+	                                      * base64-decoded); NULL or 0 bytes: none */
+	const json_t *meta;                   /* server metadata: object of string->string, or NULL */
+	const struct configdrive_nic *nics; size_t n_nics;
+};
+
+/* Wiring (the recipe's section 8): before spawn, under the instance's
+ * lock, write <instance dir>/disk.config ([DEFAULT] config_drive_format)
+ * and attach it read-only: iso9660 as <disk device='cdrom'> on ide (pc) or
+ * sata (q35), vfat as a disk. cloud-init finds it by its label config-2.
+ *
+ * Writes the drive to path (created 0644, replaced atomically via path.tmp
+ * + rename; the caller holds the instance's lock, so no two writers share
+ * path.tmp): format "iso9660" (libisofs, volume id config-2, Rock Ridge +
+ * Joliet) or "vfat" (64 MiB, label config-2, mkfs.vfat + mcopy from a
+ * temporary directory path.tmp.d.XXXXXX); see configdrive_fs.c. 0, or -1
+ * with a one-line reason in err (bad input: which field). Thread-safe. */
+int configdrive_write(const struct configdrive *cd, const char *format,
+    const char *path, char *err, size_t errlen);
+/* Checks every field against the bounds above (uuids, MACs, IPv4
+ * addresses, UTF-8, lengths): 0, or -1 with the first problem in err
+ * (err may be NULL). configdrive_write runs it first. */
+int configdrive_check(const struct configdrive *cd, char *err, size_t errlen);
+/* The documents, for tests: meta_data.json for a version dir
+ * ("2012-08-10" ... "latest"; a fresh random_seed each call),
+ * network_data.json (NULL when n_nics == 0). Owned; NULL on bad input. */
+json_t *configdrive_meta_data(const struct configdrive *cd, const char *version);
+json_t *configdrive_network_data(const struct configdrive *cd);
+
+/* ---- configdrive_fs.c ---- */
+/* One file of a drive, its content in memory. */
+struct configdrive_file {
+	char path[48];          /* relative: "openstack/latest/meta_data.json" */
+	unsigned char *data;    /* malloc'd; NULL once a writer took it */
+	size_t len;
+};
+
+/* Write the n files into a new file out (0644), creating their
+ * directories. iso: volume id config-2, Rock Ridge (owner root, files
+ * 0444, directories 0555) and Joliet; it takes each file's data (sets it
+ * NULL). vfat: 64 MiB, label config-2, through a private directory
+ * out.d.XXXXXX removed afterwards. 0, or -1 with a one-line reason (out
+ * may then be left half-written: the caller removes it). Thread-safe. */
+int configdrive_iso_write(struct configdrive_file *f, size_t n,
+    const char *out, char *err, size_t errlen);
+int configdrive_vfat_write(struct configdrive_file *f, size_t n,
+    const char *out, char *err, size_t errlen);
 
 #endif
