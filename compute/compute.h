@@ -17,6 +17,8 @@
  *   service_token.c  the token of the compute's own calls to kumo-api:
  *               the [service_user]'s Keystone token, reused until it
  *               nearly expires
+ *   netclient.c the client of kumo-netd (compute/net/), the host's
+ *               privileged network helper: guests' DHCP leases
  *   virt/       the drivers (virt.h)
  */
 #ifndef KUMO_COMPUTE_H
@@ -172,5 +174,24 @@ int compute_args_instance(const json_t *obj, struct virt_instance *out,
 /* Its "image" (absent or null: no image data), checked and copied. */
 int compute_args_image(const json_t *instance, struct compute_image *out,
     struct rpc_error *err);
+
+/* ---- netclient.c ---- */
+/* Calls to kumo-netd over [network] helper_socket (unix SOCK_SEQPACKET,
+ * one JSON request and one reply), each within COMPUTE_NET_TIMEOUT_S.
+ * 0, or -1 with a one-line reason in err (kumo-netd's own error, or why
+ * it could not be asked). */
+#define COMPUTE_NET_TIMEOUT_S 5
+int compute_net_lease_add(const struct kumo_conf *c, const char *mac,
+    const char *ip, const char *hostname, char *err, size_t errlen);
+int compute_net_lease_del(const struct kumo_conf *c, const char *mac,
+    char *err, size_t errlen);
+/* leases: [{"mac", "ip", "hostname"}, ...], the whole set of this host
+ * (borrowed). */
+int compute_net_leases_sync(const struct kumo_conf *c, const json_t *leases,
+    char *err, size_t errlen);
+/* *out: the reply {"ok", "bridge", "managed", "dnsmasq_pid", "leases"},
+ * owned by the caller. */
+int compute_net_status(const struct kumo_conf *c, json_t **out, char *err,
+    size_t errlen);
 
 #endif
