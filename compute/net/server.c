@@ -3,7 +3,9 @@
  * request is one packet and cannot be cut or joined. The directory (made
  * 0750 when absent) and the socket (0660) belong to helper_user's group;
  * a peer is served only when SO_PEERCRED says it is root or helper_user,
- * else it gets one error reply and is closed (logged once per uid). The
+ * else its first packet gets an error reply and it is closed (logged once
+ * per uid; closing before reading its packet would reset the connection
+ * and lose the reply). The
  * daemon is single-threaded: poll(2) over the listener and up to
  * MAX_CLIENTS connections, one request answered at a time.
  */
@@ -27,6 +29,7 @@
 struct netd_server {
 	int lfd;
 	int cfd[MAX_CLIENTS];      /* -1 = free */
+	bool denied[MAX_CLIENTS];  /* SO_PEERCRED said no */
 	uid_t uid;                 /* helper_user's */
 	uid_t refused[MAX_REFUSED];
 	size_t n_refused;
@@ -173,11 +176,6 @@ static void accept_one(struct netd_server *s)
 
 	if (fd < 0)
 		return;
-	if (!peer_allowed(s, fd)) {
-		reply(fd, "{\"error\":\"permission denied\"}");
-		close(fd);
-		return;
-	}
 	for (i = 0; i < MAX_CLIENTS && s->cfd[i] >= 0; i++)
 		;
 	if (i == MAX_CLIENTS) {
@@ -187,11 +185,13 @@ static void accept_one(struct netd_server *s)
 		return;
 	}
 	s->cfd[i] = fd;
+	s->denied[i] = !peer_allowed(s, fd);
 }
 
 /* One packet, one reply; 0 keeps the connection, -1 closes it. */
-static int serve_one(struct netd_server *s, struct netd *d, int fd)
+static int serve_one(struct netd_server *s, struct netd *d, int i)
 {
+	int fd = s->cfd[i];
 	ssize_t n = recv(fd, s->buf, sizeof s->buf, MSG_TRUNC | MSG_DONTWAIT);
 	char *out;
 
@@ -199,6 +199,10 @@ static int serve_one(struct netd_server *s, struct netd *d, int fd)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0)
 		return -1;
+	if (s->denied[i]) {
+		reply(fd, "{\"error\":\"permission denied\"}");
+		return -1;
+	}
 	if ((size_t)n > sizeof s->buf) {
 		log_warnx("a request of %zd bytes refused (at most %d)", n,
 		    NETD_MAX_MSG);
@@ -231,7 +235,7 @@ void netd_server_poll(struct netd_server *s, struct netd *d, int timeout_ms)
 	for (int k = 1; k < n; k++) {
 		if (p[k].revents == 0)
 			continue;
-		if ((p[k].revents & POLLIN) == 0 || serve_one(s, d, p[k].fd) < 0) {
+		if ((p[k].revents & POLLIN) == 0 || serve_one(s, d, slot[k]) < 0) {
 			close(p[k].fd);
 			s->cfd[slot[k]] = -1;
 		}
