@@ -3,9 +3,11 @@
  * an address) and DNS on the bridge. Started with posix_spawn and a fixed
  * argv (no shell, no config file: --conf-file=/dev/null), kept in the
  * foreground so kumo-netd reaps and restarts it, logging to our stderr.
- * --user=root: it keeps kumo-netd's uid and its bounded capabilities, as
- * dropping to another user would need CAP_SETUID and CAP_SETGID, which
- * kumo-netd's unit does not grant (etc/systemd/kumo-netd.service).
+ * --user=root and an empty --group=: it keeps kumo-netd's uid, gid and
+ * bounded capabilities, as changing user or groups (setgroups) would need
+ * CAP_SETUID and CAP_SETGID, which kumo-netd's unit does not grant
+ * (etc/systemd/kumo-netd.service); dnsmasq's own default, "dip" then
+ * "nobody", fails there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,7 +85,7 @@ int dnsmasq_start(struct dnsmasq *d, char *err, size_t errlen)
 {
 	char *argv[] = {
 		"dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-		"--user=root", "--bind-interfaces", "--except-interface=lo",
+		"--user=root", "--group=", "--bind-interfaces", "--except-interface=lo",
 		"--log-facility=-", "--dhcp-authoritative",
 		d->argv_buf[A_IFACE], d->argv_buf[A_RANGE], d->argv_buf[A_HOSTS],
 		d->argv_buf[A_ROUTER], d->argv_buf[A_DNS], d->argv_buf[A_MTU],

@@ -36,9 +36,17 @@ static bool take_teardown(int *argc, char **argv)
 	return found;
 }
 
+/* systemd's StateDirectory= (the unit's /var/lib/kumo-netd: root's alone,
+ * never under kumo-compute's state_path, which the user kumo owns), else
+ * <state_path>/netd. */
 static void state_dir(struct netd *d)
 {
-	if (str_fmt(d->state_dir, sizeof d->state_dir, "%s/netd",
+	const char *sd = getenv("STATE_DIRECTORY");
+
+	if (sd != NULL && sd[0] == '/' && strchr(sd, ':') == NULL) {
+		if (str_copy(d->state_dir, sd, sizeof d->state_dir) < 0)
+			fatalx("STATE_DIRECTORY is too long");
+	} else if (str_fmt(d->state_dir, sizeof d->state_dir, "%s/netd",
 	    d->conf->state_path) < 0)
 		fatalx("[DEFAULT] state_path is too long");
 	if (mkdir(d->state_dir, 0750) < 0 && errno != EEXIST)
