@@ -225,6 +225,16 @@ def test_dnsmasq_runs_in_the_namespace(host):
     assert st["dnsmasq_pid"] in host.ns.pids()
 
 
+def test_dnsmasq_restarted_when_it_dies(host):
+    old = call(host.sock, {"op": "status"})["dnsmasq_pid"]
+    os.kill(old, signal.SIGKILL)
+    new = wait_for(lambda: (call(host.sock, {"op": "status"})["dnsmasq_pid"] or None)
+                   if call(host.sock, {"op": "status"})["dnsmasq_pid"] != old else None,
+                   10, what="dnsmasq restarted")
+    assert new in host.ns.pids()
+    assert "killed by signal 9" in host.log_text()
+
+
 def test_firewall_table(host):
     items = nft_table(host.ns)
     assert items is not None, "no table inet " + TABLE

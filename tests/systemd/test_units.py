@@ -256,7 +256,9 @@ def test_netd(ct):
     assert ct.sh("pgrep -x dnsmasq").strip()
     assert ct.sh("stat -c '%U:%G %a' /run/kumo /run/kumo/netd.sock").split() == [
         "root:kumo", "750", "root:kumo", "660"]
-    assert ct.sh("stat -c '%U:%G %a' /var/lib/kumo-netd/dhcp-hosts").strip() == "root:root 600"
+    # The leases: root's alone (Group=kumo gives the files that group, UMask=0077 no mode).
+    assert ct.sh("stat -c '%U:%G %a' /var/lib/kumo-netd /var/lib/kumo-netd/dhcp-hosts"
+                 ).split() == ["root:kumo", "700", "root:kumo", "600"]
 
 
 @pytest.mark.parametrize("daemon", DAEMONS)
