@@ -49,8 +49,6 @@ static void state_dir(struct netd *d)
 	} else if (str_fmt(d->state_dir, sizeof d->state_dir, "%s/netd",
 	    d->conf->state_path) < 0)
 		fatalx("[DEFAULT] state_path is too long");
-	if (mkdir(d->state_dir, 0750) < 0 && errno != EEXIST)
-		fatal("mkdir %s", d->state_dir);
 }
 
 static int teardown(struct netd *d)
@@ -145,6 +143,8 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	if (down)
 		return teardown(&d);
+	if (mkdir(d.state_dir, 0750) < 0 && errno != EEXIST)
+		fatal("mkdir %s", d.state_dir);
 	daemon_signals();
 	setup(&d);
 	start_leases(&d);
