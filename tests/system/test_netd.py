@@ -6,7 +6,7 @@ namespace's links and nftables tables are compared before and after).
 A second namespace plays a guest on the bridge (a veth pair): it must reach
 DNS on the gateway and nothing else of the host, not a port bound to the
 gateway's address (RabbitMQ's 5672), not one bound to every address (2222),
-not kumo-api's 8774.
+also through the host's address on another interface, not kumo-api's 8774.
 
 Needs root, iproute2, nftables, dnsmasq (tools/install-deps), setpriv.
 Binaries from $KUMO_BUILD; a sanitizer report in the daemon's log fails.
@@ -370,6 +370,12 @@ def test_guest_reaches_dns_and_nothing_else(host):
         run("ip", "-n", h, "link", "set", "kvg1", "netns", guest.name)
         run("ip", "-n", guest.name, "addr", "add", "10.98.0.50/24", "dev", "kvg1")
         run("ip", "-n", guest.name, "link", "set", "kvg1", "up")
+        run("ip", "-n", guest.name, "route", "add", "default", "via", "10.98.0.1")
+        # The host's address on another interface (its "uplink").
+        run("ip", "-n", h, "link", "add", "kd0", "type", "veth", "peer", "name", "kd1")
+        run("ip", "-n", h, "addr", "add", "192.0.2.1/24", "dev", "kd0")
+        run("ip", "-n", h, "link", "set", "kd1", "up")
+        run("ip", "-n", h, "link", "set", "kd0", "up")
         listeners = [listen(host.ns, "10.98.0.1", 5672), listen(host.ns, "127.0.0.1", 8774),
                      listen(host.ns, "0.0.0.0", 2222)]
         # The listeners are there: the host itself reaches them.
@@ -383,14 +389,23 @@ def test_guest_reaches_dns_and_nothing_else(host):
         # Dropped, not refused: nothing of the host even answers.
         for port in (5672, 2222, 8774, 22):
             assert connect(guest, "10.98.0.1", port) == "timeout", port
+        assert connect(host.ns, "192.0.2.1", 2222) == "open"
+        assert connect(guest, "192.0.2.1", 2222) == "timeout"
         assert guest.exec(sys.executable, "-c", DNS, "10.98.0.1").stdout.strip() == "answer"
         assert host.proc.poll() is None
+        # The table is what stops them: without it the guest gets in; a restart puts it back.
+        host.ns.exec("nft", "delete", "table", "inet", TABLE)
+        assert connect(guest, "10.98.0.1", 2222) == "open"
+        host.stop()
+        host.start()
+        assert connect(guest, "10.98.0.1", 2222) == "timeout"
     finally:
         for p in listeners:
             p.kill()
             p.wait()
         guest.delete()
         run("ip", "-n", host.ns.name, "link", "del", "kvg0", check=False)
+        run("ip", "-n", host.ns.name, "link", "del", "kd0", check=False)
 
 
 def test_restart_keeps_leases_bridge_and_table(host):
