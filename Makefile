@@ -47,12 +47,17 @@ LIB_YAML = -lyaml
 LIB_PCRE2 = -lpcre2-8
 # config drives (compute/configdrive.c): ISO 9660 written in-process
 LIB_ISOFS = -lisofs
+LIB_MNL = -lmnl
+LIB_NFT = -lnftables
 
 COMMON_SRC  := $(wildcard common/*.c common/rpc/*.c)
 DB_SRC      := $(wildcard db/*.c)
 API_SRC     := $(filter-out api/main.c,$(wildcard api/*.c api/filters/*.c api/identity/*.c api/authtoken/*.c))
 SCHED_SRC   := $(filter-out scheduler/main.c,$(wildcard scheduler/*.c scheduler/filters/*.c scheduler/weighers/*.c))
 COMPUTE_SRC := $(filter-out compute/main.c,$(wildcard compute/*.c compute/virt/*.c))
+# kumo-netd (compute/net/): its own library, never in kumo-compute's; the
+# compute's client of it is compute/netclient.c.
+NETD_SRC    := $(filter-out compute/net/main.c,$(wildcard compute/net/*.c))
 CLI_SRC     := $(filter-out cli/main.c,$(wildcard cli/*.c))
 MANAGE_SRC  := $(wildcard tools/manage/*.c)
 
@@ -63,6 +68,7 @@ LIBDB      := $(BUILD)/libkumo_db.a
 LIBAPI     := $(BUILD)/libkumo_api.a
 LIBSCHED   := $(BUILD)/libkumo_sched.a
 LIBCOMPUTE := $(BUILD)/libkumo_compute.a
+LIBNETD    := $(BUILD)/libkumo_netd.a
 LIBCLI     := $(BUILD)/libkumo_cli.a
 
 BASE_LIBS = $(LIB_RMQ) $(LIB_JSON) $(LIB_INI) $(LIB_UUID)
@@ -87,6 +93,7 @@ $(LIBDB): $(call obj,$(DB_SRC))
 $(LIBAPI): $(call obj,$(API_SRC))
 $(LIBSCHED): $(call obj,$(SCHED_SRC))
 $(LIBCOMPUTE): $(call obj,$(COMPUTE_SRC))
+$(LIBNETD): $(call obj,$(NETD_SRC))
 $(LIBCLI): $(call obj,$(CLI_SRC))
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
@@ -103,6 +110,11 @@ $(BUILD)/kumo-scheduler: $(call obj,scheduler/main.c) $(LIBSCHED) $(LIBDB) $(LIB
 # it checks tokens with an external Keystone.
 $(BUILD)/kumo-compute: $(call obj,compute/main.c) $(LIBCOMPUTE) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_ISOFS) $(LIB_CRYPTO) $(BASE_LIBS)
+# kumo-netd: the compute host's privileged network helper (compute/net/):
+# rtnetlink through libmnl, nftables through libnftables; no RPC, no db/.
+PROGS += $(BUILD)/kumo-netd
+$(BUILD)/kumo-netd: $(call obj,compute/net/main.c) $(LIBNETD) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MNL) $(LIB_NFT) $(BASE_LIBS)
 # kumo-manage instance list --stuck shows the watchdog's own rules
 # (scheduler/verdict.c, the one object it takes from the archive).
 $(BUILD)/kumo-manage: $(call obj,$(MANAGE_SRC)) $(LIBSCHED) $(LIBDB) $(LIBCOMMON)
@@ -129,9 +141,9 @@ $(BUILD)/configdrive-bench: $(call obj,tools/bench/configdrive-bench.c) $(LIBCOM
 
 # Unit tests link every library; the linker takes what each needs
 # (test_libvirt_driver calls libvirt itself, beside the driver's loaded copy).
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBAPI) $(LIBSCHED) $(LIBCOMPUTE) $(LIBNETD) $(LIBCLI) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_PCRE2) $(LIB_SQL) $(LIB_ISOFS) $(LIB_CRYPTO) $(LIB_XCRYPT) $(LIB_CURL) $(LIB_YAML) $(LIB_VIRT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIB_MHD) $(LIB_PCRE2) $(LIB_SQL) $(LIB_ISOFS) $(LIB_CRYPTO) $(LIB_XCRYPT) $(LIB_CURL) $(LIB_YAML) $(LIB_VIRT) $(LIB_MNL) $(LIB_NFT) $(BASE_LIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -179,8 +191,8 @@ clean:
 # /var/lib/kumo. Without DESTDIR it then runs install-post (the kumo user, modes);
 # with DESTDIR, run $(PREFIX)/sbin/kumo-install-post on the target.
 SYSTEMD_UNITDIR ?= /etc/systemd/system
-INSTALL_BINS = kumo-api kumo-scheduler kumo-compute kumo-manage kumo
-INSTALL_UNITS = kumo-api.service kumo-scheduler.service kumo-compute.service kumo.target
+INSTALL_BINS = kumo-api kumo-scheduler kumo-compute kumo-netd kumo-manage kumo
+INSTALL_UNITS = kumo-api.service kumo-scheduler.service kumo-compute.service kumo-netd.service kumo.target
 INSTALL_CONFS = kumo.conf api-pipeline.ini
 
 .PHONY: install-files install-user uninstall

@@ -24,6 +24,8 @@
  *               openstack/ and ec2/ metadata documents and their tree
  *   configdrive_fs.c  that tree as a file system image: ISO 9660 through
  *               libisofs (in-process), or vfat (mkfs.vfat + mcopy)
+ *   netclient.c the client of kumo-netd (compute/net/), the host's
+ *               privileged network helper: guests' DHCP leases
  *   virt/       the drivers (virt.h)
  */
 #ifndef KUMO_COMPUTE_H
@@ -310,5 +312,27 @@ int configdrive_iso_write(struct configdrive_file *f, size_t n,
     const char *out, char *err, size_t errlen);
 int configdrive_vfat_write(struct configdrive_file *f, size_t n,
     const char *out, char *err, size_t errlen);
+/* ---- netclient.c ---- */
+/* Calls to kumo-netd over [network] helper_socket (unix SOCK_SEQPACKET,
+ * one JSON request and one reply), each within COMPUTE_NET_TIMEOUT_S.
+ * 0, or -1 with a one-line reason in err (kumo-netd's own error, or why
+ * it could not be asked). */
+#define COMPUTE_NET_TIMEOUT_S 5
+/* The lease of one NIC of instance (its leases go together). */
+int compute_net_lease_add(const struct kumo_conf *c, const char *instance,
+    const char *mac, const char *ip, const char *hostname, char *err,
+    size_t errlen);
+int compute_net_lease_del_instance(const struct kumo_conf *c,
+    const char *instance, char *err, size_t errlen);
+int compute_net_lease_del(const struct kumo_conf *c, const char *mac,
+    char *err, size_t errlen);
+/* leases: [{"mac", "ip", "hostname"}, ...], the whole set of this host
+ * (borrowed). */
+int compute_net_leases_sync(const struct kumo_conf *c, const json_t *leases,
+    char *err, size_t errlen);
+/* *out: the reply {"ok", "bridge", "managed", "dnsmasq_pid", "leases"},
+ * owned by the caller. */
+int compute_net_status(const struct kumo_conf *c, json_t **out, char *err,
+    size_t errlen);
 
 #endif

@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TOOL = os.path.join(ROOT, "tools", "systemd-test")
 BUILD = os.environ.get("KUMO_BUILD", os.path.join(ROOT, "build"))
 DAEMONS = ["kumo-api", "kumo-scheduler", "kumo-compute"]
-UNITS = [d + ".service" for d in DAEMONS] + ["kumo.target"]
+UNITS = [d + ".service" for d in DAEMONS] + ["kumo-netd.service", "kumo.target"]
 API = "http://127.0.0.1:8774"
 # Test timings: a short watchdog so a hang is seen in seconds.
 TEST_DROPIN = "[Service]\nWatchdogSec=3s\nRestartSec=1s\n"
@@ -96,7 +96,8 @@ def security_score(unitdir, unit):
 
 @pytest.mark.parametrize("unit,limit", [("kumo-api.service", 3.0),
                                         ("kumo-scheduler.service", 3.0),
-                                        ("kumo-compute.service", 3.0)])
+                                        ("kumo-compute.service", 3.0),
+                                        ("kumo-netd.service", 3.0)])
 def test_security_exposure(unitdir, unit, limit):
     score = security_score(unitdir, unit)
     print("%s: exposure %.1f" % (unit, score))
@@ -238,6 +239,28 @@ def test_activating_until_ready(ct):
     assert ct.state("kumo.target") == "active/active"
 
 
+def test_netd(ct):
+    """kumo-netd, which kumo-compute wants: root with three capabilities and the
+    sandbox, its bridge (made and marked by it), dnsmasq, and the socket for the
+    group kumo. The container's private network is the one it changes."""
+    unit = "kumo-netd.service"
+    wait_for(lambda: ct.state(unit) == "active/running", 30, what=unit + " active")
+    assert ct.show(unit, "StatusText")["StatusText"] == "serving"
+    pid = ct.show(unit, "MainPID")["MainPID"]
+    f = dict(re.findall(r"^(\w+):\s*(.*)$", ct.sh("cat /proc/%s/status" % pid), re.M))
+    assert f["Uid"].split()[0] == "0" and f["NoNewPrivs"] == "1" and f["Seccomp"] == "2"
+    caps = (1 << 10) | (1 << 12) | (1 << 13)   # NET_BIND_SERVICE, NET_ADMIN, NET_RAW
+    assert int(f["CapBnd"], 16) == caps and int(f["CapEff"], 16) == caps
+    assert ct.sh("cat /sys/class/net/kumobr0/ifalias").strip() == "kumo-netd"
+    assert ct.sh("test -d /sys/class/net/kumobr0/bridge && echo bridge").strip() == "bridge"
+    assert ct.sh("pgrep -x dnsmasq").strip()
+    assert ct.sh("stat -c '%U:%G %a' /run/kumo /run/kumo/netd.sock").split() == [
+        "root:kumo", "750", "root:kumo", "660"]
+    # The leases: root's alone (Group=kumo gives the files that group, UMask=0077 no mode).
+    assert ct.sh("stat -c '%U:%G %a' /var/lib/kumo-netd /var/lib/kumo-netd/dhcp-hosts"
+                 ).split() == ["root:kumo", "700", "root:kumo", "600"]
+
+
 @pytest.mark.parametrize("daemon", DAEMONS)
 def test_sandbox(ct, daemon):
     pid = ct.show(daemon + ".service", "MainPID")["MainPID"]
@@ -318,10 +341,10 @@ def test_stop_is_clean(ct):
     cur = ct.cursor()
     # Stopping kumo.target alone returns before its services are down (stop order is
     # the reverse of start order): name them to wait for them.
-    r = ct.run("systemctl", "stop", "kumo.target", *(d + ".service" for d in DAEMONS),
-               check=False)
+    r = ct.run("systemctl", "stop", "kumo.target",
+               *(d + ".service" for d in DAEMONS + ["kumo-netd"]), check=False)
     assert r.returncode == 0, r
-    for d in DAEMONS:
+    for d in DAEMONS + ["kumo-netd"]:
         unit = d + ".service"
         # Result=success: exited 0 (a non-zero exit is exit-code, a signal is signal,
         # a stop past TimeoutStopSec is timeout).
