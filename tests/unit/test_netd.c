@@ -93,7 +93,8 @@ static const struct { const char *req, *want; } bad[] = {
 	  "hostname" },
 	{ "{\"op\":\"lease_add\",\"mac\":\"fa:16:3e:00:00:01\",\"ip\":\"10.98.0.5\","
 	  "\"hostname\":\"vm\",\"x\":1}", "unknown field" },
-	{ "{\"op\":\"lease_del\"}", "MAC" },
+	{ "{\"op\":\"lease_del\"}", "mac or instance" },
+	{ "{\"op\":\"lease_del\",\"instance\":\"x\"}", "uuid" },
 	{ "{\"op\":\"leases_sync\",\"leases\":{}}", "array" },
 	{ "{\"op\":\"leases_sync\",\"leases\":[1]}", "leases[0]" },
 	{ "{\"op\":\"leases_sync\",\"leases\":[{\"mac\":\"fa:16:3e:00:00:01\","
