@@ -244,12 +244,14 @@ static void put_nic(FILE *f, const struct virt_domain_spec *spec,
 	fputs("      <rom enabled='no'/>\n    </interface>\n", f);
 }
 
-/* The controller's NICs; without its list, one with a locally
- * administered, stable MAC from the uuid (52:54:00 is qemu's). */
+/* The controller's NICs; without its list, one user-mode NIC (or on the
+ * libvirt network when one is set) with a locally administered, stable
+ * MAC from the uuid (52:54:00 is qemu's). */
 static void put_nics(FILE *f, const struct virt_domain_spec *spec,
     const char *uuid)
 {
 	const struct virt_instance *inst = spec->inst;
+	struct virt_domain_spec legacy = *spec;
 	struct virt_nic one;
 
 	if (inst->nics_given) {
@@ -257,6 +259,9 @@ static void put_nics(FILE *f, const struct virt_domain_spec *spec,
 			put_nic(f, spec, &inst->nics[i]);
 		return;
 	}
+	/* no address was given for it: not on the bridge */
+	legacy.vif_type = NULL;
+	spec = &legacy;
 	memset(&one, 0, sizeof one);
 	snprintf(one.mac, sizeof one.mac, "52:54:00:%.2s:%.2s:%.2s", uuid,
 	    uuid + 2, uuid + 4);

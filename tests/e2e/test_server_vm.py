@@ -59,7 +59,11 @@ def image_files():
 
 @pytest.fixture(scope="module")
 def cloud(libvirt):
-    c = Cloud(computes=0, driver="libvirt", parent_dir="/var/tmp").start()
+    # the guest's NIC is QEMU's user-mode one: this test's libvirtd is the
+    # machine's, whose network a test must not change (the bridge path is
+    # test_guest_access's, inside a namespace)
+    c = Cloud(computes=0, driver="libvirt", parent_dir="/var/tmp",
+              extra_conf={"libvirt": {"vif_type": "user"}}).start()
     c.start_compute("vmhost")
     c.wait_computes_up(1, timeout=60)
     yield c
