@@ -24,20 +24,17 @@ static void put_scalar(FILE *f, json_t *v)
 		json_dumpf(v, f, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-/* The text written to f, or NULL when f or the writer (ok false) failed:
- * out of memory. */
-static char *memstream_done(FILE *f, char *buf, bool ok)
+/* The text written to f (*buf is open_memstream's, set when f closes), or
+ * NULL when f or the writer (ok false) failed: out of memory. */
+static char *memstream_done(FILE *f, char **buf, bool ok)
 {
-	if (!ok || ferror(f)) {
-		fclose(f);
-		free(buf);
+	bool failed = ferror(f) != 0;
+
+	if (fclose(f) != 0 || failed || !ok) {
+		free(*buf);
 		return NULL;
 	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return *buf;
 }
 
 char *cli_fmt_networks(json_t *addresses)
@@ -59,7 +56,7 @@ char *cli_fmt_networks(json_t *addresses)
 			fprintf(f, "%s%s", i ? ", " : "", addr ? addr : "");
 		}
 	}
-	return memstream_done(f, buf, true);
+	return memstream_done(f, &buf, true);
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -112,7 +109,7 @@ char *cli_fmt_dict(json_t *obj)
 
 	if (f == NULL)
 		return NULL;
-	return memstream_done(f, buf, put_dict(f, obj, "", &first) == 0);
+	return memstream_done(f, &buf, put_dict(f, obj, "", &first) == 0);
 }
 
 char *cli_fmt_dict_list(json_t *arr)
@@ -134,7 +131,7 @@ char *cli_fmt_dict_list(json_t *arr)
 		else if (put_dict(f, it, "", &first) < 0)
 			ok = false;
 	}
-	return memstream_done(f, buf, ok);
+	return memstream_done(f, &buf, ok);
 }
 
 const char *cli_name_of(json_t *names, const char *id)
