@@ -18,6 +18,7 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define USER_DATA_MAX 65535     /* Nova's limit, in base64 characters */
+_Static_assert(USER_DATA_MAX / 4 * 3 == 49149, "add_user_data's message");
 
 /* {id: name} of the items of a list, for cells that name them. One
  * request; an empty object when it cannot be read (the cells then show
@@ -28,7 +29,8 @@ static json_t *names_of(struct cli *c, const char *path, const char *key)
 	struct cli_resp r;
 	size_t i;
 
-	if (names == NULL || (strncmp(path, "/v2/", 4) == 0 && !*c->image_url))
+	if (names == NULL || (strncmp(path, "/v2/", 4) == 0 &&
+	    (c->image_url == NULL || *c->image_url == '\0')))
 		return names;
 	if (cli_request(c, "GET", path, NULL, &r) < 0)
 		return names;
@@ -253,7 +255,7 @@ static const struct {
 	bool (*valid)(const char *);
 } nic_keys[] = {
 	{ "net-id", "uuid", uuid_valid },
-	{ "v4-fixed-ip", "fixed_ip", NULL },  /* ip4_parse, in nic_value */
+	{ "v4-fixed-ip", "fixed_ip", NULL },  /* ip4_parse, in nic_value_ok */
 };
 
 static bool nic_value_ok(size_t k, const char *v)
@@ -342,7 +344,6 @@ static int add_user_data(struct create_opts *o, const char *file)
 		fprintf(stderr, "kumo: %s: %s\n", file, ferror(f) ? "cannot read" :
 		    "user data over 65535 characters once base64-encoded (Nova's "
 		    "limit): at most 49149 bytes");
-		_Static_assert(USER_DATA_MAX / 4 * 3 == 49149, "the message's limit");
 		fclose(f);
 		return -1;
 	}
@@ -393,9 +394,11 @@ static int create_post(struct cli *c, struct create_opts *o, char *id,
 	rc = cli_send_expect(c, "POST", "/v2.1/servers",
 	    json_pack("{s:O}", "server", o->server), 202, &out);
 	c->microversion = NULL;
-	if (rc == CLI_OK && str_copy(id, json_string_value(json_object_get(
-	    json_object_get(out, "server"), "id")) ?: "", idlen) < 0)
+	if (rc == CLI_OK && (str_copy(id, json_string_value(json_object_get(
+	    json_object_get(out, "server"), "id")) ?: "", idlen) < 0 || !*id)) {
+		fprintf(stderr, "kumo: unexpected answer from /v2.1/servers\n");
 		rc = CLI_ERR;
+	}
 	json_decref(out);
 	return rc;
 }
