@@ -11,7 +11,11 @@
  *   auth.c        OS_* settings by precedence, the Keystone login, token issue
  *   keystone.c    the token body: ids, expiry, endpoints from the catalog
  *   cache.c       the token cache file (0600 in a 0700 directory)
- *   commands.c    the command table and one small handler per command
+ *   commands.c    the command table, the helpers handlers share, and one
+ *                 small handler per command
+ *   servers.c     server list/show/create/delete: openstackclient's columns
+ *   ssh.c         server ssh: exec ssh to a server's fixed address
+ *   format.c      openstackclient's column formats (networks, dicts)
  *   completion.c  a bash completion script generated from the table
  *   main.c        global options, dispatch, exit codes
  */
@@ -200,6 +204,52 @@ void cli_print_rows(const struct cli *c, json_t *rows,
     const struct cli_col *cols, size_t ncols);
 /* Prints one object as Field/Value pairs, or as JSON. */
 void cli_print_object(const struct cli *c, json_t *obj);
+
+/* format.c: text for a table cell (raw: the printer escapes it); NULL
+ * when out of memory; caller frees. */
+/* addresses {"label": [{"addr": ..}, ..], ..} as "label=a1, a2; other=a3",
+ * labels in the object's order, addresses in the list's. */
+char *cli_fmt_networks(json_t *addresses);
+/* osc_lib's format_dict: "a='1', b='2'", keys sorted, a null as "k=", a
+ * nested object's keys as "outer.inner='v'". */
+char *cli_fmt_dict(json_t *obj);
+/* A list of objects (security_groups) as format_dict's each, "; "-joined. */
+char *cli_fmt_dict_list(json_t *arr);
+/* The name for id in names ({id: name}), or id itself; borrowed. */
+const char *cli_name_of(json_t *names, const char *id);
+/* "name (id)" as openstackclient shows a flavor or image, or id when names
+ * has none; a new string. */
+json_t *cli_fmt_named(json_t *names, const char *id);
+
+/* commands.c: what the handler files share. A kind of resource: its list,
+ * the key of that list in the answer, its noun in messages. */
+struct cli_kind {
+	const char *list_path;  /* "/v2.1/servers" */
+	const char *key;        /* "servers" */
+	const char *noun;       /* "server": also the key of one in an answer */
+};
+extern const struct cli_kind cli_kind_server, cli_kind_flavor, cli_kind_image;
+/* GET path, expect 200, hand back body[key] (owned). NULL on failure
+ * (printed, *rc set). */
+json_t *cli_get_key(struct cli *c, const char *path, const char *key, int *rc);
+/* The id of the k that ref is the id or unique name of, into id. An exit
+ * code; "server 'x' not found" or "... is ambiguous" printed. */
+int cli_resolve(struct cli *c, const struct cli_kind *k, const char *ref,
+    char *id, size_t idlen);
+/* method path with body (stolen, may be NULL); a status other than want
+ * is printed and its exit code returned. out (if not NULL) gets the
+ * answer's body. */
+int cli_send_expect(struct cli *c, const char *method, const char *path,
+    json_t *body, long want, json_t **out);
+/* --property KEY=VALUE into obj; -1 (printed) without '=' or a key. */
+int cli_property(json_t *obj, const char *kv);
+
+/* servers.c, ssh.c: handlers of the command table. */
+int cli_server_list(struct cli *c, int argc, char **argv);
+int cli_server_show(struct cli *c, int argc, char **argv);
+int cli_server_create(struct cli *c, int argc, char **argv);
+int cli_server_delete(struct cli *c, int argc, char **argv);
+int cli_server_ssh(struct cli *c, int argc, char **argv);
 
 /* commands.c */
 struct cli_cmd {

@@ -14,7 +14,7 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* GET path, expect 200, hand back body[key]. NULL on failure (*rc set). */
-static json_t *get_key(struct cli *c, const char *path, const char *key, int *rc)
+json_t *cli_get_key(struct cli *c, const char *path, const char *key, int *rc)
 {
 	struct cli_resp r;
 	json_t *v;
@@ -37,15 +37,19 @@ static json_t *get_key(struct cli *c, const char *path, const char *key, int *rc
 	return v;
 }
 
-/* A resource's id from an id or a unique name, using its list. */
-static int resolve(struct cli *c, const char *list_path, const char *key,
-    const char *ref, char *id, size_t idlen)
+const struct cli_kind cli_kind_server = { "/v2.1/servers", "servers", "server" };
+const struct cli_kind cli_kind_flavor = { "/v2.1/flavors", "flavors", "flavor" };
+const struct cli_kind cli_kind_image = { "/v2/images", "images", "image" };
+
+int cli_resolve(struct cli *c, const struct cli_kind *k, const char *ref,
+    char *id, size_t idlen)
 {
 	json_t *items, *it;
 	size_t i, found = 0;
 	int rc = CLI_OK;
+	char *text;
 
-	if ((items = get_key(c, list_path, key, &rc)) == NULL)
+	if ((items = cli_get_key(c, k->list_path, k->key, &rc)) == NULL)
 		return rc;
 	json_array_foreach(items, i, it) {
 		const char *iid = json_string_value(json_object_get(it, "id"));
@@ -63,24 +67,26 @@ static int resolve(struct cli *c, const char *list_path, const char *key,
 	json_decref(items);
 	if (found == 1)
 		return CLI_OK;
-	fprintf(stderr, "kumo: %s '%s' %s\n", key, ref,
+	text = cli_escape(ref);
+	fprintf(stderr, "kumo: %s '%s' %s\n", k->noun, text ? text : "?",
 	    found ? "is ambiguous: more than one has that name" : "not found");
+	free(text);
 	return found ? CLI_CONFLICT : CLI_NOTFOUND;
 }
 
 /* For "NOUN VERB ID|NAME": resolves argv[1] through the list at list_path
  * and writes "<list_path>/<id>" into path. */
 static int item_path(struct cli *c, int argc, char **argv,
-    const char *list_path, const char *key, char *path, size_t pathlen)
+    const struct cli_kind *k, char *path, size_t pathlen)
 {
 	char id[256];
 	int rc;
 
 	if (argc != 2)
 		return CLI_USAGE;
-	if ((rc = resolve(c, list_path, key, argv[1], id, sizeof id)) != CLI_OK)
+	if ((rc = cli_resolve(c, k, argv[1], id, sizeof id)) != CLI_OK)
 		return rc;
-	if (str_fmt(path, pathlen, "%s/%s", list_path, id) < 0)
+	if (str_fmt(path, pathlen, "%s/%s", k->list_path, id) < 0)
 		return CLI_ERR;
 	return CLI_OK;
 }
@@ -88,7 +94,7 @@ static int item_path(struct cli *c, int argc, char **argv,
 static int show(struct cli *c, const char *path, const char *key)
 {
 	int rc = CLI_OK;
-	json_t *obj = get_key(c, path, key, &rc);
+	json_t *obj = cli_get_key(c, path, key, &rc);
 
 	if (obj == NULL)
 		return rc;
@@ -101,7 +107,7 @@ static int list(struct cli *c, const char *path, const char *key,
     const struct cli_col *cols, size_t ncols)
 {
 	int rc = CLI_OK;
-	json_t *rows = get_key(c, path, key, &rc);
+	json_t *rows = cli_get_key(c, path, key, &rc);
 
 	if (rows == NULL)
 		return rc;
@@ -110,7 +116,7 @@ static int list(struct cli *c, const char *path, const char *key,
 	return CLI_OK;
 }
 
-static int send_expect(struct cli *c, const char *method, const char *path,
+int cli_send_expect(struct cli *c, const char *method, const char *path,
     json_t *body, long want, json_t **out)
 {
 	struct cli_resp r;
@@ -131,148 +137,9 @@ static int send_expect(struct cli *c, const char *method, const char *path,
 
 /* ---- servers ---- */
 
-/* Polls until status is one of the targets; a live line on a terminal. */
-static int wait_server(struct cli *c, const char *id, bool gone)
-{
-	char path[256];
-	const char *st = "";
-
-	snprintf(path, sizeof path, "/v2.1/servers/%s", id);
-	for (int i = 0; i < 3000; i++) {
-		struct cli_resp r;
-		json_t *s;
-
-		if (cli_request(c, "GET", path, NULL, &r) < 0)
-			return CLI_ERR;
-		if (r.status == 404 && gone) {
-			cli_resp_free(&r);
-			fprintf(stderr, "%sserver %s deleted\n", isatty(2) ? "\r" : "", id);
-			return CLI_OK;
-		}
-		if (r.status != 200) {
-			int rc = cli_fail(&r);
-			cli_resp_free(&r);
-			return rc;
-		}
-		s = json_object_get(r.body, "server");
-		st = json_string_value(json_object_get(s, "status"));
-		if (isatty(2))
-			fprintf(stderr, "\rserver %s: %-12s", id, st ? st : "?");
-		if (st && !gone && strcmp(st, "ACTIVE") == 0) {
-			fprintf(stderr, "%s", isatty(2) ? "\n" : "");
-			cli_resp_free(&r);
-			return CLI_OK;
-		}
-		if (st && strcmp(st, "ERROR") == 0) {
-			const char *m = json_string_value(json_object_get(
-			    json_object_get(s, "fault"), "message"));
-			char *text = cli_escape(m ? m : "(no fault)");
-
-			fprintf(stderr, "%skumo: server %s is ERROR: %s\n",
-			    isatty(2) ? "\n" : "", id, text ? text : "(no fault)");
-			free(text);
-			cli_resp_free(&r);
-			return CLI_SERVER;
-		}
-		cli_resp_free(&r);
-		usleep(100000);
-	}
-	fprintf(stderr, "\nkumo: gave up waiting (last status %s)\n", st ? st : "?");
-	return CLI_ERR;
-}
-
-static int server_list(struct cli *c, int argc, char **argv)
-{
-	static const struct cli_col cols[] = {
-		{ "ID", "id" }, { "Name", "name" }, { "Status", "status" },
-		{ "Host", "OS-EXT-SRV-ATTR:host" }, { "Flavor", "flavor.id" },
-		{ "Image", "image.id" },
-	};
-	(void)argv;
-	if (argc != 1)
-		return CLI_USAGE;
-	return list(c, "/v2.1/servers/detail", "servers", cols, ARRAY_LEN(cols));
-}
-
 static int server_ref(struct cli *c, const char *ref, char *id, size_t idlen)
 {
-	return resolve(c, "/v2.1/servers", "servers", ref, id, idlen);
-}
-
-static int server_show(struct cli *c, int argc, char **argv)
-{
-	char path[320];
-	int rc = item_path(c, argc, argv, "/v2.1/servers", "servers", path,
-	    sizeof path);
-
-	return rc != CLI_OK ? rc : show(c, path, "server");
-}
-
-static int server_create(struct cli *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "flavor", required_argument, NULL, 'f' },
-		{ "image", required_argument, NULL, 'i' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "key-name", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *flavor = NULL, *image = NULL, *key = NULL;
-	char fid[256], iid[256];
-	bool wait = false;
-	json_t *body, *out = NULL;
-	int ch, rc;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 'f') flavor = optarg;
-		else if (ch == 'i') image = optarg;
-		else if (ch == 'w') wait = true;
-		else if (ch == 'k') key = optarg;
-		else return CLI_USAGE;
-	}
-	if (flavor == NULL || image == NULL || optind != argc - 1)
-		return CLI_USAGE;
-	if ((rc = resolve(c, "/v2.1/flavors", "flavors", flavor, fid, sizeof fid)) ||
-	    (rc = resolve(c, "/v2/images", "images", image, iid, sizeof iid)))
-		return rc;
-	body = json_pack("{s:{s:s, s:s, s:s}}", "server", "name", argv[optind],
-	    "imageRef", iid, "flavorRef", fid);
-	if (key != NULL)
-		json_object_set_new(json_object_get(body, "server"), "key_name",
-		    json_string(key));
-	rc = send_expect(c, "POST", "/v2.1/servers", body, 202, &out);
-	if (rc != CLI_OK)
-		return rc;
-	{
-		char id[64];
-		str_copy(id, json_string_value(json_object_get(
-		    json_object_get(out, "server"), "id")) ?: "", sizeof id);
-		json_decref(out);
-		if (wait && (rc = wait_server(c, id, false)) != CLI_OK)
-			return rc;
-		char path[128];
-		snprintf(path, sizeof path, "/v2.1/servers/%s", id);
-		return show(c, path, "server");
-	}
-}
-
-static int server_delete(struct cli *c, int argc, char **argv)
-{
-	char id[256], path[320];
-	bool wait = false;
-	int rc;
-
-	if (argc == 3 && strcmp(argv[2], "--wait") == 0)
-		wait = true;
-	else if (argc != 2)
-		return CLI_USAGE;
-	if ((rc = server_ref(c, argv[1], id, sizeof id)) != CLI_OK)
-		return rc;
-	snprintf(path, sizeof path, "/v2.1/servers/%s", id);
-	if ((rc = send_expect(c, "DELETE", path, NULL, 204, NULL)) != CLI_OK)
-		return rc;
-	return wait ? wait_server(c, id, true) : CLI_OK;
+	return cli_resolve(c, &cli_kind_server, ref, id, idlen);
 }
 
 /* ---- flavors, images, hypervisors, services ---- */
@@ -292,7 +159,7 @@ static int flavor_list(struct cli *c, int argc, char **argv)
 static int flavor_show(struct cli *c, int argc, char **argv)
 {
 	char path[320];
-	int rc = item_path(c, argc, argv, "/v2.1/flavors", "flavors", path,
+	int rc = item_path(c, argc, argv, &cli_kind_flavor, path,
 	    sizeof path);
 
 	return rc != CLI_OK ? rc : show(c, path, "flavor");
@@ -310,8 +177,7 @@ static int image_list(struct cli *c, int argc, char **argv)
 	return list(c, "/v2/images", "images", cols, ARRAY_LEN(cols));
 }
 
-/* --property KEY=VALUE into the image body; -1 without '=' or a key. */
-static int image_property(json_t *body, const char *kv)
+int cli_property(json_t *body, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	char key[256];
@@ -361,13 +227,13 @@ static int image_upload(struct cli *c, const char *id, FILE *f, int64_t size,
 		rc = r.status ? cli_fail(&r) : CLI_ERR;
 		cli_resp_free(&r);
 		snprintf(path, sizeof path, "/v2/images/%s", id);
-		if (send_expect(c, "DELETE", path, NULL, 204, NULL) == CLI_OK)
+		if (cli_send_expect(c, "DELETE", path, NULL, 204, NULL) == CLI_OK)
 			fprintf(stderr, "kumo: deleted the queued image %s\n", id);
 		return rc;
 	}
 	cli_resp_free(&r);
 	snprintf(path, sizeof path, "/v2/images/%s", id);
-	if ((rc = send_expect(c, "GET", path, NULL, 200, &img)) != CLI_OK)
+	if ((rc = cli_send_expect(c, "GET", path, NULL, 200, &img)) != CLI_OK)
 		return rc;
 	st = json_string_value(json_object_get(img, "status"));
 	if (st == NULL || strcmp(st, "active") != 0 ||
@@ -409,7 +275,7 @@ static int image_create(struct cli *c, int argc, char **argv)
 		else if (ch == 'd') {
 			fprintf(stderr, "kumo: --disk-format takes raw or qcow2\n");
 			goto out;
-		} else if (ch != 'p' || image_property(body, optarg) < 0)
+		} else if (ch != 'p' || cli_property(body, optarg) < 0)
 			goto out;
 	}
 	if (optind != argc - 1)
@@ -419,7 +285,7 @@ static int image_create(struct cli *c, int argc, char **argv)
 		rc = CLI_ERR;
 		goto out;
 	}
-	rc = send_expect(c, "POST", "/v2/images", body, 201, &out);
+	rc = cli_send_expect(c, "POST", "/v2/images", body, 201, &out);
 	body = NULL;
 	if (rc != CLI_OK || f == NULL) {
 		if (rc == CLI_OK)
@@ -440,12 +306,12 @@ static int image_show(struct cli *c, int argc, char **argv)
 {
 	char path[320];
 	json_t *out = NULL;
-	int rc = item_path(c, argc, argv, "/v2/images", "images", path,
+	int rc = item_path(c, argc, argv, &cli_kind_image, path,
 	    sizeof path);
 
 	if (rc != CLI_OK)
 		return rc;
-	if ((rc = send_expect(c, "GET", path, NULL, 200, &out)) == CLI_OK)
+	if ((rc = cli_send_expect(c, "GET", path, NULL, 200, &out)) == CLI_OK)
 		cli_print_object(c, out);
 	json_decref(out);
 	return rc;
@@ -454,10 +320,10 @@ static int image_show(struct cli *c, int argc, char **argv)
 static int image_delete(struct cli *c, int argc, char **argv)
 {
 	char path[320];
-	int rc = item_path(c, argc, argv, "/v2/images", "images", path,
+	int rc = item_path(c, argc, argv, &cli_kind_image, path,
 	    sizeof path);
 
-	return rc != CLI_OK ? rc : send_expect(c, "DELETE", path, NULL, 204, NULL);
+	return rc != CLI_OK ? rc : cli_send_expect(c, "DELETE", path, NULL, 204, NULL);
 }
 
 static int hypervisor_list(struct cli *c, int argc, char **argv)
@@ -473,6 +339,17 @@ static int hypervisor_list(struct cli *c, int argc, char **argv)
 	if (argc != 1)
 		return CLI_USAGE;
 	return list(c, "/v2.1/os-hypervisors/detail", "hypervisors", cols, ARRAY_LEN(cols));
+}
+
+static int network_list(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_col cols[] = {
+		{ "ID", "id" }, { "Label", "label" }, { "CIDR", "cidr" },
+	};
+	(void)argv;
+	if (argc != 1)
+		return CLI_USAGE;
+	return list(c, "/v2.1/os-networks", "networks", cols, ARRAY_LEN(cols));
 }
 
 static int service_list(struct cli *c, int argc, char **argv)
@@ -503,7 +380,7 @@ static int server_action(struct cli *c, const char *ref, json_t *body,
 		return rc;
 	}
 	snprintf(path, sizeof path, "/v2.1/servers/%s/action", id);
-	return send_expect(c, "POST", path, body, want, out);
+	return cli_send_expect(c, "POST", path, body, want, out);
 }
 
 static int server_reboot(struct cli *c, int argc, char **argv)
@@ -583,7 +460,7 @@ static int server_events(struct cli *c, int argc, char **argv)
 	snprintf(path, sizeof path, "/v2.1/servers/%s/os-instance-actions/%s",
 	    id, argv[2]);
 	c->microversion = "2.84";
-	action = get_key(c, path, "instanceAction", &rc);
+	action = cli_get_key(c, path, "instanceAction", &rc);
 	c->microversion = NULL;
 	if (action == NULL)
 		return rc;
@@ -627,7 +504,7 @@ static int flavor_create(struct cli *c, int argc, char **argv)
 	    "disk", disk, "vcpus", vcpus);
 	if (fid != NULL)
 		json_object_set_new(f, "id", json_string(fid));
-	rc = send_expect(c, "POST", "/v2.1/flavors", json_pack("{s:o}", "flavor", f),
+	rc = cli_send_expect(c, "POST", "/v2.1/flavors", json_pack("{s:o}", "flavor", f),
 	    200, &out);
 	if (rc == CLI_OK)
 		cli_print_object(c, json_object_get(out, "flavor"));
@@ -638,10 +515,10 @@ static int flavor_create(struct cli *c, int argc, char **argv)
 static int flavor_delete(struct cli *c, int argc, char **argv)
 {
 	char path[320];
-	int rc = item_path(c, argc, argv, "/v2.1/flavors", "flavors", path,
+	int rc = item_path(c, argc, argv, &cli_kind_flavor, path,
 	    sizeof path);
 
-	return rc != CLI_OK ? rc : send_expect(c, "DELETE", path, NULL, 202, NULL);
+	return rc != CLI_OK ? rc : cli_send_expect(c, "DELETE", path, NULL, 202, NULL);
 }
 
 /* ---- keypairs, limits ---- */
@@ -676,7 +553,7 @@ static int keypair_list(struct cli *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return CLI_USAGE;
-	if ((items = get_key(c, "/v2.1/os-keypairs", "keypairs", &rc)) == NULL)
+	if ((items = cli_get_key(c, "/v2.1/os-keypairs", "keypairs", &rc)) == NULL)
 		return rc;
 	rows = json_array();   /* each item is {"keypair": {...}} */
 	json_array_foreach(items, i, it)
@@ -702,7 +579,7 @@ static int keypair_delete(struct cli *c, int argc, char **argv)
 
 	if (argc != 2 || keypair_path(argv[1], path, sizeof path) < 0)
 		return CLI_USAGE;
-	return send_expect(c, "DELETE", path, NULL, 202, NULL);
+	return cli_send_expect(c, "DELETE", path, NULL, 202, NULL);
 }
 
 /* The public key file's text (at most 16 KiB), or NULL (printed). */
@@ -816,7 +693,7 @@ static int keypair_create(struct cli *c, int argc, char **argv)
 	if (key != NULL)
 		json_object_set_new(kp, "public_key", json_string(key));
 	free(key);
-	rc = send_expect(c, "POST", "/v2.1/os-keypairs", json_pack("{s:o}",
+	rc = cli_send_expect(c, "POST", "/v2.1/os-keypairs", json_pack("{s:o}",
 	    "keypair", kp), 200, &out);
 	if (rc == CLI_OK)
 		rc = keypair_show_new(c, json_object_get(out, "keypair"), fd, privfile);
@@ -838,7 +715,7 @@ static int limits_show(struct cli *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return CLI_USAGE;
-	if ((lim = get_key(c, "/v2.1/limits", "limits", &rc)) == NULL)
+	if ((lim = cli_get_key(c, "/v2.1/limits", "limits", &rc)) == NULL)
 		return rc;
 	cli_print_object(c, json_object_get(lim, "absolute"));
 	json_decref(lim);
@@ -846,10 +723,11 @@ static int limits_show(struct cli *c, int argc, char **argv)
 }
 
 const struct cli_cmd cli_cmds[] = {
-	{ "server", "list", server_list, "", "list servers with their status and host", false },
-	{ "server", "show", server_show, "ID|NAME", "show one server", false },
-	{ "server", "create", server_create, "--flavor F --image I [--key-name K] [--wait] NAME", "boot a server", false },
-	{ "server", "delete", server_delete, "ID|NAME [--wait]", "delete a server", false },
+	{ "server", "list", cli_server_list, "", "list servers: status, addresses (Networks), image and flavor names, host", false },
+	{ "server", "show", cli_server_show, "ID|NAME", "show one server", false },
+	{ "server", "create", cli_server_create, "--flavor F --image I [--key-name K] [--nic none|auto|net-id=UUID|v4-fixed-ip=ADDR]... [--user-data FILE] [--config-drive] [--property KEY=VALUE]... [--wait] NAME", "boot a server", false },
+	{ "server", "delete", cli_server_delete, "ID|NAME [--wait]", "delete a server", false },
+	{ "server", "ssh", cli_server_ssh, "[--login USER] [--identity KEY] [--network LABEL] ID|NAME [-- SSH_OPTIONS...]", "ssh to a server's fixed address (login root by default; $KUMO_SSH: the ssh binary)", false },
 	{ "server", "reboot", server_reboot, "[--hard] ID|NAME", "reboot a server", false },
 	{ "server", "stop", server_stop, "ID|NAME", "power a server off", false },
 	{ "server", "start", server_start, "ID|NAME", "power a server on", false },
@@ -868,6 +746,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "image", "show", image_show, "ID|NAME", "show one image", false },
 	{ "image", "create", image_create, "[--file PATH] [--disk-format raw|qcow2] [--property KEY=VALUE]... NAME", "register an image, uploading its data from PATH", false },
 	{ "image", "delete", image_delete, "ID|NAME", "delete an image", false },
+	{ "network", "list", network_list, "", "list networks and their address ranges", false },
 	{ "hypervisor", "list", hypervisor_list, "", "list compute hosts and their usage (admin)", false },
 	{ "service", "list", service_list, "", "list services and whether they are up (admin)", false },
 	{ "token", "issue", cli_token_issue, "", "log in (or take the cached token): its id, expiry, project and user", false },

@@ -29,8 +29,10 @@ static void print_options(const char *args)
 	while ((p = strstr(p, "--")) != NULL) {
 		size_t n = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
 
-		printf("%s%.*s", sep ? " " : "", (int)n, p);
-		sep = true;
+		if (n > 2) {    /* a bare "--" ends options; it is none */
+			printf("%s%.*s", sep ? " " : "", (int)n, p);
+			sep = true;
+		}
 		p += n;
 	}
 }

@@ -17,7 +17,7 @@
 
 static void usage(FILE *f)
 {
-	char line[160];
+	char line[256];
 
 	fprintf(f, "usage: kumo [--url URL] [--token USER:PROJECT] [--os-cloud NAME]\n"
 	    "            [--os-auth-url URL --os-username U --os-password P --os-project-name P]\n"

@@ -11,8 +11,8 @@ import pytest
 from kumocloud import BUILD
 
 KUMO = os.path.join(BUILD, "kumo")
-NOUNS = ["server", "console", "flavor", "keypair", "limits", "image", "hypervisor",
-         "service", "token", "completion"]
+NOUNS = ["server", "console", "flavor", "keypair", "limits", "image", "network",
+         "hypervisor", "service", "token", "completion"]
 
 
 def env_for(cloud, tmp_path, **extra):
@@ -104,7 +104,9 @@ def test_completion_bash(cloud, tmp_path):
     script = p.stdout
     for noun in NOUNS:
         assert noun in script
-    assert '"server create") words="--flavor --image --key-name --wait"' in script
+    assert ('"server create") words="--flavor --image --key-name --nic --user-data '
+            '--config-drive --property --wait"') in script
+    assert '"server ssh") words="--login --identity --network"' in script
     assert '"image create") words="--file --disk-format --property"' in script
     (tmp_path / "kumo.bash").write_text(script)
     probe = r"""
@@ -120,8 +122,8 @@ t kumo image create n --p
                          capture_output=True, text=True, timeout=30, check=True).stdout
     assert out.splitlines() == [
         " ".join(NOUNS),
-        "list show create delete reboot stop start events",
-        "--flavor --image --key-name --wait",
+        "list show create delete ssh reboot stop start events",
+        "--flavor --image --key-name --nic --user-data --config-drive --property --wait",
         "--property",
     ]
 
