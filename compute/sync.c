@@ -77,6 +77,8 @@ static int reap(struct sync_round *r, const json_t *list,
 		if (round_lock(r, uuids[i]) < 0)
 			return -1;
 		rc = d->ops->destroy(d, uuids[i]);
+		if (rc == VIRT_OK || rc == VIRT_NOTFOUND)
+			compute_vifs_unplug(r->c, uuids[i]);
 		compute_unlock(&r->c->locks, uuids[i]);
 		if (rc == VIRT_OK || rc == VIRT_NOTFOUND)
 			log_info("instance %s: deleted while this host was down: "
@@ -176,7 +178,8 @@ static const char *resume_build(struct sync_round *r, const char *uuid,
 		return VM_STATE_ACTIVE;
 	/* Half a build: what it left goes, and the message is gone (acked
 	 * when it arrived). Nova sets such an instance to ERROR. */
-	d->ops->destroy(d, uuid);
+	if (d->ops->destroy(d, uuid) != VIRT_ERROR)
+		compute_vifs_unplug(r->c, uuid);
 	if (mark_lost(r->c, uuid) < 0)
 		snprintf(reason, len, "out of memory");
 	else
@@ -244,6 +247,7 @@ static void resume_delete(struct sync_round *r, const char *uuid)
 		    "and its domain cannot be destroyed", uuid);
 		return;
 	}
+	compute_vifs_unplug(r->c, uuid);
 	log_info("instance %s: its delete was cut short by a restart: "
 	    "done", uuid);
 	if (cond_instance_deleted(r->c->rpc, r->ctx, r->c->conf->host, uuid,
