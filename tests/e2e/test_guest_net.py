@@ -293,8 +293,10 @@ def guests(libvirt_uri, netns, work, image_dir):
 
 def test_config_drive_ssh_on_bridge(guests, netns):
     name, links_before = netns
+    t0 = time.monotonic()
     vm1 = guests("vm1", "10.77.0.11", "fa:16:3e:00:00:11")
     vm1.start()
+    print(f"vm1: drive + define + start {time.monotonic() - t0:.1f} s")
     t_marker = vm1.wait_marker()
     t_ssh0 = time.monotonic()
     r = vm1.ssh("hostname; cat /tmp/ud-ok; ip -4 addr; ip route")
@@ -311,12 +313,16 @@ def test_config_drive_ssh_on_bridge(guests, netns):
 
     # one boot at a time: vm2 starts once vm1 is up
     vm2 = guests("vm2", "10.77.0.12", "fa:16:3e:00:00:12", escape_slash=True)
+    t0 = time.monotonic()
     vm2.start()
+    t_start2 = time.monotonic() - t0
     t_marker2 = vm2.wait_marker()
+    t0 = time.monotonic()
     r = vm2.ssh(f"hostname; ping -c 2 -W 5 {vm1.ip} && ping -c 1 -W 5 {GATEWAY}")
     assert r.returncode == 0, f"vm2 cannot reach vm1 or the bridge:\n{r.stdout}{r.stderr}"
     assert r.stdout.splitlines()[0] == "vm2", r.stdout
-    print(f"vm2: marker {t_marker2:.1f} s after start; ping vm1 and the bridge ok")
+    print(f"vm2: define+start {t_start2:.1f} s, marker {t_marker2:.1f} s after start; "
+          f"ssh + ping vm1 and the bridge {time.monotonic() - t0:.1f} s")
 
     # the guests' TAPs and the bridge live in the netns only
     taps = run("ip", "-n", name, "-o", "link", "show", "master", BRIDGE).stdout
