@@ -18,8 +18,9 @@ network_data.json (a static ipv4 address on the NIC's MAC, gateway 10.77.0.1):
   * vm1 (10.77.0.11): KUMO-GUEST-UP <uuid> on the console (which now means "SSH
     listens"), then `ssh root@10.77.0.11` from inside the netns shows the hostname
     from meta_data, the file user_data wrote, the address and the default route;
-  * vm2 (10.77.0.12, booted after vm1 is up: one boot at a time; its meta_data
-    escapes "/" as "\\/"): pings vm1 and the bridge.
+  * vm2 (10.77.0.12, booted after vm1 is up: one boot at a time; its documents are
+    laid out as compute/configdrive.c's json_dumps(JSON_ENSURE_ASCII) writes them,
+    with ", " and ": ", and "/" escaped as "\\/"): pings vm1 and the bridge.
 
 Run (root):  KUMO_BUILD=build /usr/bin/python3 -m pytest -v tests/e2e/test_guest_net.py
 Needs (Debian 12): libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
@@ -143,7 +144,7 @@ def work():
 class Guest:
     """One domain on the bridge with a config drive, defined through the netns libvirtd."""
 
-    def __init__(self, uri, netns, work, name, ip, mac, image_dir, escape_slash=False):
+    def __init__(self, uri, netns, work, name, ip, mac, image_dir, spaced=False):
         self.uri, self.netns, self.name, self.ip, self.mac = uri, netns, name, ip, mac
         self.uuid = str(uuid.uuid4())
         self.dom = f"kumo-gn-{self.uuid}"
@@ -153,37 +154,40 @@ class Guest:
         self.key = os.path.join(work, "key")
         self.console = os.path.join(self.dir, "console.log")
         self.drive = os.path.join(self.dir, "disk.config")
-        self.make_drive(escape_slash)
+        self.make_drive(spaced)
         self.xml = os.path.join(self.dir, "domain.xml")
         with open(self.xml, "w") as f:
             f.write(self.domain_xml(image_dir))
 
-    def make_drive(self, escape_slash):
+    def make_drive(self, spaced):
+        """Compact one-line JSON, or (spaced) with separators ", " and ": " and every
+        "/" escaped, the network's DNS nested in it, an mtu of null."""
         with open(self.key + ".pub") as f:
             pub = f.read().strip()
         meta = {"uuid": self.uuid, "name": self.name, "hostname": f"{self.name}.novalocal",
                 "public_keys": {"kumo-e2e": pub}, "launch_index": 0,
                 "availability_zone": "nova", "devices": []}
         net = {
-            "links": [{"id": f"tap-{self.name}", "vif_id": str(uuid.uuid4()), "type": "phy",
-                       "ethernet_mac_address": self.mac, "mtu": 1500}],
+            "links": [{"id": f"tap-{self.name}", "vif_id": str(uuid.uuid4()), "type": "bridge",
+                       "ethernet_mac_address": self.mac, "mtu": None if spaced else 1500}],
             "networks": [{"id": "network0", "type": "ipv4", "link": f"tap-{self.name}",
                           "ip_address": self.ip, "netmask": "255.255.255.0",
                           "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0",
                                       "gateway": GATEWAY}],
-                          "network_id": str(uuid.uuid4())}],
+                          "network_id": str(uuid.uuid4()),
+                          "services": [{"type": "dns", "address": GATEWAY}]}],
             "services": [{"type": "dns", "address": GATEWAY}],
         }
         tree = os.path.join(self.dir, "tree")
         latest = os.path.join(tree, "openstack", "latest")
         os.makedirs(latest)
-        md = json.dumps(meta, separators=(",", ":"))
-        if escape_slash:
-            md = md.replace("/", "\\/")
-        with open(os.path.join(latest, "meta_data.json"), "w") as f:
-            f.write(md)
-        with open(os.path.join(latest, "network_data.json"), "w") as f:
-            json.dump(net, f, separators=(",", ":"))
+        for doc, fname in ((meta, "meta_data.json"), (net, "network_data.json")):
+            if spaced:
+                text = json.dumps(doc).replace("/", "\\/")
+            else:
+                text = json.dumps(doc, separators=(",", ":"))
+            with open(os.path.join(latest, fname), "w") as f:
+                f.write(text)
         with open(os.path.join(latest, "user_data"), "w") as f:
             f.write("#!/bin/sh\necho marker > /tmp/ud-ok\n")
         run("genisoimage", "-o", self.drive, "-ldots", "-allow-lowercase", "-allow-multidot",
@@ -312,7 +316,7 @@ def test_config_drive_ssh_on_bridge(guests, netns):
           f"start ({time.monotonic() - t_ssh0:.1f} s after the marker)")
 
     # one boot at a time: vm2 starts once vm1 is up
-    vm2 = guests("vm2", "10.77.0.12", "fa:16:3e:00:00:12", escape_slash=True)
+    vm2 = guests("vm2", "10.77.0.12", "fa:16:3e:00:00:12", spaced=True)
     t0 = time.monotonic()
     vm2.start()
     t_start2 = time.monotonic() - t0
