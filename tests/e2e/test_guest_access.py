@@ -60,7 +60,8 @@ pytestmark = [
 
 
 def run(*args, check=True, timeout=60, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+    r = subprocess.run(args, capture_output=True, text=True, errors="replace",
+                       timeout=timeout, **kw)
     if check:
         assert r.returncode == 0, "%s: %d\n%s%s" % (" ".join(args), r.returncode,
                                                      r.stdout, r.stderr)
@@ -113,7 +114,9 @@ def image_files():
 
 @pytest.fixture(scope="module")
 def cloud(netns, libvirt_uri):
-    extra = {"libvirt": {"connection_uri": libvirt_uri, "vif_type": "bridge"},
+    # TCG: the namespace's libvirtd may have /dev/kvm hidden (tools/libvirt)
+    extra = {"libvirt": {"connection_uri": libvirt_uri, "vif_type": "bridge",
+                         "virt_type": "qemu"},
              "network": {"name": "flat", "cidr": CIDR, "bridge": BRIDGE}}
     c = Cloud(computes=0, driver="libvirt", parent_dir="/var/tmp", extra_conf=extra)
     sock = os.path.join(c.dir, "netd", "netd.sock")
@@ -121,20 +124,25 @@ def cloud(netns, libvirt_uri):
     c.extra_conf["network"]["helper_user"] = "root"
     c.start()
     conf = c.write_conf("netd")
+    os.makedirs(c.state_dir("netd"), exist_ok=True)
     log = open(os.path.join(c.dir, "kumo-netd.log"), "w")
     netd = subprocess.Popen(["ip", "netns", "exec", netns, os.path.join(BUILD, "kumo-netd"),
                              "-c", conf], stdout=log, stderr=subprocess.STDOUT)
-    wait_for(lambda: os.path.exists(sock), 30, what="kumo-netd's socket")
-    c.netd_conf = conf
-    c.start_compute("vmhost")
-    c.wait_computes_up(1, timeout=60)
-    yield c
-    c.stop()
-    netd.terminate()
-    netd.wait(timeout=30)
-    log.close()
-    with open(os.path.join(c.dir, "kumo-netd.log")) as f:
-        text = f.read()
+    try:
+        wait_for(lambda: os.path.exists(sock) or netd.poll() is not None, 30,
+                 what="kumo-netd's socket")
+        assert netd.poll() is None, "kumo-netd exited: see %s/kumo-netd.log" % c.dir
+        c.start_compute("vmhost")
+        c.wait_computes_up(1, timeout=60)
+        yield c
+    finally:
+        netd.terminate()
+        rc = netd.wait(timeout=30)
+        log.close()
+        with open(os.path.join(c.dir, "kumo-netd.log")) as f:
+            text = f.read()
+        c.stop()
+    assert rc == 0, "kumo-netd exited %r on SIGTERM:\n%s" % (rc, text)
     assert "ERROR: AddressSanitizer" not in text and "runtime error:" not in text, text
 
 
