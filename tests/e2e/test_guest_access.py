@@ -39,8 +39,6 @@ from kumocloud import Cloud, wait_for  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS_LIBVIRT = os.path.join(REPO, "tools", "libvirt")
-MAKE_IMAGE = os.path.join(REPO, "tools", "make-test-image")
-IMAGE_DIR = os.environ.get("KUMO_TEST_IMAGE_DIR", "/var/tmp/kumo-test-image")
 BUILD = os.environ.get("KUMO_BUILD", os.path.join(REPO, "build"))
 
 BRIDGE = "kumotbr2"
@@ -99,17 +97,8 @@ def libvirt_uri(netns):
 
 
 @pytest.fixture(scope="module")
-def image_files():
-    r = subprocess.run([MAKE_IMAGE, IMAGE_DIR], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=900)
-    assert r.returncode == 0, "tools/make-test-image failed:\n" + r.stdout
-    kernel = os.path.join(IMAGE_DIR, "kumo-test.vmlinux")
-    if not os.path.exists(kernel):
-        kernel = os.path.join(IMAGE_DIR, "kumo-test.vmlinuz")
-    with open(os.path.join(IMAGE_DIR, "kumo-test.cmdline")) as f:
-        cmdline = f.read().strip()
-    return {"kernel": kernel, "initrd": os.path.join(IMAGE_DIR, "kumo-test.initrd"),
-            "disk": os.path.join(IMAGE_DIR, "kumo-test.qcow2"), "cmdline": cmdline}
+def image_files(test_image):
+    return test_image
 
 
 @pytest.fixture(scope="module")

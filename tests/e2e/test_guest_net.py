@@ -41,7 +41,6 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS_LIBVIRT = os.path.join(REPO, "tools", "libvirt")
-MAKE_IMAGE = os.path.join(REPO, "tools", "make-test-image")
 
 BRIDGE = "kumotbr0"
 GATEWAY = "10.77.0.1"
@@ -82,19 +81,8 @@ def assert_root_netns_untouched(links_before):
 
 
 @pytest.fixture(scope="module")
-def image_dir():
-    d = os.environ.get("KUMO_TEST_IMAGE_DIR")
-    tmp = None
-    if not d:
-        # qemu runs as libvirt-qemu: the directory must be traversable
-        tmp = d = tempfile.mkdtemp(prefix="kumo-gn-image-", dir="/var/tmp")
-        os.chmod(d, 0o755)
-    r = subprocess.run([MAKE_IMAGE, d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=900)
-    assert r.returncode == 0, f"tools/make-test-image failed:\n{r.stdout}"
-    yield d
-    if tmp:
-        shutil.rmtree(tmp, ignore_errors=True)
+def image_dir(test_image):
+    return test_image["dir"]
 
 
 @pytest.fixture(scope="module")

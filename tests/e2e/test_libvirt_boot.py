@@ -35,7 +35,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("KUMO_BUILD", os.path.join(REPO, "build"))
 VIRT_DRIVE = os.path.join(BUILD, "virt-drive")
 TOOLS_LIBVIRT = os.path.join(REPO, "tools", "libvirt")
-MAKE_IMAGE = os.path.join(REPO, "tools", "make-test-image")
 URI = "qemu:///system"
 
 MARKER_TIMEOUT = 240.0   # s from spawn to the marker (TCG, loaded 2-core CI box)
@@ -43,6 +42,11 @@ OP_TIMEOUT = 180.0       # s for one virt-drive call (soft ops wait up to 60 s i
 MARKER_RE = re.compile(r"KUMO-GUEST-UP (\S+)")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="qemu:///system needs root")
+
+
+@pytest.fixture(scope="module")
+def image_dir(test_image):
+    return test_image["dir"]
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +61,6 @@ def libvirt():
     yield
     if not was_up:
         subprocess.run([TOOLS_LIBVIRT, "stop"], check=True, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def image_dir():
-    d = os.environ.get("KUMO_TEST_IMAGE_DIR")
-    tmp = None
-    if not d:
-        # qemu runs as libvirt-qemu: the directory must be traversable
-        tmp = d = tempfile.mkdtemp(prefix="kumo-lv-image-", dir="/var/tmp")
-        os.chmod(d, 0o755)
-    r = subprocess.run([MAKE_IMAGE, d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=900)
-    assert r.returncode == 0, f"tools/make-test-image failed:\n{r.stdout}"
-    yield d
-    if tmp:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture
