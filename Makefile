@@ -165,9 +165,9 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 .SECONDARY: $(call obj,$(FUZZ_SRC))
 
-$(BUILD)/fuzz/%: $(call obj,tests/fuzz/%.c) $(LIBAPI) $(LIBDB) $(LIBCOMMON)
+$(BUILD)/fuzz/%: $(call obj,tests/fuzz/%.c) $(LIBAPI) $(LIBCOMPUTE) $(LIBNETD) $(LIBDB) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_MHD) $(LIB_PCRE2) $(LIB_SQL) $(LIB_YAML) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_MHD) $(LIB_PCRE2) $(LIB_SQL) $(LIB_YAML) $(LIB_ISOFS) $(LIB_MNL) $(LIB_NFT) $(LIB_CRYPTO) $(LIB_XCRYPT) $(BASE_LIBS)
 
 .PHONY: fuzz fuzz-build
 ifeq ($(FUZZ),1)

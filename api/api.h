@@ -790,8 +790,6 @@ int servers_guest_extra(struct server_guest *g, const json_t *metadata,
     const struct db_keypair *kp, struct db_instance_extra *x);
 void servers_guest_free(struct server_guest *g);
 bool api_network_holds(const struct db_network *net, const char *ip);
-/* Nova's sanitize_hostname ("" when nothing is left). */
-void servers_hostname(const char *name, char *out, size_t len);
 
 struct server_create {
 	struct server_guest guest;

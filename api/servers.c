@@ -4,7 +4,6 @@
  * (transcripts 20-25, 47). A list is one database query; only servers in
  * ERROR cost one more (their fault).
  */
-#include <ctype.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,26 +186,6 @@ static const char *host_status(const struct api_req *r,
 	return "UNKNOWN";
 }
 
-/* Nova's hostname from a display name: lower case, [a-z0-9-] only. */
-static void hostname_of(const char *name, char *out, size_t len)
-{
-	size_t j = 0;
-
-	for (const char *p = name; *p && j + 1 < len && j < 63; p++) {
-		char c = (char)tolower((unsigned char)*p);
-
-		if (isalnum((unsigned char)c) || c == '-')
-			out[j++] = c;
-		else if ((c == ' ' || c == '_' || c == '.') && j > 0 && out[j - 1] != '-')
-			out[j++] = '-';
-	}
-	while (j > 0 && out[j - 1] == '-')
-		j--;
-	out[j] = '\0';
-	if (j == 0)
-		str_copy(out, "server", len);
-}
-
 /* The user data as it was given (base64), or null. */
 static void write_user_data(struct jw *w, struct api_req *r, const char *uuid)
 {
@@ -237,7 +216,9 @@ static void write_srv_attrs(struct jw *w, struct api_req *r,
 	if (in->hostname[0] != '\0')
 		str_copy(hn, in->hostname, sizeof hn);
 	else
-		hostname_of(in->name, hn, sizeof hn);
+		hostname_sanitize(in->name, hn, sizeof hn);
+	if (hn[0] == '\0')
+		snprintf(hn, sizeof hn, "Server-%.36s", in->uuid);
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:reservation_id"), in->reservation_id);
 	jw_kint(w, JW_KEY("OS-EXT-SRV-ATTR:launch_index"), 0);
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:hostname"), hn);

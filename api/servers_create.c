@@ -277,7 +277,7 @@ static void instance_fill(struct api_req *r, const struct server_create *sc,
 	if (sc->guest.hostname[0] != '\0' && sc->max_count == 1)
 		str_copy(in->hostname, sc->guest.hostname, sizeof in->hostname);
 	else
-		servers_hostname(in->name, in->hostname, sizeof in->hostname);
+		hostname_sanitize(in->name, in->hostname, sizeof in->hostname);
 	if (in->hostname[0] == '\0')
 		snprintf(in->hostname, sizeof in->hostname, "Server-%s", in->uuid);
 	if (sc->guest.config_drive || r->api->conf->force_config_drive)

@@ -63,7 +63,7 @@ static int check_hostname(struct api_req *r, const json_t *v, int mv,
 	    "0123456789-._") != strlen(s))
 		return api_invalid(r, "hostname", v, "%s does not match "
 		    "'^[a-zA-Z0-9-._]*$'", repr);
-	servers_hostname(s, g->hostname, sizeof g->hostname);
+	hostname_sanitize(s, g->hostname, sizeof g->hostname);
 	return 0;
 }
 
@@ -260,27 +260,4 @@ int servers_guest_extra(struct server_guest *g, const json_t *metadata,
 	x->meta = g->meta;
 	x->n_meta = g->n_meta;
 	return 0;
-}
-
-/* Nova's sanitize_hostname: at most 63 characters, blanks, '_' and '.'
- * as '-', nothing but letters, digits and '-', lower case, no '-' or '.'
- * at either end; "" when nothing is left (the caller's default). */
-void servers_hostname(const char *name, char *out, size_t len)
-{
-	size_t j = 0, k = 0, start;
-
-	for (const char *p = name; *p && k < 63 && j + 1 < len; p++, k++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == ' ' || c == '_' || c == '.')
-			out[j++] = '-';
-		else if (isalnum(c) || c == '-')
-			out[j++] = (char)tolower(c);
-	}
-	out[j] = '\0';
-	while (j > 0 && out[j - 1] == '-')
-		out[--j] = '\0';
-	for (start = 0; out[start] == '-'; start++)
-		;
-	memmove(out, out + start, j - start + 1);
 }

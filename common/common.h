@@ -140,6 +140,11 @@ int net_def_from_conf(const struct kumo_conf *c, struct net_def *out,
 int mac_parse(const char *s, uint8_t out[6]);
 bool mac_valid(const char *s);   /* unicast, not all zero */
 void mac_random(char out[MAC_STR_LEN]); /* fa:16:3e:xx:xx:xx */
+/* Nova's sanitize_hostname of a display name: at most 63 of [a-z0-9-],
+ * no '-' at either end; "" when nothing is left (the caller's default). */
+void hostname_sanitize(const char *name, char *out, size_t len);
+/* A guest host name kumo hands out: 1-63 of [A-Za-z0-9-], no '-' first. */
+bool hostname_valid(const char *s);
 
 /* ---- config.c ----------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
  * arguments, kumo-netd's requests), so that "010.1.1.1", "1.2.3.4 " and
  * "fa:16:3e:0:0:1" are refused alike everywhere.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -196,4 +197,36 @@ void mac_random(char out[MAC_STR_LEN])
 	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
 		fatal("getrandom");
 	snprintf(out, MAC_STR_LEN, "fa:16:3e:%02x:%02x:%02x", r[0], r[1], r[2]);
+}
+
+/* Nova's sanitize_hostname: at most 63 characters, blanks, '_' and '.'
+ * as '-', nothing but letters, digits and '-', lower case, no '-' or '.'
+ * at either end; "" when nothing is left (the caller's default). */
+void hostname_sanitize(const char *name, char *out, size_t len)
+{
+	size_t j = 0, k = 0, start;
+
+	for (const char *p = name; *p && k < 63 && j + 1 < len; p++, k++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == ' ' || c == '_' || c == '.')
+			out[j++] = '-';
+		else if (isalnum(c) || c == '-')
+			out[j++] = (char)tolower(c);
+	}
+	out[j] = '\0';
+	while (j > 0 && out[j - 1] == '-')
+		out[--j] = '\0';
+	for (start = 0; out[start] == '-'; start++)
+		;
+	memmove(out, out + start, j - start + 1);
+}
+
+bool hostname_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 63 && s[0] != '-' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-") == n;
 }

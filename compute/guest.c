@@ -13,10 +13,10 @@
 #define NFIELDS(t) (sizeof t / sizeof *t)
 #define BAD "InvalidParameterValue"
 #define USER_DATA_B64_MAX 65535
-#define META_MAX 128
+#define META_MAX CONFIGDRIVE_META_MAX
 
 static const struct wire_field guest_args[] = {
-	{ "hostname", WIRE_STR, 1, 255, false },
+	{ "hostname", WIRE_STR, 1, 63, false },
 	{ "user_data", WIRE_STR, 0, USER_DATA_B64_MAX, true },
 	{ "key", WIRE_OBJECT, 0, 0, true },
 	{ "metadata", WIRE_OBJECT, 0, 0, true },
@@ -27,7 +27,7 @@ static const struct wire_field guest_args[] = {
 static const struct wire_field key_args[] = {
 	{ "name", WIRE_STR, 1, 255, false },
 	{ "type", WIRE_STR, 1, 15, false },
-	{ "data", WIRE_STR, 1, 16383, false },
+	{ "data", WIRE_STR, 1, CONFIGDRIVE_KEY_MAX, false },
 };
 
 static const struct wire_field nic_args[] = {
@@ -152,6 +152,10 @@ static int key_parse(const json_t *k, struct compute_guest *g,
 		return -1;
 	copy(g->key_name, sizeof g->key_name, k, "name");
 	copy(g->key_type, sizeof g->key_type, k, "type");
+	if (strcmp(g->key_type, "ssh") != 0 && strcmp(g->key_type, "x509") != 0) {
+		rpc_error_set(err, BAD, NULL, "bad argument 'key'");
+		return -1;
+	}
 	if ((g->key_data = strdup(json_string_value(json_object_get(k,
 	    "data")))) == NULL) {
 		rpc_error_set(err, "MemoryError", "builtins", "out of memory");
@@ -178,6 +182,10 @@ int compute_args_guest(const json_t *instance, struct compute_guest *g,
 	g->present = true;
 	g->config_drive = json_is_true(cd);
 	copy(g->hostname, sizeof g->hostname, o, "hostname");
+	if (!hostname_valid(g->hostname)) {
+		rpc_error_set(err, BAD, NULL, "bad argument 'hostname'");
+		return -1;
+	}
 	copy(g->availability_zone, sizeof g->availability_zone, o,
 	    "availability_zone");
 	g->launch_index = (int)json_integer_value(json_object_get(o,

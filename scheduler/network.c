@@ -203,15 +203,24 @@ json_t *sched_guest_json(struct db *db, const struct db_instance *i)
 {
 	struct db_instance_extra x;
 	json_t *g, *key = json_null();
-	int rc = db_instance_extra_get(db, i->uuid, &x);
+	char host[64];
+	int rc;
 
-	if (rc != DB_OK && rc != DB_NOTFOUND)
+	/* an instance made before hostnames were kept has its name's */
+	if (hostname_valid(i->hostname))
+		str_copy(host, i->hostname, sizeof host);
+	else
+		hostname_sanitize(i->name, host, sizeof host);
+	if (host[0] == '\0')
+		snprintf(host, sizeof host, "Server-%.36s", i->uuid);
+	if ((rc = db_instance_extra_get(db, i->uuid, &x)) != DB_OK &&
+	    rc != DB_NOTFOUND)
 		return NULL;
 	if (i->key_name[0] != '\0' && x.key_data != NULL)
 		key = json_pack("{s:s, s:s, s:s}", "name", i->key_name, "type",
 		    x.key_type ? x.key_type : "ssh", "data", x.key_data);
 	g = json_pack("{s:s, s:b, s:s?, s:o?, s:o?, s:o?, s:s, s:i}",
-	    "hostname", i->hostname[0] ? i->hostname : i->name,
+	    "hostname", host,
 	    "config_drive", strcmp(i->config_drive, "True") == 0,
 	    "user_data", x.user_data,
 	    "key", key, "metadata", meta_json(db, i->uuid),
