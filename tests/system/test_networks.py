@@ -194,3 +194,26 @@ def test_concurrent_creates_never_share(make_cloud):
     assert len(a) == 200 and len(set(a)) == 200
     assert len(set(macs)) == 200
     assert set(ids) == {s["id"] for s in d}
+
+
+def test_manage_network_create(cloud, image):
+    r = cloud.manage("network", "create", "--label", "second", "--fixed_range_v4",
+                     "10.97.0.0/28", "--bridge", "br97", "--dhcp_start", "10.97.0.5")
+    net = r.stdout.strip()
+    assert [n["label"] for n in nets(cloud) if n["id"] == net] == ["second"]
+    for bad in (["--fixed_range_v4", "10.97.1.1/24"], ["--fixed_range_v4", "10.97.1.0/24",
+                                                       "--gateway", "10.98.0.1"],
+                ["--fixed_range_v4", "10.97.1.0/24", "--mtu", "70000"]):
+        r = cloud.manage("network", "create", "--label", "bad", "--bridge", "b", *bad,
+                         check=False)
+        assert r.returncode == 2, r
+    r = cloud.manage("network", "create", "--label", "second", "--fixed_range_v4",
+                     "10.96.0.0/24", "--bridge", "b", check=False)
+    assert r.returncode == 1 and "exists" in r.stderr
+    sid = cloud.boot("two-nets", image, networks=[{"uuid": net}, {"uuid": nets(cloud)[0]["id"]}])
+    s = cloud.wait_status(sid, "ACTIVE")
+    assert [a["addr"] for a in s["addresses"]["second"]] == ["10.97.0.5"]
+    assert len(s["addresses"]["private"]) == 1
+    assert "second" in cloud.manage("network", "list").stdout
+    cloud.delete("/v2.1/servers/%s" % sid)
+    cloud.wait_gone(sid)

@@ -310,6 +310,20 @@ static int cmd_instance_list(struct manage *m, int argc, char **argv)
 	return manage_instance_list(m->db, &m->conf, argc, argv);
 }
 
+static int cmd_network_create(struct manage *m, int argc, char **argv)
+{
+	if (open_db(m, false) < 0)
+		return 1;
+	return manage_network_create(m->db, argc, argv);
+}
+
+static int cmd_network_list(struct manage *m)
+{
+	if (open_db(m, false) < 0)
+		return -1;
+	return manage_network_list(m->db) == 0 ? 0 : -1;
+}
+
 static int cmd_bootstrap(struct manage *m, int argc, char **argv)
 {
 	if (open_db(m, false) < 0)
@@ -349,6 +363,11 @@ static const struct command {
 	GROUP_ARGS("instance", "list", cmd_instance_list, " --stuck",
 	    "instances in a task state and what the conductor's watchdog "
 	    "will do about each"),
+	GROUP_ARGS("network", "create", cmd_network_create,
+	    " --label NAME --fixed_range_v4 CIDR --bridge BR [--gateway A]"
+	    " [--dhcp_start A] [--dhcp_end A] [--dns1 A] [--mtu N]",
+	    "a flat network besides [network]'s (nova-manage's flags)"),
+	GROUP("network", "list", cmd_network_list, "list networks"),
 	WORD("token_setup", cmd_token_setup, "",
 	    "create the Fernet key repository ([fernet_tokens] key_repository)"),
 	WORD("token_rotate", cmd_token_rotate, "",

@@ -5,6 +5,7 @@
  *   bootstrap.c  kumo-manage bootstrap (keystone-manage bootstrap's flags)
  *   archive.c    db archive_deleted_rows, db purge (nova-manage's flags)
  *   stuck.c      instance list --stuck: what the conductor's watchdog sees
+ *   network.c    network create, network list
  */
 #ifndef KUMO_MANAGE_H
 #define KUMO_MANAGE_H
@@ -26,5 +27,11 @@ int manage_db_purge(struct db *db, int argc, char **argv);
  * logged) or 2 (bad usage). */
 int manage_instance_list(struct db *db, const struct kumo_conf *conf,
     int argc, char **argv);
+
+/* network create --label NAME --fixed_range_v4 CIDR --bridge BR [...]:
+ * argv[0] is "create". 0 (prints the uuid), 1 (exists, or the database
+ * failed), 2 (bad usage or values, said why). */
+int manage_network_create(struct db *db, int argc, char **argv);
+int manage_network_list(struct db *db);
 
 #endif
