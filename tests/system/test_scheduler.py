@@ -267,7 +267,10 @@ def test_delete_while_spawning(plane):
     wait_for(lambda: "update to active dropped" in p.log("scheduler"), 10,
              what="the late update to be dropped")
     assert p.allocations() == {}
-    assert "instance %s: destroyed" % uid in p.log("c1")
+    # the compute destroys it once the build lets go of the instance's lock:
+    # its log line may come after the scheduler's
+    wait_for(lambda: "instance %s: destroyed" % uid in p.log("c1"), 10,
+             what="the compute to destroy it")
 
 
 def test_bad_input_from_the_wire(plane):
