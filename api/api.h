@@ -774,6 +774,8 @@ struct server_guest {
 	const char *user_data;      /* base64, borrowed from the body; NULL none */
 	bool config_drive;
 	char hostname[64];          /* 2.90's, sanitized; "" = from the name */
+	char access_ip_v4[16];      /* accessIPv4, canonical; "" = none */
+	char access_ip_v6[46];
 	json_t *networks;           /* as asked ("auto", "none", [...]); owned */
 	char *networks_text;        /* its JSON, for instance_extra */
 	struct db_meta *meta;       /* the metadata, for instance_extra */

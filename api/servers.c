@@ -275,8 +275,8 @@ static void write_server(struct jw *w, struct api_req *r,
 	jw_kstr(w, JW_KEY("updated"), in->updated_at[0] ? in->updated_at : in->created_at);
 	jw_key_lit(w, JW_KEY("addresses"));
 	servers_write_addresses(w, r, in->uuid);
-	jw_kstr(w, JW_KEY("accessIPv4"), "");
-	jw_kstr(w, JW_KEY("accessIPv6"), "");
+	jw_kstr(w, JW_KEY("accessIPv4"), in->access_ip_v4);
+	jw_kstr(w, JW_KEY("accessIPv6"), in->access_ip_v6);
 	jw_key_lit(w, JW_KEY("links"));
 	jw_links(w, r, "servers", in->uuid, true);
 	jw_kstr(w, JW_KEY("OS-DCF:diskConfig"), "MANUAL");

@@ -280,6 +280,8 @@ static void instance_fill(struct api_req *r, const struct server_create *sc,
 		hostname_sanitize(in->name, in->hostname, sizeof in->hostname);
 	if (in->hostname[0] == '\0')
 		snprintf(in->hostname, sizeof in->hostname, "Server-%s", in->uuid);
+	str_copy(in->access_ip_v4, sc->guest.access_ip_v4, sizeof in->access_ip_v4);
+	str_copy(in->access_ip_v6, sc->guest.access_ip_v6, sizeof in->access_ip_v6);
 	if (sc->guest.config_drive || r->api->conf->force_config_drive)
 		str_copy(in->config_drive, "True", sizeof in->config_drive);
 }

@@ -5,6 +5,7 @@
  * (kumo-scheduler gives the addresses when it places the build:
  * db_vif_allocate). Kept in instance_extra and instance_metadata.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,10 +128,37 @@ static int check_networks(struct api_req *r, const json_t *v, int mv,
 	return 0;
 }
 
+/* accessIPv4 / accessIPv6: Nova's 'ipv4' and 'ipv6' formats, kept as given
+ * (in the canonical form). */
+static int check_access_ip(struct api_req *r, const json_t *srv,
+    const char *key, int af, char *out, size_t size)
+{
+	const json_t *v = json_object_get(srv, key);
+	unsigned char bin[16];
+	char repr[300];
+
+	if (v == NULL)
+		return 0;
+	api_pyrepr(v, repr, sizeof repr);
+	if (!json_is_string(v) || json_string_length(v) >= 64 ||
+	    strlen(json_string_value(v)) != json_string_length(v) ||
+	    inet_pton(af, json_string_value(v), bin) != 1 ||
+	    inet_ntop(af, bin, out, (socklen_t)size) == NULL)
+		return api_invalid(r, key, v, "%s is not a '%s'", repr,
+		    af == AF_INET ? "ipv4" : "ipv6");
+	return 0;
+}
+
 int servers_guest_validate(struct api_req *r, const json_t *srv, int mv,
     struct server_guest *g)
 {
 	const json_t *v;
+
+	if (check_access_ip(r, srv, "accessIPv4", AF_INET, g->access_ip_v4,
+	    sizeof g->access_ip_v4) ||
+	    check_access_ip(r, srv, "accessIPv6", AF_INET6, g->access_ip_v6,
+	    sizeof g->access_ip_v6))
+		return API_ERROR;
 
 	if (check_networks(r, json_object_get(srv, "networks"), mv, g) ||
 	    check_user_data(r, json_object_get(srv, "user_data"), g) ||

@@ -187,6 +187,8 @@ struct db_instance {
 	char request_id[64];        /* the creating request */
 	char hostname[64];          /* the guest's (Nova's sanitized name) */
 	char config_drive[8];       /* "True" or "" (Nova's view) */
+	char access_ip_v4[16];      /* as the user gave them ("" = none) */
+	char access_ip_v6[46];
 	char created_at[DB_TS];
 	char updated_at[DB_TS];
 	char launched_at[DB_TS];

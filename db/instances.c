@@ -36,6 +36,8 @@ static const struct db_col instance_cols[] = {
 	F(request_id, DB_COL_TEXT),
 	F(hostname, DB_COL_TEXT),
 	F(config_drive, DB_COL_TEXT),
+	F(access_ip_v4, DB_COL_TEXT),
+	F(access_ip_v6, DB_COL_TEXT),
 	F(created_at, DB_COL_TEXT),
 	F(updated_at, DB_COL_TEXT),
 	F(launched_at, DB_COL_TEXT),
@@ -44,23 +46,23 @@ static const struct db_col instance_cols[] = {
 	F(deleted, DB_COL_BOOL),
 };
 #undef F
-#define INSERT_COUNT 25 /* uuid .. updated_at */
+#define INSERT_COUNT 27 /* uuid .. updated_at */
 
 #define SELECT_COLS \
 	"SELECT id, uuid, name, project_id, user_id, image_ref, flavorid," \
 	" flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb, swap," \
 	" vm_state, task_state, power_state, host, node, availability_zone," \
 	" key_name, reservation_id, request_id, hostname, config_drive," \
-	" created_at, updated_at, launched_at, terminated_at, deleted_at, deleted FROM instances"
+	" access_ip_v4, access_ip_v6, created_at, updated_at, launched_at, terminated_at, deleted_at, deleted FROM instances"
 
 static const char insert_sql[] =
     "INSERT INTO instances (uuid, name, project_id, user_id, image_ref,"
     " flavorid, flavor_name, vcpus, memory_mb, root_gb, ephemeral_gb, swap,"
     " vm_state, task_state, power_state, host, node, availability_zone,"
     " key_name, reservation_id, request_id, hostname, config_drive,"
-    " created_at, updated_at)"
+    " access_ip_v4, access_ip_v6, created_at, updated_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " ?, ?, ?, ?)";
+    " ?, ?, ?, ?, ?, ?)";
 static const char get_sql[] = SELECT_COLS " WHERE uuid = ? AND deleted = 0";
 static const char get_any_sql[] = SELECT_COLS " WHERE uuid = ?";
 static const char marker_sql[] = "SELECT id FROM instances WHERE uuid = ?";

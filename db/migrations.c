@@ -373,8 +373,12 @@ static const char migration_8[] =
     " ON shadow_instance_metadata (instance_uuid);"
     "ALTER TABLE instances ADD COLUMN hostname TEXT;"
     "ALTER TABLE instances ADD COLUMN config_drive TEXT;"
+    "ALTER TABLE instances ADD COLUMN access_ip_v4 TEXT;"
+    "ALTER TABLE instances ADD COLUMN access_ip_v6 TEXT;"
     "ALTER TABLE shadow_instances ADD COLUMN hostname TEXT;"
-    "ALTER TABLE shadow_instances ADD COLUMN config_drive TEXT;";
+    "ALTER TABLE shadow_instances ADD COLUMN config_drive TEXT;"
+    "ALTER TABLE shadow_instances ADD COLUMN access_ip_v4 TEXT;"
+    "ALTER TABLE shadow_instances ADD COLUMN access_ip_v6 TEXT;";
 
 static const struct migration {
 	int version;

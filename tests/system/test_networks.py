@@ -66,8 +66,10 @@ def test_default_network_and_addresses(cloud, image):
 def test_guest_fields_kept(cloud, image):
     ud = base64.b64encode(b"#!/bin/sh\necho hi\n").decode()
     sid = cloud.boot("Guest_One.example", image, user_data=ud, config_drive=True,
-                     metadata={"role": "web", "empty": ""})
+                     metadata={"role": "web", "empty": ""}, accessIPv4="192.0.2.7",
+                     accessIPv6="2001:DB8:0::1")
     s = cloud.wait_status(sid, "ACTIVE")
+    assert s["accessIPv4"] == "192.0.2.7" and s["accessIPv6"] == "2001:db8::1"
     assert s["config_drive"] == "True"
     assert s["metadata"] == {"role": "web", "empty": ""}
     r = cloud.get("/v2.1/servers/%s" % sid, headers={"OpenStack-API-Version": "compute 2.3"})
@@ -104,6 +106,8 @@ def test_bad_guest_input(cloud, image):
     assert "is too long" in bad_create(cloud, image, user_data="A" * 65536)
     assert "user_data" in bad_create(cloud, image, user_data=5)
     assert "config_drive" in bad_create(cloud, image, config_drive="maybe")
+    assert "is not a 'ipv4'" in bad_create(cloud, image, accessIPv4="1.2.3")
+    assert "is not a 'ipv6'" in bad_create(cloud, image, accessIPv6="1.2.3.4")
     assert "hostname" in bad_create(cloud, image, mv="2.90", hostname="a/b")
     assert "Additional properties" in bad_create(cloud, image, hostname="a")
     m = bad_create(cloud, image, networks=[{"uuid": "0" * 8 + "-0000-4000-8000-" + "0" * 12}])
@@ -159,8 +163,8 @@ def test_exhaustion_and_reuse(small):
     n = nets(c)
     assert [x["label"] for x in n] == ["tiny"] and n[0]["dhcp_start"] == "10.98.7.2"
     ids = [c.boot("t%d" % i, img) for i in range(5)]
-    got = sorted(addrs(c.wait_status(i, "ACTIVE"))[0]["addr"] for i in ids)
-    assert got == ["10.98.7.%d" % i for i in range(2, 7)]
+    held = {i: addrs(c.wait_status(i, "ACTIVE"))[0]["addr"] for i in ids}
+    assert sorted(held.values()) == ["10.98.7.%d" % i for i in range(2, 7)]
     full = c.boot("full", img)
     s = c.wait_status(full, "ERROR")
     assert "No more fixed IPs" in s["fault"]["message"]
@@ -168,7 +172,7 @@ def test_exhaustion_and_reuse(small):
     c.wait_gone(ids[2])
     again = c.boot("again", img)
     s = c.wait_status(again, "ACTIVE")
-    assert addrs(s)[0]["addr"] == got[2]
+    assert addrs(s)[0]["addr"] == held[ids[2]]
 
 
 def test_concurrent_creates_never_share(make_cloud):
