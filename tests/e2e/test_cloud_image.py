@@ -10,12 +10,13 @@ The network set-up is test_guest_access.py's (its fixtures are used as they
 are): kumo-netd and libvirtd + virtlogd inside a network namespace the test
 makes and deletes, the daemons on loopback, the machine's own network checked
 unchanged afterwards. The API listens on 127.0.0.1 of the root namespace, so
-`openstack` runs there, with an `ssh` first on its PATH that runs the real ssh
-inside the namespace.
+`openstack` and `kumo` run there, with an `ssh` first on their PATH that runs
+the real ssh inside the namespace.
 
 Asserted: hostname = the server's sanitized name; the user data's write_files
 and runcmd results; `cloud-init status` done; the guest's address is the fixed
-IP kumo gave; passwordless sudo; `openstack server ssh --private` reaches it.
+IP kumo gave; passwordless sudo; `openstack server ssh --private` and
+`kumo server ssh` reach it.
 Root, TCG on a loaded 2-core machine: the image needs about 1-2 min to SSH.
 """
 import base64
@@ -27,7 +28,7 @@ import time
 
 import pytest
 
-from test_guest_access import (REPO, TOOLS, cloud, console, keypair,  # noqa: F401
+from test_guest_access import (BUILD, REPO, TOOLS, cloud, console, keypair,  # noqa: F401
                                libvirt_uri, netns, run, upload)
 
 MAKE_IMAGE = os.path.join(REPO, "tools", "make-cloud-image")
@@ -124,30 +125,45 @@ def test_ssh_into_cloud_image(cloud, netns, keypair, server):  # noqa: F811
     assert ("inet %s/24" % addr) in r.stdout, msg
 
 
+@pytest.fixture(scope="module")
+def shim_env(netns):
+    """An environment whose PATH starts with an `ssh` that runs the real one inside
+    the namespace, where the guest's network is; no OS_* from the caller."""
+    d = tempfile.mkdtemp(prefix="kumo-ci-shim-")
+    shim = os.path.join(d, "ssh")
+    with open(shim, "w") as f:
+        f.write('#!/bin/sh\nexec ip netns exec %s /usr/bin/ssh "$@"\n' % netns)
+    os.chmod(shim, 0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "KUMO_"))}
+    env.update(PATH="%s:/usr/sbin:/usr/bin:/sbin:/bin" % d, HOME=d, PYTHONWARNINGS="ignore")
+    yield env
+    shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.mark.skipif(not os.path.exists(OPENSTACK),
                     reason="needs python3-openstackclient (/usr/bin/openstack)")
-def test_openstack_server_ssh(cloud, netns, keypair, server):  # noqa: F811
-    # `server ssh` runs `ssh ADDR ARGS...` through os.system (one shell line, so the
-    # remote command is one word): an ssh first on PATH runs the real one inside
-    # the namespace, where the guest's network is
-    d = tempfile.mkdtemp(prefix="kumo-ci-osc-")
-    try:
-        shim = os.path.join(d, "ssh")
-        with open(shim, "w") as f:
-            f.write('#!/bin/sh\nexec ip netns exec %s /usr/bin/ssh "$@"\n' % netns)
-        os.chmod(shim, 0o755)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        env.update(PATH="%s:/usr/sbin:/usr/bin:/sbin:/bin" % d, HOME=d,
-                   PYTHONWARNINGS="ignore")
-        t0 = time.monotonic()
-        r = subprocess.run(
-            [OPENSTACK, "--os-auth-type", "admin_token", "--os-endpoint",
-             cloud.url + "/v2.1", "--os-token", "admin:admin",
-             "server", "ssh", "--private", server["id"], "--",
-             "-l", "debian"] + ssh_argv(keypair) + ["hostname"],
-            capture_output=True, text=True, timeout=180, env=env)
-        print("openstack server ssh: %.1f s" % (time.monotonic() - t0))
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+def test_openstack_server_ssh(cloud, keypair, server, shim_env):  # noqa: F811
+    # `server ssh` runs "ssh ADDR ARGS..." through os.system, one shell line: the
+    # remote command is one word
+    t0 = time.monotonic()
+    r = subprocess.run(
+        [OPENSTACK, "--os-auth-type", "admin_token", "--os-endpoint", cloud.url + "/v2.1",
+         "--os-token", "admin:admin", "server", "ssh", "--private", server["id"], "--",
+         "-l", "debian"] + ssh_argv(keypair) + ["hostname"],
+        capture_output=True, text=True, timeout=180, env=shim_env)
+    print("openstack server ssh: %.1f s" % (time.monotonic() - t0))
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.split() == ["cloud-web-1"], r.stdout + r.stderr
+
+
+def test_kumo_server_ssh(cloud, keypair, server, shim_env):  # noqa: F811
+    # kumo's CLI puts the address last (no remote command): the login shell reads
+    # stdin, after the message of the day
+    r = subprocess.run(
+        [os.path.join(BUILD, "kumo"), "--url", cloud.url, "--token", "admin:admin",
+         "server", "ssh", "--login", "debian", "--identity", keypair, "Cloud Web 1", "--",
+         "-T"] + ssh_argv(keypair)[2:],
+        input="echo; echo HOST $(hostname)\n", capture_output=True, text=True,
+        timeout=120, env=shim_env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines()[-1] == "HOST cloud-web-1", r.stdout + r.stderr
