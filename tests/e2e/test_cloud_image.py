@@ -14,12 +14,14 @@ unchanged afterwards. The API listens on 127.0.0.1 of the root namespace, so
 the real ssh inside the namespace.
 
 Asserted: hostname = the server's sanitized name; the user data's write_files
-and runcmd results; `cloud-init status` done; the guest's address is the fixed
+and runcmd results; `cloud-init status` done; the root filesystem grown to the
+flavor's disk; the guest's address is the fixed
 IP kumo gave; passwordless sudo; `openstack server ssh --private` and
 `kumo server ssh` reach it.
 Root, TCG on a loaded 2-core machine: the image needs about 1-2 min to SSH.
 """
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -29,7 +31,7 @@ import time
 import pytest
 
 from test_guest_access import (BUILD, REPO, TOOLS, cloud, console, keypair,  # noqa: F401
-                               libvirt_uri, netns, run, upload)
+                               libvirt_uri, netns, run)
 
 MAKE_IMAGE = os.path.join(REPO, "tools", "make-cloud-image")
 IMAGE_DIR = os.environ.get("KUMO_CLOUD_IMAGE_DIR", "/var/tmp/kumo-cloud-image")
@@ -90,8 +92,16 @@ def server(cloud, netns, keypair, image):  # noqa: F811
                                                 "vcpus": 1, "disk": 3}})
     assert r.status == 200, r
     flavor = r.json["flavor"]["id"]
+    # the upload as the README has it: kumo's CLI streams the file to the Glance API
+    # and checks the image is active with the file's size
     t0 = time.monotonic()
-    iid = upload(cloud, "debian-12-kumo", image, "qcow2")
+    r = run(os.path.join(BUILD, "kumo"), "--url", cloud.url, "--token", "admin:admin",
+            "-f", "json", "image", "create", "--file", image, "--disk-format", "qcow2",
+            "debian-12-kumo", timeout=300)
+    img = json.loads(r.stdout)
+    assert (img["status"], img["disk_format"]) == ("active", "qcow2") and \
+        "kernel_id" not in img, img
+    iid = img["id"]
     t_up = time.monotonic() - t0
     ud = base64.b64encode(USER_DATA).decode()
     t0 = time.monotonic()
@@ -114,7 +124,7 @@ def test_ssh_into_cloud_image(cloud, netns, keypair, server):  # noqa: F811
     r = ssh(netns, keypair, addr,
             "timeout 300 cloud-init status --wait >/dev/null; cloud-init status; hostname; "
             "cat /var/tmp/kumo-write-files /var/tmp/kumo-runcmd; sudo -n id -un; "
-            "ip -4 -o addr show scope global", time.monotonic() + 60,
+            "df -B1M --output=size / | tail -n1; ip -4 -o addr show scope global", time.monotonic() + 60,
             lambda: console(cloud, sid))
     print("POST -> cloud-init done %.1f s" % (time.monotonic() - server["t0"]))
     out = r.stdout.splitlines()
@@ -122,6 +132,8 @@ def test_ssh_into_cloud_image(cloud, netns, keypair, server):  # noqa: F811
     assert r.returncode == 0, msg
     assert out[:5] == ["status: done", "cloud-web-1", "written by cloud-init", "runcmd-ran",
                        "root"], msg
+    # growpart + resizefs: the root filesystem fills the flavor's 3 GB disk
+    assert int(out[5]) > 2800, msg
     assert ("inet %s/24" % addr) in r.stdout, msg
 
 
