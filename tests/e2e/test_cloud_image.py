@@ -39,7 +39,7 @@ IMAGE = os.path.join(IMAGE_DIR, "debian-12-kumo.qcow2")
 OPENSTACK = "/usr/bin/openstack"
 BOOT_TIMEOUT = 300
 SSH_TIMEOUT = 420        # POST -> first SSH login; ~1-2 min, more under load
-BUILD_TIMEOUT = 1800     # a cold image build: mmdebstrap, ~5-8 min on 2 cores
+BUILD_TIMEOUT = 1800     # a cold image build: 53-111 s here, slower mirrors or more load
 
 USER_DATA = b"""#cloud-config
 write_files:
