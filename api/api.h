@@ -585,8 +585,22 @@ enum api_rc servers_ips_index(struct api_req *r);
 enum api_rc servers_ips_show(struct api_req *r);
 enum api_rc networks_list(struct api_req *r);
 enum api_rc networks_show(struct api_req *r);
-void servers_write_addresses(struct jw *w, struct api_req *r, const char *uuid);
-void servers_write_metadata(struct jw *w, struct api_req *r, const char *uuid);
+/* The addresses and metadata of a page of servers (or of one). */
+struct db_instance;
+struct db_vif;
+struct servers_extras {
+	struct db_vif *vifs;
+	size_t n_vifs;
+	struct db_meta *meta;
+	size_t n_meta;
+};
+int servers_extras_load(struct api_req *r, const struct db_instance *list,
+    size_t n, struct servers_extras *x);
+void servers_extras_free(struct servers_extras *x);
+void servers_write_addresses(struct jw *w, const struct servers_extras *x,
+    const char *uuid);
+void servers_write_metadata(struct jw *w, const struct servers_extras *x,
+    const char *uuid);
 enum api_rc servers_create(struct api_req *r);
 enum api_rc servers_delete(struct api_req *r);
 enum api_rc servers_action(struct api_req *r);

@@ -27,6 +27,7 @@ struct view_ctx {
 	char hid_project[DB_NAME];    /* hid = hostId of these two */
 	char hid_host[DB_NAME];
 	char hid[57];
+	struct servers_extras extras; /* the page's addresses and metadata */
 };
 
 /* The parts one after another into out, cut at size - 1 bytes as snprintf
@@ -267,14 +268,14 @@ static void write_server(struct jw *w, struct api_req *r,
 	jw_kstr(w, JW_KEY("tenant_id"), in->project_id);
 	jw_kstr(w, JW_KEY("user_id"), in->user_id);
 	jw_key_lit(w, JW_KEY("metadata"));
-	servers_write_metadata(w, r, in->uuid);
+	servers_write_metadata(w, &vc->extras, in->uuid);
 	jw_kstr(w, JW_KEY("hostId"), vc->hid);
 	write_image_ref(w, r, in->image_ref);
 	write_flavor_ref(w, r, in);
 	jw_kstr(w, JW_KEY("created"), in->created_at);
 	jw_kstr(w, JW_KEY("updated"), in->updated_at[0] ? in->updated_at : in->created_at);
 	jw_key_lit(w, JW_KEY("addresses"));
-	servers_write_addresses(w, r, in->uuid);
+	servers_write_addresses(w, &vc->extras, in->uuid);
 	jw_kstr(w, JW_KEY("accessIPv4"), in->access_ip_v4);
 	jw_kstr(w, JW_KEY("accessIPv6"), in->access_ip_v6);
 	jw_key_lit(w, JW_KEY("links"));
@@ -356,6 +357,12 @@ static enum api_rc servers_index(struct api_req *r, bool detail)
 		return API_ERROR;
 	}
 	view_ctx_init(r, &vc, false);
+	if (detail && servers_extras_load(r, list, n, &vc.extras) < 0) {
+		servers_query_free(&q);
+		free(list);
+		free(vc.services);
+		return api_error(r, ERR_INTERNAL);
+	}
 	jw_init(&w, detail ? 4096 + n * 2048 : 256 + n * 384);
 	jw_open(&w, '{');
 	jw_key_lit(&w, JW_KEY("servers"));
@@ -375,6 +382,7 @@ static enum api_rc servers_index(struct api_req *r, bool detail)
 	servers_query_free(&q);
 	free(list);
 	free(vc.services);
+	servers_extras_free(&vc.extras);
 	text = jw_finish(&w, &len);
 	return api_reply_text(r, 200, text, len);
 }
@@ -406,12 +414,17 @@ enum api_rc servers_show(struct api_req *r)
 	if (servers_instance_get(r, &in) != 0)
 		return API_ERROR;
 	view_ctx_init(r, &vc, true);
+	if (servers_extras_load(r, &in, 1, &vc.extras) < 0) {
+		free(vc.services);
+		return api_error(r, ERR_INTERNAL);
+	}
 	jw_init(&w, 2048);
 	jw_open(&w, '{');
 	jw_key_lit(&w, JW_KEY("server"));
 	write_server(&w, r, &in, &vc);
 	jw_close(&w, '}');
 	free(vc.services);
+	servers_extras_free(&vc.extras);
 	text = jw_finish(&w, &len);
 	return api_reply_text(r, 200, text, len);
 }

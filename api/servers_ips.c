@@ -4,6 +4,7 @@
  * /v2.1/os-networks (nova-network's), which clients without Neutron use
  * to find a network by name (openstack server create --nic net-id=NAME).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,33 +57,86 @@ static size_t write_networks(struct jw *w, const struct db_vif *v, size_t n,
 	return written;
 }
 
-void servers_write_addresses(struct jw *w, struct api_req *r,
-    const char *uuid)
-{
-	struct db_vif *v = NULL;
-	size_t n = 0;
+/* ---- the server view's addresses and metadata ---- */
 
-	if (db_vif_list(r->api->db, uuid, &v, &n) != DB_OK)
-		n = 0;
-	write_networks(w, v, n, NULL, true);
-	free(v);
+/* The page's NICs and metadata, loaded with one query each (a show loads
+ * its one server's); the rows are by instance uuid. */
+int servers_extras_load(struct api_req *r, const struct db_instance *list,
+    size_t n, struct servers_extras *x)
+{
+	json_t *ids = json_array();
+	char *text = NULL;
+	int rc = DB_ERROR;
+
+	memset(x, 0, sizeof *x);
+	if (n == 0) {
+		json_decref(ids);
+		return 0;
+	}
+	for (size_t i = 0; ids != NULL && i < n; i++)
+		json_array_append_new(ids, json_string(list[i].uuid));
+	if (ids != NULL && (text = json_dumps(ids, JSON_COMPACT)) != NULL &&
+	    (rc = db_vif_list_many(r->api->db, text, &x->vifs, &x->n_vifs)) == DB_OK)
+		rc = db_instance_metadata_list_many(r->api->db, text, &x->meta,
+		    &x->n_meta);
+	free(text);
+	json_decref(ids);
+	if (rc != DB_OK)
+		servers_extras_free(x);
+	return rc == DB_OK ? 0 : -1;
 }
 
-void servers_write_metadata(struct jw *w, struct api_req *r,
+void servers_extras_free(struct servers_extras *x)
+{
+	free(x->vifs);
+	free(x->meta);
+	memset(x, 0, sizeof *x);
+}
+
+/* The first row of uuid in rows sorted by uuid (n when none), and how
+ * many there are. */
+static size_t rows_of(const void *rows, size_t n, size_t size, size_t off,
+    const char *uuid, size_t *count)
+{
+	size_t lo = 0, hi = n, first;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *u = (const char *)rows + mid * size + off;
+
+		if (strcmp(u, uuid) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	while (lo < n && strcmp((const char *)rows + lo * size + off, uuid) == 0)
+		lo++;
+	*count = lo - first;
+	return first;
+}
+
+void servers_write_addresses(struct jw *w, const struct servers_extras *x,
     const char *uuid)
 {
-	struct db_meta *m = NULL;
-	size_t n = 0;
+	size_t k, i = rows_of(x->vifs, x->n_vifs, sizeof *x->vifs,
+	    offsetof(struct db_vif, instance_uuid), uuid, &k);
 
-	if (db_instance_metadata_list(r->api->db, uuid, &m, &n) != DB_OK)
-		n = 0;
+	write_networks(w, x->vifs + i, k, NULL, true);
+}
+
+void servers_write_metadata(struct jw *w, const struct servers_extras *x,
+    const char *uuid)
+{
+	size_t k, i = rows_of(x->meta, x->n_meta, sizeof *x->meta,
+	    offsetof(struct db_meta, instance_uuid), uuid, &k);
+
 	jw_open(w, '{');
-	for (size_t i = 0; i < n; i++) {
-		jw_key(w, m[i].key);
-		jw_str(w, m[i].value);
+	for (; k > 0; i++, k--) {
+		jw_key(w, x->meta[i].key);
+		jw_str(w, x->meta[i].value);
 	}
 	jw_close(w, '}');
-	free(m);
 }
 
 static enum api_rc ips_reply(struct api_req *r, const char *label)

@@ -475,8 +475,16 @@ int db_vif_allocate(struct db *db, const char *instance_uuid, int vif_index,
 int db_vif_list(struct db *db, const char *instance_uuid, struct db_vif **out,
     size_t *n);                 /* by vif_index */
 int db_vif_free(struct db *db, const char *instance_uuid); /* idempotent */
+struct db_meta;
+/* The NICs, and the metadata, of the instances named by uuids_json (a JSON
+ * array of uuids: one query for a list page), by instance. */
+int db_vif_list_many(struct db *db, const char *uuids_json,
+    struct db_vif **out, size_t *n);
+int db_instance_metadata_list_many(struct db *db, const char *uuids_json,
+    struct db_meta **out, size_t *n);
 
 struct db_meta {
+	char instance_uuid[37];
 	char key[256];
 	char value[256];
 };

@@ -258,6 +258,25 @@ int db_vif_list(struct db *db, const char *instance_uuid, struct db_vif **out,
 	return rc;
 }
 
+/* The NICs of several instances (a list page): ?1 a JSON array of their
+ * uuids. By instance, then vif_index. */
+static const char vif_many_sql[] =
+    VIF_SELECT " WHERE f.instance_uuid IN (SELECT value FROM json_each(?1))"
+    " ORDER BY f.instance_uuid, f.vif_index";
+
+int db_vif_list_many(struct db *db, const char *uuids_json,
+    struct db_vif **out, size_t *n)
+{
+	void *arr = NULL;
+	int rc = db_fetch_list(db, vif_many_sql, DB_KEYS(uuids_json), vif_cols,
+	    DB_NELEM(vif_cols), sizeof **out, &arr, n, "fixed ip list");
+
+	*out = arr;
+	for (size_t i = 0; rc == DB_OK && i < *n; i++)
+		vif_format(&(*out)[i]);
+	return rc;
+}
+
 static const char vif_free_sql[] =
     "DELETE FROM fixed_ips WHERE instance_uuid = ?";
 
@@ -354,20 +373,36 @@ void db_instance_extra_clear(struct db_instance_extra *x)
 
 #define M(field, type) DB_COL(struct db_meta, field, type)
 static const struct db_col meta_cols[] = {
+	M(instance_uuid, DB_COL_TEXT),
 	M(key, DB_COL_TEXT),
 	M(value, DB_COL_TEXT),
 };
 #undef M
 
 static const char meta_list_sql[] =
-    "SELECT key, value FROM instance_metadata WHERE instance_uuid = ?"
-    " ORDER BY key";
+    "SELECT instance_uuid, key, value FROM instance_metadata"
+    " WHERE instance_uuid = ? ORDER BY key";
+static const char meta_many_sql[] =
+    "SELECT instance_uuid, key, value FROM instance_metadata"
+    " WHERE instance_uuid IN (SELECT value FROM json_each(?1))"
+    " ORDER BY instance_uuid, key";
 
 int db_instance_metadata_list(struct db *db, const char *uuid,
     struct db_meta **out, size_t *n)
 {
 	void *arr = NULL;
 	int rc = db_fetch_list(db, meta_list_sql, DB_KEYS(uuid), meta_cols,
+	    DB_NELEM(meta_cols), sizeof **out, &arr, n, "instance metadata");
+
+	*out = arr;
+	return rc;
+}
+
+int db_instance_metadata_list_many(struct db *db, const char *uuids_json,
+    struct db_meta **out, size_t *n)
+{
+	void *arr = NULL;
+	int rc = db_fetch_list(db, meta_many_sql, DB_KEYS(uuids_json), meta_cols,
 	    DB_NELEM(meta_cols), sizeof **out, &arr, n, "instance metadata");
 
 	*out = arr;
