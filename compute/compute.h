@@ -96,7 +96,8 @@ struct compute {
 	struct compute_locks locks;
 	struct compute_locks image_locks; /* one download per image */
 	struct compute_token token;    /* .mu = PTHREAD_MUTEX_INITIALIZER */
-	bool report_failing;           /* only the main thread reports */
+	bool report_failing;           /* only the main thread heartbeats */
+	bool resources_failing;        /* only the sync thread reports them */
 	bool sync_failing;             /* only the sync thread syncs */
 	bool reaped;                   /* the start-up round ran (sync thread) */
 	int64_t started_at;            /* unix seconds: a task the database
@@ -153,9 +154,11 @@ json_t *compute_token_request(const struct kumo_conf *conf);
 int compute_token_expiry(const char *body, size_t len, time_t *expires);
 
 /* ---- report.c ---- */
-/* Casts the service heartbeat and the driver's resources to the
- * conductor; logs when reporting starts or stops failing. */
-void compute_report(struct compute *c);
+/* Casts to the conductor, logging when reporting starts or stops failing:
+ * the service heartbeat (main thread) and the host's resources (the
+ * reconciliation thread: it may wait on the hypervisor). */
+void compute_heartbeat(struct compute *c);
+void compute_report_resources(struct compute *c);
 
 /* ---- sync.c ---- */
 /* Compares the driver with the instances the conductor lists for this

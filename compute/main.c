@@ -34,8 +34,9 @@ static struct rpc_server *start_server(struct compute *c)
 	return srv;
 }
 
-/* Reconciliation runs in a thread of its own: its call to the conductor
- * and the instance locks it waits for (a build in progress holds one)
+/* Reconciliation, and the report of the host's resources, run in a
+ * thread of their own: their calls to the conductor and the hypervisor
+ * and the instance locks they wait for (a build in progress holds one)
  * must never hold back the heartbeat, or a busy compute would be reported
  * down. Until a round has completed once (at start, when the conductor
  * answers), the round is the start-up one (sync.c: interrupted tasks,
@@ -49,6 +50,7 @@ static void *sync_main(void *arg)
 	while (!daemon_stop_flag) {
 		uint64_t next = now_ms() + period;
 
+		compute_report_resources(c);
 		if (compute_sync(c, !c->reaped) == 0)
 			c->reaped = true;
 		while (!daemon_stop_flag && now_ms() < next)
@@ -57,7 +59,7 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-/* The main thread reports (heartbeat and resources) every report_interval. */
+/* The main thread sends the heartbeat every report_interval. */
 static void run(struct compute *c, struct rpc_server *srv)
 {
 	const struct timespec tick = { 0, TICK_MS * 1000000L };
@@ -70,7 +72,7 @@ static void run(struct compute *c, struct rpc_server *srv)
 			daemon_watchdog();
 		daemon_reload_log_level();
 		if (now_ms() >= next) {
-			compute_report(c);
+			compute_heartbeat(c);
 			next = now_ms() + period;
 		}
 	}
@@ -104,7 +106,8 @@ int main(int argc, char **argv)
 	compute_locks_init(&c.image_locks);
 	c.rpc = rpcapi_transport_open(&conf);
 	srv = start_server(&c);
-	compute_report(&c);
+	compute_heartbeat(&c);
+	compute_report_resources(&c);
 	if (thread_start(&sync_thr, sync_main, &c) == -1)
 		fatalx("cannot start the reconciliation thread");
 	log_info("serving topic %s as %s with the %s driver", TOPIC_COMPUTE,

@@ -15,14 +15,18 @@ static json_t *resources_json(const struct virt_host_resources *r)
 	    r->hypervisor_hostname);
 }
 
-static int report(struct compute *c, const struct rpc_ctx *ctx,
+static int heartbeat(struct compute *c, const struct rpc_ctx *ctx,
+    struct rpc_error *err)
+{
+	return cond_service_heartbeat(c->rpc, ctx, c->conf->host, "kumo-compute",
+	    TOPIC_COMPUTE, err);
+}
+
+static int resources(struct compute *c, const struct rpc_ctx *ctx,
     struct rpc_error *err)
 {
 	struct virt_host_resources res;
 
-	if (cond_service_heartbeat(c->rpc, ctx, c->conf->host, "kumo-compute",
-	    TOPIC_COMPUTE, err) < 0)
-		return -1;
 	if (c->driver->ops->host_resources(c->driver, &res) != VIRT_OK) {
 		rpc_error_set(err, "HypervisorUnavailable", NULL,
 		    "the %s driver gave no host resources",
@@ -33,7 +37,11 @@ static int report(struct compute *c, const struct rpc_ctx *ctx,
 	    resources_json(&res), err);
 }
 
-void compute_report(struct compute *c)
+/* One report; *failing (the caller thread's own) makes a failure logged
+ * once, and its end. */
+static void report(struct compute *c, int (*fn)(struct compute *,
+    const struct rpc_ctx *, struct rpc_error *), const char *what,
+    bool *failing)
 {
 	struct rpc_error err;
 	struct rpc_ctx ctx;
@@ -41,12 +49,26 @@ void compute_report(struct compute *c)
 
 	rpc_ctx_init_service(&ctx);
 	log_set_reqid(ctx.request_id);
-	rc = report(c, &ctx, &err);
-	if (rc < 0 && !c->report_failing)
-		log_warnx("cannot report to the conductor: %s", err.message);
-	else if (rc == 0 && c->report_failing)
-		log_info("reporting to the conductor again");
-	c->report_failing = rc < 0;
+	rc = fn(c, &ctx, &err);
+	if (rc < 0 && !*failing)
+		log_warnx("cannot report %s to the conductor: %s", what,
+		    err.message);
+	else if (rc == 0 && *failing)
+		log_info("reporting %s to the conductor again", what);
+	*failing = rc < 0;
 	log_set_reqid(NULL);
 	rpc_ctx_clear(&ctx);
+}
+
+/* The heartbeat never waits on the hypervisor: a libvirt call that hangs
+ * (libvirt 9.0 re-probing QEMU on every capabilities lookup took 50 s)
+ * must not make the host look dead to the conductor's watchdog. */
+void compute_heartbeat(struct compute *c)
+{
+	report(c, heartbeat, "the heartbeat", &c->report_failing);
+}
+
+void compute_report_resources(struct compute *c)
+{
+	report(c, resources, "the host's resources", &c->resources_failing);
 }

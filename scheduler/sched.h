@@ -178,7 +178,9 @@ int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
 /* ---- watch.c: the conductor's watchdog ---- */
 #define WATCH_INTERVAL_S 10   /* between rounds */
 #define WATCH_STALL_S 60      /* a build unchanged this long is looked at */
-#define WATCH_DEAD_FACTOR 10  /* silent this many service_down_times: dead */
+#define WATCH_DEAD_FACTOR 3   /* silent this many service_down_times: dead
+                              * (the heartbeat never waits on the hypervisor:
+                              * compute/report.c) */
 /* One round (main thread); see watch.c for what it decides. */
 void cond_watch(struct sched *s, int64_t consuming_since);
 

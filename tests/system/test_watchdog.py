@@ -42,7 +42,7 @@ def test_build_on_a_dead_compute_ends_in_error(make_cloud):
              what="the compute to start spawning")
     kill9(cloud, "compute1")
 
-    # ten times service_down_time (4 s) of silence, then the next round
+    # three times service_down_time (4 s) of silence, then the next round
     s = cloud.wait_status(sid, "ERROR", timeout=120)
     assert s["fault"]["message"] == "Build of instance aborted: its compute host is down"
     assert s["OS-EXT-STS:task_state"] is None
