@@ -6,12 +6,15 @@ The checkout (with its build/) and the cached test image are copied in; the all-
 then runs as a user would: `make install`, kumo-manage as the kumo user, `systemctl start`
 of the Debian packages' rabbitmq-server, virtlogd and libvirtd, kumo.target enabled and
 started, a real VM (QEMU TCG) booted through the API as the user demo, the guest's marker
-printed. The cloud is one people log in to: root's clouds.yaml logs demo in and demo's
+printed, and then the `ssh` command that logs in to it, which works (as root, with the
+generated key pair demo-key, to the fixed address on kumo-netd's bridge kumobr0: the
+container's network is its own). The cloud is one people log in to: root's clouds.yaml logs demo in and demo's
 server list shows the server; kumo-api authenticates with the identity service (keys
 owned by kumo), the daemons use RabbitMQ's user kumo, not guest; no password is printed.
 A second run reuses the passwords and boots one more server (idempotent). `--down`
 deletes the servers (demo's, through the admin) and leaves the container as it found it:
-the same active units, users, groups and files, no clouds.yaml, no RabbitMQ user kumo.
+the same active units, users, groups and files, no clouds.yaml, no RabbitMQ user kumo,
+no key pair, and none of kumo-netd's bridge, firewall table or leases.
 
 Run: tools/systemd-test (root). KUMO_TEST_IMAGE_DIR: where tools/make-test-image builds
 the test image to copy in (default /var/tmp/kumo-test-image, as tests/e2e).
@@ -97,6 +100,9 @@ def all_in_one(ct, *args):
 
 CLOUDS_YAML = "/root/.config/openstack/clouds.yaml"
 SECRETS = "/var/lib/kumo-aio/secrets"
+KEY = "/var/lib/kumo-aio/demo-key"
+SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]
 
 # Inside the container (its network is its own): demo logs in with root's clouds.yaml,
 # as keystoneauth does, and lists its servers at the catalog's compute endpoint.
@@ -158,11 +164,22 @@ def check_login_cloud(ct, out, sids):
     return secrets
 
 
-def booted(out):
-    m = re.search(r"^server \S+: ([0-9a-f-]{36})$", out, re.M)
+def booted(ct, out):
+    """The server's id, after logging in to it with the ssh command the output gives."""
+    m = re.search(r"^server (\S+): ([0-9a-f-]{36})$", out, re.M)
     assert m, out[-3000:]
-    assert re.search(r"^KUMO-GUEST-UP %s\s*$" % m.group(1), out, re.M), out[-3000:]
-    return m.group(1)
+    name, sid = m.groups()
+    assert re.search(r"^KUMO-GUEST-UP %s\s*$" % sid, out, re.M), out[-3000:]
+    # The three ways in, printed; the first one used (inside the container).
+    m = re.search(r"^  ssh -i %s root@(10\.99\.0\.\d+)$" % KEY, out, re.M)
+    assert m, out[-3000:]
+    addr = m.group(1)
+    assert "  kumo --os-cloud kumo server ssh --identity %s %s\n" % (KEY, name) in out
+    assert "  openstack --os-cloud kumo server ssh --private %s -- -i %s -l root\n" % \
+        (name, KEY) in out
+    r = ct.run("ssh", "-i", KEY, *SSH_OPTS, "root@" + addr, "hostname", timeout=60)
+    assert r.stdout.strip() == name, (r.stdout, r.stderr)
+    return sid
 
 
 def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
@@ -172,7 +189,7 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
 
     out = all_in_one(ct)
     assert "installing packages (systemd mode)" in out
-    sid = booted(out)
+    sid = booted(ct, out)
     # The daemons run as units, as the kumo user, and the guest's qemu as libvirt-qemu.
     kumo_uid = ct.sh("id -u kumo").strip()
     for d in ("kumo-api", "kumo-scheduler", "kumo-compute"):
@@ -199,7 +216,7 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     # Idempotent: a second run boots one more server beside the first, with the same
     # passwords.
     out = all_in_one(ct)
-    sid2 = booted(out)
+    sid2 = booted(ct, out)
     assert sid2 != sid
     assert sorted(ct.sh("virsh -q -c qemu:///system list --name").split()) == \
         sorted(["kumo-" + sid, "kumo-" + sid2])
@@ -210,6 +227,11 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     assert "removed the RabbitMQ user kumo" in down
     assert ct.run("test", "-e", CLOUDS_YAML, check=False).returncode == 1
     assert ct.run("test", "-e", SECRETS, check=False).returncode == 1
+    assert ct.run("test", "-e", KEY, check=False).returncode == 1
+    # kumo-netd --teardown: no bridge, no nftables table, no leases.
+    assert ct.run("test", "-e", "/sys/class/net/kumobr0", check=False).returncode == 1
+    assert ct.run("nft", "list", "table", "inet", "kumo_kumobr0", check=False).returncode != 0
+    assert ct.run("test", "-e", "/var/lib/kumo-netd", check=False).returncode == 1
     after = snapshot(ct)
     for k in before:
         b, a = before[k].splitlines(), after[k].splitlines()
