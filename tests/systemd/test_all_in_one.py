@@ -87,12 +87,14 @@ def snapshot(ct):
     }
 
 
-def all_in_one(ct, *args):
+def all_in_one(ct, *args, env=()):
     # The kernel package the image was built from: the container's apt lists (no
     # network, maybe older) need not name it.
     deb = sorted(glob.glob(os.path.join(KERNEL_DEBS, "linux-image-*.deb")))[-1]
-    r = ct.run("env", "KUMO_TEST_IMAGE_DIR=" + CT_IMAGE_DIR, "KUMO_KERNEL_DEB=" + deb,
+    r = ct.run("env", "KUMO_TEST_IMAGE_DIR=" + CT_IMAGE_DIR, "KUMO_KERNEL_DEB=" + deb, *env,
                SRC + "/tools/all-in-one", *args, check=False, timeout=900)
+    if r.returncode != 0:
+        print(r.stdout, r.stderr)   # pytest shortens the assertion's text
     assert r.returncode == 0, (r.stdout[-4000:], r.stderr[-4000:])
     print(r.stdout)
     return r.stdout
@@ -164,20 +166,20 @@ def check_login_cloud(ct, out, sids):
     return secrets
 
 
-def booted(ct, out):
+def booted(ct, out, key=KEY, cli="kumo"):
     """The server's id, after logging in to it with the ssh command the output gives."""
     m = re.search(r"^server (\S+): ([0-9a-f-]{36})$", out, re.M)
     assert m, out[-3000:]
     name, sid = m.groups()
     assert re.search(r"^KUMO-GUEST-UP %s\s*$" % sid, out, re.M), out[-3000:]
     # The three ways in, printed; the first one used (inside the container).
-    m = re.search(r"^  ssh -i %s root@(10\.99\.0\.\d+)$" % KEY, out, re.M)
+    m = re.search(r"^  ssh -i %s root@(10\.99\.0\.\d+)$" % key, out, re.M)
     assert m, out[-3000:]
     addr = m.group(1)
-    assert "  kumo --os-cloud kumo server ssh --identity %s %s\n" % (KEY, name) in out
+    assert "  %s --os-cloud kumo server ssh --identity %s %s\n" % (cli, key, name) in out
     assert "  openstack --os-cloud kumo server ssh --private %s -- -i %s -l root\n" % \
-        (name, KEY) in out
-    r = ct.run("ssh", "-i", KEY, *SSH_OPTS, "root@" + addr, "hostname", timeout=60)
+        (name, key) in out
+    r = ct.run("ssh", "-i", key, *SSH_OPTS, "root@" + addr, "hostname", timeout=60)
     assert r.stdout.strip() == name, (r.stdout, r.stderr)
     return sid
 
@@ -228,10 +230,7 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     assert ct.run("test", "-e", CLOUDS_YAML, check=False).returncode == 1
     assert ct.run("test", "-e", SECRETS, check=False).returncode == 1
     assert ct.run("test", "-e", KEY, check=False).returncode == 1
-    # kumo-netd --teardown: no bridge, no nftables table, no leases.
-    assert ct.run("test", "-e", "/sys/class/net/kumobr0", check=False).returncode == 1
-    assert ct.run("nft", "list", "table", "inet", "kumo_kumobr0", check=False).returncode != 0
-    assert ct.run("test", "-e", "/var/lib/kumo-netd", check=False).returncode == 1
+    netd_gone(ct, "/var/lib/kumo-netd")
     after = snapshot(ct)
     for k in before:
         b, a = before[k].splitlines(), after[k].splitlines()
@@ -243,3 +242,30 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     # The broker (stopped by --down, as the all-in-one started it) has no user kumo.
     ct.run("systemctl", "start", "rabbitmq-server.service", timeout=180)
     assert "kumo" not in rabbit_users(ct)
+
+
+def netd_gone(ct, state_dir):
+    """kumo-netd --teardown ran: no bridge, no nftables table, no leases."""
+    assert ct.run("test", "-e", "/sys/class/net/kumobr0", check=False).returncode == 1
+    assert ct.run("nft", "list", "table", "inet", "kumo_kumobr0", check=False).returncode != 0
+    assert ct.run("test", "-e", state_dir, check=False).returncode == 1
+
+
+def test_all_in_one_in_background_mode_runs_kumo_netd(aio):
+    """KUMO_AIO_MODE=background in the same container (its network is its own): kumo-netd
+    runs as a supervised root process beside the three daemons, the guest answers SSH
+    on the bridge, and --down stops kumo-netd and tears its bridge and firewall down."""
+    ct = aio
+    d = "/var/lib/kumo-aio-bg"
+    env = ("KUMO_AIO_MODE=background", "KUMO_AIO_DIR=" + d)
+    out = all_in_one(ct, env=env)
+    assert "installing packages (background mode)" in out
+    booted(ct, out, key=d + "/demo-key", cli=SRC + "/build/kumo")
+    netd = ct.sh("cat %s/kumo-netd.pid" % d).strip()
+    assert ct.sh("stat -c %%u /proc/%s" % netd).strip() == "0"
+    assert ct.run("test", "-e", "/sys/class/net/kumobr0", check=False).returncode == 0
+    all_in_one(ct, "--down", env=env)
+    assert ct.run("test", "-e", "/proc/" + netd, check=False).returncode == 1
+    netd_gone(ct, d + "/state/netd")
+    all_in_one(ct, "--down", "--purge", env=env)
+    assert ct.run("test", "-e", d, check=False).returncode == 1
