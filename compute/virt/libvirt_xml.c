@@ -239,7 +239,8 @@ static void put_nic(FILE *f, const struct virt_domain_spec *spec,
 		fputs("'/>\n", f);
 	}
 	fputs("      <model type='virtio'/>\n", f);
-	if (nic->mtu > 0)
+	/* libvirt 9.0 refuses an MTU on a user-mode NIC ("not supported yet") */
+	if (nic->mtu > 0 && strcmp(type, "user") != 0)
 		fprintf(f, "      <mtu size='%d'/>\n", nic->mtu);
 	fputs("      <rom enabled='no'/>\n    </interface>\n", f);
 }

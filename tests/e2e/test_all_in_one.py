@@ -2,7 +2,9 @@
 mode (the daemons as supervised processes; the mode where PID 1 is not systemd,
 forced so that a systemd host is not installed into: tests/systemd/test_all_in_one
 covers the systemd mode) boots a real VM as the user demo and prints its console
-marker; the cloud is one people log in to: the clouds.yaml (in a HOME of the test's
+marker; the cloud is one people log in to (KUMO_AIO_VIF=user: a test must not
+change this machine's network, so no kumo-netd and no bridge kumobr0 here, the guest
+on QEMU's user-mode NIC and no SSH into it: tests/systemd/test_all_in_one logs in): the clouds.yaml (in a HOME of the test's
 own, beside a cloud of the user's that must survive) logs demo in, and demo's server
 list shows the server; the daemons use RabbitMQ's user kumo, not guest; no password
 is printed. `--down` deletes its servers and leaves nothing of its own running
@@ -72,7 +74,7 @@ def test_all_in_one_boots_a_vm_and_down_cleans_up():
     with open(clouds_yaml, "w") as f:
         yaml.safe_dump(theirs, f)
     env = dict(os.environ, KUMO_AIO_DIR=d, KUMO_AIO_PORT=str(free_port()),
-               KUMO_AIO_MODE="background", HOME=home)
+               KUMO_AIO_MODE="background", KUMO_AIO_VIF="user", HOME=home)
     env.pop("SUDO_USER", None)
     env.setdefault("KUMO_TEST_IMAGE_DIR", "/var/tmp/kumo-test-image")
     libvirt_was_up = subprocess.run([os.path.join(REPO, "tools", "libvirt"), "status"],
@@ -88,6 +90,13 @@ def test_all_in_one_boots_a_vm_and_down_cleans_up():
         pids = [int(open(os.path.join(d, f)).read()) for f in os.listdir(d)
                 if f.endswith(".pid")]
         assert len(pids) == 3
+        # No kumo-netd, so no bridge; the key pair made all the same, and why there is
+        # no ssh command said.
+        assert not os.path.exists(os.path.join(d, "kumo-netd.log"))
+        assert "no SSH" in r.stdout and "ssh -i" not in r.stdout
+        key = os.path.join(d, "demo-key")
+        assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+        assert open(key + ".pub").read().startswith("ssh-ed25519 ")
         assert "kumo-%s" % sid in domains()
 
         # The clouds.yaml: 0600, the user's cloud kept, demo and admin beside it.

@@ -6,12 +6,15 @@ The checkout (with its build/) and the cached test image are copied in; the all-
 then runs as a user would: `make install`, kumo-manage as the kumo user, `systemctl start`
 of the Debian packages' rabbitmq-server, virtlogd and libvirtd, kumo.target enabled and
 started, a real VM (QEMU TCG) booted through the API as the user demo, the guest's marker
-printed. The cloud is one people log in to: root's clouds.yaml logs demo in and demo's
+printed, and then the `ssh` command that logs in to it, which works (as root, with the
+generated key pair demo-key, to the fixed address on kumo-netd's bridge kumobr0: the
+container's network is its own). The cloud is one people log in to: root's clouds.yaml logs demo in and demo's
 server list shows the server; kumo-api authenticates with the identity service (keys
 owned by kumo), the daemons use RabbitMQ's user kumo, not guest; no password is printed.
 A second run reuses the passwords and boots one more server (idempotent). `--down`
 deletes the servers (demo's, through the admin) and leaves the container as it found it:
-the same active units, users, groups and files, no clouds.yaml, no RabbitMQ user kumo.
+the same active units, users, groups and files, no clouds.yaml, no RabbitMQ user kumo,
+no key pair, and none of kumo-netd's bridge, firewall table or leases.
 
 Run: tools/systemd-test (root). KUMO_TEST_IMAGE_DIR: where tools/make-test-image builds
 the test image to copy in (default /var/tmp/kumo-test-image, as tests/e2e).
@@ -84,12 +87,14 @@ def snapshot(ct):
     }
 
 
-def all_in_one(ct, *args):
+def all_in_one(ct, *args, env=()):
     # The kernel package the image was built from: the container's apt lists (no
     # network, maybe older) need not name it.
     deb = sorted(glob.glob(os.path.join(KERNEL_DEBS, "linux-image-*.deb")))[-1]
-    r = ct.run("env", "KUMO_TEST_IMAGE_DIR=" + CT_IMAGE_DIR, "KUMO_KERNEL_DEB=" + deb,
+    r = ct.run("env", "KUMO_TEST_IMAGE_DIR=" + CT_IMAGE_DIR, "KUMO_KERNEL_DEB=" + deb, *env,
                SRC + "/tools/all-in-one", *args, check=False, timeout=900)
+    if r.returncode != 0:
+        print(r.stdout, r.stderr)   # pytest shortens the assertion's text
     assert r.returncode == 0, (r.stdout[-4000:], r.stderr[-4000:])
     print(r.stdout)
     return r.stdout
@@ -97,6 +102,9 @@ def all_in_one(ct, *args):
 
 CLOUDS_YAML = "/root/.config/openstack/clouds.yaml"
 SECRETS = "/var/lib/kumo-aio/secrets"
+KEY = "/var/lib/kumo-aio/demo-key"
+SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]
 
 # Inside the container (its network is its own): demo logs in with root's clouds.yaml,
 # as keystoneauth does, and lists its servers at the catalog's compute endpoint.
@@ -158,11 +166,22 @@ def check_login_cloud(ct, out, sids):
     return secrets
 
 
-def booted(out):
-    m = re.search(r"^server \S+: ([0-9a-f-]{36})$", out, re.M)
+def booted(ct, out, key=KEY, cli="kumo"):
+    """The server's id, after logging in to it with the ssh command the output gives."""
+    m = re.search(r"^server (\S+): ([0-9a-f-]{36})$", out, re.M)
     assert m, out[-3000:]
-    assert re.search(r"^KUMO-GUEST-UP %s\s*$" % m.group(1), out, re.M), out[-3000:]
-    return m.group(1)
+    name, sid = m.groups()
+    assert re.search(r"^KUMO-GUEST-UP %s\s*$" % sid, out, re.M), out[-3000:]
+    # The three ways in, printed; the first one used (inside the container).
+    m = re.search(r"^  ssh -i %s root@(10\.99\.0\.\d+)$" % key, out, re.M)
+    assert m, out[-3000:]
+    addr = m.group(1)
+    assert "  %s --os-cloud kumo server ssh --identity %s %s\n" % (cli, key, name) in out
+    assert "  openstack --os-cloud kumo server ssh --private %s -- -i %s -l root\n" % \
+        (name, key) in out
+    r = ct.run("ssh", "-i", key, *SSH_OPTS, "root@" + addr, "hostname", timeout=60)
+    assert r.stdout.strip() == name, (r.stdout, r.stderr)
+    return sid
 
 
 def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
@@ -172,7 +191,7 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
 
     out = all_in_one(ct)
     assert "installing packages (systemd mode)" in out
-    sid = booted(out)
+    sid = booted(ct, out)
     # The daemons run as units, as the kumo user, and the guest's qemu as libvirt-qemu.
     kumo_uid = ct.sh("id -u kumo").strip()
     for d in ("kumo-api", "kumo-scheduler", "kumo-compute"):
@@ -199,7 +218,7 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     # Idempotent: a second run boots one more server beside the first, with the same
     # passwords.
     out = all_in_one(ct)
-    sid2 = booted(out)
+    sid2 = booted(ct, out)
     assert sid2 != sid
     assert sorted(ct.sh("virsh -q -c qemu:///system list --name").split()) == \
         sorted(["kumo-" + sid, "kumo-" + sid2])
@@ -210,6 +229,8 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     assert "removed the RabbitMQ user kumo" in down
     assert ct.run("test", "-e", CLOUDS_YAML, check=False).returncode == 1
     assert ct.run("test", "-e", SECRETS, check=False).returncode == 1
+    assert ct.run("test", "-e", KEY, check=False).returncode == 1
+    netd_gone(ct, "/var/lib/kumo-netd")
     after = snapshot(ct)
     for k in before:
         b, a = before[k].splitlines(), after[k].splitlines()
@@ -221,3 +242,30 @@ def test_all_in_one_under_systemd_boots_a_vm_and_down_restores(aio):
     # The broker (stopped by --down, as the all-in-one started it) has no user kumo.
     ct.run("systemctl", "start", "rabbitmq-server.service", timeout=180)
     assert "kumo" not in rabbit_users(ct)
+
+
+def netd_gone(ct, state_dir):
+    """kumo-netd --teardown ran: no bridge, no nftables table, no leases."""
+    assert ct.run("test", "-e", "/sys/class/net/kumobr0", check=False).returncode == 1
+    assert ct.run("nft", "list", "table", "inet", "kumo_kumobr0", check=False).returncode != 0
+    assert ct.run("test", "-e", state_dir, check=False).returncode == 1
+
+
+def test_all_in_one_in_background_mode_runs_kumo_netd(aio):
+    """KUMO_AIO_MODE=background in the same container (its network is its own): kumo-netd
+    runs as a supervised root process beside the three daemons, the guest answers SSH
+    on the bridge, and --down stops kumo-netd and tears its bridge and firewall down."""
+    ct = aio
+    d = "/var/lib/kumo-aio-bg"
+    env = ("KUMO_AIO_MODE=background", "KUMO_AIO_DIR=" + d)
+    out = all_in_one(ct, env=env)
+    assert "installing packages (background mode)" in out
+    booted(ct, out, key=d + "/demo-key", cli=SRC + "/build/kumo")
+    netd = ct.sh("cat %s/kumo-netd.pid" % d).strip()
+    assert ct.sh("stat -c %%u /proc/%s" % netd).strip() == "0"
+    assert ct.run("test", "-e", "/sys/class/net/kumobr0", check=False).returncode == 0
+    all_in_one(ct, "--down", env=env)
+    assert ct.run("test", "-e", "/proc/" + netd, check=False).returncode == 1
+    netd_gone(ct, d + "/state/netd")
+    all_in_one(ct, "--down", "--purge", env=env)
+    assert ct.run("test", "-e", d, check=False).returncode == 1

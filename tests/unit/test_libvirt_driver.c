@@ -502,6 +502,13 @@ static void test_xml_bridge_nics(void **state)
 	assert_non_null(xml = virt_domain_xml(&spec, err, sizeof err));
 	assert_non_null(strstr(xml, "<target dev='vdb' bus='virtio'/>"));
 	free(xml);
+	/* QEMU's user-mode NIC: the same NICs, no MTU (libvirt 9.0 refuses one) */
+	spec.vif_type = "user";
+	assert_non_null(xml = virt_domain_xml(&spec, err, sizeof err));
+	assert_int_equal(count(xml, "<interface type='user'>"), 2);
+	assert_null(strstr(xml, "<mtu"));
+	free(xml);
+	spec.vif_type = "bridge";
 	/* none given: no NIC at all */
 	i.n_nics = 0;
 	assert_non_null(xml = virt_domain_xml(&spec, err, sizeof err));
