@@ -42,7 +42,9 @@ QEMU_IMG = shutil.which("qemu-img")
 
 MARKER_TIMEOUT = 90.0     # s from qemu start to the marker (TCG, loaded CI box)
 SHUTDOWN_TIMEOUT = 30.0   # s from system_powerdown to qemu's exit
-MARKER_RE = re.compile(r"KUMO-GUEST-UP (\S+)")
+# a whole line: the console is read while the guest still writes it, and
+# a uuid cut at the end of the read is not a foreign marker
+MARKER_RE = re.compile(r"KUMO-GUEST-UP (\S+)\r*\n")
 
 
 @pytest.fixture(scope="module")

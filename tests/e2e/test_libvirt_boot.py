@@ -39,7 +39,9 @@ URI = "qemu:///system"
 
 MARKER_TIMEOUT = 240.0   # s from spawn to the marker (TCG, loaded 2-core CI box)
 OP_TIMEOUT = 180.0       # s for one virt-drive call (soft ops wait up to 60 s inside)
-MARKER_RE = re.compile(r"KUMO-GUEST-UP (\S+)")
+# a whole line: the console is read while the guest still writes it, and
+# a uuid cut at the end of the read is not a foreign marker
+MARKER_RE = re.compile(r"KUMO-GUEST-UP (\S+)\r*\n")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="qemu:///system needs root")
 
