@@ -145,16 +145,6 @@ def netd_status(cloud):
     return r
 
 
-def upload(cloud, name, path, disk_format, **props):
-    body = {"name": name, "disk_format": disk_format, "container_format": "bare"}
-    body.update(props)
-    r = cloud.post("/v2/images", body)
-    assert r.status == 201, r
-    iid = r.json["id"]
-    with open(path, "rb") as f:
-        assert cloud.upload_image(iid, f.read()).status == 204
-    return iid
-
 
 def console(cloud, sid):
     r = cloud.post("/v2.1/servers/%s/action" % sid, {"os-getConsoleOutput": {"length": -1}})
@@ -211,9 +201,9 @@ def listeners(netns, ports):
 
 
 def test_ssh_into_guests_on_the_bridge(cloud, netns, keypair, image_files):
-    kernel = upload(cloud, "k", image_files["kernel"], "raw")
-    initrd = upload(cloud, "i", image_files["initrd"], "raw")
-    disk = upload(cloud, "kumo-test", image_files["disk"], "qcow2", kernel_id=kernel,
+    kernel = cloud.image_from_file("k", image_files["kernel"], "raw")
+    initrd = cloud.image_from_file("i", image_files["initrd"], "raw")
+    disk = cloud.image_from_file("kumo-test", image_files["disk"], "qcow2", kernel_id=kernel,
                   ramdisk_id=initrd, os_command_line=image_files["cmdline"])
     ud = base64.b64encode(b"#!/bin/sh\necho user-data-ran > /tmp/ud-ok\n").decode()
     t0 = time.monotonic()

@@ -58,19 +58,6 @@ def cloud(libvirt):
     c.stop()
 
 
-def upload(cloud, name, path, disk_format, **props):
-    body = {"name": name, "disk_format": disk_format, "container_format": "bare"}
-    body.update(props)
-    r = cloud.post("/v2/images", body)
-    assert r.status == 201, r
-    iid = r.json["id"]
-    with open(path, "rb") as f:
-        r = cloud.upload_image(iid, f.read())
-    assert r.status == 204, r
-    r = cloud.get("/v2/images/%s" % iid)
-    assert r.json["status"] == "active", r
-    return iid
-
 
 def console(cloud, sid):
     r = cloud.post("/v2.1/servers/%s/action" % sid, {"os-getConsoleOutput": {"length": -1}})
@@ -98,9 +85,9 @@ def qemu_pids(sid):
 
 
 def test_real_vm_through_the_api(cloud, image_files):
-    kernel = upload(cloud, "kumo-test-kernel", image_files["kernel"], "raw")
-    initrd = upload(cloud, "kumo-test-initrd", image_files["initrd"], "raw")
-    disk = upload(cloud, "kumo-test", image_files["disk"], "qcow2", kernel_id=kernel,
+    kernel = cloud.image_from_file("kumo-test-kernel", image_files["kernel"], "raw")
+    initrd = cloud.image_from_file("kumo-test-initrd", image_files["initrd"], "raw")
+    disk = cloud.image_from_file("kumo-test", image_files["disk"], "qcow2", kernel_id=kernel,
                   ramdisk_id=initrd, os_command_line=image_files["cmdline"])
 
     t0 = time.monotonic()

@@ -354,6 +354,21 @@ class Cloud:
         return self.request("PUT", "/v2/images/%s/file" % image_id, raw=data,
                             headers={"Content-Type": content_type})
 
+    def image_from_file(self, name, path, disk_format, **props):
+        """An image with the data of file path (Glance's two calls), its
+        properties from props; its id, once active."""
+        body = {"name": name, "disk_format": disk_format, "container_format": "bare"}
+        body.update(props)
+        r = self.post("/v2/images", body)
+        assert r.status == 201, r
+        iid = r.json["id"]
+        with open(path, "rb") as f:
+            r = self.upload_image(iid, f.read())
+        assert r.status == 204, r
+        r = self.get("/v2/images/%s" % iid)
+        assert r.json["status"] == "active", r
+        return iid
+
     def state_dir(self, host="controller"):
         """The state_path of a daemon's config (the API's: "controller")."""
         return os.path.join(self.dir, "state-" + host)
