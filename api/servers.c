@@ -214,12 +214,7 @@ static void write_srv_attrs(struct jw *w, struct api_req *r,
 	jw_kstr_or_null(w, JW_KEY("OS-EXT-SRV-ATTR:hypervisor_hostname"), in->node);
 	if (r->mv < API_MV(2, 3))
 		return;
-	if (in->hostname[0] != '\0')
-		str_copy(hn, in->hostname, sizeof hn);
-	else
-		hostname_sanitize(in->name, hn, sizeof hn);
-	if (hn[0] == '\0')
-		snprintf(hn, sizeof hn, "Server-%.36s", in->uuid);
+	hostname_pick(in->hostname, in->name, in->uuid, hn, sizeof hn);
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:reservation_id"), in->reservation_id);
 	jw_kint(w, JW_KEY("OS-EXT-SRV-ATTR:launch_index"), 0);
 	jw_kstr(w, JW_KEY("OS-EXT-SRV-ATTR:hostname"), hn);

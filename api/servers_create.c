@@ -272,14 +272,9 @@ static void instance_fill(struct api_req *r, const struct server_create *sc,
 	str_copy(in->reservation_id, resv, sizeof in->reservation_id);
 	str_copy(in->key_name, sc->key_name, sizeof in->key_name);
 	str_copy(in->request_id, r->reqid, sizeof in->request_id);
-	/* Nova: the 2.90 hostname, else the display name's; Server-<uuid>
-	 * when nothing of it is left */
-	if (sc->guest.hostname[0] != '\0' && sc->max_count == 1)
-		str_copy(in->hostname, sc->guest.hostname, sizeof in->hostname);
-	else
-		hostname_sanitize(in->name, in->hostname, sizeof in->hostname);
-	if (in->hostname[0] == '\0')
-		snprintf(in->hostname, sizeof in->hostname, "Server-%s", in->uuid);
+	/* 2.90's hostname names one server only */
+	hostname_pick(sc->max_count == 1 ? sc->guest.hostname : NULL, in->name,
+	    in->uuid, in->hostname, sizeof in->hostname);
 	str_copy(in->access_ip_v4, sc->guest.access_ip_v4, sizeof in->access_ip_v4);
 	str_copy(in->access_ip_v6, sc->guest.access_ip_v6, sizeof in->access_ip_v6);
 	if (sc->guest.config_drive || r->api->conf->force_config_drive)

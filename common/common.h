@@ -145,6 +145,11 @@ void mac_random(char out[MAC_STR_LEN]); /* fa:16:3e:xx:xx:xx */
 void hostname_sanitize(const char *name, char *out, size_t len);
 /* A guest host name kumo hands out: 1-63 of [A-Za-z0-9-], no '-' first. */
 bool hostname_valid(const char *s);
+/* An instance's host name, as Nova picks it: kept when it is one (2.90's,
+ * or the one recorded at create), else the display name's, else
+ * "Server-<uuid>". */
+void hostname_pick(const char *kept, const char *name, const char *uuid,
+    char *out, size_t len);
 
 /* ---- config.c ----------------------------------------------------------- */
 

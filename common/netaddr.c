@@ -230,3 +230,14 @@ bool hostname_valid(const char *s)
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789-") == n;
 }
+
+void hostname_pick(const char *kept, const char *name, const char *uuid,
+    char *out, size_t len)
+{
+	if (kept != NULL && hostname_valid(kept))
+		str_copy(out, kept, len);
+	else
+		hostname_sanitize(name, out, len);
+	if (out[0] == '\0')
+		snprintf(out, len, "Server-%.36s", uuid);
+}

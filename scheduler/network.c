@@ -207,12 +207,7 @@ json_t *sched_guest_json(struct db *db, const struct db_instance *i)
 	int rc;
 
 	/* an instance made before hostnames were kept has its name's */
-	if (hostname_valid(i->hostname))
-		str_copy(host, i->hostname, sizeof host);
-	else
-		hostname_sanitize(i->name, host, sizeof host);
-	if (host[0] == '\0')
-		snprintf(host, sizeof host, "Server-%.36s", i->uuid);
+	hostname_pick(i->hostname, i->name, i->uuid, host, sizeof host);
 	if ((rc = db_instance_extra_get(db, i->uuid, &x)) != DB_OK &&
 	    rc != DB_NOTFOUND)
 		return NULL;
