@@ -442,6 +442,9 @@ struct db_network {
 	char created_at[DB_TS];
 };
 
+struct net_def;
+/* The row of a checked network (common/netaddr.c), uuid and id unset. */
+void db_network_from_def(const struct net_def *d, struct db_network *n);
 /* DB_CONFLICT when the label is taken; sets n->uuid (when "") and id. */
 int db_network_create(struct db *db, struct db_network *n);
 int db_network_get(struct db *db, const char *uuid, struct db_network *out);

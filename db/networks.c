@@ -10,6 +10,7 @@
  * instance (instances.c) deletes its rows, and the address is the lowest
  * free one again for the next guest.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,23 @@ static const char net_label_sql[] =
     "SELECT " NET_COLS " FROM networks WHERE label = ?";
 static const char net_list_sql[] =
     "SELECT " NET_COLS " FROM networks ORDER BY id";
+
+void db_network_from_def(const struct net_def *d, struct db_network *n)
+{
+	size_t len;
+
+	memset(n, 0, sizeof *n);
+	str_copy(n->label, d->name, sizeof n->label);
+	ip4_format(d->net, n->cidr);
+	len = strlen(n->cidr);
+	snprintf(n->cidr + len, sizeof n->cidr - len, "/%d", d->prefix);
+	ip4_format(d->gateway, n->gateway);
+	ip4_format(d->dhcp_start, n->dhcp_start);
+	ip4_format(d->dhcp_end, n->dhcp_end);
+	ip4_format(d->dns, n->dns);
+	str_copy(n->bridge, d->bridge, sizeof n->bridge);
+	n->mtu = d->mtu;
+}
 
 int db_network_create(struct db *db, struct db_network *n)
 {

@@ -26,17 +26,7 @@ int sched_network_ensure(struct db *db, const struct kumo_conf *conf)
 		log_warnx("[network]: %s", err);
 		return -1;
 	}
-	memset(&n, 0, sizeof n);
-	str_copy(n.label, def.name, sizeof n.label);
-	ip4_format(def.net, n.cidr);
-	snprintf(n.cidr + strlen(n.cidr), sizeof n.cidr - strlen(n.cidr), "/%d",
-	    def.prefix);
-	ip4_format(def.gateway, n.gateway);
-	ip4_format(def.dhcp_start, n.dhcp_start);
-	ip4_format(def.dhcp_end, n.dhcp_end);
-	ip4_format(def.dns, n.dns);
-	str_copy(n.bridge, def.bridge, sizeof n.bridge);
-	n.mtu = def.mtu;
+	db_network_from_def(&def, &n);
 	if ((rc = db_network_get_by_label(db, n.label, &have)) == DB_OK) {
 		if (strcmp(have.cidr, n.cidr) != 0 || strcmp(have.bridge, n.bridge))
 			log_warnx("network %s: the database has %s on %s, [network] "

@@ -14,21 +14,6 @@
 #include "db/db.h"
 #include "tools/manage/manage.h"
 
-static void fill(struct db_network *n, const struct net_def *d)
-{
-	memset(n, 0, sizeof *n);
-	str_copy(n->label, d->name, sizeof n->label);
-	ip4_format(d->net, n->cidr);
-	snprintf(n->cidr + strlen(n->cidr), sizeof n->cidr - strlen(n->cidr),
-	    "/%d", d->prefix);
-	ip4_format(d->gateway, n->gateway);
-	ip4_format(d->dhcp_start, n->dhcp_start);
-	ip4_format(d->dhcp_end, n->dhcp_end);
-	ip4_format(d->dns, n->dns);
-	str_copy(n->bridge, d->bridge, sizeof n->bridge);
-	n->mtu = d->mtu;
-}
-
 int manage_network_create(struct db *db, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,14 +51,17 @@ int manage_network_create(struct db *db, int argc, char **argv)
 		    "[--dhcp_start A] [--dhcp_end A] [--dns1 A] [--mtu N]\n");
 		return 2;
 	}
-	if (num_parse_int(v[7], 576, 9000, &mtu) < 0 ||
-	    net_def_make(&d, v[0], v[1], v[2], v[3], v[4], v[5], v[6], mtu, err,
-	    sizeof err) < 0) {
-		fprintf(stderr, "kumo-manage: %s\n", num_parse_int(v[7], 576, 9000,
-		    &mtu) < 0 ? "mtu is not within 576-9000" : err);
+	/* net_def_make checks the range (and says it) */
+	if (num_parse_int(v[7], 0, 1 << 20, &mtu) < 0)
+		snprintf(err, sizeof err, "mtu '%.16s' is not a number", v[7]);
+	else if (net_def_make(&d, v[0], v[1], v[2], v[3], v[4], v[5], v[6], mtu,
+	    err, sizeof err) == 0)
+		err[0] = '\0';
+	if (err[0] != '\0') {
+		fprintf(stderr, "kumo-manage: %s\n", err);
 		return 2;
 	}
-	fill(&n, &d);
+	db_network_from_def(&d, &n);
 	if ((rc = db_network_create(db, &n)) == DB_CONFLICT) {
 		fprintf(stderr, "kumo-manage: a network labelled '%s' exists\n",
 		    n.label);
