@@ -25,7 +25,7 @@ static const struct wire_field instance_args[] = {
 	{ "user_id", WIRE_STR, 0, VIRT_NAME - 1, false },
 };
 
-static void copy_str(char *dst, size_t size, const json_t *obj,
+void compute_json_str(char *dst, size_t size, const json_t *obj,
     const char *key)
 {
 	str_copy(dst, json_string_value(json_object_get(obj, key)), size);
@@ -43,12 +43,12 @@ int compute_args_instance(const json_t *obj, struct virt_instance *out,
 	if (wire_check(obj, instance_args, NFIELDS(instance_args),
 	    err) < 0)
 		return -1;
-	copy_str(out->uuid, sizeof out->uuid, obj, "uuid");
-	copy_str(out->name, sizeof out->name, obj, "name");
-	copy_str(out->image_ref, sizeof out->image_ref, obj, "image_ref");
-	copy_str(out->flavorid, sizeof out->flavorid, obj, "flavorid");
-	copy_str(out->project_id, sizeof out->project_id, obj, "project_id");
-	copy_str(out->user_id, sizeof out->user_id, obj, "user_id");
+	compute_json_str(out->uuid, sizeof out->uuid, obj, "uuid");
+	compute_json_str(out->name, sizeof out->name, obj, "name");
+	compute_json_str(out->image_ref, sizeof out->image_ref, obj, "image_ref");
+	compute_json_str(out->flavorid, sizeof out->flavorid, obj, "flavorid");
+	compute_json_str(out->project_id, sizeof out->project_id, obj, "project_id");
+	compute_json_str(out->user_id, sizeof out->user_id, obj, "user_id");
 	out->vcpus = get_int(obj, "vcpus");
 	out->memory_mb = get_int(obj, "memory_mb");
 	out->root_gb = get_int(obj, "root_gb");
@@ -81,7 +81,7 @@ static int image_file(const json_t *v, struct compute_image_file *out,
 		return 0;
 	if (wire_check(v, file_args, NFIELDS(file_args), err) < 0)
 		return -1;
-	copy_str(out->id, sizeof out->id, v, "id");
+	compute_json_str(out->id, sizeof out->id, v, "id");
 	out->size = json_integer_value(json_object_get(v, "size"));
 	hash = json_string_value(json_object_get(v, "os_hash_value"));
 	out->has_data = strcmp(json_string_value(json_object_get(v, "status")),
@@ -119,6 +119,6 @@ int compute_args_image(const json_t *instance, struct compute_image *out,
 		return -1;
 	}
 	str_copy(out->disk_format, fmt, sizeof out->disk_format);
-	copy_str(out->cmdline, sizeof out->cmdline, img, "os_command_line");
+	compute_json_str(out->cmdline, sizeof out->cmdline, img, "os_command_line");
 	return 0;
 }

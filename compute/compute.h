@@ -178,6 +178,9 @@ bool compute_build_lost(struct compute *c, const char *uuid);
 void compute_sync_free(struct compute *c);
 
 /* ---- args.c: the build arguments (common/rpcapi.h checks tables) ---- */
+/* obj[key] (a string wire_check let through) into dst, cut to size. */
+void compute_json_str(char *dst, size_t size, const json_t *obj,
+    const char *key);
 /* The "instance" object of build_and_run_instance, checked and copied. */
 /* ---- guest.c ---- */
 #define COMPUTE_MAX_NICS VIRT_MAX_NICS

@@ -43,11 +43,6 @@ static const struct wire_field nic_args[] = {
 	{ "mtu", WIRE_INT, 576, 9000, false },
 };
 
-static void copy(char *dst, size_t size, const json_t *o, const char *key)
-{
-	str_copy(dst, json_string_value(json_object_get(o, key)), size);
-}
-
 static bool addr_ok(const char *s, bool may_be_empty)
 {
 	uint32_t a;
@@ -60,14 +55,14 @@ static int nic_parse(const json_t *v, struct compute_nic *n,
 {
 	if (wire_check(v, nic_args, NFIELDS(nic_args), err) < 0)
 		return -1;
-	copy(n->vif_id, sizeof n->vif_id, v, "vif_id");
-	copy(n->network_id, sizeof n->network_id, v, "network_id");
-	copy(n->network_label, sizeof n->network_label, v, "network_label");
-	copy(n->bridge, sizeof n->bridge, v, "bridge");
-	copy(n->mac, sizeof n->mac, v, "mac");
-	copy(n->address, sizeof n->address, v, "address");
-	copy(n->gateway, sizeof n->gateway, v, "gateway");
-	copy(n->dns, sizeof n->dns, v, "dns");
+	compute_json_str(n->vif_id, sizeof n->vif_id, v, "vif_id");
+	compute_json_str(n->network_id, sizeof n->network_id, v, "network_id");
+	compute_json_str(n->network_label, sizeof n->network_label, v, "network_label");
+	compute_json_str(n->bridge, sizeof n->bridge, v, "bridge");
+	compute_json_str(n->mac, sizeof n->mac, v, "mac");
+	compute_json_str(n->address, sizeof n->address, v, "address");
+	compute_json_str(n->gateway, sizeof n->gateway, v, "gateway");
+	compute_json_str(n->dns, sizeof n->dns, v, "dns");
 	n->prefix = (int)json_integer_value(json_object_get(v, "prefix"));
 	n->mtu = (int)json_integer_value(json_object_get(v, "mtu"));
 	if (!net_bridge_name_ok(n->bridge) || !mac_valid(n->mac) ||
@@ -150,8 +145,8 @@ static int key_parse(const json_t *k, struct compute_guest *g,
 		return 0;
 	if (wire_check(k, key_args, NFIELDS(key_args), err) < 0)
 		return -1;
-	copy(g->key_name, sizeof g->key_name, k, "name");
-	copy(g->key_type, sizeof g->key_type, k, "type");
+	compute_json_str(g->key_name, sizeof g->key_name, k, "name");
+	compute_json_str(g->key_type, sizeof g->key_type, k, "type");
 	if (strcmp(g->key_type, "ssh") != 0 && strcmp(g->key_type, "x509") != 0) {
 		rpc_error_set(err, BAD, NULL, "bad argument 'key'");
 		return -1;
@@ -172,21 +167,21 @@ int compute_args_guest(const json_t *instance, struct compute_guest *g,
 	memset(g, 0, sizeof *g);
 	if (o == NULL || json_is_null(o))
 		return 0;
-	cd = json_object_get(o, "config_drive");
-	if (wire_check(o, guest_args, NFIELDS(guest_args), err) < 0 ||
-	    (cd != NULL && !json_is_boolean(cd))) {
-		if (cd != NULL && !json_is_boolean(cd))
-			rpc_error_set(err, BAD, NULL, "bad argument 'config_drive'");
+	if (wire_check(o, guest_args, NFIELDS(guest_args), err) < 0)
+		return -1;
+	if ((cd = json_object_get(o, "config_drive")) != NULL &&
+	    !json_is_boolean(cd)) {
+		rpc_error_set(err, BAD, NULL, "bad argument 'config_drive'");
 		return -1;
 	}
 	g->present = true;
 	g->config_drive = json_is_true(cd);
-	copy(g->hostname, sizeof g->hostname, o, "hostname");
+	compute_json_str(g->hostname, sizeof g->hostname, o, "hostname");
 	if (!hostname_valid(g->hostname)) {
 		rpc_error_set(err, BAD, NULL, "bad argument 'hostname'");
 		return -1;
 	}
-	copy(g->availability_zone, sizeof g->availability_zone, o,
+	compute_json_str(g->availability_zone, sizeof g->availability_zone, o,
 	    "availability_zone");
 	g->launch_index = (int)json_integer_value(json_object_get(o,
 	    "launch_index"));

@@ -6,6 +6,7 @@
  * the guest boots and asks for it. Only where guests sit on the host's
  * bridge: the libvirt driver with [libvirt] vif_type = bridge.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,23 +34,15 @@ void compute_guest_nics(const struct compute_guest *g,
 	}
 }
 
-/* The short host name dnsmasq gives a lease: the guest's hostname up to
- * its first dot, else "host-<uuid>". */
-static void lease_name(const struct compute_guest *g, const char *uuid,
-    char *out, size_t len)
+/* The name dnsmasq gives a lease: the guest's host name (guest.c took
+ * only [A-Za-z0-9-]{1,63}) in lower case, as kumo-netd wants it. */
+static void lease_name(const struct compute_guest *g, char *out, size_t len)
 {
-	size_t n = strcspn(g->hostname, ".");
+	size_t i;
 
-	if (n > 0 && n < len && n <= 63) {
-		memcpy(out, g->hostname, n);
-		out[n] = '\0';
-		for (size_t i = 0; i < n; i++)
-			if (out[i] >= 'A' && out[i] <= 'Z')
-				out[i] = (char)(out[i] - 'A' + 'a');
-		if (strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789-") == n)
-			return;
-	}
-	snprintf(out, len, "host-%.36s", uuid);
+	for (i = 0; g->hostname[i] != '\0' && i + 1 < len; i++)
+		out[i] = (char)tolower((unsigned char)g->hostname[i]);
+	out[i] = '\0';
 }
 
 int compute_vifs_plug(struct compute *c, const char *uuid,
@@ -59,7 +52,7 @@ int compute_vifs_plug(struct compute *c, const char *uuid,
 
 	if (!compute_uses_netd(c))
 		return 0;
-	lease_name(g, uuid, name, sizeof name);
+	lease_name(g, name, sizeof name);
 	for (size_t i = 0; i < g->n_nics; i++) {
 		if (compute_net_lease_add(c->conf, uuid, g->nics[i].mac,
 		    g->nics[i].address, name, err, sizeof err) < 0) {
@@ -89,7 +82,7 @@ void compute_guest_configdrive(const struct compute *c,
     size_t fqdn_len)
 {
 	memset(cd, 0, sizeof *cd);
-	if (strchr(g->hostname, '.') != NULL || c->conf->dhcp_domain[0] == '\0')
+	if (c->conf->dhcp_domain[0] == '\0')
 		str_copy(fqdn, g->hostname, fqdn_len);
 	else
 		snprintf(fqdn, fqdn_len, "%s.%s", g->hostname,
