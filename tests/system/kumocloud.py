@@ -195,6 +195,23 @@ class Cloud:
         self.daemons[name] = d
         return d
 
+    def start_netd(self, netns):
+        """kumo-netd inside network namespace netns (`ip netns exec` execs
+        it: the daemon's pid is the process's), with the cloud's [network];
+        stopped and its log checked with the other daemons. Returns once
+        its socket ([network] helper_socket) is there."""
+        conf = self.write_conf("netd")
+        os.makedirs(self.state_dir("netd"), exist_ok=True)
+        d = Daemon("netd", ["ip", "netns", "exec", netns,
+                            os.path.join(BUILD, "kumo-netd"), "-c", conf],
+                   os.path.join(self.dir, "netd.log"), self.env)
+        self.daemons["netd"] = d
+        sock = self.extra_conf["network"]["helper_socket"]
+        wait_for(lambda: os.path.exists(sock) or d.proc.poll() is not None, 30,
+                 what="kumo-netd's socket")
+        assert d.proc.poll() is None, "kumo-netd exited:\n" + d.log_text()
+        return d
+
     def start_compute(self, host, fake=None, driver=None, extra_conf=None):
         conf = self.write_conf(host, fake, driver, extra_conf)
         return self.start_daemon(host, "kumo-compute", conf)
