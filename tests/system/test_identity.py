@@ -516,6 +516,8 @@ def test_route_matrix(ks, tenants):
         ("POST", "/v2/images"), ("GET", "/v2/images"), ("GET", "/v2/images/" + sid),
         ("DELETE", "/v2/images/" + sid), ("PUT", "/v2/images/%s/file" % sid),
         ("GET", "/v2/images/%s/file" % sid), ("GET", "/image/v2/images"),
+        ("GET", "/v2.1/servers/%s/ips" % sid), ("GET", "/v2.1/servers/%s/ips/private" % sid),
+        ("GET", "/v2.1/os-networks"), ("GET", "/v2.1/os-networks/" + sid),
     ]
     for method, path in routes:
         body = {} if method in ("POST", "PUT") and "/file" not in path else None
@@ -523,6 +525,8 @@ def test_route_matrix(ks, tenants):
         if method != "GET":
             r = ks.request(method, path, body=body, token=ar)
             assert r.status == 403, (method, path, r)
+    # the networks are readable to a reader (clients resolve them by name)
+    assert ks.get("/v2.1/os-networks", token=ar).status == 200
     # os-flavor-access: admin only, the list included; real bodies, so
     # that the answer is the policy's and not the body check's
     for method, path, body in (
