@@ -174,6 +174,8 @@ struct kumo_conf {
 	int report_interval;           /* compute heartbeat to the conductor, s */
 	int service_down_time;         /* a service is down after this many s */
 	int instance_build_timeout;    /* s from create to ERROR; 0 = never */
+	int instance_action_timeout;   /* s from a reboot/stop/start to giving
+	                                * it up; 0 = never */
 	int api_workers;               /* HTTP worker threads */
 	char log_level[16];
 	/* [api] */

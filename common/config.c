@@ -55,6 +55,8 @@ static const struct conf_key conf_keys[] = {
 	/* Nova's name; Nova's default 0 (never) would let a build wait
 	 * forever on a compute that is up but stuck: kumo's is an hour */
 	INT("DEFAULT", "instance_build_timeout", instance_build_timeout, 0, 31536000, "3600"),
+	/* kumo's: a reboot, stop or start unfinished this long is given up */
+	INT("DEFAULT", "instance_action_timeout", instance_action_timeout, 0, 31536000, "600"),
 	INT("DEFAULT", "osapi_compute_workers", api_workers, 1, 256, "4"),
 	STR("DEFAULT", "log_level", log_level, "info"),
 	STR("api", "auth_strategy", auth_strategy, "keystone"),

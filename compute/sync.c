@@ -167,24 +167,57 @@ static int power_of(struct virt_driver *d, const char *uuid)
 typedef const char *resume_fn(struct sync_round *r, const char *uuid,
     const char *vm, int *power, char *reason, size_t len);
 
+/* What resume_build answers when it has asked for a reschedule itself. */
+static const char RESCHEDULED[] = "rescheduled";
+
+/* Asks the conductor to build uuid elsewhere: a failure report with a
+ * fresh retry record, which it extends with this host. */
+static int reschedule(struct sync_round *r, const char *uuid)
+{
+	struct rpc_error err;
+	json_t *retry = json_pack("{s:i, s:[]}", "num_attempts", 1, "hosts");
+	char why[512];
+
+	if (retry == NULL)
+		return -1;
+	snprintf(why, sizeof why, "kumo-compute on %s restarted before the "
+	    "build started there", r->c->conf->host);
+	if (cond_build_failed(r->c->rpc, r->ctx, uuid, r->c->conf->host, why,
+	    retry, NULL, &err) < 0) {
+		log_warnx("instance %s: reschedule not asked: %s", uuid,
+		    err.message);
+		return -1;
+	}
+	log_info("instance %s: its build had not started here when this "
+	    "compute restarted: rescheduled", uuid);
+	return 0;
+}
+
 static const char *resume_build(struct sync_round *r, const char *uuid,
     const char *vm, int *power, char *reason, size_t len)
 {
 	struct virt_driver *d = r->c->driver;
+	int rc;
 
 	(void)vm;
 	/* The domain runs: the build ended, its report was lost. */
 	if ((*power = power_of(d, uuid)) == POWER_RUNNING)
 		return VM_STATE_ACTIVE;
 	/* Half a build: what it left goes, and the message is gone (acked
-	 * when it arrived). Nova sets such an instance to ERROR. */
-	if (d->ops->destroy(d, uuid) != VIRT_ERROR)
+	 * when it arrived), or still queued: a copy that comes is dropped. */
+	if ((rc = d->ops->destroy(d, uuid)) != VIRT_ERROR)
 		compute_vifs_unplug(r->c, uuid);
-	if (mark_lost(r->c, uuid) < 0)
+	if (mark_lost(r->c, uuid) < 0) {
 		snprintf(reason, len, "out of memory");
-	else
-		snprintf(reason, len, "kumo-compute on %s restarted while the "
-		    "instance was building", r->c->conf->host);
+		return NULL;
+	}
+	/* No guest was ever defined here: nothing ran, so the build can go
+	 * to another host (the conductor excludes this one). One that got
+	 * as far as a domain may have run: ERROR, as Nova. */
+	if (rc == VIRT_NOTFOUND && reschedule(r, uuid) == 0)
+		return RESCHEDULED;
+	snprintf(reason, len, "kumo-compute on %s restarted while the "
+	    "instance was building", r->c->conf->host);
 	return NULL;
 }
 
@@ -291,7 +324,9 @@ static int resume_one(struct sync_round *r, const json_t *e)
 		return 0;
 	}
 	to = t->fn(r, uuid, vm, &power, reason, sizeof reason);
-	if (to != NULL) {
+	if (to == RESCHEDULED) {
+		rc = 0;
+	} else if (to != NULL) {
 		log_info("instance %s: its %s was cut short by a restart: "
 		    "%s now", uuid, t->action, to);
 		rc = cond_instance_update(r->c->rpc, r->ctx, r->c->conf->host,

@@ -261,7 +261,7 @@ int db_instance_set_state(struct db *db, const char *uuid,
 int db_instance_set_name(struct db *db, const char *uuid, const char *name);
 /* Marks deleted, and deletes its allocation, in one transaction. */
 int db_instance_destroy(struct db *db, const char *uuid);
-/* Up to limit (0 = all) live instances scheduling, spawning or deleting
+/* Up to limit (0 = all) live instances in a build, delete or power task
  * whose row has not changed since updated_before (ISO 8601), the oldest
  * first: what the conductor's watchdog looks at. */
 int db_instance_stalled(struct db *db, const char *updated_before, int limit,

@@ -141,7 +141,9 @@ static const char free_fixed_ips_sql[] =
 /* What the conductor watches: builds and deletes that have not moved. */
 static const char stalled_sql[] = SELECT_COLS
     " WHERE deleted = 0 AND task_state IN ('" TASK_SCHEDULING "', '"
-    TASK_SPAWNING "', '" TASK_DELETING "') AND updated_at < ?1"
+    TASK_SPAWNING "', '" TASK_DELETING "', '" TASK_REBOOTING "', '"
+    TASK_REBOOTING_HARD "', '" TASK_POWERING_OFF "', '" TASK_POWERING_ON "')"
+    " AND updated_at < ?1"
     " ORDER BY updated_at LIMIT ?2";
 /* Every live instance in a task, oldest change first (kumo-manage). */
 static const char in_task_sql[] = SELECT_COLS

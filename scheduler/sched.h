@@ -196,6 +196,9 @@ enum watch_verdict {
 	WATCH_WAIT_HOST,       /* host silent, not yet for long enough */
 	WATCH_HOST_LOST,       /* ERROR: its host is down */
 	WATCH_LOCAL_DELETE,    /* deleting on a down host: done in the db */
+	WATCH_RESEND_ACTION,   /* reboot/stop/start on an up host: cast again */
+	WATCH_ACTION_LOST,     /* the same on a down host: task cleared, Error */
+	WATCH_ACTION_TIMED_OUT, /* instance_action_timeout: task cleared, Error */
 };
 /* What the watchdog does about inst at now. can_judge: the conductor has
  * consumed (and recorded) for service_down_time, so a silent host is down. */

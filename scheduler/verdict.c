@@ -35,10 +35,40 @@ int64_t watch_stall(const struct kumo_conf *conf)
 	    conf->service_down_time;
 }
 
+static bool is_action(const char *task)
+{
+	return strcmp(task, TASK_REBOOTING) == 0 ||
+	    strcmp(task, TASK_REBOOTING_HARD) == 0 ||
+	    strcmp(task, TASK_POWERING_OFF) == 0 ||
+	    strcmp(task, TASK_POWERING_ON) == 0;
+}
+
 static bool watched(const char *task)
 {
 	return strcmp(task, TASK_SCHEDULING) == 0 ||
-	    strcmp(task, TASK_SPAWNING) == 0 || strcmp(task, TASK_DELETING) == 0;
+	    strcmp(task, TASK_SPAWNING) == 0 ||
+	    strcmp(task, TASK_DELETING) == 0 || is_action(task);
+}
+
+/* A reboot, stop or start: the API set its task and cast it to the host.
+ * Lost on the way (a compute killed with it read, a broker restart with
+ * transient queues), it is sent there again; given up on a dead host or
+ * after instance_action_timeout. */
+static enum watch_verdict judge_action(const struct kumo_conf *conf,
+    const struct db_instance *inst, const struct db_service *svc,
+    size_t nsvc, int64_t now, int64_t idle, bool can_judge)
+{
+	int64_t stall = watch_stall(conf);
+
+	if (conf->instance_action_timeout > 0 &&
+	    idle > conf->instance_action_timeout)
+		return WATCH_ACTION_TIMED_OUT;
+	if (!watch_host_down(conf, svc, nsvc, inst->host, now))
+		return idle > 2 * stall ? WATCH_RESEND_ACTION : WATCH_MOVING;
+	if (!can_judge || host_silent(svc, nsvc, inst->host, now) <=
+	    (int64_t)WATCH_DEAD_FACTOR * conf->service_down_time)
+		return WATCH_WAIT_HOST;
+	return WATCH_ACTION_LOST;
 }
 
 enum watch_verdict watch_judge(const struct kumo_conf *conf,
@@ -46,7 +76,8 @@ enum watch_verdict watch_judge(const struct kumo_conf *conf,
     int64_t now, bool can_judge)
 {
 	int64_t updated = 0, created = 0, idle, stall = watch_stall(conf);
-	bool building = strcmp(inst->task_state, TASK_DELETING) != 0;
+	bool building = strcmp(inst->task_state, TASK_SCHEDULING) == 0 ||
+	    strcmp(inst->task_state, TASK_SPAWNING) == 0;
 
 	if (!watched(inst->task_state))
 		return WATCH_NOT_WATCHED;
@@ -56,6 +87,8 @@ enum watch_verdict watch_judge(const struct kumo_conf *conf,
 	idle = now - updated;
 	if (idle <= stall)   /* db_instance_stalled lists it from then on */
 		return WATCH_MOVING;
+	if (is_action(inst->task_state))
+		return judge_action(conf, inst, svc, nsvc, now, idle, can_judge);
 	if (building && conf->instance_build_timeout > 0 &&
 	    now - created > conf->instance_build_timeout)
 		return WATCH_TIMED_OUT;
@@ -85,7 +118,7 @@ enum watch_verdict watch_judge(const struct kumo_conf *conf,
 const char *watch_verdict_text(enum watch_verdict v)
 {
 	static const char *const texts[] = {
-		[WATCH_NOT_WATCHED] = "not watched (an action's task)",
+		[WATCH_NOT_WATCHED] = "not watched",
 		[WATCH_NOTHING] = "nothing: its compute is working on it",
 		[WATCH_MOVING] = "nothing yet: changed recently",
 		[WATCH_TIMED_OUT] = "ERROR: instance_build_timeout passed",
@@ -95,6 +128,10 @@ const char *watch_verdict_text(enum watch_verdict v)
 		[WATCH_WAIT_HOST] = "wait: its host may be down",
 		[WATCH_HOST_LOST] = "ERROR: its host is down",
 		[WATCH_LOCAL_DELETE] = "delete in the database: its host is down",
+		[WATCH_RESEND_ACTION] = "resend the action to its host",
+		[WATCH_ACTION_LOST] = "give the action up: its host is down",
+		[WATCH_ACTION_TIMED_OUT] = "give the action up: "
+		    "instance_action_timeout passed",
 	};
 
 	if ((int)v < 0 || (size_t)v >= sizeof texts / sizeof *texts)

@@ -25,6 +25,18 @@
  *       reaps what the conductor lists as deleted).
  *   building for longer than [DEFAULT] instance_build_timeout
  *       ERROR, as Nova's _check_instance_build_time.
+ *   rebooting, powering-off or powering-on, unchanged for twice
+ *   WATCH_STALL_S on a compute that is up
+ *       the cast may have been lost (a compute killed with it read, a
+ *       transient queue lost with the broker): it is sent there again,
+ *       with the action's own request id, at most once in twice
+ *       WATCH_STALL_S. Doing one twice is harmless: a stop of a stopped
+ *       guest, a start of a running one, a second reboot.
+ *   the same on a compute that is down, or unchanged for longer than
+ *   [DEFAULT] instance_action_timeout
+ *       given up: the task is cleared (the vm_state stays; the compute's
+ *       sync corrects the power state when it reports), the action ends
+ *       in Error with an event that says why.
  *
  * The rules are watch_judge's (verdict.c); this file carries them out.
  *
@@ -145,10 +157,114 @@ static void timed_out(struct sched *s, const struct rpc_ctx *ctx,
 	}
 }
 
+/* The newest action of inst (the one its task belongs to): 0, or -1. */
+static int latest_action(struct sched *s, const struct db_instance *inst,
+    struct db_action *out)
+{
+	struct db_action *acts = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (db_action_list(s->db, inst->uuid, &acts, &n) == DB_OK && n > 0) {
+		*out = acts[0];
+		rc = 0;
+	}
+	free(acts);
+	return rc;
+}
+
+static int cast_action(struct sched *s, const struct rpc_ctx *ctx,
+    const struct db_instance *inst, struct rpc_error *e)
+{
+	const char *t = inst->task_state;
+
+	if (strcmp(t, TASK_POWERING_OFF) == 0)
+		return compute_stop_instance(s->rpc, ctx, inst->host, inst->uuid, e);
+	if (strcmp(t, TASK_POWERING_ON) == 0)
+		return compute_start_instance(s->rpc, ctx, inst->host, inst->uuid, e);
+	return compute_reboot_instance(s->rpc, ctx, inst->host, inst->uuid,
+	    strcmp(t, TASK_REBOOTING_HARD) == 0, e);
+}
+
+static void resend_action(struct sched *s, const struct db_instance *inst,
+    const struct db_action *act, int64_t idle, int64_t now, int64_t period)
+{
+	struct rpc_ctx ctx;
+	struct rpc_error e;
+
+	if (resent_within(inst->uuid, now, period))
+		return;
+	log_warnx("instance %s: %s on %s for %lld s with no word from it: the "
+	    "%s is sent there again", inst->uuid, inst->task_state, inst->host,
+	    (long long)idle, act->action);
+	rpc_ctx_init(&ctx, act->request_id, act->user_id, act->project_id, false);
+	if (cast_action(s, &ctx, inst, &e) < 0)
+		log_warnx("instance %s: %s not sent again: %s", inst->uuid,
+		    act->action, e.message);
+	rpc_ctx_clear(&ctx);
+}
+
+/* The task cleared (expecting it still), the action ended in Error with
+ * an event naming why. */
+static void give_up_action(struct sched *s, const struct db_instance *inst,
+    const struct db_action *act, const char *why)
+{
+	struct db_action_event ev;
+
+	if (db_instance_set_state(s->db, inst->uuid, NULL, TASK_NONE, -1, NULL,
+	    NULL, inst->task_state) != DB_OK)
+		return;   /* it finished meanwhile, or was deleted */
+	memset(&ev, 0, sizeof ev);
+	snprintf(ev.event, sizeof ev.event, "compute_%s_instance", act->action);
+	time_iso8601(ev.start_time);
+	str_copy(ev.finish_time, ev.start_time, sizeof ev.finish_time);
+	str_copy(ev.result, "Error", sizeof ev.result);
+	str_copy(ev.host, inst->host, sizeof ev.host);
+	str_copy(ev.traceback, why, sizeof ev.traceback);
+	str_copy(ev.details, why, sizeof ev.details);
+	if (db_action_event_add(s->db, inst->uuid, act->request_id, &ev) != DB_OK ||
+	    db_action_finish(s->db, inst->uuid, act->request_id, "Error") != DB_OK)
+		log_info("instance %s: the %s action not finished", inst->uuid,
+		    act->action);
+	log_warnx("instance %s: %s given up: %s", inst->uuid, act->action, why);
+}
+
+static void watch_action(struct sched *s, const struct db_instance *inst,
+    enum watch_verdict v, int64_t idle, int64_t now)
+{
+	struct db_action act;
+	char why[512];
+
+	if (latest_action(s, inst, &act) < 0) {
+		/* No record (a database restored from before it): the task
+		 * alone is known. */
+		memset(&act, 0, sizeof act);
+		str_copy(act.action, strcmp(inst->task_state, TASK_POWERING_OFF) == 0 ?
+		    "stop" : strcmp(inst->task_state, TASK_POWERING_ON) == 0 ?
+		    "start" : "reboot", sizeof act.action);
+		str_copy(act.user_id, inst->user_id, sizeof act.user_id);
+		str_copy(act.project_id, inst->project_id, sizeof act.project_id);
+	}
+	if (v == WATCH_RESEND_ACTION) {
+		resend_action(s, inst, &act, idle, now, 2 * watch_stall(s->conf));
+		return;
+	}
+	if (v == WATCH_ACTION_LOST)
+		snprintf(why, sizeof why, "kumo-compute on %s is down (no report "
+		    "for over %d s): the %s did not happen", inst->host,
+		    WATCH_DEAD_FACTOR * s->conf->service_down_time, act.action);
+	else
+		snprintf(why, sizeof why, "the %s did not finish within [DEFAULT] "
+		    "instance_action_timeout = %d s", act.action,
+		    s->conf->instance_action_timeout);
+	give_up_action(s, inst, &act, why);
+}
+
 static void judge(struct sched *s, const struct db_instance *inst,
     const struct db_service *svc, size_t nsvc, int64_t now, bool can_judge)
 {
 	int64_t updated = 0, idle, stall = watch_stall(s->conf);
+	enum watch_verdict v;
 	struct rpc_ctx ctx;
 
 	if (time_parse_utc(inst->updated_at, &updated) < 0)
@@ -156,7 +272,7 @@ static void judge(struct sched *s, const struct db_instance *inst,
 	idle = now - updated;
 	rpc_ctx_init(&ctx, inst->request_id, inst->user_id, inst->project_id,
 	    false);
-	switch (watch_judge(s->conf, inst, svc, nsvc, now, can_judge)) {
+	switch ((v = watch_judge(s->conf, inst, svc, nsvc, now, can_judge))) {
 	case WATCH_TIMED_OUT:
 		timed_out(s, &ctx, inst);
 		break;
@@ -169,6 +285,11 @@ static void judge(struct sched *s, const struct db_instance *inst,
 	case WATCH_HOST_LOST:
 	case WATCH_LOCAL_DELETE:
 		host_lost(s, &ctx, inst, idle);
+		break;
+	case WATCH_RESEND_ACTION:
+	case WATCH_ACTION_LOST:
+	case WATCH_ACTION_TIMED_OUT:
+		watch_action(s, inst, v, idle, now);
 		break;
 	default:
 		break;   /* nothing to do this round */

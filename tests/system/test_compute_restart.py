@@ -3,9 +3,10 @@ _init_instance; compute/sync.c's start-up round): the RPC message of an
 operation is acked when it arrives, so after a kill -9 only the database
 remembers the task, and the restarted compute finishes it or fails it.
 
-- a build cut short (kill -9 while the fake driver's spawn sleeps): ERROR
-  with a fault naming the restart, as Nova does; the instance can then be
-  deleted and its claim is freed;
+- a build cut short before it started (kill -9 while the fake driver's
+  spawn sleeps, before any domain exists): rescheduled to another host
+  (ERROR "No valid host" when there is none); a build that got as far as
+  a domain that is not running is ERROR, as Nova does;
 - a delete, a stop and a start cut short (the task left in the database
   while the compute was down, the fake's domains persisted): finished.
 """
@@ -42,7 +43,9 @@ def used_vcpus(cloud):
     return sum(h["vcpus_used"] for h in hv)
 
 
-def test_build_cut_short_by_kill9_ends_in_error(make_cloud):
+def test_build_cut_short_before_it_started_is_rescheduled(make_cloud):
+    # compute1 sleeps in the fake's spawn before any domain exists: a
+    # build it never started. compute2 builds at once.
     cloud = make_cloud(computes=1, fake={"spawn_delay_ms": 60000})
     image = cloud.create_image()
     sid = cloud.boot("vm-cut", image)
@@ -51,17 +54,41 @@ def test_build_cut_short_by_kill9_ends_in_error(make_cloud):
              what="the compute to start spawning")
     s = cloud.server(sid)
     assert (s["status"], s["OS-EXT-STS:task_state"]) == ("BUILD", "spawning")
+    cloud.start_compute("compute2", fake={"spawn_delay_ms": 0})
+    cloud.wait_computes_up(2)
+    kill9(cloud, "compute1")
+
+    cloud.start_compute("compute1", fake={"spawn_delay_ms": 0})
+    s = cloud.wait_status(sid, "ACTIVE", timeout=30)
+    assert s["OS-EXT-SRV-ATTR:host"] == "compute2"
+    text = cloud.daemons["compute1"].log_text()
+    assert "instance %s: its build had not started here when this compute " \
+        "restarted: rescheduled" % sid in text
+    assert "rescheduling: kumo-compute on compute1 restarted before the build " \
+        "started there" in cloud.daemons["scheduler"].log_text()
+    wait_for(lambda: used_vcpus(cloud) == 1, 20, what="one claim, on compute2")
+    # compute1 kept no guest of it and builds again.
+    # (the fake's table is written with its first domain: none yet)
+    assert not os.path.exists(os.path.join(cloud.state_dir("compute1"),
+                                           "fake-instances.json"))
+    sid2 = cloud.boot("vm-after", image)
+    assert cloud.wait_status(sid2, "ACTIVE")["status"] == "ACTIVE"
+
+
+def test_build_cut_short_with_no_other_host_ends_in_error(make_cloud):
+    cloud = make_cloud(computes=1, fake={"spawn_delay_ms": 60000})
+    image = cloud.create_image()
+    sid = cloud.boot("vm-cut", image)
+    log = cloud.daemons["compute1"].log_path
+    wait_for(lambda: "instance %s: spawning" % sid in open(log).read(), 20,
+             what="the compute to start spawning")
     kill9(cloud, "compute1")
 
     cloud.start_compute("compute1", fake={"spawn_delay_ms": 0})
     s = cloud.wait_status(sid, "ERROR", timeout=30)
     assert s["OS-EXT-STS:task_state"] is None
-    assert "kumo-compute on compute1 restarted while the instance was building" \
-        in s["fault"]["message"], s["fault"]
-    text = cloud.daemons["compute1"].log_text()
-    assert "instance %s: its build was cut short by a restart" % sid in text
-    # The instance keeps its host (and claim) until it is deleted, as in Nova.
-    assert s["OS-EXT-SRV-ATTR:host"] == "compute1"
+    # The reschedule excluded the host that restarted: none was left.
+    assert "No valid host" in s["fault"]["message"], s["fault"]
     assert cloud.delete("/v2.1/servers/%s" % sid).status == 204
     cloud.wait_gone(sid)
     wait_for(lambda: used_vcpus(cloud) == 0, 20, what="the claim freed")
