@@ -439,6 +439,17 @@ int rpc_conn_ack(struct rpc_conn *c, uint64_t tag)
 	return rpc_conn_ack_flush(c);
 }
 
+int rpc_conn_ack_now(struct rpc_conn *c, uint64_t tag, bool multiple)
+{
+	return amqp_basic_ack(c->st, 1, tag, multiple) == AMQP_STATUS_OK ? 0 : -1;
+}
+
+int rpc_conn_qos(struct rpc_conn *c, unsigned prefetch)
+{
+	amqp_basic_qos(c->st, 1, 0, (uint16_t)(prefetch > 65535 ? 65535 : prefetch), 0);
+	return check(c->st, "basic.qos");
+}
+
 int rpc_conn_reject(struct rpc_conn *c, uint64_t tag)
 {
 	if (rpc_conn_ack_flush(c) == -1)

@@ -17,11 +17,18 @@
  * messages.
  *
  * Read-ahead: deliveries that arrived together are read together (up to
- * READ_AHEAD) and acked with one basic.ack before any of them runs (oslo
- * acks before it dispatches: a request that kills the process is not
- * delivered again). The reader runs them one after the other; when one
- * runs longer than HANDOFF_MS the standby runs the next instead of
- * reading.
+ * READ_AHEAD). The reader runs them one after the other; when one runs
+ * longer than HANDOFF_MS the standby runs the next instead of reading.
+ *
+ * Acks after the work: a delivery is acked once its request ran (oslo
+ * acks before it dispatches, so a process killed with work read ahead or
+ * running loses it). Whoever takes the reading turn first acks what ran:
+ * the run of finished deliveries from the oldest unacked one with one
+ * basic.ack `multiple`, any finished behind a request still running one by
+ * one. A process killed at any point leaves each message either done and
+ * acked, or unacked and delivered again (to another consumer, or to this
+ * one restarted); handlers are idempotent on a second delivery. basic.qos
+ * bounds the unacked deliveries to what the pool can hold.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +65,7 @@ struct rpc_pool {
 	uint64_t last_request_ms;
 	bool broken;              /* a reader found c broken */
 	bool stopping;
+	bool draining;            /* stop: nobody reads any more */
 	uint64_t last_read_ms;
 	int running;
 	int n;
@@ -68,6 +76,15 @@ struct rpc_pool {
 	 * and adds them under it. */
 	struct rpc_request ready[READ_AHEAD];
 	size_t ready_head, ready_n;
+	/* Deliveries of the connection `gen` read and not acked yet, in tag
+	 * order; done once their request ran. */
+	unsigned gen;
+	struct unacked {
+		uint64_t tag;
+		bool done;
+	} *unacked;
+	size_t n_unacked, cap_unacked;
+	uint64_t *acks;           /* scratch of the reader's settle */
 };
 
 struct worker_arg {
@@ -76,59 +93,133 @@ struct worker_arg {
 };
 
 /* Reads what else the broker sent with the request just read into the
- * ring's free slots (without the lock); how many. -1 when c failed. */
-static int read_ahead(struct rpc_pool *p, struct rpc_conn *c, size_t tail, size_t room)
+ * ring's free slots (without the lock): how many in *k. -1 when c failed
+ * (those read stay: they run, and the copies delivered again after the
+ * reconnect are dropped as duplicates). */
+static int read_ahead(struct rpc_pool *p, struct rpc_conn *c, size_t tail,
+    size_t room, int *k)
 {
-	int k = 0;
-
-	while ((size_t)k < room && rpc_conn_buffered(c)) {
-		struct rpc_request *req = &p->ready[(tail + (size_t)k) % READ_AHEAD];
+	*k = 0;
+	while ((size_t)*k < room && rpc_conn_buffered(c)) {
+		struct rpc_request *req = &p->ready[(tail + (size_t)*k) % READ_AHEAD];
 		int r = rpc_server_read(p->s, c, 0, req);
 		if (r == -1)
 			return -1;
 		if (r == 0 && !rpc_conn_buffered(c))
 			break;
-		k += r;
+		*k += r;
 	}
-	return k;
+	return 0;
 }
 
-/* Called with p->mu held; returns with it held. Reads once (and what
- * came with it); 1 with a request in the slot and the turn held by slot
- * `me`, everything read acked. */
+/* Records a delivery read on the current connection. Called with p->mu. */
+static void track(struct rpc_pool *p, struct rpc_request *req)
+{
+	struct unacked *u;
+
+	req->gen = p->gen;
+	if (req->tag == 0)
+		return;
+	if (p->n_unacked == p->cap_unacked) {
+		size_t cap = p->cap_unacked ? 2 * p->cap_unacked : 64;
+		uint64_t *a = realloc(p->acks, cap * sizeof *a);
+		if (a != NULL)
+			p->acks = a;
+		if (a == NULL || (u = realloc(p->unacked, cap * sizeof *u)) == NULL) {
+			/* Left unacked: delivered again after a reconnect. */
+			log_warnx("rpc: out of memory: a delivery stays unacked");
+			return;
+		}
+		p->unacked = u;
+		p->cap_unacked = cap;
+	}
+	p->unacked[p->n_unacked++] = (struct unacked){ req->tag, false };
+}
+
+/* Marks req's delivery done. Called with p->mu. */
+static void finished(struct rpc_pool *p, const struct rpc_request *req)
+{
+	if (req->tag == 0 || req->gen != p->gen)
+		return;   /* a connection since replaced: delivered again */
+	for (size_t i = 0; i < p->n_unacked; i++)
+		if (p->unacked[i].tag == req->tag) {
+			p->unacked[i].done = true;
+			return;
+		}
+}
+
+/* Takes the finished deliveries off the list: *multi, the last of those
+ * before the oldest still running (0: none), and into p->acks the others.
+ * How many others. Called with p->mu. */
+static size_t settle_take(struct rpc_pool *p, uint64_t *multi)
+{
+	size_t i = 0, j, n = 0, keep;
+
+	*multi = 0;
+	while (i < p->n_unacked && p->unacked[i].done)
+		*multi = p->unacked[i++].tag;
+	for (j = keep = i; j < p->n_unacked; j++) {
+		if (p->unacked[j].done)
+			p->acks[n++] = p->unacked[j].tag;
+		else
+			p->unacked[keep++] = p->unacked[j];
+	}
+	memmove(p->unacked, p->unacked + i, (keep - i) * sizeof *p->unacked);
+	p->n_unacked = keep - i;
+	return n;
+}
+
+/* Sends the acks settle_take took; the caller holds the reading turn (or
+ * the detached connection). 0, or -1 when c failed. */
+static int settle_send(struct rpc_conn *c, uint64_t multi, const uint64_t *acks,
+    size_t n)
+{
+	if (multi != 0 && rpc_conn_ack_now(c, multi, true) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (rpc_conn_ack_now(c, acks[i], false) == -1)
+			return -1;
+	return 0;
+}
+
+/* Called with p->mu held; returns with it held. Acks what ran, reads once
+ * (and what came with it); 1 with a request in the slot and the turn held
+ * by slot `me`. */
 static int take_turn(struct rpc_pool *p, struct slot *sl, int me)
 {
 	struct rpc_conn *c = p->c;
 	size_t tail = (p->ready_head + p->ready_n) % READ_AHEAD;
-	size_t room = READ_AHEAD - p->ready_n;
-	int r, k = 0;
+	size_t room = READ_AHEAD - p->ready_n, n;
+	uint64_t multi;
+	bool broken;
+	int r = -1, k = 0;
 
 	p->reading = true;
+	n = settle_take(p, &multi);
 	pthread_mutex_unlock(&p->mu);
-	r = rpc_server_read(p->s, c, READ_TICK_MS, &sl->req);
-	if (r == 1 && (k = read_ahead(p, c, tail, room)) == -1)
-		r = -1;
-	if (r == 1 && rpc_conn_ack_flush(c) == -1)
-		r = -1;
-	if (r == -1) {
-		/* Not acked: the broker delivers them again. */
-		rpc_request_clear(&sl->req);
-		for (int i = 0; i < k; i++)
-			rpc_request_clear(&p->ready[(tail + (size_t)i) % READ_AHEAD]);
-		k = 0;
-	}
+	/* p->acks is the reader's until it gives the turn back. */
+	broken = settle_send(c, multi, p->acks, n) == -1;
+	if (!broken)
+		r = rpc_server_read(p->s, c, READ_TICK_MS, &sl->req);
+	if (r == 1 && read_ahead(p, c, tail, room, &k) == -1)
+		broken = true;
+	broken = broken || r == -1;
 	pthread_mutex_lock(&p->mu);
+	if (r == 1)
+		track(p, &sl->req);
+	for (int i = 0; i < k; i++)
+		track(p, &p->ready[(tail + (size_t)i) % READ_AHEAD]);
 	p->ready_n += (size_t)k;
 	p->reading = false;
 	p->last_read_ms = now_ms();
-	if (r == -1) {
+	if (broken) {
 		p->broken = true;
 		pthread_cond_signal(&p->mgr_cv);
 	} else if (p->c != c || p->stopping) {
 		pthread_cond_signal(&p->mgr_cv); /* detach is waiting */
 	}
 	if (r == 1) {
-		if (p->c == c && !p->stopping) {
+		if (p->c == c && !p->stopping && !broken) {
 			p->held = true;
 			p->holder = me;
 			p->held_since_ms = p->last_request_ms = p->last_read_ms;
@@ -164,6 +255,7 @@ static void run_slot(struct rpc_pool *p, struct slot *sl)
 	pthread_mutex_unlock(&p->mu);
 	rpc_dispatch(p->s, &sl->req);
 	pthread_mutex_lock(&p->mu);
+	finished(p, &sl->req);
 	sl->busy = false;
 	p->running--;
 	pthread_cond_broadcast(&p->idle_cv);
@@ -174,7 +266,8 @@ static void run_slot(struct rpc_pool *p, struct slot *sl)
 
 static bool turn_free(const struct rpc_pool *p)
 {
-	return p->c != NULL && !p->broken && !p->reading && !p->held;
+	return p->c != NULL && !p->broken && !p->reading && !p->held &&
+	    !p->draining;
 }
 
 /* The standby: called with p->mu while a request runs with the turn held
@@ -282,6 +375,8 @@ void rpc_pool_attach(struct rpc_pool *p, struct rpc_conn *c)
 	pthread_mutex_lock(&p->mu);
 	p->c = c;
 	p->broken = false;
+	p->gen++;              /* the old connection's tags mean nothing here */
+	p->n_unacked = 0;
 	p->last_read_ms = now_ms();
 	pthread_cond_signal(&p->turn_cv);
 	pthread_mutex_unlock(&p->mu);
@@ -315,6 +410,25 @@ struct rpc_conn *rpc_pool_detach(struct rpc_pool *p)
 	return c;
 }
 
+void rpc_pool_settle(struct rpc_pool *p, struct rpc_conn *c)
+{
+	uint64_t multi;
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	/* Detached: nobody reads, p->acks is free. */
+	n = settle_take(p, &multi);
+	if (settle_send(c, multi, p->acks, n) == -1)
+		log_warnx("rpc: acks not sent at stop: those messages are "
+		    "delivered again");
+	pthread_mutex_unlock(&p->mu);
+}
+
+unsigned rpc_pool_prefetch(const struct rpc_pool *p)
+{
+	return (unsigned)p->n + READ_AHEAD;
+}
+
 void rpc_pool_heartbeat(struct rpc_pool *p)
 {
 	pthread_mutex_lock(&p->mu);
@@ -335,6 +449,7 @@ int rpc_pool_drain(struct rpc_pool *p, int grace_ms)
 	if (p == NULL)
 		return 0;
 	pthread_mutex_lock(&p->mu);
+	p->draining = true;
 	while ((p->running > 0 || p->ready_n > 0) &&
 	    rpc_cond_wait_until(&p->idle_cv, &p->mu, deadline))
 		;
@@ -367,6 +482,8 @@ void rpc_pool_free(struct rpc_pool *p)
 	pthread_cond_destroy(&p->idle_cv);
 	free(p->thr);
 	free(p->slots);
+	free(p->unacked);
+	free(p->acks);
 	free(p);
 }
 

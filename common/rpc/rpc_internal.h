@@ -33,7 +33,9 @@
 #define RPC_ENV_HEAD "{\"oslo.version\":\"" RPC_ENVELOPE_VERSION "\",\"oslo.message\":\""
 #define RPC_ID_MAX 64                  /* _msg_id, _unique_id: uuid hex in practice */
 #define RPC_FRAME_MAX 131072
-#define RPC_DEDUP 16                   /* _unique_id history per server */
+#define RPC_DEDUP 128                  /* _unique_id history per server (oslo
+                                        * keeps 16; kumo covers what a
+                                        * reconnect may deliver again) */
 #define RPC_ACK_BATCH 64               /* deliveries one basic.ack may cover */
 #define RPC_NAME_MAX 256               /* exchange, queue, routing key */
 
@@ -107,6 +109,8 @@ struct rpc_request {
 	int monitor_s;          /* _timeout (call monitor), 0 when null */
 	struct rpc_ctx ctx;
 	struct rpc_error *invalid; /* owned; set: answer with this failure */
+	uint64_t tag;           /* its delivery: acked once it ran (0: none) */
+	unsigned gen;           /* the pool's connection it came on */
 };
 
 /* Takes msg (stolen, even on error). 0, or -1 with err filled; on -1
@@ -264,6 +268,10 @@ int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delive
 int rpc_conn_ack(struct rpc_conn *c, uint64_t tag);
 int rpc_conn_ack_flush(struct rpc_conn *c);
 int rpc_conn_reject(struct rpc_conn *c, uint64_t tag);
+/* One basic.ack now: tag alone, or every delivery up to it (multiple). */
+int rpc_conn_ack_now(struct rpc_conn *c, uint64_t tag, bool multiple);
+/* basic.qos: at most prefetch unacked deliveries per consumer. */
+int rpc_conn_qos(struct rpc_conn *c, unsigned prefetch);
 /* Lets the library send and check heartbeats on an idle connection.
  * 0, or -1 when the connection is gone. */
 int rpc_conn_service(struct rpc_conn *c);
@@ -378,8 +386,13 @@ bool rpc_pool_wait_broken(struct rpc_pool *p, int ms);
 struct rpc_conn *rpc_pool_detach(struct rpc_pool *p);
 /* While every worker is busy, keeps the connection's heartbeats going. */
 void rpc_pool_heartbeat(struct rpc_pool *p);
-/* Waits up to grace_ms for running requests. Returns how many still run. */
+/* Stops the reading and waits up to grace_ms for running requests (and
+ * those read ahead). Returns how many still run. */
 int rpc_pool_drain(struct rpc_pool *p, int grace_ms);
+/* Acks what ran of the deliveries of c, the connection just detached. */
+void rpc_pool_settle(struct rpc_pool *p, struct rpc_conn *c);
+/* How many unacked deliveries the pool can hold (running and read ahead). */
+unsigned rpc_pool_prefetch(const struct rpc_pool *p);
 /* Joins the workers (waits for stuck handlers) and frees. */
 void rpc_pool_free(struct rpc_pool *p);
 /* Sends call-monitor heartbeats for running calls that asked for them. */
@@ -389,8 +402,9 @@ void rpc_pool_monitor(struct rpc_pool *p);
 struct rpc_transport *rpc_server_transport(const struct rpc_server *s);
 struct rpc_pool *rpc_server_pool(const struct rpc_server *s);
 const struct rpc_server_conf *rpc_server_conf_of(const struct rpc_server *s);
-/* Reads one delivery (the caller holds the reading turn): checks it, acks
- * or rejects it. 1 with *req to run, 0 nothing to run, -1 broken. */
+/* Reads one delivery (the caller holds the reading turn): checks it. 1
+ * with *req to run (req->tag: its delivery, to ack once it ran), 0 nothing
+ * to run (acked or rejected already), -1 broken. */
 int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
     struct rpc_request *req);
 

@@ -3,8 +3,8 @@
  * connection. It declares what oslo declares (research/oslo-messaging-
  * wire.md section 2), consumes `T`, `T.S` and `T_fanout_<hex>` and lends
  * the connection to the worker pool (dispatch.c), whose workers read it in
- * turn through rpc_server_read: each delivery is checked, acked (rejected
- * when it cannot be decoded) and run. On a broken connection the listen
+ * turn through rpc_server_read: each delivery is checked (rejected when it
+ * cannot be decoded), run and then acked. On a broken connection the listen
  * thread reconnects with the transport's backoff and declares everything
  * again.
  */
@@ -107,6 +107,7 @@ static int setup(struct rpc_server *s, struct rpc_conn *c)
 	    rpc_conn_declare_exchange(c, s->x_fanout, "fanout") == -1 ||
 	    rpc_conn_declare_queue(c, s->q_fanout, RPC_Q_TRANSIENT) == -1 ||
 	    rpc_conn_bind(c, s->q_fanout, s->x_fanout, s->topic) == -1 ||
+	    rpc_conn_qos(c, rpc_pool_prefetch(s->pool)) == -1 ||
 	    rpc_conn_consume(c, s->topic, false) == -1 ||
 	    rpc_conn_consume(c, s->q_server, false) == -1 ||
 	    rpc_conn_consume(c, s->q_fanout, false) == -1)
@@ -150,10 +151,6 @@ int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
 		return r;
 	if (!d.too_big && rpc_request_fast(d.body ? d.body : "", d.len, req) == 0) {
 		free(d.body);
-		if (rpc_conn_ack(c, d.tag) == -1) {
-			rpc_request_clear(req);
-			return -1;
-		}
 		goto decoded;
 	}
 	if (d.too_big) {
@@ -167,27 +164,27 @@ int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
 		log_warnx("rpc: %s: message rejected: %s", s->q_server, why);
 		return rpc_conn_reject(c, d.tag) == 0 ? 0 : -1;
 	}
-	if (rpc_conn_ack(c, d.tag) == -1) {
-		json_decref(msg);
-		return -1;
-	}
 	memset(&err, 0, sizeof err);
 	if (rpc_request_decode(msg, req, &err) == -1) {
 		log_warnx("rpc: %s: %s%s", s->q_server, err.message,
 		    req->msg_id ? " (answered with a failure)" : " (dropped)");
 		if (req->msg_id == NULL || (req->invalid = malloc(sizeof err)) == NULL) {
 			rpc_request_clear(req);
-			return 0;
+			return rpc_conn_ack_now(c, d.tag, false) == 0 ? 0 : -1;
 		}
 		*req->invalid = err;
+		req->tag = d.tag;
 		return 1;
 	}
 decoded:
+	/* A copy already run or running (sent twice, or delivered again
+	 * after a reconnect while its first delivery ran here). */
 	if (duplicate(s, req->unique_id)) {
 		log_warnx("rpc: %s: duplicate message %s dropped", s->q_server, req->unique_id);
 		rpc_request_clear(req);
-		return 0;
+		return rpc_conn_ack_now(c, d.tag, false) == 0 ? 0 : -1;
 	}
+	req->tag = d.tag;
 	return 1;
 }
 
@@ -234,8 +231,9 @@ static void *listen_main(void *arg)
 	}
 	set_consuming(s, false);
 	if (c != NULL && (c = rpc_pool_detach(s->pool)) != NULL) {
-		/* Unread deliveries go back to their queues on close. */
-		rpc_conn_ack_flush(c);
+		/* What ran is acked; what did not (unread, read ahead, still
+		 * running) goes back to its queue on close. */
+		rpc_pool_settle(s->pool, c);
 		rpc_conn_delete_queue(c, s->q_fanout);
 		rpc_conn_free(c, true);
 	}
@@ -271,10 +269,12 @@ void rpc_server_stop(struct rpc_server *s, int grace_ms)
 	if (s == NULL || s->stopped)
 		return;
 	s->stopped = true;
+	/* Reading stops, what runs finishes (its acks go on the listen
+	 * connection, which closes after). */
+	left = rpc_pool_drain(s->pool, grace_ms);
 	s->stop = true;
 	if (s->started)
 		pthread_join(s->thr, NULL);
-	left = rpc_pool_drain(s->pool, grace_ms);
 	if (left > 0)
 		log_warnx("rpc: %s: %d handlers still running after %d ms", s->q_server,
 		    left, grace_ms);

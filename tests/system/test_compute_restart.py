@@ -1,19 +1,22 @@
 """Nothing is lost when a kumo-compute dies with work in flight (Nova's
 _init_instance; compute/sync.c's start-up round): the RPC message of an
-operation is acked when it arrives, so after a kill -9 only the database
+operation is acked once it ran, so after a kill -9 it is delivered again
+to the restarted compute; where it was lost anyway, the database
 remembers the task, and the restarted compute finishes it or fails it.
 
-- a build cut short before it started (kill -9 while the fake driver's
-  spawn sleeps, before any domain exists): rescheduled to another host
-  (ERROR "No valid host" when there is none); a build that got as far as
-  a domain that is not running is ERROR, as Nova does;
+- a build cut short (kill -9 while the fake driver's spawn sleeps, before
+  any domain exists): its message comes again and it is built; with the
+  message lost too, rescheduled to another host (ERROR "No valid host"
+  when there is none); a build that got as far as a domain that is not
+  running is ERROR, as Nova does;
 - a delete, a stop and a start cut short (the task left in the database
   while the compute was down, the fake's domains persisted): finished.
 """
 import os
 import sqlite3
+import subprocess
 
-from kumocloud import wait_for
+from kumocloud import RABBITMQCTL, wait_for
 from test_reconcile import fake_domains
 
 
@@ -38,51 +41,83 @@ def set_task(cloud, sid, task, vm_state=None):
         db.close()
 
 
+def running_vms(cloud):
+    hv = cloud.get("/v2.1/os-hypervisors/detail").json["hypervisors"]
+    return {h["hypervisor_hostname"]: h["running_vms"] for h in hv}
+
+
 def used_vcpus(cloud):
     hv = cloud.get("/v2.1/os-hypervisors/detail").json["hypervisors"]
     return sum(h["vcpus_used"] for h in hv)
 
 
-def test_build_cut_short_before_it_started_is_rescheduled(make_cloud):
-    # compute1 sleeps in the fake's spawn before any domain exists: a
-    # build it never started. compute2 builds at once.
-    cloud = make_cloud(computes=1, fake={"spawn_delay_ms": 60000})
-    image = cloud.create_image()
+def queued(cloud, queue):
+    out = subprocess.run([RABBITMQCTL, "-q", "list_queues", "-p", cloud.vhost,
+                          "name", "messages"], check=True, timeout=60,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] == queue:
+            return int(f[1])
+    return 0
+
+
+def cut_spawn(cloud, image, lose_message):
+    """A build cut short by kill -9 while the fake driver's spawn sleeps
+    (before any domain exists); the build message unacked, back in the
+    compute's queue, or lost with it (purged)."""
     sid = cloud.boot("vm-cut", image)
     log = cloud.daemons["compute1"].log_path
     wait_for(lambda: "instance %s: spawning" % sid in open(log).read(), 20,
              what="the compute to start spawning")
     s = cloud.server(sid)
     assert (s["status"], s["OS-EXT-STS:task_state"]) == ("BUILD", "spawning")
-    cloud.start_compute("compute2", fake={"spawn_delay_ms": 0})
-    cloud.wait_computes_up(2)
     kill9(cloud, "compute1")
+    # acked only once it ran: the broker puts it back in the queue
+    wait_for(lambda: queued(cloud, "compute.compute1") == 1, 20,
+             what="the build message back in its queue")
+    if lose_message:
+        subprocess.run([RABBITMQCTL, "-q", "purge_queue", "-p", cloud.vhost,
+                        "compute.compute1"], check=True, timeout=60,
+                       capture_output=True)
+    return sid
+
+
+def test_build_cut_short_is_delivered_again(make_cloud):
+    cloud = make_cloud(computes=1, fake={"spawn_delay_ms": 60000})
+    image = cloud.create_image()
+    sid = cut_spawn(cloud, image, lose_message=False)
+
+    cloud.start_compute("compute1", fake={"spawn_delay_ms": 0})
+    s = cloud.wait_status(sid, "ACTIVE", timeout=30)
+    assert s["OS-EXT-SRV-ATTR:host"] == "compute1"
+    wait_for(lambda: running_vms(cloud) == {"compute1": 1}, 20,
+             what="one guest, one claim")
+
+
+def test_build_lost_with_its_compute_is_rescheduled(make_cloud):
+    cloud = make_cloud(computes=1, fake={"spawn_delay_ms": 60000})
+    image = cloud.create_image()
+    sid = cut_spawn(cloud, image, lose_message=True)
+    # compute2 builds at once; compute1 restarts with no message left.
+    cloud.start_compute("compute2", fake={"spawn_delay_ms": 0})
+    wait_for(lambda: "compute2" in running_vms(cloud), 20, what="compute2's report")
 
     cloud.start_compute("compute1", fake={"spawn_delay_ms": 0})
     s = cloud.wait_status(sid, "ACTIVE", timeout=30)
     assert s["OS-EXT-SRV-ATTR:host"] == "compute2"
-    text = cloud.daemons["compute1"].log_text()
     assert "instance %s: its build had not started here when this compute " \
-        "restarted: rescheduled" % sid in text
+        "restarted: rescheduled" % sid in cloud.daemons["compute1"].log_text()
     assert "rescheduling: kumo-compute on compute1 restarted before the build " \
         "started there" in cloud.daemons["scheduler"].log_text()
-    wait_for(lambda: used_vcpus(cloud) == 1, 20, what="one claim, on compute2")
-    # compute1 kept no guest of it and builds again.
-    # (the fake's table is written with its first domain: none yet)
-    assert not os.path.exists(os.path.join(cloud.state_dir("compute1"),
-                                           "fake-instances.json"))
-    sid2 = cloud.boot("vm-after", image)
-    assert cloud.wait_status(sid2, "ACTIVE")["status"] == "ACTIVE"
+    wait_for(lambda: running_vms(cloud) == {"compute1": 0, "compute2": 1}, 20,
+             what="one guest, one claim, on compute2")
 
 
-def test_build_cut_short_with_no_other_host_ends_in_error(make_cloud):
+def test_build_lost_with_no_other_host_ends_in_error(make_cloud):
     cloud = make_cloud(computes=1, fake={"spawn_delay_ms": 60000})
     image = cloud.create_image()
-    sid = cloud.boot("vm-cut", image)
-    log = cloud.daemons["compute1"].log_path
-    wait_for(lambda: "instance %s: spawning" % sid in open(log).read(), 20,
-             what="the compute to start spawning")
-    kill9(cloud, "compute1")
+    sid = cut_spawn(cloud, image, lose_message=True)
 
     cloud.start_compute("compute1", fake={"spawn_delay_ms": 0})
     s = cloud.wait_status(sid, "ERROR", timeout=30)

@@ -528,3 +528,23 @@ def test_quorum_queues(procs):
     finally:
         procs.close()
         delete_entities([t, t + '.s1'], [x])
+
+
+def test_work_is_acked_after_it_ran(procs):
+    """A delivery is acked once its request ran, not when it is read: a
+    server killed -9 while a cast runs leaves it unacked, and the broker
+    delivers it to the next server of the topic; what had finished (acked
+    one by one behind the running one) is not delivered again."""
+    t = topic()
+    a = procs.echo(t, 'a', '--workers', '2')
+    rpc_call(t, 'sleep', {'seconds': 8}, '--cast', check=True)
+    wait_for(lambda: call1(t, 'stats', {}, '--timeout', '3000')['result']['sleeping'] == 1, 10)
+    rpc_call(t, 'tick', {}, '--cast', '--count', '3', check=True)
+    wait_for(lambda: call1(t, 'stats', {}, '--timeout', '3000')['result']['ticks'] == 3, 10)
+    time.sleep(1)   # the reader's next turn (every 250 ms) acks the ticks
+    a.kill()
+    a.wait(10)
+    procs.echo(t, 'b', '--workers', '2')
+    # The sleep cast comes again, to b; the ticks do not.
+    wait_for(lambda: call1(t, 'stats', {}, '--timeout', '3000')['result']['sleeping'] == 1, 15)
+    assert call1(t, 'stats', {}, '--timeout', '3000')['result']['ticks'] == 0
