@@ -102,8 +102,9 @@ class Cloud:
                  driver="fake", parent_dir=None, auth="noauth2", extra_conf=None,
                  admin_token=None, admin_project=None, rabbit=None):
         self.dir = tempfile.mkdtemp(prefix="kumo-test-", dir=parent_dir)
-        # rabbit: a rpchelp.RabbitNode of the test's own (fault tests); by
-        # default a vhost on the shared broker at 127.0.0.1:5672
+        # rabbit: a rpchelp.RabbitNode or RabbitCluster of the test's own
+        # (fault tests); by default a vhost on the shared broker at
+        # 127.0.0.1:5672
         self.rabbit = rabbit
         if driver == "libvirt":
             # qemu runs as libvirt-qemu: it must reach the instance dirs
@@ -136,6 +137,13 @@ class Cloud:
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
 
     # -- configuration ----------------------------------------------------
+    def rabbit_ports(self):
+        """The AMQP ports of the broker: a node, a cluster's nodes, or the
+        shared broker's."""
+        if self.rabbit is None:
+            return [5672]
+        return getattr(self.rabbit, "ports", None) or [self.rabbit.port]
+
     def conf_path(self, host):
         return os.path.join(self.dir, "%s.conf" % host)
 
@@ -145,8 +153,9 @@ class Cloud:
         pipeline = os.path.join(ROOT, "etc", "kumo", "api-pipeline.ini")
         lines = ["[DEFAULT]",
                  "host = %s" % host,
-                 "transport_url = rabbit://guest:guest@127.0.0.1:%d/%s" % (
-                     self.rabbit.port if self.rabbit else 5672, self.vhost),
+                 "transport_url = rabbit://%s/%s" % (",".join(
+                     "guest:guest@127.0.0.1:%d" % p for p in self.rabbit_ports()),
+                     self.vhost),
                  "control_exchange = kumo",
                  "state_path = %s" % os.path.join(self.dir, "state-" + host),
                  "osapi_compute_listen = 127.0.0.1",

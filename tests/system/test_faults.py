@@ -6,19 +6,21 @@ match the ACTIVE servers; SQLite's integrity_check is ok; a fresh boot
 works afterwards.
 
 With durable queues ([oslo_messaging_rabbit] amqp_durable_queues) every
-server ends ACTIVE; with oslo's transient default a kill -9 of the broker
+server ends ACTIVE, and so on a three-node RabbitMQ cluster with quorum
+queues (rabbit_quorum_queue) that loses a node; with oslo's transient default a kill -9 of the broker
 loses the messages waiting in its queues, and the builds they carried end
 in ERROR at instance_build_timeout instead of waiting forever.
 """
 import os
 import sqlite3
+import subprocess
 import threading
 import time
 
 import pytest
 
-from kumocloud import wait_for
-from rpchelp import RabbitNode
+from kumocloud import RABBITMQCTL, wait_for
+from rpchelp import RabbitCluster, RabbitNode
 from test_compute_restart import kill9
 
 N = 40                 # servers per storm
@@ -88,6 +90,14 @@ def check_outcome(cloud, ids, image):
     return active
 
 
+@pytest.fixture
+def cluster():
+    c = RabbitCluster()
+    c.start()
+    yield c
+    c.stop()
+
+
 def make(make_cloud, node, durable):
     """Durable queues keep every message across the fault. Transient ones
     (oslo's default) lose what waited in them: a build lost on its way to
@@ -127,3 +137,25 @@ def test_scheduler_killed_mid_storm(node, make_cloud):
 
     ids = storm(cloud, image, fault)
     assert len(check_outcome(cloud, ids, image)) == N
+
+
+def test_cluster_node_killed_mid_storm(cluster, make_cloud):
+    """kumo on a three-node RabbitMQ cluster with quorum queues (every
+    daemon's transport_url lists the three nodes): the node every daemon is
+    connected to is killed -9 in the middle of the storm and stays down.
+    The daemons move to the next node, the quorum queues keep their
+    messages on the other two, and every server ends ACTIVE."""
+    cloud = make_cloud(computes=2, rabbit=cluster, fake={"spawn_delay_ms": 1000},
+                       extra_conf={"oslo_messaging_rabbit": {
+                           "rabbit_quorum_queue": "true"}})
+    image = cloud.create_image()
+
+    ids = storm(cloud, image, cluster.nodes[0].kill9)
+    assert len(check_outcome(cloud, ids, image)) == N
+    text = "".join(d.log_text() for d in cloud.daemons.values())
+    assert "lost the broker; reconnecting" in text
+    out = subprocess.run([RABBITMQCTL, "-q", "-n", cluster.nodes[1].name,
+                          "list_queues", "-p", cloud.vhost, "name", "type"],
+                         check=True, timeout=60, capture_output=True, text=True).stdout
+    types = dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
+    assert types["scheduler"] == "quorum" and types["compute.compute1"] == "quorum", types
