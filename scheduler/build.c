@@ -227,10 +227,11 @@ static void send_to_host(struct sched *s, const struct rpc_ctx *ctx,
 	}
 }
 
-/* After a broker outage the computes' reports could not arrive: a host
- * that was up when the conductor lost the broker is awaited (until
- * service_down_time after the conductor is back) rather than judged down.
- * True when such a host is among c's. */
+/* After a broker outage, or while no conductor ran (kumo-scheduler
+ * restarted), the computes' reports could not be recorded: a host that was
+ * up when the conductor lost them is awaited (until service_down_time
+ * after the conductor is back) rather than judged down. True when such a
+ * host is among c's. */
 static bool hosts_awaited(const struct sched *s, const struct candidates *c)
 {
 	int64_t now = (int64_t)time(NULL), lost = s->broker_lost_at;
@@ -294,8 +295,9 @@ static int schedule(struct sched *s, const struct rpc_ctx *ctx,
 		rc = -1;
 	} else if (hosts_awaited(s, &c)) {
 		log_info("instance %s: no valid host yet, but computes that were "
-		    "up when the broker went away have not reported since: it "
-		    "stays scheduling (the watchdog sends it again)", inst->uuid);
+		    "up when the conductor lost them (a broker outage, or its "
+		    "restart) have not reported since: it stays scheduling (the "
+		    "watchdog sends it again)", inst->uuid);
 	} else {
 		log_info("instance %s: no valid host (%zu hosts): %s",
 		    inst->uuid, c.n, why);

@@ -50,6 +50,26 @@ static void heartbeat(struct sched *s)
 		log_warnx("service heartbeat not recorded");
 }
 
+/* A restart is an outage too: the computes' reports that came while no
+ * conductor ran were not recorded, and a host judged by them now would
+ * seem down. When this host's conductor last reported stands for when it
+ * went away (0: never ran here). */
+static int64_t last_run(struct sched *s)
+{
+	struct db_service *svc = NULL;
+	int64_t at = 0;
+	size_t n = 0;
+
+	if (db_service_list(s->db, &svc, &n) != DB_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(svc[i].binary, "kumo-conductor") == 0 &&
+		    strcmp(svc[i].host, s->conf->host) == 0)
+			at = svc[i].last_seen_up;
+	free(svc);
+	return at;
+}
+
 /* Builds and updates recorded into a deleted or replaced database file
  * would be lost: stop at once, loudly; systemd restarts kumo-scheduler on
  * the file that is there now. */
@@ -130,6 +150,8 @@ int main(int argc, char **argv)
 	if (sched_network_ensure(s.db, &conf) < 0)
 		fatalx("cannot record the [network] network in the database");
 	s.rpc = rpcapi_transport_open(&conf);
+	/* hosts_awaited (build.c) then waits for the computes' reports */
+	s.broker_lost_at = last_run(&s);
 	srv[0] = start_server(&s, TOPIC_SCHEDULER, sched_methods,
 	    sched_n_methods);
 	srv[1] = start_server(&s, TOPIC_CONDUCTOR, cond_methods,
