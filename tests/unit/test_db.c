@@ -217,7 +217,10 @@ static void test_images(void **state)
 
 	img = image(IMG2, "");
 	assert_int_equal(db_image_create(fx->db, &img), DB_OK);
-	assert_int_equal(db_image_list(fx->db, &list, &n), DB_OK);
+	assert_int_equal(db_image_page(fx->db, &(struct db_image_filter){
+	    .is_admin = true, .visibility = "all", .size_min = -1, .size_max = -1,
+	    .limit = 10, .nsort = 2, .sort = { DB_IMAGE_SORT_CREATED,
+	    DB_IMAGE_SORT_ID } }, &list, &n), DB_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].id, IMG2); /* newest first */
 	assert_string_equal(list[0].name, "");
