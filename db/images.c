@@ -134,11 +134,14 @@ int db_image_get(struct db *db, const char *id, struct db_image *out)
 }
 
 /*
- * The list: Glance's visibility and filters as bound parameters of one
- * WHERE clause, and the order and the keyset after the marker built from
- * the sort key table (static text only). Non-admins read their own
- * images and the public and community ones (db_image_readable); without
- * a visibility filter, other projects' community images are left out.
+ * The list: Glance's visibility and filters as the conditions of one
+ * WHERE clause, each added only when it applies (so that the default
+ * list reads nothing but the covering indexes of migration 9), and the
+ * order and the keyset after the marker built from the sort key table:
+ * static text only, the values bound. Non-admins read their own images
+ * and the public and community ones (db_image_readable); without a
+ * visibility filter, other projects' community images are left out.
+ * The page's rowids are chosen first, so that only its rows are read.
  */
 static const char *const sort_expr[DB_IMAGE_SORT__COUNT] = {
 	[DB_IMAGE_SORT_NAME] = "coalesce(name, '')",
@@ -150,15 +153,6 @@ static const char *const sort_expr[DB_IMAGE_SORT__COUNT] = {
 	[DB_IMAGE_SORT_CREATED] = "created_at",
 	[DB_IMAGE_SORT_UPDATED] = "coalesce(updated_at, created_at)",
 };
-#define READABLE "(visibility IN ('public', 'community') OR owner = ?1)"
-static const char page_where[] =
-    " AND (CASE WHEN ?2 IS NULL THEN (visibility <> 'community' OR owner = ?1)"
-    "  WHEN ?2 = 'all' THEN 1 ELSE visibility = ?2 END)"
-    " AND (?3 IS NULL OR name = ?3) AND (?4 IS NULL OR owner = ?4)"
-    " AND (?5 IS NULL OR status = ?5) AND (?6 IS NULL OR disk_format = ?6)"
-    " AND (?7 IS NULL OR container_format = ?7)"
-    " AND (?8 < 0 OR size >= ?8) AND (?9 < 0 OR (size >= 0 AND size <= ?9))"
-    " AND NOT ?10";
 
 /* Appends s to the text in sql: -1 when it does not fit. */
 static int sql_add(char *sql, size_t len, const char *s)
@@ -194,6 +188,46 @@ static int page_keyset(const struct db_image_filter *f, char *sql, size_t len)
 	return sql_add(sql, len, ")");
 }
 
+/* The conditions that apply, with their parameters' fixed numbers
+ * (page_locked binds them all). */
+static int page_where(const struct db_image_filter *f, char *sql, size_t len)
+{
+	const bool one_vis = f->visibility != NULL &&
+	    strcmp(f->visibility, "all") != 0;
+	const struct { bool on; const char *sql; } cond[] = {
+		{ !f->is_admin, " AND (visibility IN ('public', 'community')"
+		    " OR owner = ?1)" },
+		{ f->visibility == NULL, " AND (visibility <> 'community'"
+		    " OR owner = ?1)" },
+		{ one_vis, " AND visibility = ?2" },
+		{ f->name != NULL, " AND name = ?3" },
+		{ f->owner != NULL, " AND owner = ?4" },
+		{ f->status != NULL, " AND status = ?5" },
+		{ f->disk_format != NULL, " AND disk_format = ?6" },
+		{ f->container_format != NULL, " AND container_format = ?7" },
+		{ f->size_min >= 0, " AND size >= ?8" },
+		{ f->size_max >= 0, " AND size >= 0 AND size <= ?9" },
+		{ f->none, " AND 0" },
+	};
+
+	for (size_t i = 0; i < DB_NELEM(cond); i++)
+		if (cond[i].on && sql_add(sql, len, cond[i].sql) < 0)
+			return -1;
+	return f->marker != NULL ? page_keyset(f, sql, len) : 0;
+}
+
+static int page_order(const struct db_image_filter *f, char *sql, size_t len)
+{
+	if (sql_add(sql, len, " ORDER BY ") < 0)
+		return -1;
+	for (int i = 0; i < f->nsort; i++)
+		if (sql_add(sql, len, i ? ", " : "") < 0 ||
+		    sql_add(sql, len, sort_expr[f->sort[i]]) < 0 ||
+		    sql_add(sql, len, f->asc[i] ? " ASC" : " DESC") < 0)
+			return -1;
+	return 0;
+}
+
 static int page_sql(const struct db_image_filter *f, char *sql, size_t len)
 {
 	if (f->nsort < 1 || f->nsort > DB_IMAGE_SORT_MAX)
@@ -201,17 +235,11 @@ static int page_sql(const struct db_image_filter *f, char *sql, size_t len)
 	for (int i = 0; i < f->nsort; i++)
 		if ((int)f->sort[i] < 0 || f->sort[i] >= DB_IMAGE_SORT__COUNT)
 			return -1;
-	if (str_fmt(sql, len, "%s WHERE %s%s", SELECT_COLS, f->is_admin ? "1" :
-	    READABLE, page_where) < 0 ||
-	    (f->marker != NULL && page_keyset(f, sql, len) < 0) ||
-	    sql_add(sql, len, " ORDER BY ") < 0)
+	if (str_fmt(sql, len, "%s WHERE rowid IN (SELECT rowid FROM images"
+	    " WHERE 1", SELECT_COLS) < 0 || page_where(f, sql, len) < 0 ||
+	    page_order(f, sql, len) < 0 || sql_add(sql, len, " LIMIT ?12)") < 0)
 		return -1;
-	for (int i = 0; i < f->nsort; i++)
-		if (sql_add(sql, len, i ? ", " : "") < 0 ||
-		    sql_add(sql, len, sort_expr[f->sort[i]]) < 0 ||
-		    sql_add(sql, len, f->asc[i] ? " ASC" : " DESC") < 0)
-			return -1;
-	return sql_add(sql, len, " LIMIT ?12");
+	return page_order(f, sql, len);
 }
 
 /* The marker must name an image the reader may read. */

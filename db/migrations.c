@@ -381,10 +381,11 @@ static const char migration_8[] =
     "ALTER TABLE shadow_instances ADD COLUMN access_ip_v6 TEXT;";
 
 /* The image list filters by owner and visibility in SQL (db_image_page):
- * a project's page reads its own rows and the open ones, not every row. */
+ * a project's page reads its own and the open images' index entries
+ * (covering the default order), not every row. */
 static const char migration_9[] =
-    "CREATE INDEX images_owner ON images (owner, created_at);"
-    "CREATE INDEX images_visibility ON images (visibility, created_at);";
+    "CREATE INDEX images_owner ON images (owner, visibility, created_at, id);"
+    "CREATE INDEX images_visibility ON images (visibility, owner, created_at, id);";
 
 static const struct migration {
 	int version;
