@@ -3,11 +3,16 @@ per-project image_count_total, image_size_total (MiB) and
 image_count_uploading, the per-image image_size_cap, the free space kept on
 the store's filesystem (image_store_reserve_mb), the store's own directory
 (image_store_path); every refused, cut or failed upload leaves the image
-queued and no file behind, for a declared length and for a chunked body."""
+queued and no file behind, for a declared length and for a chunked body,
+on a store that fills mid-upload too."""
 import http.client
 import os
 import socket
 import stat
+import subprocess
+import tempfile
+
+import pytest
 
 from kumocloud import wait_for
 
@@ -172,3 +177,49 @@ def test_store_path_and_cut_uploads(make_cloud, tmp_path):
     assert c.get("/v2/images/%s/file" % iid, token=A).raw == data
     assert c.delete("/v2/images/%s" % iid, token=A).status == 204
     assert store_files(store) == []
+
+
+@pytest.fixture
+def small_store():
+    """A 16 MiB tmpfs for the image store (mounting needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounts a tmpfs: needs root")
+    mnt = tempfile.mkdtemp(prefix="kumo-imgfs-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt],
+                   check=True, timeout=30)
+    yield mnt
+    subprocess.run(["umount", mnt], check=False, timeout=30)
+    os.rmdir(mnt)
+
+
+def test_store_fills_mid_upload(make_cloud, small_store):
+    """No reserve: a chunked upload larger than the filesystem is refused
+    when the next chunk no longer fits (413), queued, no file, and the
+    space is free again for the next upload."""
+    store = os.path.join(small_store, "images")
+    c = make_cloud(computes=0, extra_conf=glance(image_store_path=store,
+                                                 image_store_reserve_mb=0))
+    iid = make_image(c)
+    # (a body refused mid-stream is read on for up to 16 times
+    # max_request_body_size before its answer: 17 MiB on 16 is answered)
+    assert_refused(c, iid, upload(c, iid, [b"w" * MIB] * 17, chunked=True),
+                   "Image storage media is full", store)
+    assert "upload aborted after" in c.daemons["api"].log_text()
+    assert upload(c, iid, [b"w" * MIB] * 4, chunked=True)[0] == 204
+
+
+def test_reserve_on_a_small_store(make_cloud, small_store):
+    """An 8 MiB reserve on 16 MiB: 6 MiB fit, then no upload takes the
+    reserve, declared (a 4 MiB body: answered before it is read) or
+    chunked."""
+    store = os.path.join(small_store, "images")
+    c = make_cloud(computes=0, extra_conf=glance(image_store_path=store,
+                                                 image_store_reserve_mb=8))
+    first, second = make_image(c, name="first"), make_image(c, name="second")
+    assert upload(c, first, [b"r" * MIB] * 6)[0] == 204
+    assert_refused(c, second, upload(c, second, [b"r" * MIB] * 4),
+                   "Image storage media is full", store)
+    assert_refused(c, second, upload(c, second, [b"r" * MIB] * 3, chunked=True),
+                   "Image storage media is full", store)
+    free = os.statvfs(store)
+    assert free.f_bavail * free.f_frsize >= 8 * MIB
