@@ -26,8 +26,10 @@
  *   servers_action.c  POST /v2.1/servers/{id}/action: reboot, os-stop,
  *                  os-start, os-getConsoleOutput
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
- *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
- *   images_data.c  /v2/images/{id}/file: data streamed to and from disk
+ *   images.c       /v2/images (Glance v2 metadata; the list filtered and
+ *                  paged in SQL, the image count quota) and /v2.1/images
+ *   images_data.c  /v2/images/{id}/file: data streamed to and from the
+ *                  image store, within its bounds and the byte quotas
  *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
  *   quotas.c       per-project quotas: enforcement, /v2.1/os-quota-sets
  *   keypairs.c     /v2.1/os-keypairs
@@ -122,6 +124,8 @@ enum api_err {
 	ERR_INSTANCE_NOT_READY,
 	ERR_TOO_LARGE,         /* 413 */
 	ERR_IMAGE_FULL,        /* 413, the image store has no room */
+	ERR_IMAGE_TOO_LARGE,   /* 413, over [glance] image_size_cap */
+	ERR_IMAGE_QUOTA,       /* 413, a project's image quota (oslo.limit's words) */
 	ERR_MEDIA_TYPE,        /* 415 */
 	ERR_KEYGEN_BUSY,       /* 429, every key generation slot is taken */
 	ERR_BUSY,              /* 429, the deferred work queue is full */
@@ -411,6 +415,9 @@ const char *api_query_get(struct api_req *r, const char *name);
 /* True when the query names the argument, with or without a value
  * ("?nocatalog"). */
 bool api_query_has(struct api_req *r, const char *name);
+/* Appends "&name=value" to the link in buf ('?' after a '?'), the value
+ * percent-encoded, when the request had that argument (servers_query.c). */
+void api_query_append(struct api_req *r, char *buf, size_t len, const char *name);
 /* Adds a reply header (name static); silently drops past the limit. */
 void api_header_add(struct api_req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -642,7 +649,12 @@ enum api_rc images_file_get(struct api_req *r);
 extern const struct api_stream images_upload_stream;
 /* The image r->id if the caller may see it: 0, or API_ERROR (404). */
 int images_load(struct api_req *r, struct db_image *img);
-/* Path of an image's data under state_path: 0, or -1 when too long. */
+/* 413 in oslo.limit's words: owner would go over limit of resource
+ * (image_count_total, image_size_total, image_count_uploading) by delta. */
+int images_over_limit(struct api_req *r, const char *owner,
+    const char *resource, int64_t limit, int64_t delta);
+/* Path of an image's data in the image store ([glance] image_store_path,
+ * state_path/images by default): 0, or -1 when too long. */
 int images_data_path(const struct api_req *r, const char *id, char *buf,
     size_t len);
 enum api_rc images_nova_list(struct api_req *r);

@@ -75,6 +75,9 @@ static const struct {
 	[ERR_INSTANCE_NOT_READY] = { 409, "Instance %s is not ready." },
 	[ERR_TOO_LARGE] = { 413, "Request is too large." },
 	[ERR_IMAGE_FULL] = { 413, "Image storage media is full: %s" },
+	/* glance/api/v2/image_data.py's words */
+	[ERR_IMAGE_TOO_LARGE] = { 413, "The incoming image is too large: %s" },
+	[ERR_IMAGE_QUOTA] = { 413, "%s" },
 	[ERR_MEDIA_TYPE] = { 415, "Unsupported Content-Type" },
 	[ERR_KEYGEN_BUSY] = { 429, "Too many key pairs are being generated at "
 	    "once; retry shortly, or import a public key." },

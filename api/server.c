@@ -371,23 +371,33 @@ static void body_append(struct api_req *r, const char *data, size_t len)
 }
 
 /* A refused stream drops its body as any refused body: bounded by the
- * JSON limit, not the stream's. */
+ * JSON limit, not the stream's, counted from the refusal on (what was
+ * streamed before it is not the client's to resend). */
 static void stream_refused(struct api_req *r)
 {
 	r->answered = true;
 	r->body_limit = r->api->conf->max_request_body_size;
+	r->body_len = 0;
 }
 
-/* Once the headers are in: a route with a stream begins it. */
-static void stream_begin(struct api_req *r)
+/* Once the headers are in: a route with a stream begins it. True when it
+ * was refused and its declared body is longer than a refused body is read
+ * for: that one is answered before reading it, as a declared body over
+ * the limit is (else the client would see the connection closed). */
+static bool stream_begin(struct api_req *r)
 {
+	const char *cl = api_header_get(r, "Content-Length");
+	int64_t len;
+
 	if (api_route_stream(r->route) == NULL)
-		return;
+		return false;
 	if (r->answered || api_router_stream_begin(r) != 0) {
 		stream_refused(r);
-		return;
+		return cl != NULL && num_parse_i64(cl, 0, INT64_MAX, &len) == 0 &&
+		    len / DISCARD_FACTOR > r->body_limit;
 	}
 	r->streaming = true;
+	return false;
 }
 
 /* A chunk of a streamed body, counted against the stream's bound. */
@@ -475,9 +485,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 		run_request_hooks(r);
 		/* A declared body over the limit: answer before reading it. This
 		 * is the one reply made on the first call (MHD then closes). */
-		if (r->err == ERR_TOO_LARGE)
+		if (r->err == ERR_TOO_LARGE || stream_begin(r))
 			return send_reply(r);
-		stream_begin(r);
 		return MHD_YES;
 	}
 	log_set_reqid(r->reqid[0] ? r->reqid : NULL);

@@ -321,8 +321,7 @@ int servers_query_load(struct api_req *r, struct servers_query *q,
 	return 0;
 }
 
-/* Appends &name=value (percent-encoded) when the request had it. */
-static void add_param(struct api_req *r, char *buf, size_t len, const char *name)
+void api_query_append(struct api_req *r, char *buf, size_t len, const char *name)
 {
 	const char *v = api_query_get(r, name);
 	size_t n = strlen(buf);
@@ -354,7 +353,7 @@ void servers_query_next_href(struct api_req *r, const char *marker,
 	snprintf(buf, len, "%s/v2.1/servers%s?", r->base_url,
 	    strstr(r->path, "/detail") ? "/detail" : "");
 	for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
-		add_param(r, buf, len, keep[i]);
+		api_query_append(r, buf, len, keep[i]);
 	if ((n = strlen(buf)) + strlen(marker) + 9 < len)
 		snprintf(buf + n, len - n, "%smarker=%s",
 		    buf[n - 1] == '?' ? "" : "&", marker);

@@ -229,8 +229,9 @@ struct cli_kind {
 	const char *noun;       /* "server": also the key of one in an answer */
 };
 extern const struct cli_kind cli_kind_server, cli_kind_flavor, cli_kind_image;
-/* GET path, expect 200, hand back body[key] (owned). NULL on failure
- * (printed, *rc set). */
+/* GET path, expect 200, hand back body[key] (owned); an array's further
+ * pages are fetched from the answers' "next" links (Glance's lists) and
+ * appended. NULL on failure (printed, *rc set). */
 json_t *cli_get_key(struct cli *c, const char *path, const char *key, int *rc);
 /* The id of the k that ref is the id or unique name of, into id. An exit
  * code; "server 'x' not found" or "... is ambiguous" printed. */

@@ -14,27 +14,51 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* GET path, expect 200, hand back body[key]. NULL on failure (*rc set). */
+/* Glance pages its lists: the next page of an array is at "next". */
+#define MAX_PAGES 10000
+
 json_t *cli_get_key(struct cli *c, const char *path, const char *key, int *rc)
 {
+	const char *more;
+	char next[2048];
 	struct cli_resp r;
-	json_t *v;
+	json_t *all = NULL, *v;
 
-	if (cli_request(c, "GET", path, NULL, &r) < 0) {
+	if (str_copy(next, path, sizeof next) < 0) {
 		*rc = CLI_ERR;
 		return NULL;
 	}
-	if (r.status != 200) {
-		*rc = cli_fail(&r);
+	for (int page = 0; ; page++) {
+		if (cli_request(c, "GET", next, NULL, &r) < 0) {
+			*rc = CLI_ERR;
+			json_decref(all);
+			return NULL;
+		}
+		if (r.status != 200) {
+			*rc = cli_fail(&r);
+			cli_resp_free(&r);
+			json_decref(all);
+			return NULL;
+		}
+		if ((v = json_object_get(r.body, key)) == NULL) {
+			fprintf(stderr, "kumo: unexpected answer from %s\n", next);
+			*rc = CLI_ERR;
+			cli_resp_free(&r);
+			json_decref(all);
+			return NULL;
+		}
+		if (all == NULL)
+			all = json_incref(v);
+		else
+			json_array_extend(all, v);
+		more = json_string_value(json_object_get(r.body, "next"));
+		if (!json_is_array(v) || json_array_size(v) == 0 || more == NULL ||
+		    page == MAX_PAGES || str_copy(next, more, sizeof next) < 0) {
+			cli_resp_free(&r);
+			return all;
+		}
 		cli_resp_free(&r);
-		return NULL;
 	}
-	v = json_incref(json_object_get(r.body, key));
-	cli_resp_free(&r);
-	if (v == NULL) {
-		fprintf(stderr, "kumo: unexpected answer from %s\n", path);
-		*rc = CLI_ERR;
-	}
-	return v;
 }
 
 const struct cli_kind cli_kind_server = { "/v2.1/servers", "servers", "server" };

@@ -25,24 +25,36 @@ _Static_assert(USER_DATA_MAX / 4 * 3 == 49149, "add_user_data's message");
  * ids). NULL only when out of memory. */
 static json_t *names_of(struct cli *c, const char *path, const char *key)
 {
-	json_t *names = json_object(), *it;
+	json_t *names = json_object(), *it, *rows;
+	const char *more;
+	char next[2048];
 	struct cli_resp r;
 	size_t i;
 
 	if (names == NULL || (strncmp(path, "/v2/", 4) == 0 &&
 	    (c->image_url == NULL || *c->image_url == '\0')))
 		return names;
-	if (cli_request(c, "GET", path, NULL, &r) < 0)
-		return names;
-	if (r.status == 200)
-		json_array_foreach(json_object_get(r.body, key), i, it) {
+	/* every page: Glance's lists link the next one */
+	for (more = path; str_copy(next, more, sizeof next) == 0; ) {
+		if (cli_request(c, "GET", next, NULL, &r) < 0)
+			return names;
+		rows = r.status == 200 ? json_object_get(r.body, key) : NULL;
+		json_array_foreach(rows, i, it) {
 			json_t *id = json_object_get(it, "id");
 			json_t *nm = json_object_get(it, "name");
 
 			if (json_is_string(id) && json_is_string(nm))
 				json_object_set(names, json_string_value(id), nm);
 		}
-	cli_resp_free(&r);
+		more = json_string_value(json_object_get(r.body, "next"));
+		if (rows == NULL || json_array_size(rows) == 0 || more == NULL ||
+		    str_copy(next, more, sizeof next) < 0) {
+			cli_resp_free(&r);
+			break;
+		}
+		more = next;
+		cli_resp_free(&r);
+	}
 	return names;
 }
 

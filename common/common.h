@@ -209,6 +209,20 @@ struct kumo_conf {
 	 * noauth2, "admin:<project>" reads every project's images. */
 	char glance_api_servers[CONF_STR];
 	char glance_auth_token[CONF_STR];
+	/* kumo-api's image store: its directory ("" = state_path/images),
+	 * the free space kept for everything else on its filesystem, the
+	 * largest image (bytes), and each project's quotas (-1 = none): how
+	 * many images, how many MiB of data, how many uploads at once. A
+	 * list's page: limit_param_default rows unless ?limit= asks for
+	 * fewer or more, api_limit_max at most. */
+	char glance_store_path[CONF_STR];
+	int glance_store_reserve_mb;
+	int64_t glance_size_cap;
+	int64_t glance_count_total;
+	int64_t glance_size_total;      /* MiB */
+	int64_t glance_count_uploading;
+	int glance_limit_default;
+	int glance_limit_max;
 	/* [service_user]: the Keystone user kumo-compute logs in as for its
 	 * own calls (image downloads), by names, project-scoped; auth_url ""
 	 * = not used (glance_auth_token is sent). The password is never

@@ -87,6 +87,16 @@ static const struct conf_key conf_keys[] = {
 	INT("scheduler", "max_attempts", max_attempts, 1, 100, "3"),
 	STR("glance", "api_servers", glance_api_servers, "http://127.0.0.1:8774"),
 	STR("glance", "auth_token", glance_auth_token, "admin:service"),
+	/* kumo-api's image store and its bounds (Glance's names where it has
+	 * one; the quotas are unified limits' resource names, -1 = none) */
+	STR("glance", "image_store_path", glance_store_path, ""), /* state_path/images */
+	INT("glance", "image_store_reserve_mb", glance_store_reserve_mb, 0, 1 << 30, "1024"),
+	I64("glance", "image_size_cap", glance_size_cap, 0, 68719476736, "68719476736"),
+	I64("glance", "image_count_total", glance_count_total, -1, 1 << 30, "1000"),
+	I64("glance", "image_size_total", glance_size_total, -1, 1LL << 40, "-1"),
+	I64("glance", "image_count_uploading", glance_count_uploading, -1, 1 << 30, "-1"),
+	INT("glance", "limit_param_default", glance_limit_default, 1, 100000, "25"),
+	INT("glance", "api_limit_max", glance_limit_max, 1, 100000, "1000"),
 	/* the Keystone user kumo-compute logs in as (keystoneauth's names);
 	 * auth_url "" = send [glance] auth_token instead */
 	STR("service_user", "auth_url", service_auth_url, ""),

@@ -181,6 +181,13 @@ void db_conn_put(struct db *db, struct db_conn *c)
 	pthread_mutex_unlock(&db->mu);
 }
 
+int db_stmt_once(struct db_conn *c, const char *sql, sqlite3_stmt **out)
+{
+	int rc = sqlite3_prepare_v2(c->h, sql, -1, out, NULL);
+
+	return rc == SQLITE_OK ? DB_OK : db_status_of(c, rc, "prepare");
+}
+
 int db_stmt(struct db_conn *c, const char *sql, sqlite3_stmt **out)
 {
 	struct stmt_slot *slot;

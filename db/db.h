@@ -142,23 +142,69 @@ struct db_image {
 
 /* DB_CONFLICT when an image has, or ever had, that id. */
 int db_image_create(struct db *db, const struct db_image *img);
+/* db_image_create within the owner's quota: DB_NOSPACE when the owner
+ * already has max_count images (-1 = no bound), checked in the insert's
+ * transaction. */
+int db_image_create_within(struct db *db, const struct db_image *img,
+    int64_t max_count);
+/* What a project's images hold: how many, the bytes of the active ones'
+ * data, and how many are saving (an upload under way). */
+struct db_image_usage {
+	int64_t count;
+	int64_t bytes;
+	int64_t uploading;
+};
+int db_image_usage(struct db *db, const char *owner, struct db_image_usage *u);
 /* Glance's visibility: public and community images are everyone's,
  * private and shared ones their owner's (kumo has no image members, so
  * shared is owner-only); admins read every image. */
 bool db_image_readable(const struct db_image *img, const char *project_id,
     bool is_admin);
 int db_image_get(struct db *db, const char *id, struct db_image *out);
-int db_image_list(struct db *db, struct db_image **out, size_t *n);
+/* Glance's sort keys; a list is ordered by up to DB_IMAGE_SORT_MAX of
+ * them, then created_at and id (in the first key's direction) as Glance
+ * adds them. */
+enum db_image_sort {
+	DB_IMAGE_SORT_NAME, DB_IMAGE_SORT_STATUS, DB_IMAGE_SORT_CONTAINER_FORMAT,
+	DB_IMAGE_SORT_DISK_FORMAT, DB_IMAGE_SORT_SIZE, DB_IMAGE_SORT_ID,
+	DB_IMAGE_SORT_CREATED, DB_IMAGE_SORT_UPDATED, DB_IMAGE_SORT__COUNT
+};
+#define DB_IMAGE_SORT_MAX 4
+struct db_image_filter {
+	const char *project_id;     /* the reader's: db_image_readable's rule */
+	bool is_admin;
+	const char *visibility;     /* NULL: Glance's default (others'
+	                             * community images left out), "all", or one */
+	const char *name, *owner, *status, *disk_format, *container_format;
+	int64_t size_min, size_max; /* -1 = no bound */
+	bool none;                  /* nothing matches (a tag: kumo has none) */
+	const char *marker;         /* an image id: rows after it in the order */
+	int limit;
+	int nsort;                  /* 0: created_at descending */
+	enum db_image_sort sort[DB_IMAGE_SORT_MAX];
+	bool asc[DB_IMAGE_SORT_MAX];
+};
+/* One page of the images f's reader may read, filtered and ordered in
+ * SQL: up to f->limit rows after the marker's place (keyset paging). A
+ * marker that names no image the reader may read is DB_NOTFOUND. */
+int db_image_page(struct db *db, const struct db_image_filter *f,
+    struct db_image **out, size_t *n);
 int db_image_update(struct db *db, const struct db_image *img);
 int db_image_delete(struct db *db, const char *id); /* DB_INUSE if a live instance uses it */
 /* Status from expect to status (queued -> saving, saving -> queued):
  * DB_CONFLICT when the status is not expect, DB_NOTFOUND. */
 int db_image_set_status(struct db *db, const char *id, const char *expect,
     const char *status);
+/* queued -> saving when the owner has fewer than max_uploading images
+ * saving (-1 = no bound): DB_NOSPACE when it has that many, DB_CONFLICT
+ * from another status, DB_NOTFOUND. */
+int db_image_upload_begin(struct db *db, const char *id, int64_t max_uploading);
 /* The data is stored: size, md5 checksum and sha256 os_hash_value, status
- * saving -> active (DB_CONFLICT from another status, DB_NOTFOUND). */
+ * saving -> active, when the owner's active images and this one hold at
+ * most max_bytes (-1 = no bound; else DB_NOSPACE), checked in the same
+ * statement (DB_CONFLICT from another status, DB_NOTFOUND). */
 int db_image_set_data(struct db *db, const char *id, int64_t size,
-    const char *checksum, const char *sha256);
+    const char *checksum, const char *sha256, int64_t max_bytes);
 
 /* ---- instances.c ---- */
 struct db_instance {

@@ -26,6 +26,10 @@ void db_conn_put(struct db *db, struct db_conn *c);
 
 /* The cached statement for this static SQL text, reset and unbound. */
 int db_stmt(struct db_conn *c, const char *sql, sqlite3_stmt **out);
+/* A statement of text built at run time, from static fragments only
+ * (never values: they are bound), prepared for one use and not cached:
+ * the caller finalizes it. */
+int db_stmt_once(struct db_conn *c, const char *sql, sqlite3_stmt **out);
 /* Steps a statement that returns no rows, then resets it. */
 int db_step_done(struct db_conn *c, sqlite3_stmt *st, const char *what);
 int db_changes(struct db_conn *c);

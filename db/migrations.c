@@ -380,6 +380,13 @@ static const char migration_8[] =
     "ALTER TABLE shadow_instances ADD COLUMN access_ip_v4 TEXT;"
     "ALTER TABLE shadow_instances ADD COLUMN access_ip_v6 TEXT;";
 
+/* The image list filters by owner and visibility in SQL (db_image_page):
+ * a project's page reads its own and the open images' index entries
+ * (covering the default order), not every row. */
+static const char migration_9[] =
+    "CREATE INDEX images_owner ON images (owner, visibility, created_at, id);"
+    "CREATE INDEX images_visibility ON images (visibility, owner, created_at, id);";
+
 static const struct migration {
 	int version;
 	const char *sql;
@@ -392,6 +399,7 @@ static const struct migration {
 	{ 6, migration_6 },
 	{ 7, migration_7 },
 	{ 8, migration_8 },
+	{ 9, migration_9 },
 };
 
 #define LATEST_VERSION (migrations[DB_NELEM(migrations) - 1].version)

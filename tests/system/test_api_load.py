@@ -1,7 +1,7 @@
 """One hostile client against kumo-api (issue 13, the API under load):
-console calls to a hung compute host, and slow connections. Each test
-asserts that another client is still answered while it runs (bounded
-waits, no timing)."""
+console calls to a hung compute host, slow connections, and an image
+flood. Each test asserts that another client is still answered while it
+runs (bounded waits, no timing)."""
 import os
 import select
 import signal
@@ -203,3 +203,90 @@ def test_idle_connection_is_closed(slow):
         s.close()
     r = slow.get("/", token=None)
     assert r.status == 200, r
+
+
+# ---- the image flood: one client creating and uploading to its quota ---------
+
+FLOOD_COUNT = 60      # [glance] image_count_total
+FLOOD_MIB = 2         # [glance] image_size_total
+FLOOD_CHUNK = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def flood_cloud():
+    c = Cloud(computes=0, extra_conf={"glance": {
+        "image_count_total": str(FLOOD_COUNT), "image_size_total": str(FLOOD_MIB),
+        "image_count_uploading": "2"}}).start()
+    yield c
+    c.stop()
+
+
+def test_image_flood_stops_at_the_quota_and_others_are_answered(flood_cloud):
+    c = flood_cloud
+    flooder, other = "mallory:proj-m", "olive:proj-o"
+    stop = threading.Event()
+    statuses, created = [], []
+    lock = threading.Lock()
+
+    def flood():
+        queued = []    # this thread's images without data
+        while not stop.is_set():
+            r = c.post("/v2/images", {"name": "flood"}, token=flooder,
+                       timeout=ANSWER_WAIT * 4)
+            with lock:
+                statuses.append(("create", r.status))
+                if r.status == 201:
+                    created.append(r.json["id"])
+                    queued.append(r.json["id"])
+            for iid in list(queued):
+                u = c.request("PUT", "/v2/images/%s/file" % iid, token=flooder,
+                              raw=b"f" * FLOOD_CHUNK, timeout=ANSWER_WAIT * 4,
+                              headers={"Content-Type": "application/octet-stream"})
+                with lock:
+                    statuses.append(("upload", u.status))
+                if u.status == 204:
+                    queued.remove(iid)
+
+    def hit_both_quotas():
+        with lock:
+            return (("create", 413) in statuses and ("upload", 413) in statuses)
+
+    def size_quota_full():
+        with lock:
+            return sum(1 for k, s in statuses if (k, s) == ("upload", 204)) == \
+                (FLOOD_MIB << 20) // FLOOD_CHUNK
+
+    threads = [threading.Thread(target=flood) for _ in range(4)]
+    for t in threads:
+        t.start()
+    answered = 0
+    try:
+        # another client, while the flood runs, until it has hit its quotas
+        while answered < 10 or not hit_both_quotas() or not size_quota_full():
+            r = c.get("/v2/images", token=other, timeout=ANSWER_WAIT)
+            assert r.status == 200 and r.json["images"] == [], r
+            r = c.get("/v2.1/flavors", token=other, timeout=ANSWER_WAIT)
+            assert r.status == 200, r
+            answered += 1
+            assert answered < 2000, "the flood never reached its quotas"
+        iid = c.post("/v2/images", {"name": "mine"}, token=other,
+                     timeout=ANSWER_WAIT).json["id"]
+        r = c.request("PUT", "/v2/images/%s/file" % iid, token=other, raw=b"o" * 1000,
+                      timeout=ANSWER_WAIT,
+                      headers={"Content-Type": "application/octet-stream"})
+        assert r.status == 204, r
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    # the flood got what its quotas allow, and 413s, never a 5xx
+    assert {s for _, s in statuses} <= {201, 204, 413}, statuses
+    mine = c.get("/v2/images?limit=1000", token=flooder).json["images"]
+    assert len(mine) == FLOOD_COUNT == len(created)
+    active = [i for i in mine if i["status"] == "active"]
+    assert sum(i["size"] for i in active) <= FLOOD_MIB << 20
+    assert len(active) == (FLOOD_MIB << 20) // FLOOD_CHUNK
+    assert {i["status"] for i in mine} == {"active", "queued"}
+    # no partial file: the store holds the active images' data only
+    store = os.path.join(c.state_dir(), "images")
+    assert sorted(os.listdir(store)) == sorted([i["id"] for i in active] + [iid])

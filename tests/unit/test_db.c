@@ -217,7 +217,10 @@ static void test_images(void **state)
 
 	img = image(IMG2, "");
 	assert_int_equal(db_image_create(fx->db, &img), DB_OK);
-	assert_int_equal(db_image_list(fx->db, &list, &n), DB_OK);
+	assert_int_equal(db_image_page(fx->db, &(struct db_image_filter){
+	    .is_admin = true, .visibility = "all", .size_min = -1, .size_max = -1,
+	    .limit = 10, .nsort = 2, .sort = { DB_IMAGE_SORT_CREATED,
+	    DB_IMAGE_SORT_ID } }, &list, &n), DB_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].id, IMG2); /* newest first */
 	assert_string_equal(list[0].name, "");
@@ -233,6 +236,39 @@ static void test_images(void **state)
 	assert_int_equal(db_image_delete(fx->db, img.id), DB_OK);
 	assert_int_equal(db_image_create(fx->db, &img), DB_CONFLICT);
 	assert_int_equal(db_image_get(fx->db, img.id, &got), DB_NOTFOUND);
+}
+
+/* The quotas are kept in the statements that change the rows. */
+static void test_image_quotas(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_image img = image(IMG1, "a");
+	struct db_image_usage u;
+
+	strcpy(img.owner, "p");
+	assert_int_equal(db_image_create_within(fx->db, &img, 1), DB_OK);
+	img = image(IMG2, "b");
+	strcpy(img.owner, "p");
+	assert_int_equal(db_image_create_within(fx->db, &img, 1), DB_NOSPACE);
+	assert_int_equal(db_image_create_within(fx->db, &img, 2), DB_OK);
+	/* one upload at once */
+	assert_int_equal(db_image_upload_begin(fx->db, IMG1, 1), DB_OK);
+	assert_int_equal(db_image_upload_begin(fx->db, IMG2, 1), DB_NOSPACE);
+	assert_int_equal(db_image_upload_begin(fx->db, IMG1, -1), DB_CONFLICT);
+	assert_int_equal(db_image_upload_begin(fx->db,
+	    "33333333-3333-4333-8333-333333333333", 1), DB_NOTFOUND);
+	assert_int_equal(db_image_upload_begin(fx->db, IMG2, 2), DB_OK);
+	/* 100 bytes of 150, then 60 more do not fit */
+	assert_int_equal(db_image_set_data(fx->db, IMG1, 100, "", "", 150), DB_OK);
+	assert_int_equal(db_image_set_data(fx->db, IMG2, 60, "", "", 150), DB_NOSPACE);
+	assert_int_equal(db_image_set_data(fx->db, IMG2, 50, "", "", 150), DB_OK);
+	assert_int_equal(db_image_set_data(fx->db, IMG2, 50, "", "", 150), DB_CONFLICT);
+	assert_int_equal(db_image_usage(fx->db, "p", &u), DB_OK);
+	assert_int_equal(u.count, 2);
+	assert_int_equal(u.bytes, 150);
+	assert_int_equal(u.uploading, 0);
+	assert_int_equal(db_image_usage(fx->db, "other", &u), DB_OK);
+	assert_int_equal(u.count + u.bytes + u.uploading, 0);
 }
 
 /* The images of a cloud older than image_ids keep their ids too. */
@@ -989,6 +1025,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flavors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flavor_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_quotas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_ids_upgrade, setup_v4, teardown),
 		cmocka_unit_test(test_image_readable),
 		cmocka_unit_test_setup_teardown(test_instances, setup, teardown),
