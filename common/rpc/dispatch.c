@@ -164,7 +164,8 @@ static size_t settle_take(struct rpc_pool *p, uint64_t *multi)
 		else
 			p->unacked[keep++] = p->unacked[j];
 	}
-	memmove(p->unacked, p->unacked + i, (keep - i) * sizeof *p->unacked);
+	if (i > 0 && keep > i)
+		memmove(p->unacked, p->unacked + i, (keep - i) * sizeof *p->unacked);
 	p->n_unacked = keep - i;
 	return n;
 }
