@@ -789,6 +789,18 @@ int api_flavor_get(struct api_req *r, const char *flavorid,
     struct db_flavor *out);
 int flavors_validate_create(struct api_req *r, const json_t *body, int mv,
     struct db_flavor *f);
+/* The handlers' body checks, for the fuzzer (tests/fuzz/fuzz_api_body.c):
+ * 0, or API_ERROR with r's error set (a 400). Glance's image create body
+ * into img (its other fields as the caller set them); Nova's keypair
+ * create at r->mv into k (*import: a public_key was given); the
+ * quota_set of an update. */
+struct db_image;
+struct db_keypair;
+int images_validate_create(struct api_req *r, const json_t *body,
+    struct db_image *img);
+int keypairs_validate_create(struct api_req *r, const json_t *body,
+    struct db_keypair *k, bool *import);
+int quotas_validate_update(struct api_req *r, const json_t *qs);
 
 struct db_network;
 struct db_keypair;

@@ -93,7 +93,7 @@ static int image_properties(struct api_req *r, const json_t *body,
 	return rc;
 }
 
-static int image_validate(struct api_req *r, const json_t *body,
+int images_validate_create(struct api_req *r, const json_t *body,
     struct db_image *img)
 {
 	static const char *const disk[] = { "raw", "qcow2", NULL };
@@ -186,7 +186,7 @@ enum api_rc images_create(struct api_req *r)
 	img.size = -1;
 	str_copy(img.owner, r->project_id, sizeof img.owner);
 	str_copy(img.properties, "{}", sizeof img.properties);
-	if (image_validate(r, r->json_in, &img) != 0)
+	if (images_validate_create(r, r->json_in, &img) != 0)
 		return API_ERROR;
 	/* Glance's default: only admins publish to every project */
 	if (strcmp(img.visibility, "public") == 0 &&

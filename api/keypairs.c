@@ -177,7 +177,7 @@ static bool name_char_ok(char c, const char *extra)
 /* Nova's schema, then KeypairAPI's own name check. Fills k (name, type,
  * public_key, user_id); *import is false when the body has no public_key
  * (generate one). An empty public_key is an import, and a bad one. */
-static int validate_create(struct api_req *r, const json_t *body,
+int keypairs_validate_create(struct api_req *r, const json_t *body,
     struct db_keypair *k, bool *import)
 {
 	static const char *const top[] = { "keypair", NULL };
@@ -308,7 +308,7 @@ enum api_rc keypairs_create(struct api_req *r)
 	bool import;
 	int rc;
 
-	if (validate_create(r, r->json_in, &k, &import) != 0 ||
+	if (keypairs_validate_create(r, r->json_in, &k, &import) != 0 ||
 	    target_user(r, k.user_id, "create") == NULL ||
 	    keypair_quota(r, k.user_id) != 0 ||
 	    (import ? key_material(r, &k) : key_generate(r, &k, &private_key)) != 0)

@@ -214,7 +214,7 @@ enum api_rc quotas_defaults(struct api_req *r)
 }
 
 /* Nova's update schema: known resources, integers >= -1, and "force". */
-static int validate_update(struct api_req *r, const json_t *qs)
+int quotas_validate_update(struct api_req *r, const json_t *qs)
 {
 	const char *key;
 	json_t *v;
@@ -250,7 +250,7 @@ enum api_rc quotas_update(struct api_req *r)
 
 	if (v_required(r, NULL, r->json_in, "quota_set") ||
 	    v_no_extra(r, NULL, r->json_in, top) || v_object(r, "quota_set", qs) ||
-	    validate_update(r, qs))
+	    quotas_validate_update(r, qs))
 		return API_ERROR;
 	if (strlen(r->id) >= DB_NAME)
 		return api_error(r, ERR_BAD_REQUEST, "Invalid project id");

@@ -1,20 +1,29 @@
 /*
  * kumo-api's JSON body validators: the body as the router parses it
- * (json_loadb, JSON_DECODE_ANY), then the server and flavor create
- * schemas at a microversion taken from the input, and the shared
- * v_ checks on the body as a value. Every refusal must be a 400 with a
- * message.
+ * (json_loadb, JSON_DECODE_ANY), then the server, flavor and keypair
+ * create schemas at a microversion taken from the input, Glance's image
+ * create, the quota_set of an update, and the shared v_ checks on the
+ * body as a value. Every refusal must be a 400 with a message; what is
+ * taken must fit its row (NUL-terminated, as the columns' C strings).
  */
 #include "api/api.h"
 #include "db/db.h"
 #include "tests/fuzz/fuzz.h"
 
-static void refused_well(const struct api_req *r, int rc)
+/* A refusal is `status` (or 400) with a message; a pass sets no error. */
+static void refused_as(const struct api_req *r, int rc, int status)
 {
+	int st = api_err_status(r->err);
+
 	if (rc == 0 && r->err != ERR_NONE)
 		abort();
-	if (rc != 0 && (api_err_status(r->err) != 400 || r->err_msg[0] == '\0'))
+	if (rc != 0 && ((st != 400 && st != status) || r->err_msg[0] == '\0'))
 		abort();
+}
+
+static void refused_well(const struct api_req *r, int rc)
+{
+	refused_as(r, rc, 400);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -22,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct api_req r;
 	struct server_create sc;
 	struct db_flavor fl;
+	struct db_image img;
+	struct db_keypair kp;
 	char name[256];
 	int64_t n;
 	bool b;
@@ -35,7 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (body == NULL)
 		return 0;
 	memset(&r, 0, sizeof r);
-	switch (data[1] % 5) {
+	r.mv = mv;
+	str_copy(r.user_id, "fuzz-user", sizeof r.user_id);
+	switch (data[1] % 8) {
 	case 0:
 		refused_well(&r, servers_validate_create(&r, body, mv, &sc));
 		servers_guest_free(&sc.guest);
@@ -49,6 +62,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		refused_well(&r, v_int_param(&r, "limit", body, 0, INT32_MAX, &n));
+		break;
+	case 5:
+		memset(&img, 0, sizeof img);
+		/* Glance: a read-only attribute given is 403 */
+		refused_as(&r, images_validate_create(&r, body, &img), 403);
+		if (memchr(img.name, '\0', sizeof img.name) == NULL ||
+		    memchr(img.properties, '\0', sizeof img.properties) == NULL)
+			abort();
+		break;
+	case 6:
+		refused_well(&r, keypairs_validate_create(&r, body, &kp, &b));
+		if (memchr(kp.name, '\0', sizeof kp.name) == NULL ||
+		    memchr(kp.public_key, '\0', sizeof kp.public_key) == NULL)
+			abort();
+		break;
+	case 7:
+		refused_well(&r, quotas_validate_update(&r, body));
 		break;
 	default:
 		refused_well(&r, v_bool_param(&r, "all_tenants", body, &b));
