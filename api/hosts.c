@@ -1,6 +1,7 @@
 /*
  * /v2.1/os-hypervisors (list, detail, show, uptime) from the compute nodes,
- * /v2.1/os-services from the services table, /v2.1/os-aggregates (none);
+ * /v2.1/os-services from the services table (filtered by kumo's or Nova's
+ * binary names), /v2.1/os-aggregates (none);
  * all admin only. A service is up when its last heartbeat is within
  * service_down_time (and it is not forced down). Integer ids before 2.53,
  * uuids from 2.53 on.
@@ -176,12 +177,15 @@ enum api_rc aggregates_list(struct api_req *r)
 	return api_reply(r, 200, body);
 }
 
-static json_t *service_view(const struct api_req *r, const struct db_service *s)
+/* shown: the binary's name in the answer (Nova's, when the caller asked
+ * by Nova's name), or NULL for kumo's own. */
+static json_t *service_view(const struct api_req *r, const struct db_service *s,
+    const char *shown)
 {
 	json_t *v = json_object();
 	bool compute = strcmp(s->binary, "kumo-compute") == 0;
 
-	json_object_set_new(v, "binary", view_str(s->binary));
+	json_object_set_new(v, "binary", view_str(shown ? shown : s->binary));
 	json_object_set_new(v, "host", view_str(s->host));
 	json_object_set_new(v, "id", id_json(r, s->id, s->uuid));
 	json_object_set_new(v, "zone", json_string(compute ? "nova" : "internal"));
@@ -202,12 +206,37 @@ static const char *filter_arg(struct api_req *r, const char *name)
 	return v == NULL || *v == '\0' || strcmp(v, "None") == 0 ? NULL : v;
 }
 
+/* Nova's names of kumo's services, for the clients (and tempest) that
+ * filter os-services by them: a filter by Nova's name selects kumo's
+ * service and the answer calls it by the name asked for. */
+static const struct {
+	const char *nova, *kumo;
+} binary_aliases[] = {
+	{ "nova-compute", "kumo-compute" },
+	{ "nova-scheduler", "kumo-scheduler" },
+	{ "nova-conductor", "kumo-conductor" },
+};
+
+static const char *binary_kumo_name(const char *binary)
+{
+	for (size_t i = 0; i < sizeof binary_aliases / sizeof *binary_aliases; i++)
+		if (strcmp(binary, binary_aliases[i].nova) == 0)
+			return binary_aliases[i].kumo;
+	return binary;
+}
+
 enum api_rc services_list(struct api_req *r)
 {
 	const char *host = filter_arg(r, "host"), *binary = filter_arg(r, "binary");
+	const char *shown = NULL;
 	struct db_service *svcs;
 	json_t *arr, *body;
 	size_t n;
+
+	if (binary != NULL && binary_kumo_name(binary) != binary) {
+		shown = binary;
+		binary = binary_kumo_name(binary);
+	}
 
 	if (db_service_list(r->api->db, &svcs, &n) != DB_OK)
 		return api_error(r, ERR_INTERNAL);
@@ -216,7 +245,7 @@ enum api_rc services_list(struct api_req *r)
 		if ((host && strcmp(host, svcs[i].host)) ||
 		    (binary && strcmp(binary, svcs[i].binary)))
 			continue;
-		json_array_append_new(arr, service_view(r, &svcs[i]));
+		json_array_append_new(arr, service_view(r, &svcs[i], shown));
 	}
 	free(svcs);
 	body = json_object();

@@ -34,3 +34,27 @@ def test_stop_start_take_any_body(cloud, server, value):
     r = action(cloud, server, {"os-start": value})
     assert r.status == 202, r
     wait_settled(cloud, server, "ACTIVE")
+
+
+def services(cloud, query):
+    r = cloud.get("/v2.1/os-services" + query)
+    assert r.status == 200, r
+    return r.json["services"]
+
+
+def test_services_nova_binary_names(cloud):
+    """binary=nova-compute selects kumo's computes, and names them as asked
+    (tempest compares the two); kumo's own names still work."""
+    kumo = services(cloud, "?binary=kumo-compute")
+    assert len(kumo) == 2 and {s["binary"] for s in kumo} == {"kumo-compute"}
+    nova = services(cloud, "?binary=nova-compute")
+    assert sorted(s["host"] for s in nova) == sorted(s["host"] for s in kumo)
+    assert {s["binary"] for s in nova} == {"nova-compute"}
+    sched = services(cloud, "?binary=nova-scheduler")
+    assert [s["binary"] for s in sched] == ["nova-scheduler"]
+    both = services(cloud, "?binary=nova-compute&host=%s" % kumo[0]["host"])
+    assert [s["host"] for s in both] == [kumo[0]["host"]]
+    assert services(cloud, "?binary=nova-xxx") == []
+    assert services(cloud, "?binary=xxx") == []
+    # an unknown filter is ignored, as Nova does
+    assert len(services(cloud, "?xxx=nova-compute")) == len(services(cloud, ""))
