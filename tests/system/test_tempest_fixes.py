@@ -58,3 +58,39 @@ def test_services_nova_binary_names(cloud):
     assert services(cloud, "?binary=xxx") == []
     # an unknown filter is ignored, as Nova does
     assert len(services(cloud, "?xxx=nova-compute")) == len(services(cloud, ""))
+
+
+def flavor_ids(cloud, query, detail=False):
+    r = cloud.get("/v2.1/flavors%s%s" % ("/detail" if detail else "", query))
+    assert r.status == 200, r
+    return [f["id"] for f in r.json["flavors"]], r.json.get("flavors_links")
+
+
+@pytest.mark.parametrize("detail", [False, True])
+def test_flavors_limit_and_marker(cloud, detail):
+    every, links = flavor_ids(cloud, "", detail)
+    assert every == sorted(every) and len(every) >= 5 and links is None
+    page, links = flavor_ids(cloud, "?limit=2", detail)
+    assert page == every[:2]
+    assert len(links) == 1 and links[0]["rel"] == "next"
+    assert links[0]["href"].endswith("/v2.1/flavors%s?limit=2&marker=%s" % (
+        "/detail" if detail else "", every[1]))
+    page, _ = flavor_ids(cloud, "?marker=%s" % every[0], detail)
+    assert page == every[1:]
+    page, links = flavor_ids(cloud, "?limit=2&marker=%s" % every[1], detail)
+    assert page == every[2:4]
+    page, links = flavor_ids(cloud, "?marker=%s" % every[-1], detail)
+    assert page == [] and links is None
+    page, _ = flavor_ids(cloud, "?limit=0", detail)
+    assert page == []
+
+
+@pytest.mark.parametrize("query,message", [
+    ("?limit=x", "limit param must be an integer"),
+    ("?limit=-1", "limit param must be positive"),
+    ("?marker=no-such-flavor", "Marker no-such-flavor could not be found."),
+])
+def test_flavors_paging_errors(cloud, query, message):
+    r = cloud.get("/v2.1/flavors" + query)
+    assert r.status == 400, r
+    assert r.json["badRequest"]["message"] == message
