@@ -26,6 +26,7 @@
  *   servers_action.c  POST /v2.1/servers/{id}/action: reboot, os-stop,
  *                  os-start, os-getConsoleOutput
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
+ *   os_hosts.c     /v2.1/os-hosts (up to 2.42): hosts, a host's resources
  *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
  *   images_data.c  /v2/images/{id}/file: data streamed to and from disk
  *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
@@ -103,6 +104,8 @@ enum api_err {
 	ERR_FLAVOR_NOT_FOUND,
 	ERR_IMAGE_NOT_FOUND,
 	ERR_HYPERVISOR_NOT_FOUND,
+	ERR_HOST_NOT_FOUND,    /* 404, os-hosts: no service on that host */
+	ERR_COMPUTE_HOST_NOT_FOUND,
 	ERR_CONSOLE_NOT_AVAILABLE,
 	ERR_KEYPAIR_NOT_FOUND,
 	ERR_ACTION_NOT_FOUND,
@@ -563,6 +566,12 @@ void api_rpc_ctx(const struct api_req *r, struct rpc_ctx *ctx);
 void view_host_id(const char *project_id, const char *host, char out[57]);
 
 /* ---- handlers (router.c's table) ---------------------------------------- */
+
+/* ---- os_hosts.c ------------------------------------------------------------ */
+enum api_rc os_hosts_list(struct api_req *r);
+enum api_rc os_hosts_show(struct api_req *r);
+enum api_rc os_hosts_update(struct api_req *r);
+enum api_rc os_hosts_power(struct api_req *r);
 
 enum api_rc versions_root(struct api_req *r);
 enum api_rc versions_v21(struct api_req *r);

@@ -94,3 +94,67 @@ def test_flavors_paging_errors(cloud, query, message):
     r = cloud.get("/v2.1/flavors" + query)
     assert r.status == 400, r
     assert r.json["badRequest"]["message"] == message
+
+
+# os-hosts (admin, up to 2.42): the hosts of the enabled services, a compute
+# host's resources; update and the power actions check the body and the
+# host as Nova does, then answer 501 (no kumo driver has them).
+def test_os_hosts_list_and_zone(cloud):
+    r = cloud.get("/v2.1/os-hosts")
+    assert r.status == 200, r
+    hosts = r.json["hosts"]
+    computes = sorted(h["host_name"] for h in hosts if h["service"] == "compute")
+    assert computes == ["compute1", "compute2"]
+    assert {h["zone"] for h in hosts if h["service"] == "compute"} == {"nova"}
+    assert {(h["service"], h["zone"]) for h in hosts if h["service"] != "compute"} == {
+        ("scheduler", "internal"), ("conductor", "internal")}
+    assert set(hosts[0]) == {"host_name", "service", "zone"}
+    r = cloud.get("/v2.1/os-hosts?zone=nova")
+    assert sorted(h["host_name"] for h in r.json["hosts"]) == computes
+    assert len(cloud.get("/v2.1/os-hosts?zone=").json["hosts"]) == len(hosts)
+    assert cloud.get("/v2.1/os-hosts?zone=xxx").json["hosts"] == []
+    r = cloud.get("/v2.1/os-hosts", headers={"X-OpenStack-Nova-API-Version": "2.43"})
+    assert r.status == 404, r
+    assert cloud.get("/v2.1/os-hosts", token="demo:demo").status == 403
+
+
+def test_os_hosts_show(cloud, server):
+    r = cloud.get("/v2.1/os-hosts/nowhere")
+    assert r.status == 404, r
+    assert r.json["itemNotFound"]["message"] == "Compute host nowhere could not be found."
+    host = cloud.get("/v2.1/servers/%s" % server).json["server"]["OS-EXT-SRV-ATTR:host"]
+    r = cloud.get("/v2.1/os-hosts/%s" % host)
+    assert r.status == 200, r
+    rows = [x["resource"] for x in r.json["host"]]
+    assert [x["project"] for x in rows[:3]] == ["(total)", "(used_now)", "(used_max)"]
+    assert all(x["host"] == host for x in rows)
+    assert rows[0]["cpu"] > 0 and rows[0]["memory_mb"] > 0
+    # the module's server (m1.tiny: 1 vcpu, 512 MB, 1 GB) in the admin's project
+    assert rows[2]["cpu"] >= 1 and rows[2]["memory_mb"] >= 512
+    assert len(rows) == 4 and rows[3]["cpu"] == rows[2]["cpu"]
+
+
+@pytest.mark.parametrize("body,status,fragment", [
+    ({"status": None, "maintenance_mode": None}, 400, "None is not of type 'string'"),
+    ({"status": "invalid", "maintenance_mode": "enable"}, 400,
+     "'invalid' is not one of ['enable', 'disable'"),
+    ({"status": "enable", "maintenance_mode": "invalid"}, 400, "maintenance_mode"),
+    ({"status": "enable", "x": 1}, 400, "Additional properties are not allowed"),
+    ({"status": "enable"}, 501, ""),
+    ({"maintenance_mode": "DISABLE"}, 501, ""),
+])
+def test_os_hosts_update(cloud, body, status, fragment):
+    r = cloud.request("PUT", "/v2.1/os-hosts/compute1", body=body)
+    assert r.status == status, r
+    assert fragment in r.raw.decode()
+
+
+def test_os_hosts_update_and_power_unknown_host(cloud):
+    r = cloud.request("PUT", "/v2.1/os-hosts/nowhere", body={"status": "enable"})
+    assert r.status == 404, r
+    assert r.json["itemNotFound"]["message"] == "Host nowhere could not be found."
+    for act in ("startup", "shutdown", "reboot"):
+        r = cloud.get("/v2.1/os-hosts/nowhere/%s" % act)
+        assert r.status == 404, r
+        assert cloud.get("/v2.1/os-hosts/compute1/%s" % act).status == 501
+        assert cloud.get("/v2.1/os-hosts/compute1/%s" % act, token="demo:demo").status == 403
