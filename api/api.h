@@ -105,6 +105,7 @@ enum api_err {
 	ERR_IMAGE_NOT_FOUND,
 	ERR_HYPERVISOR_NOT_FOUND,
 	ERR_HOST_NOT_FOUND,    /* 404, os-hosts: no service on that host */
+	ERR_HYPERVISOR_NO_MATCH, /* 404, os-hypervisors search and servers */
 	ERR_COMPUTE_HOST_NOT_FOUND,
 	ERR_CONSOLE_NOT_AVAILABLE,
 	ERR_KEYPAIR_NOT_FOUND,
@@ -625,6 +626,9 @@ enum api_rc hypervisors_list(struct api_req *r);
 enum api_rc hypervisors_detail(struct api_req *r);
 enum api_rc hypervisors_show(struct api_req *r);
 enum api_rc hypervisors_uptime(struct api_req *r);
+enum api_rc hypervisors_statistics(struct api_req *r);
+enum api_rc hypervisors_search(struct api_req *r);
+enum api_rc hypervisors_servers(struct api_req *r);
 enum api_rc services_list(struct api_req *r);
 enum api_rc aggregates_list(struct api_req *r);
 

@@ -56,7 +56,10 @@ static const struct api_route routes[] = {
 
 	{ "GET", "/v2.1/os-hypervisors", hypervisors_list, P_HYP "list", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/detail", hypervisors_detail, P_HYP "list-detail", ROUTE_ADMIN },
+	{ "GET", "/v2.1/os-hypervisors/statistics", hypervisors_statistics, P_HYP "statistics", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/{id}", hypervisors_show, P_HYP "show", ROUTE_ADMIN },
+	{ "GET", "/v2.1/os-hypervisors/{id}/search", hypervisors_search, P_HYP "search", ROUTE_ADMIN },
+	{ "GET", "/v2.1/os-hypervisors/{id}/servers", hypervisors_servers, P_HYP "servers", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/{id}/uptime", hypervisors_uptime, P_HYP "uptime", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-services", services_list, "os_compute_api:os-services:list", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hosts", os_hosts_list, "os_compute_api:os-hosts:list", ROUTE_ADMIN },

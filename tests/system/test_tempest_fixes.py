@@ -158,3 +158,43 @@ def test_os_hosts_update_and_power_unknown_host(cloud):
         assert r.status == 404, r
         assert cloud.get("/v2.1/os-hosts/compute1/%s" % act).status == 501
         assert cloud.get("/v2.1/os-hosts/compute1/%s" % act, token="demo:demo").status == 403
+
+
+def test_hypervisor_statistics(cloud, server):
+    r = cloud.get("/v2.1/os-hypervisors/statistics")
+    assert r.status == 200, r
+    stats = r.json["hypervisor_statistics"]
+    nodes = cloud.get("/v2.1/os-hypervisors/detail").json["hypervisors"]
+    assert stats["count"] == len(nodes) == 2
+    for key in ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used",
+                "local_gb_used", "free_ram_mb", "free_disk_gb", "running_vms"):
+        assert stats[key] == sum(n[key] for n in nodes), key
+    assert stats["running_vms"] >= 1 and "cpu_info" not in stats
+    r = cloud.get("/v2.1/os-hypervisors/statistics",
+                  headers={"X-OpenStack-Nova-API-Version": "2.88"})
+    assert r.status == 404, r
+    assert cloud.get("/v2.1/os-hypervisors/statistics", token="demo:demo").status == 403
+
+
+def test_hypervisor_search_and_servers(cloud, server):
+    host = cloud.get("/v2.1/servers/%s" % server).json["server"][
+        "OS-EXT-SRV-ATTR:hypervisor_hostname"]
+    r = cloud.get("/v2.1/os-hypervisors/compute/search")
+    assert r.status == 200, r
+    assert sorted(h["hypervisor_hostname"] for h in r.json["hypervisors"]) == [
+        "compute1", "compute2"]
+    assert set(r.json["hypervisors"][0]) == {"id", "hypervisor_hostname", "state", "status"}
+    r = cloud.get("/v2.1/os-hypervisors/%s/servers" % host)
+    assert r.status == 200, r
+    [h] = r.json["hypervisors"]
+    assert {"uuid": server, "name": "vm-tempest-fixes"} in h["servers"]
+    for what in ("search", "servers"):
+        r = cloud.get("/v2.1/os-hypervisors/nowhere/%s" % what)
+        assert r.status == 404, r
+        assert r.json["itemNotFound"]["message"] == \
+            "No hypervisor matching 'nowhere' could be found."
+        r = cloud.get("/v2.1/os-hypervisors/compute/%s" % what,
+                      headers={"X-OpenStack-Nova-API-Version": "2.53"})
+        assert r.status == 404, r
+        assert cloud.get("/v2.1/os-hypervisors/compute/%s" % what,
+                         token="demo:demo").status == 403
