@@ -27,6 +27,9 @@
  *                  os-start, os-getConsoleOutput
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
  *   os_hosts.c     /v2.1/os-hosts (up to 2.42): hosts, a host's resources
+ *   usage_audit.c  /v2.1/os-instance_usage_audit_log (no audit task runs)
+ *   migrations.c   /v2.1/os-migrations (none: kumo does not migrate yet)
+ *   servers_password.c  /v2.1/servers/{id}/os-server-password (none posted)
  *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
  *   images_data.c  /v2/images/{id}/file: data streamed to and from disk
  *   limits.c       /v2.1/limits, /v2.1/os-availability-zone
@@ -567,6 +570,13 @@ void api_rpc_ctx(const struct api_req *r, struct rpc_ctx *ctx);
 void view_host_id(const char *project_id, const char *host, char out[57]);
 
 /* ---- handlers (router.c's table) ---------------------------------------- */
+
+/* ---- usage_audit.c, migrations.c, servers_password.c ------------------- */
+enum api_rc usage_audit_list(struct api_req *r);
+enum api_rc usage_audit_show(struct api_req *r);
+enum api_rc migrations_list(struct api_req *r);
+enum api_rc servers_password_show(struct api_req *r);
+enum api_rc servers_password_clear(struct api_req *r);
 
 /* ---- os_hosts.c ------------------------------------------------------------ */
 enum api_rc os_hosts_list(struct api_req *r);

@@ -198,3 +198,46 @@ def test_hypervisor_search_and_servers(cloud, server):
         assert r.status == 404, r
         assert cloud.get("/v2.1/os-hypervisors/compute/%s" % what,
                          token="demo:demo").status == 403
+
+
+def test_instance_usage_audit_log(cloud):
+    """No audit task runs (Nova's instance_usage_audit = false): every
+    compute is "not run" for the last completed month."""
+    r = cloud.get("/v2.1/os-instance_usage_audit_log")
+    assert r.status == 200, r
+    log = r.json["instance_usage_audit_logs"]
+    assert sorted(log["hosts_not_run"]) == ["compute1", "compute2"]
+    assert (log["num_hosts"], log["num_hosts_done"], log["num_hosts_not_run"],
+            log["num_hosts_running"], log["total_errors"], log["total_instances"],
+            log["log"]) == (2, 0, 2, 0, 0, 0, {})
+    assert log["overall_status"] == "0 of 2 hosts done. 0 errors."
+    assert log["period_ending"].endswith("-01 00:00:00")
+    r = cloud.get("/v2.1/os-instance_usage_audit_log/2026-03-15%2010:00:00.123")
+    assert r.status == 200, r
+    log = r.json["instance_usage_audit_log"]
+    assert (log["period_beginning"], log["period_ending"]) == (
+        "2026-02-01 00:00:00", "2026-03-01 00:00:00")
+    r = cloud.get("/v2.1/os-instance_usage_audit_log/2026-01-02%2003:04:05")
+    assert r.json["instance_usage_audit_log"]["period_beginning"] == "2025-12-01 00:00:00"
+    r = cloud.get("/v2.1/os-instance_usage_audit_log/invalid_time")
+    assert r.status == 400, r
+    assert r.json["badRequest"]["message"] == "Invalid timestamp for date invalid_time"
+    assert cloud.get("/v2.1/os-instance_usage_audit_log", token="demo:demo").status == 403
+
+
+def test_migrations_none(cloud):
+    r = cloud.get("/v2.1/os-migrations")
+    assert r.status == 200 and r.json == {"migrations": []}, r
+    assert cloud.get("/v2.1/os-migrations", token="demo:demo").status == 403
+
+
+def test_server_password(cloud, server):
+    path = "/v2.1/servers/%s/os-server-password" % server
+    r = cloud.get(path)
+    assert r.status == 200 and r.json == {"password": ""}, r
+    assert cloud.delete(path).status == 204
+    missing = "/v2.1/servers/7c0f6d4c-0000-4000-8000-000000000000/os-server-password"
+    assert cloud.get(missing).status == 404
+    assert cloud.delete(missing).status == 404
+    # another project's server is not found
+    assert cloud.get(path, token="demo:demo").status == 404
