@@ -28,6 +28,7 @@
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
  *   os_hosts.c     /v2.1/os-hosts (up to 2.42): hosts, a host's resources
  *   usage_audit.c  /v2.1/os-instance_usage_audit_log (no audit task runs)
+ *   tenant_usage.c  /v2.1/os-simple-tenant-usage: server hours per project
  *   migrations.c   /v2.1/os-migrations (none: kumo does not migrate yet)
  *   servers_password.c  /v2.1/servers/{id}/os-server-password (none posted)
  *   images.c       /v2/images (Glance v2 metadata) and /v2.1/images
@@ -571,7 +572,9 @@ void view_host_id(const char *project_id, const char *host, char out[57]);
 
 /* ---- handlers (router.c's table) ---------------------------------------- */
 
-/* ---- usage_audit.c, migrations.c, servers_password.c ------------------- */
+/* ---- tenant_usage.c, usage_audit.c, migrations.c, servers_password.c --- */
+enum api_rc tenant_usage_list(struct api_req *r);
+enum api_rc tenant_usage_show(struct api_req *r);
 enum api_rc usage_audit_list(struct api_req *r);
 enum api_rc usage_audit_show(struct api_req *r);
 enum api_rc migrations_list(struct api_req *r);

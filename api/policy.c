@@ -73,6 +73,8 @@ static const struct {
 	{ "os_compute_api:os-hypervisors:search", ADMIN },
 	{ "os_compute_api:os-hypervisors:servers", ADMIN },
 	{ "os_compute_api:os-services:list", ADMIN },
+	{ "os_compute_api:os-simple-tenant-usage:list", ADMIN },
+	{ "os_compute_api:os-simple-tenant-usage:show", READER },
 	{ "os_compute_api:os-instance-usage-audit-log:list", ADMIN },
 	{ "os_compute_api:os-instance-usage-audit-log:show", ADMIN },
 	{ "os_compute_api:os-migrations:index", ADMIN },

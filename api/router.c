@@ -64,6 +64,8 @@ static const struct api_route routes[] = {
 	{ "GET", "/v2.1/os-hypervisors/{id}/servers", hypervisors_servers, P_HYP "servers", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-hypervisors/{id}/uptime", hypervisors_uptime, P_HYP "uptime", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-services", services_list, "os_compute_api:os-services:list", ROUTE_ADMIN },
+	{ "GET", "/v2.1/os-simple-tenant-usage", tenant_usage_list, "os_compute_api:os-simple-tenant-usage:list", ROUTE_ADMIN },
+	{ "GET", "/v2.1/os-simple-tenant-usage/{id}", tenant_usage_show, "os_compute_api:os-simple-tenant-usage:show", 0 },
 	{ "GET", "/v2.1/os-instance_usage_audit_log", usage_audit_list, "os_compute_api:os-instance-usage-audit-log:list", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-instance_usage_audit_log/{id}", usage_audit_show, "os_compute_api:os-instance-usage-audit-log:show", ROUTE_ADMIN },
 	{ "GET", "/v2.1/os-migrations", migrations_list, "os_compute_api:os-migrations:index", ROUTE_ADMIN },

@@ -241,3 +241,56 @@ def test_server_password(cloud, server):
     assert cloud.delete(missing).status == 404
     # another project's server is not found
     assert cloud.get(path, token="demo:demo").status == 404
+
+
+def usage_window(days=1):
+    import datetime
+    now = datetime.datetime.utcnow()
+    fmt = "%Y-%m-%dT%H:%M:%S.%f"
+    return ((now - datetime.timedelta(days=days)).strftime(fmt),
+            (now + datetime.timedelta(days=days)).strftime(fmt))
+
+
+def test_simple_tenant_usage(cloud, server):
+    start, end = usage_window()
+    project = cloud.get("/v2.1/servers/%s" % server).json["server"]["tenant_id"]
+    r = cloud.get("/v2.1/os-simple-tenant-usage?start=%s&end=%s&detailed=1" % (start, end))
+    assert r.status == 200, r
+    [usage] = [u for u in r.json["tenant_usages"] if u["tenant_id"] == project]
+    assert set(usage) == {"tenant_id", "server_usages", "start", "stop", "total_hours",
+                          "total_local_gb_usage", "total_memory_mb_usage",
+                          "total_vcpus_usage"}
+    assert usage["start"] == start and usage["stop"] == end
+    [mine] = [s for s in usage["server_usages"] if s["instance_id"] == server]
+    assert (mine["name"], mine["flavor"], mine["state"], mine["ended_at"]) == (
+        "vm-tempest-fixes", "m1.tiny", "active", None)
+    assert (mine["vcpus"], mine["memory_mb"], mine["local_gb"]) == (1, 512, 1)
+    # launched within the window: its hours run from launch to the window's end
+    assert 23.9 < mine["hours"] < 24.01 and mine["uptime"] >= 0
+    assert abs(usage["total_memory_mb_usage"] -
+               sum(s["hours"] * s["memory_mb"] for s in usage["server_usages"])) < 1e-6
+    r = cloud.get("/v2.1/os-simple-tenant-usage?start=%s&end=%s" % (start, end))
+    assert all("server_usages" not in u for u in r.json["tenant_usages"])
+    r = cloud.get("/v2.1/os-simple-tenant-usage/%s?start=%s&end=%s" % (project, start, end))
+    assert r.status == 200 and r.json["tenant_usage"]["tenant_id"] == project, r
+    assert any(s["instance_id"] == server for s in r.json["tenant_usage"]["server_usages"])
+    # a window that ended before the server was launched
+    r = cloud.get("/v2.1/os-simple-tenant-usage/%s?start=2020-01-01T00:00:00"
+                  "&end=2020-02-01T00:00:00" % project)
+    assert r.status == 200 and r.json == {"tenant_usage": {}}, r
+
+
+def test_simple_tenant_usage_errors(cloud):
+    start, end = usage_window()
+    r = cloud.get("/v2.1/os-simple-tenant-usage?start=%s&end=%s" % (end, start))
+    assert r.status == 400, r
+    assert r.json["badRequest"]["message"] == \
+        "Invalid start time. The start time cannot occur after the end time."
+    r = cloud.get("/v2.1/os-simple-tenant-usage?start=yesterday")
+    assert r.status == 400 and r.json["badRequest"]["message"] == \
+        "Datetime is in invalid format", r
+    assert cloud.get("/v2.1/os-simple-tenant-usage/?start=%s&end=%s" % (start, end)).status == 404
+    assert cloud.get("/v2.1/os-simple-tenant-usage", token="demo:demo").status == 403
+    # a member reads its own project's usage, not another's
+    assert cloud.get("/v2.1/os-simple-tenant-usage/demo", token="demo:demo").status == 200
+    assert cloud.get("/v2.1/os-simple-tenant-usage/admin", token="demo:demo").status == 403
