@@ -19,6 +19,7 @@
  *   servers.c      /v2.1/servers list, show, delete and their views
  *   servers_query.c  the list's filters, sorting and paging (servers_query.h)
  *   servers_create.c  POST /v2.1/servers: validation and the boot cast
+ *   servers_update.c  PUT /v2.1/servers/{id}: name and access addresses
  *   servers_ips.c  addresses and metadata in the server view,
  *                  /servers/{id}/ips, the read side of /os-networks
  *   servers_guest.c  what a create gives the guest: user_data,
@@ -603,6 +604,11 @@ enum api_rc flavors_action(struct api_req *r);
 enum api_rc servers_list(struct api_req *r);
 enum api_rc servers_detail(struct api_req *r);
 enum api_rc servers_show(struct api_req *r);
+/* GET's view of r->id, or with partial Nova's PUT view before 2.75 (no
+ * extended attributes). */
+enum api_rc servers_show_view(struct api_req *r, bool partial);
+/* PUT /servers/{id} (servers_update.c): name and access addresses. */
+enum api_rc servers_update(struct api_req *r);
 /* servers_ips.c */
 enum api_rc servers_ips_index(struct api_req *r);
 enum api_rc servers_ips_show(struct api_req *r);
@@ -822,6 +828,11 @@ struct server_guest {
 	size_t n_meta;
 };
 
+/* srv's key (accessIPv4 with AF_INET, accessIPv6 with AF_INET6), when
+ * there, as Nova's ipv4/ipv6 formats into out in canonical form: 0, or
+ * API_ERROR. */
+int servers_access_ip_check(struct api_req *r, const json_t *srv,
+    const char *key, int af, char *out, size_t size);
 int servers_guest_validate(struct api_req *r, const json_t *srv, int mv,
     struct server_guest *g);
 /* The networks against the database (400s as Nova's); max_count > 1

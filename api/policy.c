@@ -43,6 +43,7 @@ static const struct {
 	{ "os_compute_api:servers:detail:get_all_tenants", ADMIN },
 	{ "os_compute_api:servers:show", READER },
 	{ "os_compute_api:servers:create", MEMBER },
+	{ "os_compute_api:servers:update", MEMBER },
 	{ "os_compute_api:servers:delete", MEMBER },
 	{ "os_compute_api:servers:action", MEMBER },
 	{ "os_compute_api:os-server-password:show", READER },

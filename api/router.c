@@ -40,6 +40,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/v2.1/servers", servers_create, P_SRV "create", ROUTE_BODY },
 	{ "GET", "/v2.1/servers/detail", servers_detail, P_SRV "detail", 0 },
 	{ "GET", "/v2.1/servers/{id}", servers_show, P_SRV "show", ROUTE_SERVER_ID },
+	{ "PUT", "/v2.1/servers/{id}", servers_update, P_SRV "update", ROUTE_SERVER_ID | ROUTE_BODY },
 	{ "DELETE", "/v2.1/servers/{id}", servers_delete, P_SRV "delete", ROUTE_SERVER_ID },
 	{ "POST", "/v2.1/servers/{id}/action", servers_action, P_SRV "action", ROUTE_SERVER_ID | ROUTE_BODY },
 	{ "GET", "/v2.1/servers/{id}/ips", servers_ips_index, "os_compute_api:ips:index", ROUTE_SERVER_ID },
