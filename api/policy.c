@@ -46,6 +46,7 @@ static const struct {
 	{ "os_compute_api:servers:update", MEMBER },
 	{ "os_compute_api:servers:delete", MEMBER },
 	{ "os_compute_api:servers:action", MEMBER },
+	{ "os_compute_api:os-admin-actions:reset_state", ADMIN },
 	{ "os_compute_api:os-server-password:show", READER },
 	{ "os_compute_api:os-server-password:clear", MEMBER },
 	{ "os_compute_api:ips:index", READER },

@@ -348,3 +348,54 @@ def test_update_missing_server(cloud):
     r = cloud.request("PUT", "/v2.1/servers/7c0f6d4c-0000-4000-8000-000000000000",
                       body={"server": {"name": "x"}})
     assert r.status == 404, r
+
+
+def test_reset_state(cloud, image):
+    sid = cloud.boot("vm-reset", image)
+    cloud.wait_status(sid, "ACTIVE")
+    try:
+        r = action(cloud, sid, {"os-resetState": {"state": "error"}})
+        assert r.status == 202, r
+        s = cloud.server(sid)
+        assert (s["status"], s["OS-EXT-STS:vm_state"], s["OS-EXT-STS:task_state"]) == (
+            "ERROR", "error", None)
+        r = cloud.get("/v2.1/servers/%s/os-instance-actions" % sid)
+        assert "resetState" in [x["action"] for x in r.json["instanceActions"]]
+        r = action(cloud, sid, {"os-resetState": {"state": "active"}})
+        assert r.status == 202, r
+        assert cloud.server(sid)["status"] == "ACTIVE"
+        # a server reset to error deletes as any other
+        assert action(cloud, sid, {"os-resetState": {"state": "error"}}).status == 202
+    finally:
+        assert cloud.delete("/v2.1/servers/%s" % sid).status == 204
+        cloud.wait_gone(sid)
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ({"os-resetState": {"state": "shelved"}}, "'shelved' is not one of ['active', 'error']"),
+    ({"os-resetState": {}}, "'state' is a required property"),
+    ({"os-resetState": {"state": "error", "x": 1}}, "Additional properties are not allowed"),
+    ({"os-resetState": None}, "is not of type 'object'"),
+])
+def test_reset_state_bad_bodies(cloud, server, body, fragment):
+    r = action(cloud, server, body)
+    assert r.status == 400, r
+    assert fragment in r.json["badRequest"]["message"], r
+
+
+def test_reset_state_admin_only(cloud):
+    # a member's own server: the policy refuses before anything changes
+    img = cloud.create_image("reset-img", visibility="public")
+    r = cloud.post("/v2.1/servers", {"server": {"name": "demo-vm", "imageRef": img,
+                                                "flavorRef": "1"}}, token="demo:demo")
+    assert r.status == 202, r
+    sid = r.json["server"]["id"]
+    try:
+        cloud.wait_status(sid, "ACTIVE")
+        r = cloud.post("/v2.1/servers/%s/action" % sid, {"os-resetState": {"state": "error"}},
+                       token="demo:demo")
+        assert r.status == 403, r
+        assert cloud.server(sid)["status"] == "ACTIVE"
+    finally:
+        cloud.delete("/v2.1/servers/%s" % sid)
+        cloud.wait_gone(sid)
