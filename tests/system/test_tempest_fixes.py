@@ -399,3 +399,27 @@ def test_reset_state_admin_only(cloud):
     finally:
         cloud.delete("/v2.1/servers/%s" % sid)
         cloud.wait_gone(sid)
+
+
+def test_list_all_tenants_by_project(cloud, server):
+    """tenant_id (or project_id) picks a project with all_tenants, and is
+    ignored without it, as Nova does."""
+    img = cloud.create_image("proj-img", visibility="public")
+    r = cloud.post("/v2.1/servers", {"server": {"name": "demo-listed", "imageRef": img,
+                                                "flavorRef": "1"}}, token="demo:demo")
+    assert r.status == 202, r
+    sid = r.json["server"]["id"]
+    try:
+        def names(query):
+            r = cloud.get("/v2.1/servers/detail" + query)
+            assert r.status == 200, r
+            return {s["name"] for s in r.json["servers"]}
+        assert "demo-listed" not in names("?tenant_id=demo")
+        assert "vm-tempest-fixes" in names("?tenant_id=demo")
+        for key in ("tenant_id", "project_id"):
+            got = names("?all_tenants=&%s=demo" % key)
+            assert "demo-listed" in got and "vm-tempest-fixes" not in got, got
+        assert {"demo-listed", "vm-tempest-fixes"} <= names("?all_tenants=1")
+    finally:
+        cloud.delete("/v2.1/servers/%s" % sid)
+        cloud.wait_gone(sid)
