@@ -151,6 +151,13 @@ static int check_optional(struct api_req *r, const json_t *srv, int mv,
 			return API_ERROR;
 		sc->max_count = (int)n;
 	}
+	/* Nova's admin_password: any string; the answer echoes it */
+	if ((v = json_object_get(srv, "adminPass")) && !json_is_string(v)) {
+		char repr[300];
+
+		api_pyrepr(v, repr, sizeof repr);
+		return api_invalid(r, "adminPass", v, "%s is not of type 'string'", repr);
+	}
 	if ((v = json_object_get(srv, "description")) && !json_is_null(v)) {
 		if (v_string(r, "description", v, 0, 255, sc->description,
 		    sizeof sc->description))
@@ -342,6 +349,7 @@ static json_t *created_view(struct api_req *r, const char *uuid,
 {
 	json_t *body = json_object(), *s = json_object(), *sgs = json_array();
 	json_t *sg = json_object();
+	const json_t *given;
 	char pass[13];
 
 	if (want_resv) {
@@ -355,7 +363,10 @@ static json_t *created_view(struct api_req *r, const char *uuid,
 	json_object_set_new(sg, "name", json_string("default"));
 	json_array_append_new(sgs, sg);
 	json_object_set_new(s, "security_groups", sgs);
-	json_object_set_new(s, "adminPass", json_string(pass));
+	/* the caller's own password (Nova echoes it), else a new one */
+	given = json_object_get(json_object_get(r->json_in, "server"), "adminPass");
+	json_object_set_new(s, "adminPass", json_string(json_is_string(given) ?
+	    json_string_value(given) : pass));
 	json_object_set_new(body, "server", s);
 	return body;
 }

@@ -423,3 +423,22 @@ def test_list_all_tenants_by_project(cloud, server):
     finally:
         cloud.delete("/v2.1/servers/%s" % sid)
         cloud.wait_gone(sid)
+
+
+def test_create_echoes_admin_pass(cloud, image):
+    r = cloud.post("/v2.1/servers", {"server": {"name": "vm-pass", "imageRef": image,
+                                                "flavorRef": "1", "adminPass": "testpassword"}})
+    assert r.status == 202, r
+    assert r.json["server"]["adminPass"] == "testpassword"
+    sid = r.json["server"]["id"]
+    r = cloud.post("/v2.1/servers", {"server": {"name": "vm-pass2", "imageRef": image,
+                                                "flavorRef": "1"}})
+    assert r.status == 202 and len(r.json["server"]["adminPass"]) == 12, r
+    sid2 = r.json["server"]["id"]
+    r = cloud.post("/v2.1/servers", {"server": {"name": "vm-pass3", "imageRef": image,
+                                                "flavorRef": "1", "adminPass": 12}})
+    assert r.status == 400 and "12 is not of type 'string'" in r.json["badRequest"]["message"], r
+    for s in (sid, sid2):
+        cloud.wait_status(s, "ACTIVE")
+        cloud.delete("/v2.1/servers/%s" % s)
+        cloud.wait_gone(s)
