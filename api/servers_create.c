@@ -371,6 +371,26 @@ static json_t *created_view(struct api_req *r, const char *uuid,
 	return body;
 }
 
+/* Nova's metadata_items quota: more items than the project's limit is a
+ * 403 (MetadataLimitExceeded). */
+static int metadata_quota_check(struct api_req *r)
+{
+	const json_t *md = json_object_get(json_object_get(r->json_in, "server"),
+	    "metadata");
+	char msg[128];
+	int64_t limit;
+
+	if (md == NULL)
+		return 0;
+	if (api_quota_limit(r, r->project_id, "metadata_items", &limit) != 0)
+		return API_ERROR;
+	if (limit < 0 || (int64_t)json_object_size(md) <= limit)
+		return 0;
+	snprintf(msg, sizeof msg, "Maximum number of metadata items exceeds %lld",
+	    (long long)limit);
+	return api_error(r, ERR_FORBIDDEN, msg);
+}
+
 enum api_rc servers_create(struct api_req *r)
 {
 	struct server_create sc;
@@ -383,7 +403,7 @@ enum api_rc servers_create(struct api_req *r)
 
 	memset(&kp, 0, sizeof kp);
 	rc = servers_validate_create(r, r->json_in, r->mv, &sc) ||
-	    resolve(r, &sc, &fl, &img, &kp) ||
+	    metadata_quota_check(r) || resolve(r, &sc, &fl, &img, &kp) ||
 	    api_quota_check_build(r, &fl, sc.min_count, sc.max_count, &count);
 	if (rc == 0) {
 		random_chars(resv + 2, 8);

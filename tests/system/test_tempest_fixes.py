@@ -442,3 +442,16 @@ def test_create_echoes_admin_pass(cloud, image):
         cloud.wait_status(s, "ACTIVE")
         cloud.delete("/v2.1/servers/%s" % s)
         cloud.wait_gone(s)
+
+
+def test_create_metadata_items_quota(cloud, image):
+    """More metadata items than the project's metadata_items quota: 403."""
+    limit = cloud.get("/v2.1/limits").json["limits"]["absolute"]["maxServerMeta"]
+    assert limit == 128
+    meta = {"k%d" % i: "v" for i in range(limit + 1)}
+    r = cloud.post("/v2.1/servers", {"server": {"name": "vm-meta", "imageRef": image,
+                                                "flavorRef": "1", "metadata": meta}})
+    assert r.status == 403, r
+    assert r.json["forbidden"]["message"] == "Maximum number of metadata items exceeds 128"
+    r = cloud.get("/v2.1/servers?name=vm-meta")
+    assert r.json["servers"] == []
