@@ -391,6 +391,44 @@ static int metadata_quota_check(struct api_req *r)
 	return api_error(r, ERR_FORBIDDEN, msg);
 }
 
+/* security_groups: kumo's guests have one group, "default" (the created
+ * view names it); any other name is Nova's SecurityGroupNotFound, a 400.
+ * The items' shape is Nova's schema: objects with a string name only. */
+static int security_groups_check(struct api_req *r)
+{
+	static const char *const keys[] = { "name", NULL };
+	const json_t *sgs = json_object_get(json_object_get(r->json_in, "server"),
+	    "security_groups"), *item, *name;
+	char msg[320], repr[300];
+	size_t i;
+
+	if (sgs == NULL)
+		return 0;
+	if (!json_is_array(sgs)) {
+		api_pyrepr(sgs, repr, sizeof repr);
+		return api_invalid(r, "security_groups", sgs, "%s is not of type 'array'", repr);
+	}
+	json_array_foreach(sgs, i, item) {
+		if (v_object(r, "security_groups", item) ||
+		    v_no_extra(r, "security_groups", item, keys))
+			return API_ERROR;
+		if ((name = json_object_get(item, "name")) == NULL)
+			continue;
+		if (!json_is_string(name) || json_string_length(name) == 0 ||
+		    json_string_length(name) > 255) {
+			api_pyrepr(name, repr, sizeof repr);
+			return api_invalid(r, "name", name, "%s is not a valid security "
+			    "group name", repr);
+		}
+		if (strcmp(json_string_value(name), "default") != 0) {
+			snprintf(msg, sizeof msg, "Security group %.255s not found.",
+			    json_string_value(name));
+			return api_error(r, ERR_BAD_REQUEST, msg);
+		}
+	}
+	return 0;
+}
+
 enum api_rc servers_create(struct api_req *r)
 {
 	struct server_create sc;
@@ -403,7 +441,8 @@ enum api_rc servers_create(struct api_req *r)
 
 	memset(&kp, 0, sizeof kp);
 	rc = servers_validate_create(r, r->json_in, r->mv, &sc) ||
-	    metadata_quota_check(r) || resolve(r, &sc, &fl, &img, &kp) ||
+	    security_groups_check(r) || metadata_quota_check(r) ||
+	    resolve(r, &sc, &fl, &img, &kp) ||
 	    api_quota_check_build(r, &fl, sc.min_count, sc.max_count, &count);
 	if (rc == 0) {
 		random_chars(resv + 2, 8);

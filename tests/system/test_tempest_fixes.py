@@ -455,3 +455,28 @@ def test_create_metadata_items_quota(cloud, image):
     assert r.json["forbidden"]["message"] == "Maximum number of metadata items exceeds 128"
     r = cloud.get("/v2.1/servers?name=vm-meta")
     assert r.json["servers"] == []
+
+
+@pytest.mark.parametrize("groups,status,fragment", [
+    ([{"name": "does_not_exist"}], 400, "Security group does_not_exist not found."),
+    ([{"name": "default"}, {"name": "web"}], 400, "Security group web not found."),
+    ("default", 400, "is not of type 'array'"),
+    ([{"name": "default", "x": 1}], 400, "Additional properties are not allowed"),
+    ([{"name": ""}], 400, "is not a valid security group name"),
+])
+def test_create_security_groups(cloud, image, groups, status, fragment):
+    r = cloud.post("/v2.1/servers", {"server": {"name": "vm-sg", "imageRef": image,
+                                                "flavorRef": "1", "security_groups": groups}})
+    assert r.status == status, r
+    assert fragment in r.json["badRequest"]["message"], r
+
+
+def test_create_default_security_group(cloud, image):
+    r = cloud.post("/v2.1/servers", {"server": {"name": "vm-sg-default", "imageRef": image,
+                                                "flavorRef": "1",
+                                                "security_groups": [{"name": "default"}]}})
+    assert r.status == 202, r
+    sid = r.json["server"]["id"]
+    cloud.wait_status(sid, "ACTIVE")
+    cloud.delete("/v2.1/servers/%s" % sid)
+    cloud.wait_gone(sid)
