@@ -1,6 +1,7 @@
 /*
- * /v2.1/flavors: list, detail, show, create (admin; 200 as Nova), delete
- * (admin; 202), os-extra_specs (always empty). Shapes per microversion:
+ * /v2.1/flavors: list and detail (by flavorid, paged by limit and marker),
+ * show, create (admin; 200 as Nova), delete (admin; 202), os-extra_specs
+ * (always empty). Shapes per microversion:
  * description from 2.55, extra_specs from 2.61, swap 0 rather than ""
  * from 2.75.
  */
