@@ -157,6 +157,16 @@ e2e: all
 
 test: unit system e2e
 
+# OpenStack's conformance suite (tools/tempest) against a cloud of this build:
+# tempest is every compute and image test, tempest-ci the bounded selection
+# that fails when a test of tests/tempest/ci-pass.txt fails.
+.PHONY: tempest tempest-ci
+tempest: all
+	KUMO_BUILD=$(abspath $(BUILD)) tools/tempest --full
+
+tempest-ci: all
+	KUMO_BUILD=$(abspath $(BUILD)) tools/tempest --ci
+
 # ---- fuzzing (tests/fuzz/, README "Fuzzing") ----
 # make fuzz [FUZZ_SECONDS=60]: builds with FUZZ=1 into build-fuzz/ and runs
 # every harness on its seed corpus (tests/fuzz/corpus/NAME/) for that long.

@@ -19,6 +19,7 @@
  *   servers.c      /v2.1/servers list, show, delete and their views
  *   servers_query.c  the list's filters, sorting and paging (servers_query.h)
  *   servers_create.c  POST /v2.1/servers: validation and the boot cast
+ *   servers_update.c  PUT /v2.1/servers/{id}: name and access addresses
  *   servers_ips.c  addresses and metadata in the server view,
  *                  /servers/{id}/ips, the read side of /os-networks
  *   servers_guest.c  what a create gives the guest: user_data,
@@ -26,6 +27,11 @@
  *   servers_action.c  POST /v2.1/servers/{id}/action: reboot, os-stop,
  *                  os-start, os-getConsoleOutput
  *   hosts.c        /v2.1/os-hypervisors, /v2.1/os-services, os-aggregates
+ *   os_hosts.c     /v2.1/os-hosts (up to 2.42): hosts, a host's resources
+ *   usage_audit.c  /v2.1/os-instance_usage_audit_log (no audit task runs)
+ *   tenant_usage.c  /v2.1/os-simple-tenant-usage: server hours per project
+ *   migrations.c   /v2.1/os-migrations (none: kumo does not migrate yet)
+ *   servers_password.c  /v2.1/servers/{id}/os-server-password (none posted)
  *   images.c       /v2/images (Glance v2 metadata; the list filtered and
  *                  paged in SQL, the image count quota) and /v2.1/images
  *   images_data.c  /v2/images/{id}/file: data streamed to and from the
@@ -105,6 +111,9 @@ enum api_err {
 	ERR_FLAVOR_NOT_FOUND,
 	ERR_IMAGE_NOT_FOUND,
 	ERR_HYPERVISOR_NOT_FOUND,
+	ERR_HOST_NOT_FOUND,    /* 404, os-hosts: no service on that host */
+	ERR_HYPERVISOR_NO_MATCH, /* 404, os-hypervisors search and servers */
+	ERR_COMPUTE_HOST_NOT_FOUND,
 	ERR_CONSOLE_NOT_AVAILABLE,
 	ERR_KEYPAIR_NOT_FOUND,
 	ERR_ACTION_NOT_FOUND,
@@ -571,6 +580,21 @@ void view_host_id(const char *project_id, const char *host, char out[57]);
 
 /* ---- handlers (router.c's table) ---------------------------------------- */
 
+/* ---- tenant_usage.c, usage_audit.c, migrations.c, servers_password.c --- */
+enum api_rc tenant_usage_list(struct api_req *r);
+enum api_rc tenant_usage_show(struct api_req *r);
+enum api_rc usage_audit_list(struct api_req *r);
+enum api_rc usage_audit_show(struct api_req *r);
+enum api_rc migrations_list(struct api_req *r);
+enum api_rc servers_password_show(struct api_req *r);
+enum api_rc servers_password_clear(struct api_req *r);
+
+/* ---- os_hosts.c ------------------------------------------------------------ */
+enum api_rc os_hosts_list(struct api_req *r);
+enum api_rc os_hosts_show(struct api_req *r);
+enum api_rc os_hosts_update(struct api_req *r);
+enum api_rc os_hosts_power(struct api_req *r);
+
 enum api_rc versions_root(struct api_req *r);
 enum api_rc versions_v21(struct api_req *r);
 enum api_rc versions_image(struct api_req *r);
@@ -587,6 +611,11 @@ enum api_rc flavors_action(struct api_req *r);
 enum api_rc servers_list(struct api_req *r);
 enum api_rc servers_detail(struct api_req *r);
 enum api_rc servers_show(struct api_req *r);
+/* GET's view of r->id, or with partial Nova's PUT view before 2.75 (no
+ * extended attributes). */
+enum api_rc servers_show_view(struct api_req *r, bool partial);
+/* PUT /servers/{id} (servers_update.c): name and access addresses. */
+enum api_rc servers_update(struct api_req *r);
 /* servers_ips.c */
 enum api_rc servers_ips_index(struct api_req *r);
 enum api_rc servers_ips_show(struct api_req *r);
@@ -623,6 +652,9 @@ enum api_rc hypervisors_list(struct api_req *r);
 enum api_rc hypervisors_detail(struct api_req *r);
 enum api_rc hypervisors_show(struct api_req *r);
 enum api_rc hypervisors_uptime(struct api_req *r);
+enum api_rc hypervisors_statistics(struct api_req *r);
+enum api_rc hypervisors_search(struct api_req *r);
+enum api_rc hypervisors_servers(struct api_req *r);
 enum api_rc services_list(struct api_req *r);
 enum api_rc aggregates_list(struct api_req *r);
 
@@ -820,6 +852,11 @@ struct server_guest {
 	size_t n_meta;
 };
 
+/* srv's key (accessIPv4 with AF_INET, accessIPv6 with AF_INET6), when
+ * there, as Nova's ipv4/ipv6 formats into out in canonical form: 0, or
+ * API_ERROR. */
+int servers_access_ip_check(struct api_req *r, const json_t *srv,
+    const char *key, int af, char *out, size_t size);
 int servers_guest_validate(struct api_req *r, const json_t *srv, int mv,
     struct server_guest *g);
 /* The networks against the database (400s as Nova's); max_count > 1

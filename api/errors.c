@@ -48,6 +48,9 @@ static const struct {
 	[ERR_FLAVOR_NOT_FOUND] = { 404, "Flavor %s could not be found." },
 	[ERR_IMAGE_NOT_FOUND] = { 404, "Image %s could not be found." },
 	[ERR_HYPERVISOR_NOT_FOUND] = { 404, "Hypervisor %s could not be found." },
+	[ERR_HOST_NOT_FOUND] = { 404, "Host %s could not be found." },
+	[ERR_HYPERVISOR_NO_MATCH] = { 404, "No hypervisor matching '%s' could be found." },
+	[ERR_COMPUTE_HOST_NOT_FOUND] = { 404, "Compute host %s could not be found." },
 	[ERR_CONSOLE_NOT_AVAILABLE] = { 404, "Guest does not have a console available." },
 	[ERR_KEYPAIR_NOT_FOUND] = { 404, "Keypair %s not found for user %s" },
 	[ERR_ACTION_NOT_FOUND] = { 404, "Action for request_id %s on instance %s "

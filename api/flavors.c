@@ -1,10 +1,12 @@
 /*
- * /v2.1/flavors: list, detail, show, create (admin; 200 as Nova), delete
- * (admin; 202), os-extra_specs (always empty). Shapes per microversion:
+ * /v2.1/flavors: list and detail (by flavorid, paged by limit and marker),
+ * show, create (admin; 200 as Nova), delete (admin; 202), os-extra_specs
+ * (always empty). Shapes per microversion:
  * description from 2.55, extra_specs from 2.61, swap 0 rather than ""
  * from 2.75.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,27 +99,85 @@ static bool flavor_listed(struct api_req *r, enum flavor_scope scope,
 	return true;
 }
 
+/* Nova's paging of the list (sorted by flavorid): ?limit= (at most [api]
+ * max_limit) and ?marker=, a flavorid; a page that ends at the limit links
+ * the next one (flavors_links). */
+struct flavor_page {
+	int limit;
+	const char *marker;
+};
+
+static int flavor_page_parse(struct api_req *r, struct flavor_page *pg)
+{
+	const char *limit = api_query_get(r, "limit");
+	struct db_flavor f;
+	char msg[300];
+	int rc;
+
+	pg->limit = r->api->conf->max_limit;
+	if (limit != NULL) {
+		if (num_parse_int(limit, INT32_MIN, INT32_MAX, &pg->limit) < 0)
+			return api_error(r, ERR_BAD_REQUEST, "limit param must be an integer");
+		if (pg->limit < 0)
+			return api_error(r, ERR_BAD_REQUEST, "limit param must be positive");
+		if (pg->limit > r->api->conf->max_limit)
+			pg->limit = r->api->conf->max_limit;
+	}
+	pg->marker = api_query_get(r, "marker");
+	if (pg->marker == NULL)
+		return 0;
+	rc = db_flavor_get(r->api->db, pg->marker, &f);
+	if (rc == DB_NOTFOUND) {
+		snprintf(msg, sizeof msg, "Marker %.200s could not be found.", pg->marker);
+		return api_error(r, ERR_BAD_REQUEST, msg);
+	}
+	return rc == DB_OK ? 0 : api_error(r, ERR_INTERNAL);
+}
+
+static json_t *flavor_next_link(const struct api_req *r, const struct flavor_page *pg,
+    const char *last)
+{
+	char href[600];
+	json_t *links = json_array(), *l = json_object();
+
+	snprintf(href, sizeof href, "%s/v2.1/flavors%s?limit=%d&marker=%.255s",
+	    r->base_url, strstr(r->path, "/detail") ? "/detail" : "", pg->limit, last);
+	json_object_set_new(l, "rel", json_string("next"));
+	json_object_set_new(l, "href", view_str(href));
+	json_array_append_new(links, l);
+	return links;
+}
+
 static enum api_rc flavors_index(struct api_req *r, bool detail)
 {
 	struct db_flavor *list = NULL;
+	struct flavor_page pg;
 	enum flavor_scope scope;
 	json_t *body, *arr;
+	const char *last = NULL;
 	size_t n;
 	int rc;
 
-	if (flavor_scope(r, &scope) != 0)
+	if (flavor_scope(r, &scope) != 0 || flavor_page_parse(r, &pg) != 0)
 		return API_ERROR;
 	rc = scope == SCOPE_OWN ? db_flavor_list_project(r->api->db,
 	    r->project_id, &list, &n) : db_flavor_list(r->api->db, &list, &n);
 	if (rc != DB_OK)
 		return api_error(r, ERR_INTERNAL);
 	arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		if (flavor_listed(r, scope, &list[i]))
+	for (size_t i = 0; i < n && json_array_size(arr) < (size_t)pg.limit; i++) {
+		if (pg.marker && strcmp(list[i].flavorid, pg.marker) <= 0)
+			continue;
+		if (flavor_listed(r, scope, &list[i])) {
 			json_array_append_new(arr, flavor_view(r, &list[i], detail));
-	free(list);
+			last = list[i].flavorid;
+		}
+	}
 	body = json_object();
 	json_object_set_new(body, "flavors", arr);
+	if (last != NULL && json_array_size(arr) == (size_t)pg.limit)
+		json_object_set_new(body, "flavors_links", flavor_next_link(r, &pg, last));
+	free(list);
 	return api_reply(r, 200, body);
 }
 

@@ -1,6 +1,8 @@
 /*
- * /v2.1/os-hypervisors (list, detail, show, uptime) from the compute nodes,
- * /v2.1/os-services from the services table, /v2.1/os-aggregates (none);
+ * /v2.1/os-hypervisors (list, detail, show, uptime, statistics, search and
+ * servers by hostname pattern) from the compute nodes,
+ * /v2.1/os-services from the services table (filtered by kumo's or Nova's
+ * binary names), /v2.1/os-aggregates (none);
  * all admin only. A service is up when its last heartbeat is within
  * service_down_time (and it is not forced down). Integer ids before 2.53,
  * uuids from 2.53 on.
@@ -148,6 +150,99 @@ enum api_rc hypervisors_list(struct api_req *r) { return hypervisors_index(r, fa
 enum api_rc hypervisors_detail(struct api_req *r) { return hypervisors_index(r, true, false); }
 enum api_rc hypervisors_show(struct api_req *r) { return hypervisors_index(r, true, true); }
 
+/* GET /os-hypervisors/statistics (until 2.88): the sums over every node. */
+enum api_rc hypervisors_statistics(struct api_req *r)
+{
+	struct db_compute_node *nodes = NULL, sum;
+	json_t *stats, *body;
+	size_t n = 0;
+
+	if (r->mv >= API_MV(2, 88))
+		return api_error(r, ERR_NOT_FOUND);
+	if (db_compute_node_list(r->api->db, &nodes, &n) != DB_OK)
+		return api_error(r, ERR_INTERNAL);
+	memset(&sum, 0, sizeof sum);
+	for (size_t i = 0; i < n; i++) {
+		sum.vcpus += nodes[i].vcpus;
+		sum.memory_mb += nodes[i].memory_mb;
+		sum.local_gb += nodes[i].local_gb;
+		sum.vcpus_used += nodes[i].vcpus_used;
+		sum.memory_mb_used += nodes[i].memory_mb_used;
+		sum.local_gb_used += nodes[i].local_gb_used;
+		sum.running_vms += nodes[i].running_vms;
+	}
+	free(nodes);
+	stats = json_object();
+	json_object_set_new(stats, "count", json_integer((json_int_t)n));
+	add_usage(stats, &sum, r->mv);
+	json_object_del(stats, "cpu_info");
+	body = json_object();
+	json_object_set_new(body, "hypervisor_statistics", stats);
+	return api_reply(r, 200, body);
+}
+
+/* The servers of a node, as os-hypervisors lists them: uuid and name. */
+static int node_servers(struct api_req *r, const char *host, json_t **out)
+{
+	struct db_instance_filter f = { .host = host };
+	struct db_instance *in;
+	size_t n;
+
+	*out = NULL;
+	if (db_instance_list(r->api->db, &f, &in, &n) != DB_OK)
+		return api_error(r, ERR_INTERNAL);
+	if (n > 0)
+		*out = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(*out, json_pack("{s:s, s:s}", "uuid", in[i].uuid,
+		    "name", in[i].name));
+	free(in);
+	return 0;
+}
+
+/* GET /os-hypervisors/{pattern}/search and /{pattern}/servers (until
+ * 2.53): the nodes whose hypervisor_hostname holds the pattern; servers
+ * adds each node's servers. None is a 404. */
+static enum api_rc hypervisors_match(struct api_req *r, bool servers)
+{
+	struct db_compute_node *nodes;
+	struct db_service *svcs;
+	json_t *arr, *h, *list, *body;
+	size_t nn, ns;
+
+	if (r->mv >= API_MV(2, 53))
+		return api_error(r, ERR_NOT_FOUND);
+	if (load_hosts(r, &nodes, &nn, &svcs, &ns) != 0)
+		return API_ERROR;
+	arr = json_array();
+	for (size_t i = 0; i < nn; i++) {
+		if (strstr(nodes[i].hypervisor_hostname, r->id) == NULL)
+			continue;
+		h = hypervisor_view(r, &nodes[i], compute_service(svcs, ns,
+		    nodes[i].host), false);
+		json_array_append_new(arr, h);
+		if (!servers)
+			continue;
+		if (node_servers(r, nodes[i].host, &list) != 0)
+			break;
+		if (list != NULL)
+			json_object_set_new(h, "servers", list);
+	}
+	free(nodes);
+	free(svcs);
+	if (r->err != ERR_NONE || json_array_size(arr) == 0) {
+		json_decref(arr);
+		return r->err != ERR_NONE ? API_ERROR :
+		    api_error(r, ERR_HYPERVISOR_NO_MATCH, r->id);
+	}
+	body = json_object();
+	json_object_set_new(body, "hypervisors", arr);
+	return api_reply(r, 200, body);
+}
+
+enum api_rc hypervisors_search(struct api_req *r) { return hypervisors_match(r, false); }
+enum api_rc hypervisors_servers(struct api_req *r) { return hypervisors_match(r, true); }
+
 /* The fake and libvirt drivers report no host uptime: Nova's 501 for a
  * driver without it (openstackclient's hypervisor show then skips it). */
 enum api_rc hypervisors_uptime(struct api_req *r)
@@ -176,12 +271,15 @@ enum api_rc aggregates_list(struct api_req *r)
 	return api_reply(r, 200, body);
 }
 
-static json_t *service_view(const struct api_req *r, const struct db_service *s)
+/* shown: the binary's name in the answer (Nova's, when the caller asked
+ * by Nova's name), or NULL for kumo's own. */
+static json_t *service_view(const struct api_req *r, const struct db_service *s,
+    const char *shown)
 {
 	json_t *v = json_object();
 	bool compute = strcmp(s->binary, "kumo-compute") == 0;
 
-	json_object_set_new(v, "binary", view_str(s->binary));
+	json_object_set_new(v, "binary", view_str(shown ? shown : s->binary));
 	json_object_set_new(v, "host", view_str(s->host));
 	json_object_set_new(v, "id", id_json(r, s->id, s->uuid));
 	json_object_set_new(v, "zone", json_string(compute ? "nova" : "internal"));
@@ -202,12 +300,37 @@ static const char *filter_arg(struct api_req *r, const char *name)
 	return v == NULL || *v == '\0' || strcmp(v, "None") == 0 ? NULL : v;
 }
 
+/* Nova's names of kumo's services, for the clients (and tempest) that
+ * filter os-services by them: a filter by Nova's name selects kumo's
+ * service and the answer calls it by the name asked for. */
+static const struct {
+	const char *nova, *kumo;
+} binary_aliases[] = {
+	{ "nova-compute", "kumo-compute" },
+	{ "nova-scheduler", "kumo-scheduler" },
+	{ "nova-conductor", "kumo-conductor" },
+};
+
+static const char *binary_kumo_name(const char *binary)
+{
+	for (size_t i = 0; i < sizeof binary_aliases / sizeof *binary_aliases; i++)
+		if (strcmp(binary, binary_aliases[i].nova) == 0)
+			return binary_aliases[i].kumo;
+	return binary;
+}
+
 enum api_rc services_list(struct api_req *r)
 {
 	const char *host = filter_arg(r, "host"), *binary = filter_arg(r, "binary");
+	const char *shown = NULL;
 	struct db_service *svcs;
 	json_t *arr, *body;
 	size_t n;
+
+	if (binary != NULL && binary_kumo_name(binary) != binary) {
+		shown = binary;
+		binary = binary_kumo_name(binary);
+	}
 
 	if (db_service_list(r->api->db, &svcs, &n) != DB_OK)
 		return api_error(r, ERR_INTERNAL);
@@ -216,7 +339,7 @@ enum api_rc services_list(struct api_req *r)
 		if ((host && strcmp(host, svcs[i].host)) ||
 		    (binary && strcmp(binary, svcs[i].binary)))
 			continue;
-		json_array_append_new(arr, service_view(r, &svcs[i]));
+		json_array_append_new(arr, service_view(r, &svcs[i], shown));
 	}
 	free(svcs);
 	body = json_object();

@@ -24,6 +24,8 @@ struct view_ctx {
 	struct db_service *services;  /* NULL unless host_status is shown */
 	size_t n_services;
 	bool show;                    /* GET /servers/{id}: server_groups too */
+	bool partial;                 /* PUT's answer before 2.75: no extended
+	                               * attributes (Nova's update view) */
 	char hid_project[DB_NAME];    /* hid = hostId of these two */
 	char hid_host[DB_NAME];
 	char hid[57];
@@ -228,7 +230,7 @@ static void write_srv_attrs(struct jw *w, struct api_req *r,
 static void write_later_fields(struct jw *w, const struct api_req *r,
     const struct db_instance *in, const struct view_ctx *vc)
 {
-	if (r->mv >= API_MV(2, 16) && r->is_admin)
+	if (r->mv >= API_MV(2, 16) && r->is_admin && !vc->partial)
 		jw_kstr(w, JW_KEY("host_status"), host_status(r, vc, in->host));
 	if (r->mv >= API_MV(2, 9))
 		jw_kraw(w, JW_KEY("locked"), "false");
@@ -240,9 +242,12 @@ static void write_later_fields(struct jw *w, const struct api_req *r,
 		jw_kraw(w, JW_KEY("tags"), "[]");
 	if (r->mv >= API_MV(2, 63))
 		jw_kraw(w, JW_KEY("trusted_image_certificates"), "null");
-	if (r->mv >= API_MV(2, 71) && vc->show)
+	if (r->mv >= API_MV(2, 71) && vc->show && !vc->partial)
 		jw_kraw(w, JW_KEY("server_groups"), "[]");
 }
+
+static void write_extended(struct jw *w, struct api_req *r,
+    const struct db_instance *in);
 
 /* The server as Nova shows it (transcripts 20-22, 24, 25). */
 static void write_server(struct jw *w, struct api_req *r,
@@ -278,6 +283,19 @@ static void write_server(struct jw *w, struct api_req *r,
 	jw_kstr(w, JW_KEY("OS-DCF:diskConfig"), "MANUAL");
 	if (strcmp(status, "ACTIVE") == 0 || strcmp(status, "BUILD") == 0)
 		jw_kint(w, JW_KEY("progress"), 0);
+	if (!vc->partial)
+		write_extended(w, r, in);
+	write_later_fields(w, r, in, vc);
+	if (strcmp(status, "ERROR") == 0)
+		write_fault(w, r, in);
+	jw_close(w, '}');
+}
+
+/* The extended attributes: availability zone, config drive, key, usage,
+ * host (admins), status and volumes. */
+static void write_extended(struct jw *w, struct api_req *r,
+    const struct db_instance *in)
+{
 	jw_kstr(w, JW_KEY("OS-EXT-AZ:availability_zone"), in->availability_zone[0] ?
 	    in->availability_zone : in->host[0] ? "nova" : "");
 	jw_kstr(w, JW_KEY("config_drive"), in->config_drive);
@@ -290,10 +308,6 @@ static void write_server(struct jw *w, struct api_req *r,
 	jw_kstr(w, JW_KEY("OS-EXT-STS:vm_state"), in->vm_state);
 	jw_kint(w, JW_KEY("OS-EXT-STS:power_state"), in->power_state);
 	jw_kraw(w, JW_KEY("os-extended-volumes:volumes_attached"), "[]");
-	write_later_fields(w, r, in, vc);
-	if (strcmp(status, "ERROR") == 0)
-		write_fault(w, r, in);
-	jw_close(w, '}');
 }
 
 static void write_server_brief(struct jw *w, const struct api_req *r,
@@ -400,6 +414,11 @@ int servers_instance_get(struct api_req *r, struct db_instance *in)
 
 enum api_rc servers_show(struct api_req *r)
 {
+	return servers_show_view(r, false);
+}
+
+enum api_rc servers_show_view(struct api_req *r, bool partial)
+{
 	struct db_instance in;
 	struct view_ctx vc;
 	struct jw w;
@@ -409,6 +428,7 @@ enum api_rc servers_show(struct api_req *r)
 	if (servers_instance_get(r, &in) != 0)
 		return API_ERROR;
 	view_ctx_init(r, &vc, true);
+	vc.partial = partial;
 	if (servers_extras_load(r, &in, 1, &vc.extras) < 0) {
 		free(vc.services);
 		return api_error(r, ERR_INTERNAL);

@@ -5,6 +5,7 @@
  * (so two concurrent actions cannot both pass), record the action and
  * cast to the instance's host: 202. os-getConsoleOutput calls the host and
  * waits for the text (on the call pool, off the HTTP workers): 200.
+ * os-resetState (admin) sets the vm_state and clears the task: 202.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 struct action_args {
 	bool hard;     /* reboot */
 	int length;    /* console: last lines, -1 = all */
+	const char *state;  /* os-resetState: VM_STATE_ACTIVE or VM_STATE_ERROR */
 };
 
 typedef int (*power_cast_fn)(struct api_req *r, const struct db_instance *in,
@@ -260,6 +262,28 @@ static enum api_rc run_console(struct api_req *r, struct db_instance *in,
 	return api_defer_call(r, c->in.host, console_call, console_finish);
 }
 
+/* os-resetState (admin): the vm_state given, no task, whatever the
+ * instance was doing; recorded as Nova records it. Nothing is sent to the
+ * host. */
+static enum api_rc run_reset_state(struct api_req *r, struct db_instance *in,
+    const struct action_args *a)
+{
+	int rc;
+
+	if (api_policy_check(r, "os_compute_api:os-admin-actions:reset_state") != 0)
+		return API_ERROR;
+	servers_action_record(r, in, "resetState");
+	rc = db_instance_set_state(r->api->db, in->uuid, a->state, TASK_NONE, -1,
+	    NULL, NULL, NULL);
+	db_action_finish(r->api->db, in->uuid, r->reqid, rc == DB_OK ? NULL : "Error");
+	if (rc == DB_NOTFOUND)
+		return api_error(r, ERR_INSTANCE_NOT_FOUND, in->uuid);
+	if (rc != DB_OK)
+		return api_db_error(r, rc);
+	log_info("instance %s: state reset to %s", in->uuid, a->state);
+	return api_reply(r, 202, NULL);
+}
+
 /* ---- the bodies' schemas (Nova's, with its messages) ---- */
 
 static int parse_reboot(struct api_req *r, const json_t *v,
@@ -284,28 +308,15 @@ static int parse_reboot(struct api_req *r, const json_t *v,
 	return 0;
 }
 
-static int parse_null(struct api_req *r, const char *field, const json_t *v)
-{
-	char repr[300];
-
-	if (json_is_null(v))
-		return 0;
-	api_pyrepr(v, repr, sizeof repr);
-	return api_invalid(r, field, v, "%s is not of type 'null'", repr);
-}
-
-static int parse_stop(struct api_req *r, const json_t *v,
+/* os-stop and os-start: Nova reads no schema for them, so their value may
+ * be anything ({"os-stop": null} from novaclient, {} from tempest). */
+static int parse_any(struct api_req *r, const json_t *v,
     struct action_args *a)
 {
+	(void)r;
+	(void)v;
 	(void)a;
-	return parse_null(r, "os-stop", v);
-}
-
-static int parse_start(struct api_req *r, const json_t *v,
-    struct action_args *a)
-{
-	(void)a;
-	return parse_null(r, "os-start", v);
+	return 0;
 }
 
 /* length: {'type': ['integer', 'string', 'null'], 'pattern':
@@ -346,6 +357,29 @@ static int parse_console(struct api_req *r, const json_t *v,
 	return parse_length(r, json_object_get(v, "length"), &a->length);
 }
 
+/* {'state': {'type': 'string', 'enum': ['active', 'error']}}, required */
+static int parse_reset_state(struct api_req *r, const json_t *v,
+    struct action_args *a)
+{
+	static const char *const keys[] = { "state", NULL };
+	const json_t *st;
+	char repr[300];
+
+	if (v_object(r, "os-resetState", v) || v_required(r, "os-resetState", v, "state") ||
+	    v_no_extra(r, "os-resetState", v, keys))
+		return API_ERROR;
+	st = json_object_get(v, "state");
+	if (json_is_string(st) && strcmp(json_string_value(st), VM_STATE_ACTIVE) == 0)
+		a->state = VM_STATE_ACTIVE;
+	else if (json_is_string(st) && strcmp(json_string_value(st), VM_STATE_ERROR) == 0)
+		a->state = VM_STATE_ERROR;
+	else {
+		api_pyrepr(st, repr, sizeof repr);
+		return api_invalid(r, "state", st, "%s is not one of ['active', 'error']", repr);
+	}
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	int (*parse)(struct api_req *r, const json_t *v, struct action_args *a);
@@ -353,16 +387,17 @@ static const struct {
 	    const struct action_args *a);
 } actions[] = {
 	{ "reboot", parse_reboot, run_reboot },
-	{ "os-stop", parse_stop, run_stop },
-	{ "os-start", parse_start, run_start },
+	{ "os-stop", parse_any, run_stop },
+	{ "os-start", parse_any, run_start },
 	{ "os-getConsoleOutput", parse_console, run_console },
+	{ "os-resetState", parse_reset_state, run_reset_state },
 };
 
 /* Nova's action_peek: exactly one key; then the schema, the instance,
  * the run. */
 enum api_rc servers_action(struct api_req *r)
 {
-	struct action_args a = { .hard = false, .length = -1 };
+	struct action_args a = { .hard = false, .length = -1, .state = NULL };
 	struct db_instance in;
 	json_t *v;
 	int i;

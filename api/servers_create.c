@@ -151,6 +151,13 @@ static int check_optional(struct api_req *r, const json_t *srv, int mv,
 			return API_ERROR;
 		sc->max_count = (int)n;
 	}
+	/* Nova's admin_password: any string; the answer echoes it */
+	if ((v = json_object_get(srv, "adminPass")) && !json_is_string(v)) {
+		char repr[300];
+
+		api_pyrepr(v, repr, sizeof repr);
+		return api_invalid(r, "adminPass", v, "%s is not of type 'string'", repr);
+	}
 	if ((v = json_object_get(srv, "description")) && !json_is_null(v)) {
 		if (v_string(r, "description", v, 0, 255, sc->description,
 		    sizeof sc->description))
@@ -342,6 +349,7 @@ static json_t *created_view(struct api_req *r, const char *uuid,
 {
 	json_t *body = json_object(), *s = json_object(), *sgs = json_array();
 	json_t *sg = json_object();
+	const json_t *given;
 	char pass[13];
 
 	if (want_resv) {
@@ -355,9 +363,70 @@ static json_t *created_view(struct api_req *r, const char *uuid,
 	json_object_set_new(sg, "name", json_string("default"));
 	json_array_append_new(sgs, sg);
 	json_object_set_new(s, "security_groups", sgs);
-	json_object_set_new(s, "adminPass", json_string(pass));
+	/* the caller's own password (Nova echoes it), else a new one */
+	given = json_object_get(json_object_get(r->json_in, "server"), "adminPass");
+	json_object_set_new(s, "adminPass", json_string(json_is_string(given) ?
+	    json_string_value(given) : pass));
 	json_object_set_new(body, "server", s);
 	return body;
+}
+
+/* Nova's metadata_items quota: more items than the project's limit is a
+ * 403 (MetadataLimitExceeded). */
+static int metadata_quota_check(struct api_req *r)
+{
+	const json_t *md = json_object_get(json_object_get(r->json_in, "server"),
+	    "metadata");
+	char msg[128];
+	int64_t limit;
+
+	if (md == NULL)
+		return 0;
+	if (api_quota_limit(r, r->project_id, "metadata_items", &limit) != 0)
+		return API_ERROR;
+	if (limit < 0 || (int64_t)json_object_size(md) <= limit)
+		return 0;
+	snprintf(msg, sizeof msg, "Maximum number of metadata items exceeds %lld",
+	    (long long)limit);
+	return api_error(r, ERR_FORBIDDEN, msg);
+}
+
+/* security_groups: kumo's guests have one group, "default" (the created
+ * view names it); any other name is Nova's SecurityGroupNotFound, a 400.
+ * The items' shape is Nova's schema: objects with a string name only. */
+static int security_groups_check(struct api_req *r)
+{
+	static const char *const keys[] = { "name", NULL };
+	const json_t *sgs = json_object_get(json_object_get(r->json_in, "server"),
+	    "security_groups"), *item, *name;
+	char msg[320], repr[300];
+	size_t i;
+
+	if (sgs == NULL)
+		return 0;
+	if (!json_is_array(sgs)) {
+		api_pyrepr(sgs, repr, sizeof repr);
+		return api_invalid(r, "security_groups", sgs, "%s is not of type 'array'", repr);
+	}
+	json_array_foreach(sgs, i, item) {
+		if (v_object(r, "security_groups", item) ||
+		    v_no_extra(r, "security_groups", item, keys))
+			return API_ERROR;
+		if ((name = json_object_get(item, "name")) == NULL)
+			continue;
+		if (!json_is_string(name) || json_string_length(name) == 0 ||
+		    json_string_length(name) > 255) {
+			api_pyrepr(name, repr, sizeof repr);
+			return api_invalid(r, "name", name, "%s is not a valid security "
+			    "group name", repr);
+		}
+		if (strcmp(json_string_value(name), "default") != 0) {
+			snprintf(msg, sizeof msg, "Security group %.255s not found.",
+			    json_string_value(name));
+			return api_error(r, ERR_BAD_REQUEST, msg);
+		}
+	}
+	return 0;
 }
 
 enum api_rc servers_create(struct api_req *r)
@@ -372,6 +441,7 @@ enum api_rc servers_create(struct api_req *r)
 
 	memset(&kp, 0, sizeof kp);
 	rc = servers_validate_create(r, r->json_in, r->mv, &sc) ||
+	    security_groups_check(r) || metadata_quota_check(r) ||
 	    resolve(r, &sc, &fl, &img, &kp) ||
 	    api_quota_check_build(r, &fl, sc.min_count, sc.max_count, &count);
 	if (rc == 0) {

@@ -130,7 +130,7 @@ static int check_networks(struct api_req *r, const json_t *v, int mv,
 
 /* accessIPv4 / accessIPv6: Nova's 'ipv4' and 'ipv6' formats, kept as given
  * (in the canonical form). */
-static int check_access_ip(struct api_req *r, const json_t *srv,
+int servers_access_ip_check(struct api_req *r, const json_t *srv,
     const char *key, int af, char *out, size_t size)
 {
 	const json_t *v = json_object_get(srv, key);
@@ -154,9 +154,9 @@ int servers_guest_validate(struct api_req *r, const json_t *srv, int mv,
 {
 	const json_t *v;
 
-	if (check_access_ip(r, srv, "accessIPv4", AF_INET, g->access_ip_v4,
+	if (servers_access_ip_check(r, srv, "accessIPv4", AF_INET, g->access_ip_v4,
 	    sizeof g->access_ip_v4) ||
-	    check_access_ip(r, srv, "accessIPv6", AF_INET6, g->access_ip_v6,
+	    servers_access_ip_check(r, srv, "accessIPv6", AF_INET6, g->access_ip_v6,
 	    sizeof g->access_ip_v6))
 		return API_ERROR;
 

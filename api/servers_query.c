@@ -190,8 +190,12 @@ static int parse_filters(struct api_req *r, struct servers_query *q)
 		q->f.host = arg(r, "host");
 	if (parse_all_tenants(r, &all) != 0)
 		return API_ERROR;
+	/* With all_tenants, project_id (or its older name tenant_id) picks one
+	 * project; without, Nova ignores both (lp:#1185290). */
 	if (!all)
 		q->f.project_id = r->project_id;
+	else if ((q->f.project_id = arg(r, "project_id")) == NULL)
+		q->f.project_id = arg(r, "tenant_id");
 	if (since != NULL) {
 		if (parse_since(since, q->since) != 0)
 			return query_invalid(r, "changes-since", since,
@@ -347,7 +351,7 @@ void servers_query_next_href(struct api_req *r, const char *marker,
 {
 	static const char *const keep[] = { "limit", "name", "status", "flavor",
 		"image", "host", "changes-since", "sort_key", "sort_dir",
-		"all_tenants" };
+		"all_tenants", "project_id", "tenant_id" };
 	size_t n;
 
 	snprintf(buf, len, "%s/v2.1/servers%s?", r->base_url,

@@ -305,6 +305,9 @@ int db_instance_set_state(struct db *db, const char *uuid,
     const char *host, const char *node, const char *expect_task);
 /* Renames a live instance (PUT /servers/{id}). */
 int db_instance_set_name(struct db *db, const char *uuid, const char *name);
+/* Sets both access addresses of a live instance ("" = none). */
+int db_instance_set_access_ips(struct db *db, const char *uuid, const char *v4,
+    const char *v6);
 /* Marks deleted, and deletes its allocation, in one transaction. */
 int db_instance_destroy(struct db *db, const char *uuid);
 /* Up to limit (0 = all) live instances in a build, delete or power task

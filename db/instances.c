@@ -129,6 +129,9 @@ static const char live_sql[] =
     "SELECT count(*) FROM instances WHERE uuid = ? AND deleted = 0";
 static const char set_name_sql[] =
     "UPDATE instances SET name = ?, updated_at = ? WHERE uuid = ? AND deleted = 0";
+static const char set_access_ips_sql[] =
+    "UPDATE instances SET access_ip_v4 = ?, access_ip_v6 = ?, updated_at = ?"
+    " WHERE uuid = ? AND deleted = 0";
 static const char destroy_sql[] =
     "UPDATE instances SET deleted = 1, deleted_at = ?1, updated_at = ?1,"
     " terminated_at = coalesce(terminated_at, ?1),"
@@ -368,6 +371,35 @@ int db_instance_set_name(struct db *db, const char *uuid, const char *name)
 		db_bind_text(st, 2, now);
 		db_bind_text(st, 3, uuid);
 		if ((rc = db_step_done(c, st, "instance set name")) == DB_OK &&
+		    db_changes(c) == 0)
+			rc = DB_NOTFOUND;
+	}
+	db_conn_put(db, c);
+	return rc;
+}
+
+int db_instance_set_access_ips(struct db *db, const char *uuid, const char *v4,
+    const char *v6)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	char now[DB_TS];
+	int rc;
+
+	if (db_check_len(v4, sizeof ((struct db_instance *)0)->access_ip_v4,
+	    "accessIPv4") != DB_OK ||
+	    db_check_len(v6, sizeof ((struct db_instance *)0)->access_ip_v6,
+	    "accessIPv6") != DB_OK)
+		return DB_ERROR;
+	time_iso8601(now);
+	if ((c = db_conn_get(db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_stmt(c, set_access_ips_sql, &st)) == DB_OK) {
+		db_bind_text(st, 1, v4);
+		db_bind_text(st, 2, v6);
+		db_bind_text(st, 3, now);
+		db_bind_text(st, 4, uuid);
+		if ((rc = db_step_done(c, st, "instance set access ips")) == DB_OK &&
 		    db_changes(c) == 0)
 			rc = DB_NOTFOUND;
 	}

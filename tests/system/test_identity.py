@@ -518,6 +518,14 @@ def test_route_matrix(ks, tenants):
         ("GET", "/v2/images/%s/file" % sid), ("GET", "/image/v2/images"),
         ("GET", "/v2.1/servers/%s/ips" % sid), ("GET", "/v2.1/servers/%s/ips/private" % sid),
         ("GET", "/v2.1/os-networks"), ("GET", "/v2.1/os-networks/" + sid),
+        ("PUT", "/v2.1/servers/" + sid), ("GET", "/v2.1/servers/%s/os-server-password" % sid),
+        ("DELETE", "/v2.1/servers/%s/os-server-password" % sid),
+        ("GET", "/v2.1/os-hosts"), ("GET", "/v2.1/os-hosts/compute1"),
+        ("PUT", "/v2.1/os-hosts/compute1"), ("GET", "/v2.1/os-hosts/compute1/reboot"),
+        ("GET", "/v2.1/os-hypervisors/statistics"), ("GET", "/v2.1/os-hypervisors/c/search"),
+        ("GET", "/v2.1/os-hypervisors/c/servers"), ("GET", "/v2.1/os-simple-tenant-usage"),
+        ("GET", "/v2.1/os-simple-tenant-usage/%s" % a["id"]),
+        ("GET", "/v2.1/os-instance_usage_audit_log"), ("GET", "/v2.1/os-migrations"),
     ]
     for method, path in routes:
         body = {} if method in ("POST", "PUT") and "/file" not in path else None
