@@ -85,6 +85,11 @@ struct rpc_ctx {
 	bool is_admin;
 	json_t *roles;        /* array of strings or NULL; owned */
 	json_t *extra;        /* every other _context_ key received, or NULL; owned */
+	/* A received message's AMQP user_id property ("" when absent): the
+	 * broker refuses one that is not the publisher's user, so a handler
+	 * may trust it (the conductor knows a compute host by it). Never
+	 * sent: every publish carries its own connection's user. */
+	char bus_user[256];
 };
 
 void rpc_ctx_init(struct rpc_ctx *ctx, const char *request_id,
