@@ -59,6 +59,10 @@
 #define TOPIC_CONDUCTOR "conductor"
 #define TOPIC_COMPUTE "compute"
 #define RPCAPI_VERSION "1.0"
+/* The RabbitMQ user of compute host H is this prefix and H (kumo-manage
+ * rabbit-user create H): the conductor takes the host of a report from
+ * the message's user_id (scheduler/conductor.c). */
+#define RPCAPI_COMPUTE_USER_PREFIX "kumo-compute-"
 
 /* The transport every daemon opens from its config ([DEFAULT]
  * transport_url, control_exchange, rpc_response_timeout,
