@@ -214,6 +214,31 @@ def test_update_for_another_host_is_refused(cloud, image):
     cloud.wait_gone(sid)
 
 
+def test_request_to_another_compute_by_the_default_exchange_is_refused(cloud, image):
+    """RabbitMQ lets a compute's user reply through the default exchange,
+    which routes to any queue by name: compute1's user can put a
+    terminate_instance into compute2's queue that way. compute2 refuses a
+    request from a compute's user (logged); the server stays."""
+    sid = boot_on(cloud, image, "compute2")
+    c = connect(cloud, "compute1")
+    try:
+        msg = {"method": "terminate_instance", "args": {"instance_uuid": sid},
+               "version": "1.0", "_unique_id": uuid.uuid4().hex}
+        c.channel().basic_publish(
+            amqp.Message(envelope(msg), content_type="application/json",
+                         user_id=creds(cloud.urls["compute1"])[0]),
+            exchange="", routing_key="compute.compute2")
+    finally:
+        c.close()
+    needle = ("compute.terminate_instance dropped: a request from bus user "
+              "kumo-compute-compute1")
+    wait_for(lambda: needle in cloud.daemons["compute2"].log_text(), 20,
+             what="compute2 to refuse the request")
+    assert cloud.server(sid)["status"] == "ACTIVE"
+    assert cloud.delete("/v2.1/servers/%s" % sid).status == 204
+    cloud.wait_gone(sid)
+
+
 def test_fake_compute_for_another_host_is_refused(cloud):
     """compute1's user registers a node and a service as compute3: refused,
     and os-hypervisors / os-services never list it."""
