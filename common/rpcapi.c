@@ -5,7 +5,8 @@
 #include "common/common.h"
 #include "common/rpcapi.h"
 
-struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf)
+struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf,
+    const char *reply_tag)
 {
 	struct rpc_conf rc = {
 		.transport_url = conf->transport_url,
@@ -16,6 +17,7 @@ struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf)
 		.amqp_durable_queues = conf->amqp_durable_queues,
 		.rabbit_quorum_queue = conf->rabbit_quorum_queue,
 		.rabbit_transient_queues_ttl = conf->rabbit_transient_queues_ttl,
+		.reply_tag = reply_tag,
 	};
 	struct rpc_transport *t;
 

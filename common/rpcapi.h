@@ -67,7 +67,11 @@
 /* The transport every daemon opens from its config ([DEFAULT]
  * transport_url, control_exchange, rpc_response_timeout,
  * heartbeat_timeout_threshold); fatalx on a bad URL (start-up only). */
-struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf);
+/* reply_tag: rpc_conf's (NULL: oslo's reply queue names); kumo-compute
+ * tags its reply queue with its host, which its own bus user alone may
+ * read (tools/manage/rabbit.c). */
+struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf,
+    const char *reply_tag);
 
 /* The instance as a compute host needs it to build (compute has no DB):
  * {"uuid","name","vcpus","memory_mb","root_gb","ephemeral_gb","swap",

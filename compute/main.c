@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 	c.started_at = (int64_t)time(NULL);
 	compute_locks_init(&c.locks);
 	compute_locks_init(&c.image_locks);
-	c.rpc = rpcapi_transport_open(&conf);
+	c.rpc = rpcapi_transport_open(&conf,
+	    hostname_valid(conf.host) ? conf.host : NULL);
 	srv = start_server(&c);
 	compute_heartbeat(&c);
 	compute_report_resources(&c);

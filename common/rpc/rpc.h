@@ -130,6 +130,11 @@ struct rpc_conf {
 	bool amqp_durable_queues;
 	bool rabbit_quorum_queue;
 	int rabbit_transient_queues_ttl;
+	/* The reply queue is reply_<reply_tag>_<hex> when set (1 to 64 of
+	 * letters, digits, '.' and '-'), a name a broker permission can
+	 * single out; else oslo's reply_<hex>. Callees reply to whatever
+	 * name a call carries. */
+	const char *reply_tag;
 };
 
 struct rpc_transport;

@@ -5,9 +5,8 @@ refuses a message whose user_id is not its publisher's; the conductor takes
 a compute's host from that user_id and refuses a report that speaks for
 another host or about an instance on another host. Also kumo-manage's
 checks of its arguments, before rabbitmqctl runs."""
-import json
-import os
 import stat
+import subprocess
 import uuid
 
 import amqp
@@ -111,6 +110,14 @@ def refused(cloud, host, action):
             pass
 
 
+def queues(cloud):
+    r = subprocess.run(["/usr/sbin/rabbitmqctl", "-q", "-n", cloud.rabbit.name,
+                        "list_queues", "-p", cloud.vhost, "--no-table-headers",
+                        "name"], capture_output=True, text=True, timeout=60,
+                       check=True)
+    return r.stdout.split()
+
+
 def scheduler_log_has(cloud, needle):
     return wait_for(lambda: needle in cloud.daemons["scheduler"].log_text(), 20,
                     what="the scheduler to log %r" % needle)
@@ -171,7 +178,12 @@ def test_compute_user_reads_and_writes_only_its_own(cloud):
     to compute2 (topic permission) nor to the scheduler."""
     def consume(q):
         return lambda ch: ch.basic_consume(q, callback=lambda m: None)
-    for q in ("compute.compute2", "conductor", "scheduler", "compute.compute1x"):
+    # compute2's reply queue (kumo-compute tags it with its host), and
+    # the plain reply_<hex> queues of kumo-api and kumo-scheduler
+    theirs = [q for q in queues(cloud) if q.startswith("reply_compute2_")]
+    assert len(theirs) == 1, queues(cloud)
+    for q in ("compute.compute2", "conductor", "scheduler", "compute.compute1x",
+              theirs[0], "reply_" + uuid.uuid4().hex):
         assert refused(cloud, "compute1", consume(q)) is amqp.exceptions.AccessRefused, q
 
     def publish(key):

@@ -6,7 +6,8 @@
  *
  *   declare  the control exchange, its queues compute and compute.<host>,
  *            the fanout exchange compute_fanout and its own
- *            compute_fanout_<hex> queue, its reply_<hex> queue
+ *            compute_fanout_<hex> queue, its reply_<host>_<hex> queue
+ *            (kumo-compute tags its reply queue with its host)
  *   bind     those queues; on the control exchange (a topic exchange,
  *            RabbitMQ's topic permissions) only with the keys compute and
  *            compute.<host>: never another host's builds
@@ -17,9 +18,10 @@
  *
  * RabbitMQ refuses a message from it whose user_id is not its own, and
  * the conductor takes the host of its reports from that user_id. What the
- * broker cannot narrow (see README): the default exchange routes a reply
- * to any queue by name, and reply_<hex> queues are told apart only by
- * their random names.
+ * broker cannot narrow: the default exchange routes a reply to any queue
+ * by name (kumo-compute drops a request from a compute's user), and it
+ * may delete the control exchange and the shared compute queue, which
+ * every kumo daemon declares again.
  *
  * rabbitmqctl ([oslo_messaging_rabbit] rabbitmqctl, -n rabbitmqctl_node)
  * runs without a shell; the password goes on its standard input, never
@@ -45,7 +47,6 @@
 #define CTL_ARGS 16
 #define CTL_OUTPUT_MAX (1 << 20)
 #define FANOUT_Q TOPIC_COMPUTE "_fanout_[0-9a-f]{32}"
-#define REPLY_Q "reply_[0-9a-f]{32}"
 
 /* Writes text to fd and closes it (the child may have exited: EPIPE). */
 static void feed(int fd, const char *text)
@@ -181,13 +182,13 @@ static int perms_make(const struct kumo_conf *conf, const char *host,
 	    re_quote(host, h, sizeof h) < 0)
 		return -1;
 	r |= str_fmt(p->configure, sizeof p->configure, "^(%s|%s|%s\\.%s|%s_fanout|"
-	    FANOUT_Q "|" REPLY_Q ")$", x, TOPIC_COMPUTE, TOPIC_COMPUTE, h,
-	    TOPIC_COMPUTE);
+	    FANOUT_Q "|reply_%s_[0-9a-f]{32})$", x, TOPIC_COMPUTE, TOPIC_COMPUTE,
+	    h, TOPIC_COMPUTE, h);
 	r |= str_fmt(p->write, sizeof p->write, "^(%s|amq\\.default|%s|%s\\.%s|"
 	    FANOUT_Q ")$", x, TOPIC_COMPUTE, TOPIC_COMPUTE, h);
 	r |= str_fmt(p->read, sizeof p->read, "^(%s|%s_fanout|%s|%s\\.%s|"
-	    FANOUT_Q "|" REPLY_Q ")$", x, TOPIC_COMPUTE, TOPIC_COMPUTE,
-	    TOPIC_COMPUTE, h);
+	    FANOUT_Q "|reply_%s_[0-9a-f]{32})$", x, TOPIC_COMPUTE, TOPIC_COMPUTE,
+	    TOPIC_COMPUTE, h, h);
 	r |= str_fmt(p->topic_write, sizeof p->topic_write, "^%s$",
 	    TOPIC_CONDUCTOR);
 	r |= str_fmt(p->topic_read, sizeof p->topic_read, "^%s(\\.%s)?$",
