@@ -19,9 +19,9 @@
  * RabbitMQ refuses a message from it whose user_id is not its own, and
  * the conductor takes the host of its reports from that user_id. What the
  * broker cannot narrow: the default exchange routes a reply to any queue
- * by name (kumo-compute drops a request from a compute's user), and it
- * may delete the control exchange and the shared compute queue, which
- * every kumo daemon declares again.
+ * by name (kumo-compute drops a request from a compute's user), and the
+ * configure permission that declaring the control exchange and the
+ * shared compute queue needs also lets it delete them.
  *
  * rabbitmqctl ([oslo_messaging_rabbit] rabbitmqctl, -n rabbitmqctl_node)
  * runs without a shell; the password goes on its standard input, never
