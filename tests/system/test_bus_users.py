@@ -182,7 +182,8 @@ def test_compute_user_reads_and_writes_only_its_own(cloud):
     # the plain reply_<hex> queues of kumo-api and kumo-scheduler
     theirs = [q for q in queues(cloud) if q.startswith("reply_compute2_")]
     assert len(theirs) == 1, queues(cloud)
-    for q in ("compute.compute2", "conductor", "scheduler", "compute.compute1x",
+    for q in ("compute.compute2", "compute.compute3", "conductor", "scheduler",
+              "compute.compute1x",
               theirs[0], "reply_" + uuid.uuid4().hex):
         assert refused(cloud, "compute1", consume(q)) is amqp.exceptions.AccessRefused, q
 
@@ -226,26 +227,38 @@ def test_update_for_another_host_is_refused(cloud, image):
     cloud.wait_gone(sid)
 
 
+def by_default_exchange(cloud, host, queue, method, args):
+    """A request as host's user straight into queue, through the default
+    exchange."""
+    c = connect(cloud, host)
+    try:
+        msg = {"method": method, "args": args, "version": "1.0",
+               "_unique_id": uuid.uuid4().hex}
+        c.channel().basic_publish(
+            amqp.Message(envelope(msg), content_type="application/json",
+                         user_id=creds(cloud.urls[host])[0]),
+            exchange="", routing_key=queue)
+    finally:
+        c.close()
+
+
 def test_request_to_another_compute_by_the_default_exchange_is_refused(cloud, image):
     """RabbitMQ lets a compute's user reply through the default exchange,
     which routes to any queue by name: compute1's user can put a
-    terminate_instance into compute2's queue that way. compute2 refuses a
-    request from a compute's user (logged); the server stays."""
+    terminate_instance into compute2's queue that way, or a build into the
+    scheduler's. Both refuse a request from a compute's user (logged); the
+    server stays."""
     sid = boot_on(cloud, image, "compute2")
-    c = connect(cloud, "compute1")
-    try:
-        msg = {"method": "terminate_instance", "args": {"instance_uuid": sid},
-               "version": "1.0", "_unique_id": uuid.uuid4().hex}
-        c.channel().basic_publish(
-            amqp.Message(envelope(msg), content_type="application/json",
-                         user_id=creds(cloud.urls["compute1"])[0]),
-            exchange="", routing_key="compute.compute2")
-    finally:
-        c.close()
+    by_default_exchange(cloud, "compute1", "compute.compute2", "terminate_instance",
+                        {"instance_uuid": sid})
     needle = ("compute.terminate_instance dropped: a request from bus user "
               "kumo-compute-compute1")
     wait_for(lambda: needle in cloud.daemons["compute2"].log_text(), 20,
              what="compute2 to refuse the request")
+    by_default_exchange(cloud, "compute1", "scheduler", "build_instances",
+                        {"instance_uuid": sid, "retry": None})
+    scheduler_log_has(cloud, "scheduler.build_instances dropped: a request from "
+                      "bus user kumo-compute-compute1")
     assert cloud.server(sid)["status"] == "ACTIVE"
     assert cloud.delete("/v2.1/servers/%s" % sid).status == 204
     cloud.wait_gone(sid)
