@@ -26,6 +26,15 @@ struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf,
 	return t;
 }
 
+const char *rpcapi_compute_user_host(const struct rpc_ctx *ctx)
+{
+	size_t n = sizeof RPCAPI_COMPUTE_USER_PREFIX - 1;
+
+	if (strncmp(ctx->bus_user, RPCAPI_COMPUTE_USER_PREFIX, n) != 0)
+		return NULL;
+	return ctx->bus_user + n;
+}
+
 static int cast_to(struct rpc_transport *t, const struct rpc_ctx *ctx,
     const char *topic, const char *server, const char *method, json_t *args,
     struct rpc_error *err)

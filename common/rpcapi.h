@@ -63,6 +63,9 @@
  * rabbit-user create H): the conductor takes the host of a report from
  * the message's user_id (scheduler/conductor.c). */
 #define RPCAPI_COMPUTE_USER_PREFIX "kumo-compute-"
+/* The host whose own bus user sent a message (ctx->bus_user), or NULL:
+ * another user, or none. */
+const char *rpcapi_compute_user_host(const struct rpc_ctx *ctx);
 
 /* The transport every daemon opens from its config ([DEFAULT]
  * transport_url, control_exchange, rpc_response_timeout,

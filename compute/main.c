@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "common/common.h"
@@ -32,8 +31,7 @@ static int guarded(size_t i, void *arg, const struct rpc_ctx *ctx,
     json_t *args, json_t **result, struct rpc_error *err)
 {
 	*result = NULL;
-	if (strncmp(ctx->bus_user, RPCAPI_COMPUTE_USER_PREFIX,
-	    sizeof RPCAPI_COMPUTE_USER_PREFIX - 1) != 0)
+	if (rpcapi_compute_user_host(ctx) == NULL)
 		return compute_methods[i].fn(arg, ctx, args, result, err);
 	log_warnx("compute.%s dropped: a request from bus user %s (compute "
 	    "hosts send none)", compute_methods[i].name, ctx->bus_user);

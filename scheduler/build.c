@@ -352,7 +352,7 @@ static int build_instances(void *arg, const struct rpc_ctx *ctx,
 	*result = NULL;
 	/* kumo-api and the conductor ask for builds; a compute's user can
 	 * reach this queue only by the default exchange's routing */
-	if (cond_compute_user_host(ctx) != NULL) {
+	if (rpcapi_compute_user_host(ctx) != NULL) {
 		log_warnx("scheduler.build_instances dropped: a request from bus "
 		    "user %s", ctx->bus_user);
 		return 0;

@@ -82,23 +82,13 @@ static int db_fail(struct rpc_error *err, const char *uuid, int rc)
  * name a host, unless [conductor] require_compute_users.
  */
 
-/* The host of a compute's own bus user, or NULL (another user). */
-const char *cond_compute_user_host(const struct rpc_ctx *ctx)
-{
-	size_t n = sizeof RPCAPI_COMPUTE_USER_PREFIX - 1;
-
-	if (strncmp(ctx->bus_user, RPCAPI_COMPUTE_USER_PREFIX, n) != 0)
-		return NULL;
-	return ctx->bus_user + n;
-}
-
 /* The message's "host" when its sender may speak for it; else NULL and
  * err says why (not logged: see refused). */
 static const char *sender_host(struct sched *s, const struct rpc_ctx *ctx,
     const json_t *args, struct rpc_error *err)
 {
 	const char *host = wire_str(args, "host");
-	const char *own = cond_compute_user_host(ctx);
+	const char *own = rpcapi_compute_user_host(ctx);
 
 	if (own != NULL && strcmp(own, host) == 0)
 		return host;
@@ -471,7 +461,7 @@ static int service_heartbeat(void *arg, const struct rpc_ctx *ctx,
 	if (sender_host(s, ctx, args, err) == NULL)
 		return refused("service_heartbeat", err);
 	/* a compute's user reports its kumo-compute only */
-	if (cond_compute_user_host(ctx) != NULL &&
+	if (rpcapi_compute_user_host(ctx) != NULL &&
 	    (strcmp(wire_str(args, "binary"), "kumo-compute") != 0 ||
 	    strcmp(wire_str(args, "topic"), TOPIC_COMPUTE) != 0)) {
 		rpc_error_set(err, "NotAuthorized", NULL, "bus user %s may only "

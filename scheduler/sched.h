@@ -174,9 +174,6 @@ extern const size_t cond_n_methods;
 int cond_set_error(struct sched *s, const struct rpc_ctx *ctx,
     const char *uuid, const char *expect_task, const char *message,
     const char *details);
-/* The host whose own bus user sent the message (its user_id is
- * RPCAPI_COMPUTE_USER_PREFIX + host), or NULL: another user. */
-const char *cond_compute_user_host(const struct rpc_ctx *ctx);
 
 /* ---- watch.c: the conductor's watchdog ---- */
 #define WATCH_INTERVAL_S 10   /* between rounds */
