@@ -305,6 +305,21 @@ def test_shared_user_trusted_unless_required(cloud, image):
         cloud.wait_gone(x)
 
 
+def test_manage_list_and_delete(cloud):
+    """list shows the compute users; a deleted one can no longer log in."""
+    cloud.urls["compute9"] = create_user(cloud, "compute9")
+    connect(cloud, "compute9").close()
+
+    def listed():
+        return set(cloud.manage("rabbit-user", "list").stdout.splitlines())
+    assert listed() == {"compute%d\tkumo-compute-compute%d" % (i, i) for i in (1, 2, 9)}
+    r = cloud.manage("rabbit-user", "delete", "compute9")
+    assert r.stdout == "kumo-compute-compute9 deleted\n"
+    assert listed() == {"compute%d\tkumo-compute-compute%d" % (i, i) for i in (1, 2)}
+    with pytest.raises(amqp.exceptions.AccessRefused):
+        connect(cloud, "compute9")
+
+
 # ---- kumo-manage's argument checks (no broker needed) ------------------------
 
 @pytest.fixture
@@ -356,6 +371,19 @@ def test_manage_create_runs_rabbitmqctl(tmp_path, fake_ctl):
     assert "s3cret" not in record.read_text()
     assert (tmp_path / "calls.stdin").read_text() == "s3cret-Pass"
     assert ":s3cret-Pass@127.0.0.1:5672/kumo-test-" in r.stdout
+
+
+@pytest.mark.parametrize("content", ["", "\n", "p" * 128 + "\n", "a\tb\n", "x\x7fy"])
+def test_manage_refuses_bad_password_file(tmp_path, fake_ctl, content):
+    script, record = fake_ctl
+    pw = tmp_path / "pw"
+    pw.write_text(content)
+    r = manage_with(tmp_path, script, "rabbit-user", "create", "node-7",
+                    "--password-file", str(pw))
+    assert r.returncode == 2 and not record.exists(), r
+    r = manage_with(tmp_path, script, "rabbit-user", "create", "node-7",
+                    "--password-file", str(tmp_path / "absent"))
+    assert r.returncode == 2 and not record.exists(), r
 
 
 def test_manage_usage(tmp_path, fake_ctl):

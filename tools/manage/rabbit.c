@@ -136,8 +136,12 @@ static int ctl_run(const struct kumo_conf *conf, const char *const *args,
 		close(out[1]);
 		*output = drain(out[0], true);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			log_warn("waitpid");
+			return -1;
+		}
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	log_warnx("%s %s failed (exit status %d)", conf->rabbitmqctl, cmd,
@@ -196,35 +200,43 @@ static int perms_make(const struct kumo_conf *conf, const char *host,
 	return r < 0 ? -1 : 0;
 }
 
-/* The password of --password-file (its first line), or a generated one. */
-static int password_get(const char *file, char *pw, size_t len)
+static bool has_ctl(const char *s)
 {
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* The password of --password-file (its first line), or a generated one,
+ * into pw (PASSWORD_MAX bytes). */
+static int password_get(const char *file, char *pw)
+{
+	char line[2 * PASSWORD_MAX];
 	FILE *f;
 	size_t n;
+	int rc = -1;
 
 	if (file == NULL)
-		return crypto_secret(24, pw, len);
+		return crypto_secret(24, pw, PASSWORD_MAX);
 	if ((f = fopen(file, "re")) == NULL) {
 		log_warn("%s", file);
 		return -1;
 	}
-	if (fgets(pw, (int)len, f) == NULL)
-		pw[0] = '\0';
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
 	fclose(f);
-	n = strcspn(pw, "\r\n");
-	pw[n] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned char)pw[i] < 0x20 || pw[i] == 0x7f) {
-			log_warnx("%s: control character in the password", file);
-			return -1;
-		}
-	}
-	if (n == 0 || n >= PASSWORD_MAX) {
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0 || n >= PASSWORD_MAX)
 		log_warnx("%s: the password's first line must hold 1 to %d "
 		    "bytes", file, PASSWORD_MAX - 1);
-		return -1;
-	}
-	return 0;
+	else if (has_ctl(line))
+		log_warnx("%s: control character in the password", file);
+	else
+		rc = str_copy(pw, line, PASSWORD_MAX);
+	explicit_bzero(line, sizeof line);
+	return rc;
 }
 
 /* Percent-encodes s for a URL's user, password or path. */
@@ -312,7 +324,7 @@ int manage_rabbit_user_create(const struct kumo_conf *conf, int argc,
 		return usage_create();
 	if (user_of(argv[optind], user, sizeof user) < 0 ||
 	    perms_make(conf, argv[optind], &p) < 0 || vhost_of(conf, &u) < 0 ||
-	    password_get(file, pw, sizeof pw) < 0)
+	    password_get(file, pw) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	const char *add[] = { "add_user", user, NULL };
