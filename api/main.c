@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 		db_close(api.db);
 		return 1;
 	}
-	api.rpc = rpcapi_transport_open(&conf);
+	api.rpc = rpcapi_transport_open(&conf, NULL);
 	if (api_server_start(&api) < 0) {
 		rpc_transport_free(api.rpc);
 		authtoken_stop(&api);

@@ -171,6 +171,12 @@ struct kumo_conf {
 	bool amqp_durable_queues;
 	bool rabbit_quorum_queue;
 	int rabbit_transient_queues_ttl; /* seconds */
+	/* kumo-manage rabbit-user: the rabbitmqctl it runs (a bare name is
+	 * looked up in PATH) and its -n node ("" = rabbitmqctl's default) */
+	char rabbitmqctl[CONF_STR];
+	char rabbitmqctl_node[CONF_STR];
+	/* [conductor]: compute reports only from per-host bus users */
+	bool require_compute_users;
 	int report_interval;           /* compute heartbeat to the conductor, s */
 	int service_down_time;         /* a service is down after this many s */
 	int instance_build_timeout;    /* s from create to ERROR; 0 = never */

@@ -50,6 +50,12 @@ static const struct conf_key conf_keys[] = {
 	BOOL("oslo_messaging_rabbit", "amqp_durable_queues", amqp_durable_queues, "false"),
 	BOOL("oslo_messaging_rabbit", "rabbit_quorum_queue", rabbit_quorum_queue, "false"),
 	INT("oslo_messaging_rabbit", "rabbit_transient_queues_ttl", rabbit_transient_queues_ttl, 1, 2147483, "1800"),
+	/* kumo-manage rabbit-user runs rabbitmqctl (no shell) */
+	STR("oslo_messaging_rabbit", "rabbitmqctl", rabbitmqctl, "rabbitmqctl"),
+	STR("oslo_messaging_rabbit", "rabbitmqctl_node", rabbitmqctl_node, ""),
+	/* refuse compute reports from any bus user but a compute's own
+	 * (kumo-compute-<host>, see scheduler/conductor.c) */
+	BOOL("conductor", "require_compute_users", require_compute_users, "false"),
 	INT("DEFAULT", "report_interval", report_interval, 1, 3600, "10"),
 	INT("DEFAULT", "service_down_time", service_down_time, 2, 86400, "60"),
 	/* Nova's name; Nova's default 0 (never) would let a build wait

@@ -5,7 +5,8 @@
 #include "common/common.h"
 #include "common/rpcapi.h"
 
-struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf)
+struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf,
+    const char *reply_tag)
 {
 	struct rpc_conf rc = {
 		.transport_url = conf->transport_url,
@@ -16,12 +17,22 @@ struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf)
 		.amqp_durable_queues = conf->amqp_durable_queues,
 		.rabbit_quorum_queue = conf->rabbit_quorum_queue,
 		.rabbit_transient_queues_ttl = conf->rabbit_transient_queues_ttl,
+		.reply_tag = reply_tag,
 	};
 	struct rpc_transport *t;
 
 	if ((t = rpc_transport_new(&rc)) == NULL)
 		fatalx("bad transport_url");
 	return t;
+}
+
+const char *rpcapi_compute_user_host(const struct rpc_ctx *ctx)
+{
+	size_t n = sizeof RPCAPI_COMPUTE_USER_PREFIX - 1;
+
+	if (strncmp(ctx->bus_user, RPCAPI_COMPUTE_USER_PREFIX, n) != 0)
+		return NULL;
+	return ctx->bus_user + n;
 }
 
 static int cast_to(struct rpc_transport *t, const struct rpc_ctx *ctx,

@@ -59,11 +59,22 @@
 #define TOPIC_CONDUCTOR "conductor"
 #define TOPIC_COMPUTE "compute"
 #define RPCAPI_VERSION "1.0"
+/* The RabbitMQ user of compute host H is this prefix and H (kumo-manage
+ * rabbit-user create H): the conductor takes the host of a report from
+ * the message's user_id (scheduler/conductor.c). */
+#define RPCAPI_COMPUTE_USER_PREFIX "kumo-compute-"
+/* The host whose own bus user sent a message (ctx->bus_user), or NULL:
+ * another user, or none. */
+const char *rpcapi_compute_user_host(const struct rpc_ctx *ctx);
 
 /* The transport every daemon opens from its config ([DEFAULT]
  * transport_url, control_exchange, rpc_response_timeout,
  * heartbeat_timeout_threshold); fatalx on a bad URL (start-up only). */
-struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf);
+/* reply_tag: rpc_conf's (NULL: oslo's reply queue names); kumo-compute
+ * tags its reply queue with its host, which its own bus user alone may
+ * read (tools/manage/rabbit.c). */
+struct rpc_transport *rpcapi_transport_open(const struct kumo_conf *conf,
+    const char *reply_tag);
 
 /* The instance as a compute host needs it to build (compute has no DB):
  * {"uuid","name","vcpus","memory_mb","root_gb","ephemeral_gb","swap",

@@ -17,15 +17,54 @@
 #define STOP_GRACE_MS 60000    /* in-flight builds finish at shutdown */
 #define TICK_MS 200
 
+/*
+ * Requests come from kumo-api and kumo-scheduler. A compute host's own
+ * bus user (RPCAPI_COMPUTE_USER_PREFIX) sends none, but RabbitMQ lets it
+ * reply through the default exchange, which routes to any queue by name:
+ * a request whose user_id is a compute's is dropped here, logged, by
+ * whichever queue it came. Each method of compute_methods is served
+ * through the guard of its index.
+ */
+#define GUARDS 8
+
+static int guarded(size_t i, void *arg, const struct rpc_ctx *ctx,
+    json_t *args, json_t **result, struct rpc_error *err)
+{
+	*result = NULL;
+	if (rpcapi_compute_user_host(ctx) == NULL)
+		return compute_methods[i].fn(arg, ctx, args, result, err);
+	log_warnx("compute.%s dropped: a request from bus user %s (compute "
+	    "hosts send none)", compute_methods[i].name, ctx->bus_user);
+	return 0;
+}
+
+#define GUARD(i) \
+	static int guard##i(void *arg, const struct rpc_ctx *ctx, json_t *args, \
+	    json_t **result, struct rpc_error *err) \
+	{ \
+		return guarded(i, arg, ctx, args, result, err); \
+	}
+GUARD(0) GUARD(1) GUARD(2) GUARD(3) GUARD(4) GUARD(5) GUARD(6) GUARD(7)
+#undef GUARD
+
+static const rpc_handler_fn guards[GUARDS] = {
+	guard0, guard1, guard2, guard3, guard4, guard5, guard6, guard7,
+};
+
 static struct rpc_server *start_server(struct compute *c)
 {
+	static struct rpc_method methods[GUARDS];
 	struct rpc_server_conf sc = {
 		.topic = TOPIC_COMPUTE, .server = c->conf->host,
-		.methods = compute_methods, .n_methods = compute_n_methods,
+		.methods = methods, .n_methods = compute_n_methods,
 		.arg = c, .workers = c->conf->rpc_workers,
 	};
 	struct rpc_server *srv;
 
+	if (compute_n_methods > GUARDS)
+		fatalx("compute_methods has more methods than GUARDS");
+	for (size_t i = 0; i < compute_n_methods; i++)
+		methods[i] = (struct rpc_method){ compute_methods[i].name, guards[i] };
 	if ((srv = rpc_server_new(c->rpc, &sc)) == NULL)
 		fatalx("cannot create the compute RPC server");
 	/* The library keeps trying in the background and says so. */
@@ -104,7 +143,8 @@ int main(int argc, char **argv)
 	c.started_at = (int64_t)time(NULL);
 	compute_locks_init(&c.locks);
 	compute_locks_init(&c.image_locks);
-	c.rpc = rpcapi_transport_open(&conf);
+	c.rpc = rpcapi_transport_open(&conf,
+	    hostname_valid(conf.host) ? conf.host : NULL);
 	srv = start_server(&c);
 	compute_heartbeat(&c);
 	compute_report_resources(&c);

@@ -350,6 +350,13 @@ static int build_instances(void *arg, const struct rpc_ctx *ctx,
 	int rc;
 
 	*result = NULL;
+	/* kumo-api and the conductor ask for builds; a compute's user can
+	 * reach this queue only by the default exchange's routing */
+	if (rpcapi_compute_user_host(ctx) != NULL) {
+		log_warnx("scheduler.build_instances dropped: a request from bus "
+		    "user %s", ctx->bus_user);
+		return 0;
+	}
 	if (wire_check(args, build_fields, sizeof build_fields /
 	    sizeof *build_fields, err) < 0 ||
 	    wire_retry(json_object_get(args, "retry"), &retry, err) < 0)

@@ -73,6 +73,45 @@ static int db_fail(struct rpc_error *err, const char *uuid, int rc)
 	return -1;
 }
 
+/*
+ * Who speaks. A compute host logged in to RabbitMQ as its own user
+ * (RPCAPI_COMPUTE_USER_PREFIX + host, kumo-manage rabbit-user) speaks for
+ * that host only: RabbitMQ checks the user_id property, and the host
+ * a message names is only compared with it. Another user (kumo-api's and
+ * kumo-scheduler's, or an oslo peer that sets no user_id) is trusted to
+ * name a host, unless [conductor] require_compute_users.
+ */
+
+/* The message's "host" when its sender may speak for it; else NULL and
+ * err says why (not logged: see refused). */
+static const char *sender_host(struct sched *s, const struct rpc_ctx *ctx,
+    const json_t *args, struct rpc_error *err)
+{
+	const char *host = wire_str(args, "host");
+	const char *own = rpcapi_compute_user_host(ctx);
+
+	if (own != NULL && strcmp(own, host) == 0)
+		return host;
+	if (own != NULL) {
+		rpc_error_set(err, "NotAuthorized", NULL, "bus user %s may not "
+		    "speak for host '%s'", ctx->bus_user, host);
+		return NULL;
+	}
+	if (!s->conf->require_compute_users)
+		return host;
+	rpc_error_set(err, "NotAuthorized", NULL, "bus user '%s' is not a "
+	    "compute host's and [conductor] require_compute_users is set",
+	    ctx->bus_user);
+	return NULL;
+}
+
+/* A cast sender_host refused: logged once, here, and dropped. */
+static int refused(const char *method, const struct rpc_error *why)
+{
+	log_warnx("conductor.%s dropped: %s", method, why->message);
+	return 0;
+}
+
 /* A compute reports only about its own instances: 0 when the database
  * places the instance on host; otherwise the report is dropped, logged. */
 static int from_its_host(const struct db_instance *inst, const char *host,
@@ -136,6 +175,8 @@ static int instance_update(void *arg, const struct rpc_ctx *ctx,
 	*result = NULL;
 	if (wire_check(args, update_fields, NFIELDS(update_fields), err) < 0)
 		return -1;
+	if (sender_host(s, ctx, args, err) == NULL)
+		return refused("instance_update", err);
 	uuid = wire_str(args, "instance_uuid");
 	vm = wire_str(args, "vm_state");
 	if ((rc = db_instance_get(s->db, uuid, &cur)) == DB_NOTFOUND) {
@@ -194,6 +235,8 @@ static int action_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	if (wire_check(args, action_failed_fields,
 	    NFIELDS(action_failed_fields), err) < 0)
 		return -1;
+	if (sender_host(s, ctx, args, err) == NULL)
+		return refused("action_failed", err);
 	uuid = wire_str(args, "instance_uuid");
 	reason = wire_str(args, "reason");
 	if (db_instance_get(s->db, uuid, &cur) != DB_OK ||
@@ -290,6 +333,8 @@ static int build_failed(void *arg, const struct rpc_ctx *ctx, json_t *args,
 	if (wire_check(args, failed_fields, NFIELDS(failed_fields), err) < 0 ||
 	    wire_retry(json_object_get(args, "retry"), &r, err) < 0)
 		return -1;
+	if (sender_host(s, ctx, args, err) == NULL)
+		return refused("build_failed", err);
 	uuid = wire_str(args, "instance_uuid");
 	host = wire_str(args, "host");
 	reason = wire_str(args, "reason");
@@ -326,6 +371,8 @@ static int instance_deleted(void *arg, const struct rpc_ctx *ctx,
 	*result = NULL;
 	if (wire_check(args, deleted_fields, NFIELDS(deleted_fields), err) < 0)
 		return -1;
+	if (sender_host(s, ctx, args, err) == NULL)
+		return refused("instance_deleted", err);
 	uuid = wire_str(args, "instance_uuid");
 	if ((rc = db_instance_get(s->db, uuid, &cur)) == DB_OK &&
 	    from_its_host(&cur, wire_str(args, "host"), "a deletion") < 0)
@@ -367,10 +414,11 @@ static int compute_node_update(void *arg, const struct rpc_ctx *ctx,
 	const json_t *res;
 	int rc;
 
-	(void)ctx;
 	*result = NULL;
 	if (wire_check(args, node_fields, NFIELDS(node_fields), err) < 0)
 		return -1;
+	if (sender_host(s, ctx, args, err) == NULL)
+		return refused("compute_node_update", err);
 	res = json_object_get(args, "resources");
 	if (wire_check(res, resource_fields, NFIELDS(resource_fields), err) < 0)
 		return -1;
@@ -406,11 +454,21 @@ static int service_heartbeat(void *arg, const struct rpc_ctx *ctx,
 	struct sched *s = arg;
 	int rc;
 
-	(void)ctx;
 	*result = NULL;
 	if (wire_check(args, heartbeat_fields, NFIELDS(heartbeat_fields),
 	    err) < 0)
 		return -1;
+	if (sender_host(s, ctx, args, err) == NULL)
+		return refused("service_heartbeat", err);
+	/* a compute's user reports its kumo-compute only */
+	if (rpcapi_compute_user_host(ctx) != NULL &&
+	    (strcmp(wire_str(args, "binary"), "kumo-compute") != 0 ||
+	    strcmp(wire_str(args, "topic"), TOPIC_COMPUTE) != 0)) {
+		rpc_error_set(err, "NotAuthorized", NULL, "bus user %s may only "
+		    "report kumo-compute on topic %s", ctx->bus_user,
+		    TOPIC_COMPUTE);
+		return refused("service_heartbeat", err);
+	}
 	rc = db_service_heartbeat(s->db, wire_str(args, "host"),
 	    wire_str(args, "binary"), wire_str(args, "topic"));
 	if (rc != DB_OK)
@@ -475,9 +533,9 @@ static int instances_on_host(void *arg, const struct rpc_ctx *ctx,
 	size_t n = 0;
 	int rc;
 
-	(void)ctx;
 	*result = NULL;
-	if (wire_check(args, host_fields, NFIELDS(host_fields), err) < 0)
+	if (wire_check(args, host_fields, NFIELDS(host_fields), err) < 0 ||
+	    sender_host(s, ctx, args, err) == NULL)
 		return -1;
 	f.host = wire_str(args, "host");
 	if ((rc = db_instance_list(s->db, &f, &v, &n)) != DB_OK)

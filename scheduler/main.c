@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 	s.db = db_open_service(conf_db_path(&conf));
 	if (sched_network_ensure(s.db, &conf) < 0)
 		fatalx("cannot record the [network] network in the database");
-	s.rpc = rpcapi_transport_open(&conf);
+	s.rpc = rpcapi_transport_open(&conf, NULL);
 	/* hosts_awaited (build.c) then waits for the computes' reports */
 	s.broker_lost_at = last_run(&s);
 	srv[0] = start_server(&s, TOPIC_SCHEDULER, sched_methods,

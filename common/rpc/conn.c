@@ -158,6 +158,7 @@ static struct rpc_conn *try_open(struct rpc_transport *t,
 	}
 	c->last_used_ms = now_ms();
 	c->t = t;
+	c->user = h->user;
 	return c;
 fail:
 	rpc_conn_free(c, false);
@@ -319,6 +320,23 @@ static bool is_close(amqp_method_number_t id)
 	    id == AMQP_BASIC_CANCEL_METHOD;
 }
 
+/* The user_id property of a content header into out ("" when absent; a
+ * user name holding a NUL byte, which no user has, as "?"). */
+static void take_user_id(const amqp_frame_t *f, char out[256])
+{
+	const amqp_basic_properties_t *p = f->payload.properties.decoded;
+
+	out[0] = '\0';
+	if (p == NULL || !(p->_flags & AMQP_BASIC_USER_ID_FLAG) || p->user_id.len == 0)
+		return;
+	if (p->user_id.len > 255 || memchr(p->user_id.bytes, '\0', p->user_id.len) != NULL) {
+		str_copy(out, "?", 256);
+		return;
+	}
+	memcpy(out, p->user_id.bytes, p->user_id.len);
+	out[p->user_id.len] = '\0';
+}
+
 /* The header and body frames after basic.deliver or basic.return. d NULL
  * discards the content. 0, or -1 when the connection failed. */
 static int read_content(struct rpc_conn *c, struct rpc_delivery *d)
@@ -332,8 +350,10 @@ static int read_content(struct rpc_conn *c, struct rpc_delivery *d)
 		return -1;
 	size = f.payload.properties.body_size;
 	keep = d != NULL && size <= RPC_MAX_BODY;
-	if (d != NULL)
+	if (d != NULL) {
 		d->too_big = size > RPC_MAX_BODY;
+		take_user_id(&f, d->user_id);
+	}
 	if (keep && (buf = malloc(size + 1)) == NULL)
 		keep = false;
 	while (got < size) {
@@ -457,8 +477,12 @@ int rpc_conn_reject(struct rpc_conn *c, uint64_t tag)
 	return amqp_basic_reject(c->st, 1, tag, 0) == AMQP_STATUS_OK ? 0 : -1;
 }
 
-/* kombu's properties for every message (research/oslo-messaging-wire.md). */
-static void oslo_properties(amqp_basic_properties_t *p, const char *expiration)
+/* kombu's properties for every message (research/oslo-messaging-wire.md),
+ * and the user_id of the connection's user: the broker refuses a message
+ * whose user_id is not its publisher's (406 PRECONDITION_FAILED), so a
+ * receiver knows who sent it. oslo peers ignore the property. */
+static void oslo_properties(amqp_basic_properties_t *p, const char *expiration,
+    const char *user)
 {
 	memset(p, 0, sizeof *p);
 	p->_flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
@@ -472,6 +496,10 @@ static void oslo_properties(amqp_basic_properties_t *p, const char *expiration)
 	if (expiration != NULL) {
 		p->_flags |= AMQP_BASIC_EXPIRATION_FLAG;
 		p->expiration = amqp_cstring_bytes(expiration);
+	}
+	if (user != NULL && user[0] != '\0') {
+		p->_flags |= AMQP_BASIC_USER_ID_FLAG;
+		p->user_id = amqp_cstring_bytes(user);
 	}
 }
 
@@ -524,7 +552,7 @@ static void wframe(struct rpc_conn *c, amqp_channel_t ch, uint8_t type, size_t n
 static int queue_on(struct rpc_conn *c, amqp_channel_t ch, const char *exchange,
     const char *key, bool mandatory, const char *expiration, const void *body, size_t len)
 {
-	size_t room = 2 * RPC_NAME_MAX + 512, chunk = (size_t)amqp_get_frame_max(c->st) - 8;
+	size_t room = 2 * RPC_NAME_MAX + 1024, chunk = (size_t)amqp_get_frame_max(c->st) - 8;
 	size_t start = c->wlen;
 	amqp_basic_publish_t m;
 	amqp_basic_properties_t p;
@@ -547,12 +575,12 @@ static int queue_on(struct rpc_conn *c, amqp_channel_t ch, const char *exchange,
 	wframe(c, ch, AMQP_FRAME_METHOD, 4 + (size_t)n);
 	/* The content header: class, weight, body size, properties. */
 	pay = c->wbuf + c->wlen + 7;
-	oslo_properties(&p, expiration);
+	oslo_properties(&p, expiration, c->user);
 	put_u16(pay, AMQP_BASIC_CLASS);
 	put_u16(pay + 2, 0);
 	put_u32(pay + 4, (uint32_t)((uint64_t)len >> 32));
 	put_u32(pay + 8, (uint32_t)len);
-	n = amqp_encode_properties(AMQP_BASIC_CLASS, &p, (amqp_bytes_t){ 384, pay + 12 });
+	n = amqp_encode_properties(AMQP_BASIC_CLASS, &p, (amqp_bytes_t){ 640, pay + 12 });
 	if (n < 0)
 		goto fail;
 	wframe(c, ch, AMQP_FRAME_HEADER, 12 + (size_t)n);

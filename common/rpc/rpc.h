@@ -85,6 +85,11 @@ struct rpc_ctx {
 	bool is_admin;
 	json_t *roles;        /* array of strings or NULL; owned */
 	json_t *extra;        /* every other _context_ key received, or NULL; owned */
+	/* A received message's AMQP user_id property ("" when absent): the
+	 * broker refuses one that is not the publisher's user, so a handler
+	 * may trust it (the conductor knows a compute host by it). Never
+	 * sent: every publish carries its own connection's user. */
+	char bus_user[256];
 };
 
 void rpc_ctx_init(struct rpc_ctx *ctx, const char *request_id,
@@ -125,6 +130,11 @@ struct rpc_conf {
 	bool amqp_durable_queues;
 	bool rabbit_quorum_queue;
 	int rabbit_transient_queues_ttl;
+	/* The reply queue is reply_<reply_tag>_<hex> when set (1 to 64 of
+	 * letters, digits, '.' and '-'), a name a broker permission can
+	 * single out; else oslo's reply_<hex>. Callees reply to whatever
+	 * name a call carries. */
+	const char *reply_tag;
 };
 
 struct rpc_transport;

@@ -164,6 +164,7 @@ struct rpc_delivery;
 struct rpc_conn {
 	amqp_connection_state_t st;
 	struct rpc_transport *t; /* gets channel 2's returned messages */
+	const char *user;        /* the user it logged in as: every publish's user_id */
 	uint64_t last_tag;       /* publisher confirms: tag of the last publish */
 	uint64_t last_used_ms;
 	uint64_t last_confirm_ms; /* the last publish the broker confirmed */
@@ -257,6 +258,7 @@ struct rpc_delivery {
 	void *body;        /* malloc'd, NULL when too_big or empty */
 	size_t len;
 	bool too_big;      /* body over RPC_MAX_BODY, discarded */
+	char user_id[256]; /* the user_id property, "" when absent */
 };
 /* Waits up to timeout_ms for a delivery. 1 with d filled, 0 on timeout,
  * -1 when the connection failed (or the broker cancelled a consumer). */

@@ -177,6 +177,7 @@ int rpc_server_read(struct rpc_server *s, struct rpc_conn *c, int timeout_ms,
 		return 1;
 	}
 decoded:
+	str_copy(req->ctx.bus_user, d.user_id, sizeof req->ctx.bus_user);
 	/* A copy already run or running (sent twice, or delivered again
 	 * after a reconnect while its first delivery ran here). */
 	if (duplicate(s, req->unique_id)) {

@@ -148,7 +148,16 @@ struct rpc_transport *rpc_transport_new(const struct rpc_conf *conf)
 	    conf->rabbit_transient_queues_ttl <= INT32_MAX / 1000 ?
 	    conf->rabbit_transient_queues_ttl : RPC_QUEUE_TTL_S) * 1000;
 	uuid_new_hex(hex);
-	str_fmt(t->reply_q, sizeof t->reply_q, "reply_%s", hex);
+	if (conf->reply_tag == NULL || conf->reply_tag[0] == '\0') {
+		str_fmt(t->reply_q, sizeof t->reply_q, "reply_%s", hex);
+	} else if (strlen(conf->reply_tag) <= 64 && strspn(conf->reply_tag,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+	    strlen(conf->reply_tag)) {
+		str_fmt(t->reply_q, sizeof t->reply_q, "reply_%s_%s", conf->reply_tag, hex);
+	} else {
+		log_warnx("rpc: bad reply queue tag");
+		goto fail;
+	}
 	pthread_mutex_init(&t->bo_mu, NULL);
 	rpc_cond_init(&t->bo_cv);
 	pthread_mutex_init(&t->mu, NULL);

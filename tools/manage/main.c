@@ -324,6 +324,21 @@ static int cmd_network_list(struct manage *m)
 	return manage_network_list(m->db) == 0 ? 0 : -1;
 }
 
+static int cmd_rabbit_user_create(struct manage *m, int argc, char **argv)
+{
+	return manage_rabbit_user_create(&m->conf, argc, argv);
+}
+
+static int cmd_rabbit_user_delete(struct manage *m, int argc, char **argv)
+{
+	return manage_rabbit_user_delete(&m->conf, argc, argv);
+}
+
+static int cmd_rabbit_user_list(struct manage *m, int argc, char **argv)
+{
+	return manage_rabbit_user_list(&m->conf, argc, argv);
+}
+
 static int cmd_bootstrap(struct manage *m, int argc, char **argv)
 {
 	if (open_db(m, false) < 0)
@@ -368,6 +383,13 @@ static const struct command {
 	    " [--dhcp_start A] [--dhcp_end A] [--dns1 A] [--mtu N]",
 	    "a flat network besides [network]'s (nova-manage's flags)"),
 	GROUP("network", "list", cmd_network_list, "list networks"),
+	GROUP_ARGS("rabbit-user", "create", cmd_rabbit_user_create,
+	    " HOST [--password-file F]", "compute HOST's own RabbitMQ user "
+	    "(generated password unless F); prints its transport_url"),
+	GROUP_ARGS("rabbit-user", "delete", cmd_rabbit_user_delete, " HOST",
+	    "delete compute HOST's RabbitMQ user"),
+	GROUP_ARGS("rabbit-user", "list", cmd_rabbit_user_list, "",
+	    "the compute hosts that have their own RabbitMQ user"),
 	WORD("token_setup", cmd_token_setup, "",
 	    "create the Fernet key repository ([fernet_tokens] key_repository)"),
 	WORD("token_rotate", cmd_token_rotate, "",

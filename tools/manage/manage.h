@@ -6,6 +6,7 @@
  *   archive.c    db archive_deleted_rows, db purge (nova-manage's flags)
  *   stuck.c      instance list --stuck: what the conductor's watchdog sees
  *   network.c    network create, network list
+ *   rabbit.c     rabbit-user create|delete|list: compute hosts' bus users
  */
 #ifndef KUMO_MANAGE_H
 #define KUMO_MANAGE_H
@@ -33,5 +34,15 @@ int manage_instance_list(struct db *db, const struct kumo_conf *conf,
  * failed), 2 (bad usage or values, said why). */
 int manage_network_create(struct db *db, int argc, char **argv);
 int manage_network_list(struct db *db);
+
+/* rabbit-user create HOST [--password-file F], delete HOST, list: argv[0]
+ * is the command's name. 0, 1 (rabbitmqctl failed, said why) or 2 (bad
+ * usage or values, said before rabbitmqctl runs). */
+int manage_rabbit_user_create(const struct kumo_conf *conf, int argc,
+    char **argv);
+int manage_rabbit_user_delete(const struct kumo_conf *conf, int argc,
+    char **argv);
+int manage_rabbit_user_list(const struct kumo_conf *conf, int argc,
+    char **argv);
 
 #endif
