@@ -21,50 +21,25 @@
  * Requests come from kumo-api and kumo-scheduler. A compute host's own
  * bus user (RPCAPI_COMPUTE_USER_PREFIX) sends none, but RabbitMQ lets it
  * reply through the default exchange, which routes to any queue by name:
- * a request whose user_id is a compute's is dropped here, logged, by
- * whichever queue it came. Each method of compute_methods is served
- * through the guard of its index.
+ * a request whose user_id is a compute's is refused, by whichever queue
+ * it came.
  */
-#define GUARDS 8
-
-static int guarded(size_t i, void *arg, const struct rpc_ctx *ctx,
-    json_t *args, json_t **result, struct rpc_error *err)
+static const char *from_a_compute(const struct rpc_ctx *ctx)
 {
-	*result = NULL;
-	if (rpcapi_compute_user_host(ctx) == NULL)
-		return compute_methods[i].fn(arg, ctx, args, result, err);
-	log_warnx("compute.%s dropped: a request from bus user %s (compute "
-	    "hosts send none)", compute_methods[i].name, ctx->bus_user);
-	return 0;
+	return rpcapi_compute_user_host(ctx) == NULL ? NULL :
+	    "compute hosts send none";
 }
-
-#define GUARD(i) \
-	static int guard##i(void *arg, const struct rpc_ctx *ctx, json_t *args, \
-	    json_t **result, struct rpc_error *err) \
-	{ \
-		return guarded(i, arg, ctx, args, result, err); \
-	}
-GUARD(0) GUARD(1) GUARD(2) GUARD(3) GUARD(4) GUARD(5) GUARD(6) GUARD(7)
-#undef GUARD
-
-static const rpc_handler_fn guards[GUARDS] = {
-	guard0, guard1, guard2, guard3, guard4, guard5, guard6, guard7,
-};
 
 static struct rpc_server *start_server(struct compute *c)
 {
-	static struct rpc_method methods[GUARDS];
 	struct rpc_server_conf sc = {
 		.topic = TOPIC_COMPUTE, .server = c->conf->host,
-		.methods = methods, .n_methods = compute_n_methods,
+		.methods = compute_methods, .n_methods = compute_n_methods,
 		.arg = c, .workers = c->conf->rpc_workers,
+		.refuse = from_a_compute,
 	};
 	struct rpc_server *srv;
 
-	if (compute_n_methods > GUARDS)
-		fatalx("compute_methods has more methods than GUARDS");
-	for (size_t i = 0; i < compute_n_methods; i++)
-		methods[i] = (struct rpc_method){ compute_methods[i].name, guards[i] };
 	if ((srv = rpc_server_new(c->rpc, &sc)) == NULL)
 		fatalx("cannot create the compute RPC server");
 	/* The library keeps trying in the background and says so. */

@@ -550,6 +550,7 @@ static int run(struct rpc_server *s, struct rpc_request *req, json_t **result,
 {
 	const struct rpc_server_conf *conf = rpc_server_conf_of(s);
 	const struct rpc_method *m;
+	const char *why;
 
 	if (req->invalid != NULL) {
 		*err = *req->invalid;
@@ -567,6 +568,13 @@ static int run(struct rpc_server *s, struct rpc_request *req, json_t **result,
 		rpc_error_set(err, "NoSuchMethod", "oslo_messaging.rpc.dispatcher",
 		    "Endpoint does not support RPC method %s", req->method);
 		log_warnx("rpc: %s: %s", conf->topic, err->message);
+		return -1;
+	}
+	if (conf->refuse != NULL && (why = conf->refuse(&req->ctx)) != NULL) {
+		rpc_error_set(err, "NotAuthorized", NULL, "%s.%s refused: a "
+		    "request from bus user %s: %s", conf->topic, req->method,
+		    req->ctx.bus_user[0] ? req->ctx.bus_user : "(none)", why);
+		log_warnx("rpc: %s%s", err->message, req->msg_id ? "" : " (dropped)");
 		return -1;
 	}
 	if (m->fn(conf->arg, &req->ctx, req->args, result, err) == 0)

@@ -213,6 +213,10 @@ struct rpc_server_conf {
 	 * with UnsupportedVersion. */
 	const char *namespace;
 	const char *version;
+	/* Optional: a reason to refuse a request whose context this judges
+	 * (its bus_user), NULL to run it. A refused call is answered with
+	 * NotAuthorized, a refused cast dropped; either is logged. */
+	const char *(*refuse)(const struct rpc_ctx *ctx);
 };
 
 struct rpc_server;

@@ -251,8 +251,8 @@ def test_request_to_another_compute_by_the_default_exchange_is_refused(cloud, im
     sid = boot_on(cloud, image, "compute2")
     by_default_exchange(cloud, "compute1", "compute.compute2", "terminate_instance",
                         {"instance_uuid": sid})
-    needle = ("compute.terminate_instance dropped: a request from bus user "
-              "kumo-compute-compute1")
+    needle = ("compute.terminate_instance refused: a request from bus user "
+              "kumo-compute-compute1: compute hosts send none (dropped)")
     wait_for(lambda: needle in cloud.daemons["compute2"].log_text(), 20,
              what="compute2 to refuse the request")
     by_default_exchange(cloud, "compute1", "scheduler", "build_instances",
