@@ -833,6 +833,8 @@ int images_validate_create(struct api_req *r, const json_t *body,
 int keypairs_validate_create(struct api_req *r, const json_t *body,
     struct db_keypair *k, bool *import);
 int quotas_validate_update(struct api_req *r, const json_t *qs);
+/* A server action's body (r->json_in): one known action, its schema. */
+int servers_action_validate(struct api_req *r);
 
 struct db_network;
 struct db_keypair;

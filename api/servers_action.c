@@ -393,19 +393,34 @@ static const struct {
 	{ "os-resetState", parse_reset_state, run_reset_state },
 };
 
-/* Nova's action_peek: exactly one key; then the schema, the instance,
- * the run. */
-enum api_rc servers_action(struct api_req *r)
+/* Nova's action_peek (exactly one key), then that action's schema: its
+ * index in actions, or -1 with r's error set. */
+static int action_parse(struct api_req *r, struct action_args *a)
 {
-	struct action_args a = { .hard = false, .length = -1, .state = NULL };
-	struct db_instance in;
 	json_t *v;
 	int i;
 
 	if ((i = api_action_pick(r, actions, sizeof actions / sizeof *actions,
-	    sizeof *actions, &v)) < 0)
-		return API_ERROR;
-	if (actions[i].parse(r, v, &a) != 0 || servers_instance_get(r, &in) != 0)
+	    sizeof *actions, &v)) < 0 || actions[i].parse(r, v, a) != 0)
+		return -1;
+	return i;
+}
+
+int servers_action_validate(struct api_req *r)
+{
+	struct action_args a = { .hard = false, .length = -1, .state = NULL };
+
+	return action_parse(r, &a) < 0 ? API_ERROR : 0;
+}
+
+/* The body, the instance, the run. */
+enum api_rc servers_action(struct api_req *r)
+{
+	struct action_args a = { .hard = false, .length = -1, .state = NULL };
+	struct db_instance in;
+	int i;
+
+	if ((i = action_parse(r, &a)) < 0 || servers_instance_get(r, &in) != 0)
 		return API_ERROR;
 	return actions[i].run(r, &in, &a);
 }

@@ -2,7 +2,8 @@
  * kumo-api's JSON body validators: the body as the router parses it
  * (json_loadb, JSON_DECODE_ANY), then the server, flavor and keypair
  * create schemas at a microversion taken from the input, Glance's image
- * create, the quota_set of an update, and the shared v_ checks on the
+ * create, the quota_set of an update, a server action's body (Nova's
+ * action_peek and each action's schema), and the shared v_ checks on the
  * body as a value. Every refusal must be a 400 with a message; what is
  * taken must fit its row (NUL-terminated, as the columns' C strings).
  */
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof r);
 	r.mv = mv;
 	str_copy(r.user_id, "fuzz-user", sizeof r.user_id);
-	switch (data[1] % 8) {
+	switch (data[1] % 9) {
 	case 0:
 		refused_well(&r, servers_validate_create(&r, body, mv, &sc));
 		servers_guest_free(&sc.guest);
@@ -79,6 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 7:
 		refused_well(&r, quotas_validate_update(&r, body));
+		break;
+	case 8:
+		r.json_in = body;
+		refused_well(&r, servers_action_validate(&r));
 		break;
 	default:
 		refused_well(&r, v_bool_param(&r, "all_tenants", body, &b));
