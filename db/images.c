@@ -400,26 +400,11 @@ static const char usage_sql[] =
     "SELECT count(*), " OWNER_BYTES("?1") ","
     " (SELECT count(*) FROM images WHERE owner IS ?1 AND status = 'saving')"
     " FROM images WHERE owner IS ?1";
-static const char exists_sql[] = "SELECT count(*) FROM images WHERE id = ?";
 
-/* After an update matched nothing: DB_CONFLICT or DB_NOTFOUND. */
-static int image_miss(struct db_conn *c, const char *id)
-{
-	sqlite3_stmt *st;
-	int64_t n;
-	int rc;
-
-	if ((rc = db_stmt(c, exists_sql, &st)) != DB_OK)
-		return rc;
-	db_bind_text(st, 1, id);
-	if ((rc = db_query_i64(c, st, &n, "image exists")) != DB_OK)
-		return rc;
-	return n > 0 ? DB_CONFLICT : DB_NOTFOUND;
-}
-
-/* After a bounded update matched nothing: DB_NOSPACE when the image is
- * in the status it expected (so the bound refused it), else image_miss. */
-static int over_or_miss(struct db_conn *c, const char *id, const char *expect)
+/* After an update matched nothing: DB_NOTFOUND when the image is gone;
+ * DB_NOSPACE when it is still in status `bounded` (non-NULL: the update's
+ * bound refused it); else DB_CONFLICT (its status changed meanwhile). */
+static int image_miss(struct db_conn *c, const char *id, const char *bounded)
 {
 	struct { char status[16]; } row;
 	static const struct db_col col[] = {
@@ -434,7 +419,8 @@ static int over_or_miss(struct db_conn *c, const char *id, const char *expect)
 	rc = db_query_one(c, st, col, 1, &row, "image status");
 	if (rc != DB_OK)
 		return rc;
-	return strcmp(row.status, expect) == 0 ? DB_NOSPACE : DB_CONFLICT;
+	return bounded != NULL && strcmp(row.status, bounded) == 0 ?
+	    DB_NOSPACE : DB_CONFLICT;
 }
 
 int db_image_upload_begin(struct db *db, const char *id, int64_t max_uploading)
@@ -457,7 +443,7 @@ int db_image_upload_begin(struct db *db, const char *id, int64_t max_uploading)
 		sqlite3_bind_int64(st, 3, max_uploading);
 		if ((rc = db_step_done(c, st, "image upload")) == DB_OK &&
 		    db_changes(c) == 0)
-			rc = over_or_miss(c, id, "queued");
+			rc = image_miss(c, id, "queued");
 	}
 	if (rc == DB_OK)
 		rc = db_commit(c);
@@ -498,7 +484,7 @@ int db_image_set_status(struct db *db, const char *id, const char *expect,
 		db_bind_text(st, 4, expect);
 		if ((rc = db_step_done(c, st, "image status")) == DB_OK &&
 		    db_changes(c) == 0)
-			rc = image_miss(c, id);
+			rc = image_miss(c, id, NULL);
 	}
 	db_conn_put(db, c);
 	return rc;
@@ -527,7 +513,7 @@ int db_image_set_data(struct db *db, const char *id, int64_t size,
 		sqlite3_bind_int64(st, 6, max_bytes);
 		if ((rc = db_step_done(c, st, "image data")) == DB_OK &&
 		    db_changes(c) == 0)
-			rc = over_or_miss(c, id, "saving");
+			rc = image_miss(c, id, "saving");
 	}
 	db_conn_put(db, c);
 	return rc;
