@@ -286,25 +286,40 @@ static enum api_rc run_reset_state(struct api_req *r, struct db_instance *in,
 
 /* ---- the bodies' schemas (Nova's, with its messages) ---- */
 
+/* {key: {'type': 'string', 'enum': allowed}}, required and alone, as
+ * Nova's schema says it: the value, or NULL with r's error set. */
+static const char *one_of(struct api_req *r, const char *action,
+    const json_t *v, const char *key, const char *const *allowed)
+{
+	const char *const keys[] = { key, NULL };
+	const json_t *t;
+	char repr[300], list[256] = "[";
+
+	if (v_object(r, action, v) || v_required(r, action, v, key) ||
+	    v_no_extra(r, action, v, keys))
+		return NULL;
+	t = json_object_get(v, key);
+	if (json_is_string(t) && in_list(json_string_value(t), allowed))
+		return json_string_value(t);
+	for (size_t i = 0; allowed[i] != NULL; i++)
+		str_fmt(list + strlen(list), sizeof list - strlen(list), "%s'%s'",
+		    i ? ", " : "", allowed[i]);
+	str_fmt(list + strlen(list), sizeof list - strlen(list), "]");
+	api_pyrepr(t, repr, sizeof repr);
+	api_invalid(r, key, t, "%s is not one of %s", repr, list);
+	return NULL;
+}
+
 static int parse_reboot(struct api_req *r, const json_t *v,
     struct action_args *a)
 {
-	static const char *const keys[] = { "type", NULL };
 	static const char *const types[] = { "HARD", "Hard", "hard", "SOFT",
 		"Soft", "soft", NULL };
-	const json_t *t;
-	char repr[300];
+	const char *t = one_of(r, "reboot", v, "type", types);
 
-	if (v_object(r, "reboot", v) || v_required(r, "reboot", v, "type") ||
-	    v_no_extra(r, "reboot", v, keys))
+	if (t == NULL)
 		return API_ERROR;
-	t = json_object_get(v, "type");
-	if (!json_is_string(t) || !in_list(json_string_value(t), types)) {
-		api_pyrepr(t, repr, sizeof repr);
-		return api_invalid(r, "type", t, "%s is not one of ['HARD', "
-		    "'Hard', 'hard', 'SOFT', 'Soft', 'soft']", repr);
-	}
-	a->hard = strcasecmp(json_string_value(t), "HARD") == 0;
+	a->hard = strcasecmp(t, "HARD") == 0;
 	return 0;
 }
 
@@ -357,26 +372,18 @@ static int parse_console(struct api_req *r, const json_t *v,
 	return parse_length(r, json_object_get(v, "length"), &a->length);
 }
 
-/* {'state': {'type': 'string', 'enum': ['active', 'error']}}, required */
+/* os-resetState: {'state': enum ['active', 'error']}, required */
 static int parse_reset_state(struct api_req *r, const json_t *v,
     struct action_args *a)
 {
-	static const char *const keys[] = { "state", NULL };
-	const json_t *st;
-	char repr[300];
+	static const char *const states[] = { VM_STATE_ACTIVE, VM_STATE_ERROR,
+		NULL };
+	const char *st = one_of(r, "os-resetState", v, "state", states);
 
-	if (v_object(r, "os-resetState", v) || v_required(r, "os-resetState", v, "state") ||
-	    v_no_extra(r, "os-resetState", v, keys))
+	if (st == NULL)
 		return API_ERROR;
-	st = json_object_get(v, "state");
-	if (json_is_string(st) && strcmp(json_string_value(st), VM_STATE_ACTIVE) == 0)
-		a->state = VM_STATE_ACTIVE;
-	else if (json_is_string(st) && strcmp(json_string_value(st), VM_STATE_ERROR) == 0)
-		a->state = VM_STATE_ERROR;
-	else {
-		api_pyrepr(st, repr, sizeof repr);
-		return api_invalid(r, "state", st, "%s is not one of ['active', 'error']", repr);
-	}
+	a->state = strcmp(st, VM_STATE_ACTIVE) == 0 ? VM_STATE_ACTIVE :
+	    VM_STATE_ERROR;
 	return 0;
 }
 
