@@ -157,20 +157,36 @@ static void timed_out(struct sched *s, const struct rpc_ctx *ctx,
 	}
 }
 
-/* The newest action of inst (the one its task belongs to): 0, or -1. */
-static int latest_action(struct sched *s, const struct db_instance *inst,
+/* The action a power task belongs to (kumo-api's name for it). */
+static const char *task_action(const char *task)
+{
+	if (strcmp(task, TASK_POWERING_OFF) == 0)
+		return "stop";
+	if (strcmp(task, TASK_POWERING_ON) == 0)
+		return "start";
+	return "reboot";
+}
+
+/* The action inst's task belongs to: its newest record when that is one
+ * of this action, else (a record lost, a database restored from before
+ * it) one made from the task and the instance's owner. */
+static void task_record(struct sched *s, const struct db_instance *inst,
     struct db_action *out)
 {
+	const char *name = task_action(inst->task_state);
 	struct db_action *acts = NULL;
 	size_t n = 0;
-	int rc = -1;
 
-	if (db_action_list(s->db, inst->uuid, &acts, &n) == DB_OK && n > 0) {
+	if (db_action_list(s->db, inst->uuid, &acts, &n) == DB_OK && n > 0 &&
+	    strcmp(acts[0].action, name) == 0) {
 		*out = acts[0];
-		rc = 0;
+	} else {
+		memset(out, 0, sizeof *out);
+		str_copy(out->action, name, sizeof out->action);
+		str_copy(out->user_id, inst->user_id, sizeof out->user_id);
+		str_copy(out->project_id, inst->project_id, sizeof out->project_id);
 	}
 	free(acts);
-	return rc;
 }
 
 static int cast_action(struct sched *s, const struct rpc_ctx *ctx,
@@ -235,16 +251,7 @@ static void watch_action(struct sched *s, const struct db_instance *inst,
 	struct db_action act;
 	char why[512];
 
-	if (latest_action(s, inst, &act) < 0) {
-		/* No record (a database restored from before it): the task
-		 * alone is known. */
-		memset(&act, 0, sizeof act);
-		str_copy(act.action, strcmp(inst->task_state, TASK_POWERING_OFF) == 0 ?
-		    "stop" : strcmp(inst->task_state, TASK_POWERING_ON) == 0 ?
-		    "start" : "reboot", sizeof act.action);
-		str_copy(act.user_id, inst->user_id, sizeof act.user_id);
-		str_copy(act.project_id, inst->project_id, sizeof act.project_id);
-	}
+	task_record(s, inst, &act);
 	if (v == WATCH_RESEND_ACTION) {
 		resend_action(s, inst, &act, idle, now, 2 * watch_stall(s->conf));
 		return;
