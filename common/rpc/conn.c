@@ -416,9 +416,6 @@ int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delive
 
 	memset(d, 0, sizeof *d);
 	for (;;) {
-		/* Never block with acks waiting. */
-		if (c->ack_n > 0 && !rpc_conn_buffered(c) && rpc_conn_ack_flush(c) == -1)
-			return -1;
 		r = wait_frame(c, &f, (int64_t)(deadline - now_ms()));
 		if (r != 1)
 			return r;
@@ -440,25 +437,6 @@ int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delive
 	}
 }
 
-int rpc_conn_ack_flush(struct rpc_conn *c)
-{
-	int r;
-
-	if (c->ack_n == 0)
-		return 0;
-	r = amqp_basic_ack(c->st, 1, c->ack_tag, c->ack_n > 1);
-	c->ack_n = 0;
-	return r == AMQP_STATUS_OK ? 0 : -1;
-}
-
-int rpc_conn_ack(struct rpc_conn *c, uint64_t tag)
-{
-	c->ack_tag = tag;
-	if (++c->ack_n < RPC_ACK_BATCH && rpc_conn_buffered(c))
-		return 0;
-	return rpc_conn_ack_flush(c);
-}
-
 int rpc_conn_ack_now(struct rpc_conn *c, uint64_t tag, bool multiple)
 {
 	return amqp_basic_ack(c->st, 1, tag, multiple) == AMQP_STATUS_OK ? 0 : -1;
@@ -472,8 +450,6 @@ int rpc_conn_qos(struct rpc_conn *c, unsigned prefetch)
 
 int rpc_conn_reject(struct rpc_conn *c, uint64_t tag)
 {
-	if (rpc_conn_ack_flush(c) == -1)
-		return -1;
 	return amqp_basic_reject(c->st, 1, tag, 0) == AMQP_STATUS_OK ? 0 : -1;
 }
 

@@ -36,7 +36,6 @@
 #define RPC_DEDUP 128                  /* _unique_id history per server (oslo
                                         * keeps 16; kumo covers what a
                                         * reconnect may deliver again) */
-#define RPC_ACK_BATCH 64               /* deliveries one basic.ack may cover */
 #define RPC_NAME_MAX 256               /* exchange, queue, routing key */
 
 /* ---- url.c -------------------------------------------------------------- */
@@ -170,8 +169,6 @@ struct rpc_conn {
 	uint64_t last_confirm_ms; /* the last publish the broker confirmed */
 	char *wbuf;              /* rpc_conn_queue's frames, wlen bytes */
 	size_t wlen, wcap;
-	uint64_t ack_tag;        /* deliveries read up to this tag wait for an ack */
-	unsigned ack_n;          /* how many */
 	int next_consumer;       /* consumer tags "1", "2", ... as oslo */
 	char *declared[8];       /* exchanges declared on this connection */
 	size_t n_declared;
@@ -263,14 +260,9 @@ struct rpc_delivery {
 /* Waits up to timeout_ms for a delivery. 1 with d filled, 0 on timeout,
  * -1 when the connection failed (or the broker cancelled a consumer). */
 int rpc_conn_next_delivery(struct rpc_conn *c, int timeout_ms, struct rpc_delivery *d);
-/* Acks a delivery. While more of the broker's frames are already read,
- * the ack waits (at most RPC_ACK_BATCH deliveries) and leaves with a later
- * one as one basic.ack `multiple`; rpc_conn_next_delivery sends what waits
- * before it blocks, and rpc_conn_ack_flush at once. */
-int rpc_conn_ack(struct rpc_conn *c, uint64_t tag);
-int rpc_conn_ack_flush(struct rpc_conn *c);
 int rpc_conn_reject(struct rpc_conn *c, uint64_t tag);
-/* One basic.ack now: tag alone, or every delivery up to it (multiple). */
+/* One basic.ack now: tag alone, or every delivery up to it (multiple);
+ * the pool (dispatch.c) decides which, once requests ran. */
 int rpc_conn_ack_now(struct rpc_conn *c, uint64_t tag, bool multiple);
 /* basic.qos: at most prefetch unacked deliveries per consumer. */
 int rpc_conn_qos(struct rpc_conn *c, unsigned prefetch);
